@@ -1,0 +1,170 @@
+/**
+ * What the engine produces: connections, both endpoints' states per segment, transitions and
+ * findings. Consumers (CLI, language server, webview model) read these; only the engine writes them.
+ */
+
+import type { Endpoint, SegmentTable } from '../model/segment';
+
+/** RFC 9293 states in RFC spelling, plus UNKNOWN where the capture cannot tell. */
+export const STATES = [
+  'UNKNOWN',
+  'CLOSED',
+  'LISTEN',
+  'SYN-SENT',
+  'SYN-RECEIVED',
+  'ESTABLISHED',
+  'FIN-WAIT-1',
+  'FIN-WAIT-2',
+  'CLOSE-WAIT',
+  'CLOSING',
+  'LAST-ACK',
+  'TIME-WAIT',
+] as const;
+export type TcpState = (typeof STATES)[number];
+
+/** Column index of a state in {@link STATES} (the per-row state columns hold these). */
+export function stateIndex(s: TcpState): number {
+  return STATES.indexOf(s);
+}
+
+export type Side = 'client' | 'server';
+export type CloseInitiator = 'client' | 'server' | 'simultaneous' | 'none';
+
+/** How a connection ended, for grouping in the side bar and the summary. */
+export type Outcome =
+  | 'graceful' // both FINs exchanged and acknowledged
+  | 'simultaneous' // both FINs crossed (CLOSING on both sides)
+  | 'reset' // ended by a believed RST
+  | 'refused' // RST answering a SYN
+  | 'half-closed' // one FIN only
+  | 'half-open' // handshake never completed
+  | 'open'; // still open at the end of the capture
+
+export type Severity = 'error' | 'warning' | 'info' | 'hint';
+
+export const FINDING_CODES = [
+  'missing-ack',
+  'fin-retransmitted',
+  'lingering-half-close',
+  'abrupt-reset',
+  'refused',
+  'half-close-data',
+  'data-after-fin',
+  'simultaneous-close',
+  'port-reuse',
+  'half-open',
+  'rst-out-of-window',
+  'fin-seq-moved',
+  'ack-unseen-data',
+  'state-claim-mismatch',
+  'idle-before-close',
+  'capture-incomplete',
+] as const;
+export type FindingCode = (typeof FINDING_CODES)[number];
+
+export interface RelatedSegment {
+  /** Row in the segment table. */
+  row: number;
+  message: string;
+}
+
+export interface Finding {
+  code: FindingCode;
+  severity: Severity;
+  /** Connection id (1-based). */
+  connection: number;
+  /** The row the finding is anchored on, and its frame number (0 for text sources). */
+  row: number;
+  frame: number;
+  /** One sentence, with frame numbers. */
+  message: string;
+  /** A short explanation citing the RFC section. */
+  explanation: string;
+  related: RelatedSegment[];
+}
+
+export interface Connection {
+  /** 1-based, in order of the first frame. */
+  id: number;
+  client: Endpoint;
+  server: Endpoint;
+  /** Endpoint ids in the segment table's endpoint table. */
+  clientEp: number;
+  serverEp: number;
+  /** True when client/server roles were guessed (no SYN seen). */
+  rolesInferred: boolean;
+  /** n-th connection on this 4-tuple in the capture (1-based). */
+  incarnation: number;
+  /** Rows of this connection, in source order. */
+  rows: number[];
+  firstRow: number;
+  lastRow: number;
+  closeInitiator: CloseInitiator;
+  outcome: Outcome;
+  reset: { by: Side; row: number; frame: number; reason: string } | null;
+  initialState: { client: TcpState; server: TcpState };
+  finalState: { client: TcpState; server: TcpState };
+  /** Initial sequence numbers when the SYNs were seen (else the first seq seen; see isnKnown). */
+  isn: { client: number; server: number };
+  isnKnown: { client: boolean; server: boolean };
+  findings: Finding[];
+}
+
+/** Per-row classification bits (Analysis.rowKind). */
+export const KIND_RETRANSMISSION = 0x01;
+export const KIND_KEEPALIVE = 0x02;
+export const KIND_ZERO_WINDOW_PROBE = 0x04;
+export const KIND_ZERO_WINDOW = 0x08;
+export const KIND_DUP_ACK = 0x10;
+export const KIND_RST_IGNORED = 0x20;
+export const KIND_DATA = 0x40;
+export const KIND_OUT_OF_ORDER = 0x80;
+
+/** One state change of one endpoint, caused by one segment. */
+export interface Transition {
+  row: number;
+  side: Side;
+  from: TcpState;
+  to: TcpState;
+  /** One sentence saying why, citing the RFC. */
+  reason: string;
+  /** True when the change is inferred from indirect evidence (e.g. a later ACK). */
+  inferred: boolean;
+}
+
+export interface EngineOptions {
+  /** Maximum segment lifetime in seconds; TIME-WAIT lasts 2 MSL. Default 30 (Linux: 60 s TIME-WAIT). */
+  mslSeconds: number;
+  /** A half-close lasting longer than this many seconds is reported as lingering. Default 1. */
+  lingerSeconds: number;
+  /** Idle time before a close worth reporting (seconds). Default 30. */
+  idleSeconds: number;
+  /** Severity overrides per code ('off' removes the finding). */
+  severities: Partial<Record<FindingCode, Severity | 'off'>>;
+}
+
+export interface Analysis {
+  table: SegmentTable;
+  connections: Connection[];
+  /** Connection index (0-based into `connections`) per row, -1 when the row belongs to none. */
+  rowConn: Int32Array;
+  /** 0 when the row goes client -> server, 1 when server -> client. */
+  rowDir: Uint8Array;
+  /** Index into STATES of each endpoint's state before and after each row. */
+  clientBefore: Uint8Array;
+  clientAfter: Uint8Array;
+  serverBefore: Uint8Array;
+  serverAfter: Uint8Array;
+  /** KIND_* bits per row. */
+  rowKind: Uint8Array;
+  /** Row of the first later segment whose ACK covers this row's last sequence number, -1 if none. */
+  ackedBy: Int32Array;
+  /** Row of the segment whose end this row's ACK first covers (newly acknowledges), -1 if none. */
+  acks: Int32Array;
+  /** All transitions in row order. */
+  transitions: Transition[];
+  /** Index of the first transition of each row in `transitions` (length rows + 1, prefix sums). */
+  transitionStart: Int32Array;
+  findings: Finding[];
+  options: EngineOptions;
+}

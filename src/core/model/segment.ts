@@ -1,0 +1,286 @@
+/**
+ * The segment model shared by every producer (capture decoders, text parsers) and consumer
+ * (engine, reports, language server).
+ *
+ * Producers fill ONE reusable {@link SegmentView} per segment and hand it to a callback: no object
+ * is allocated per packet on the hot path. Consumers that need to keep segments append the view to
+ * a {@link SegmentTable}, a column store of typed arrays (one row per TCP segment).
+ */
+
+import { formatAddress } from './address';
+
+/** TCP flag bits as in the 12-bit flags field (tshark's `tcp.flags`). */
+export const FIN = 0x001;
+export const SYN = 0x002;
+export const RST = 0x004;
+export const PSH = 0x008;
+export const ACK = 0x010;
+export const URG = 0x020;
+export const ECE = 0x040;
+export const CWR = 0x080;
+export const AE = 0x100;
+
+/** Bits of the `opts` column: which TCP options the segment carried. */
+export const OPT_MSS = 0x01;
+export const OPT_WSCALE = 0x02;
+export const OPT_SACK_PERM = 0x04;
+export const OPT_TIMESTAMP = 0x08;
+export const OPT_SACK = 0x10;
+
+/**
+ * One TCP segment, as a producer sees it. Reused: a consumer must copy what it keeps before the
+ * producer's next callback.
+ */
+export class SegmentView {
+  /** 1-based frame number over all packet records of the file (as Wireshark counts). 0 for text. */
+  frame = 0;
+  /** Timestamp: whole seconds since the epoch (NaN when the source gives no time). */
+  tsSec = 0;
+  /** Timestamp: nanoseconds within the second, 0..999,999,999. */
+  tsNsec = 0;
+  /** IP version of the innermost IP header before TCP. */
+  ipVersion: 4 | 6 = 4;
+  /** Source address: 4 bytes used for IPv4, 16 for IPv6. */
+  readonly src = new Uint8Array(16);
+  readonly dst = new Uint8Array(16);
+  sport = 0;
+  dport = 0;
+  /** Raw (absolute) sequence and acknowledgment numbers, unsigned 32-bit. */
+  seq = 0;
+  ack = 0;
+  /** The 12-bit flags field. */
+  flags = 0;
+  /** TCP payload length, from the IP length (as tshark's tcp.len), even when the record is truncated. */
+  len = 0;
+  /** Raw window field (not scaled). */
+  win = 0;
+  /** OPT_* bits. */
+  opts = 0;
+  mss = 0;
+  wscale = 0;
+  tsVal = 0;
+  tsEcr = 0;
+  sackBlocks = 0;
+  /** For text sources: the 0-based line the segment was read from (-1 for captures). */
+  line = -1;
+  /** For captures: byte offset of the packet record in the file (-1 for text). */
+  byteOffset = -1;
+
+  /** The time as "seconds.nnnnnnnnn" (nine fraction digits), or "" when unknown. */
+  timeString(): string {
+    return formatTime(this.tsSec, this.tsNsec);
+  }
+
+  srcString(): string {
+    return formatAddress(this.ipVersion, this.src);
+  }
+
+  dstString(): string {
+    return formatAddress(this.ipVersion, this.dst);
+  }
+}
+
+/** Formats seconds + nanoseconds as a decimal string with nine fraction digits. */
+export function formatTime(sec: number, nsec: number): string {
+  if (Number.isNaN(sec)) return '';
+  let s = sec;
+  let ns = nsec;
+  if (s < 0 && ns > 0) {
+    // e.g. -1.25 s is stored as sec=-2, nsec=750000000
+    s = s + 1;
+    ns = 1_000_000_000 - ns;
+    const frac = String(ns).padStart(9, '0');
+    return `${s === 0 ? '-0' : String(s)}.${frac}`;
+  }
+  return `${s}.${String(ns).padStart(9, '0')}`;
+}
+
+/** One side of a connection: an address and a port. */
+export interface Endpoint {
+  readonly ipVersion: 4 | 6;
+  /** Printable address (dotted IPv4, RFC 5952 IPv6). */
+  readonly addr: string;
+  readonly port: number;
+}
+
+/** Interns endpoints (address + port) to small integer ids. */
+export class EndpointTable {
+  readonly list: Endpoint[] = [];
+  private readonly v4 = new Map<number, number>();
+  private readonly other = new Map<string, number>();
+
+  /** The id of the source (which=0) or destination (which=1) endpoint of a view. */
+  internView(v: SegmentView, which: 0 | 1): number {
+    const bytes = which === 0 ? v.src : v.dst;
+    const port = which === 0 ? v.sport : v.dport;
+    if (v.ipVersion === 4) {
+      const key = ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
+      const k = key * 65536 + port;
+      let id = this.v4.get(k);
+      if (id === undefined) {
+        id = this.list.length;
+        this.list.push({ ipVersion: 4, addr: formatAddress(4, bytes), port });
+        this.v4.set(k, id);
+      }
+      return id;
+    }
+    const addr = formatAddress(6, bytes);
+    return this.intern(6, addr, port);
+  }
+
+  /** The id of an endpoint given as text (text parsers). */
+  intern(ipVersion: 4 | 6, addr: string, port: number): number {
+    const key = `${ipVersion}|${addr}|${port}`;
+    let id = this.other.get(key);
+    if (id === undefined) {
+      id = this.list.length;
+      this.list.push({ ipVersion, addr, port });
+      this.other.set(key, id);
+    }
+    return id;
+  }
+
+  get(id: number): Endpoint {
+    return this.list[id];
+  }
+}
+
+/**
+ * A column store of segments: row i is the i-th segment in source order.
+ * Columns grow by doubling; `length` is the number of rows in use.
+ */
+export class SegmentTable {
+  length = 0;
+  readonly endpoints: EndpointTable;
+  frame: Uint32Array;
+  tsSec: Float64Array;
+  tsNsec: Uint32Array;
+  src: Uint32Array;
+  dst: Uint32Array;
+  seq: Uint32Array;
+  ack: Uint32Array;
+  flags: Uint16Array;
+  len: Uint32Array;
+  win: Uint32Array;
+  opts: Uint8Array;
+  mss: Uint16Array;
+  wscale: Uint8Array;
+  tsVal: Uint32Array;
+  tsEcr: Uint32Array;
+  sackBlocks: Uint8Array;
+  line: Int32Array;
+
+  constructor(capacity = 1024, endpoints = new EndpointTable()) {
+    const n = Math.max(16, capacity);
+    this.endpoints = endpoints;
+    this.frame = new Uint32Array(n);
+    this.tsSec = new Float64Array(n);
+    this.tsNsec = new Uint32Array(n);
+    this.src = new Uint32Array(n);
+    this.dst = new Uint32Array(n);
+    this.seq = new Uint32Array(n);
+    this.ack = new Uint32Array(n);
+    this.flags = new Uint16Array(n);
+    this.len = new Uint32Array(n);
+    this.win = new Uint32Array(n);
+    this.opts = new Uint8Array(n);
+    this.mss = new Uint16Array(n);
+    this.wscale = new Uint8Array(n);
+    this.tsVal = new Uint32Array(n);
+    this.tsEcr = new Uint32Array(n);
+    this.sackBlocks = new Uint8Array(n);
+    this.line = new Int32Array(n);
+  }
+
+  get capacity(): number {
+    return this.frame.length;
+  }
+
+  /** Copies a view into a new row and returns the row index. */
+  append(v: SegmentView): number {
+    if (this.length === this.frame.length) this.grow();
+    const i = this.length++;
+    this.frame[i] = v.frame;
+    this.tsSec[i] = v.tsSec;
+    this.tsNsec[i] = v.tsNsec;
+    this.src[i] = this.endpoints.internView(v, 0);
+    this.dst[i] = this.endpoints.internView(v, 1);
+    this.seq[i] = v.seq;
+    this.ack[i] = v.ack;
+    this.flags[i] = v.flags;
+    this.len[i] = v.len;
+    this.win[i] = v.win;
+    this.opts[i] = v.opts;
+    this.mss[i] = v.mss;
+    this.wscale[i] = v.wscale;
+    this.tsVal[i] = v.tsVal;
+    this.tsEcr[i] = v.tsEcr;
+    this.sackBlocks[i] = v.sackBlocks;
+    this.line[i] = v.line;
+    return i;
+  }
+
+  /** Time of row i in seconds as a float (for display and durations only; not exact). */
+  time(i: number): number {
+    return this.tsSec[i] + this.tsNsec[i] / 1e9;
+  }
+
+  /** Time of row i as an exact decimal string with nine fraction digits ("" if unknown). */
+  timeString(i: number): string {
+    return formatTime(this.tsSec[i], this.tsNsec[i]);
+  }
+
+  private grow(): void {
+    const n = this.frame.length * 2;
+    const g = <T extends Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(n);
+      b.set(a);
+      return b;
+    };
+    this.frame = g(this.frame);
+    this.tsSec = g(this.tsSec);
+    this.tsNsec = g(this.tsNsec);
+    this.src = g(this.src);
+    this.dst = g(this.dst);
+    this.seq = g(this.seq);
+    this.ack = g(this.ack);
+    this.flags = g(this.flags);
+    this.len = g(this.len);
+    this.win = g(this.win);
+    this.opts = g(this.opts);
+    this.mss = g(this.mss);
+    this.wscale = g(this.wscale);
+    this.tsVal = g(this.tsVal);
+    this.tsEcr = g(this.tsEcr);
+    this.sackBlocks = g(this.sackBlocks);
+    this.line = g(this.line);
+  }
+}
+
+/** tcpdump-style flag letters: "S", "S.", "F.", "R.", "P.", "." ... */
+export function flagLetters(flags: number): string {
+  let s = '';
+  if (flags & SYN) s += 'S';
+  if (flags & FIN) s += 'F';
+  if (flags & PSH) s += 'P';
+  if (flags & RST) s += 'R';
+  if (flags & URG) s += 'U';
+  if (flags & ECE) s += 'E';
+  if (flags & CWR) s += 'W';
+  if (flags & ACK) s += '.';
+  return s === '' ? 'none' : s;
+}
+
+/** RFC-style control names: "SYN,ACK", "FIN,ACK", "RST" ... */
+export function flagNames(flags: number): string {
+  const out: string[] = [];
+  if (flags & SYN) out.push('SYN');
+  if (flags & FIN) out.push('FIN');
+  if (flags & RST) out.push('RST');
+  if (flags & PSH) out.push('PSH');
+  if (flags & URG) out.push('URG');
+  if (flags & ECE) out.push('ECE');
+  if (flags & CWR) out.push('CWR');
+  if (flags & ACK) out.push('ACK');
+  return out.join(',');
+}

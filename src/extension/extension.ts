@@ -1,0 +1,3 @@
+// The extension entry point (issue 5).
+export function activate(): void {}
+export function deactivate(): void {}

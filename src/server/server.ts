@@ -1,0 +1,2 @@
+// The language server entry point (issue 4).
+export {};

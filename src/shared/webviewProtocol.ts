@@ -1,0 +1,2 @@
+// The webview message protocol (issue 6).
+export {};

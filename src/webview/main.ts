@@ -1,0 +1,2 @@
+// The diagram webview entry point (issue 6).
+export {};
