@@ -81,6 +81,10 @@ export interface Finding {
   /** A short explanation citing the RFC section. */
   explanation: string;
   related: RelatedSegment[];
+  /** For text sources: where a claim-related finding points (0-based line and columns). */
+  line?: number;
+  startCol?: number;
+  endCol?: number;
 }
 
 export interface Connection {

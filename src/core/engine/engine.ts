@@ -1,0 +1,750 @@
+/**
+ * The two-sided RFC 9293 state engine.
+ *
+ * For every connection it replays the segments as events on BOTH endpoints: a segment changes its
+ * sender's state when it is sent, and its receiver's state when the receiver evidently processed it
+ * (see wire.ts for the delivery rule). Every state change goes through one place, `setState`, which
+ * records the segment that caused it and a sentence citing the RFC.
+ */
+
+import { ACK, FIN, RST, SYN, type SegmentTable } from '../model/segment';
+import { seqAdd, seqGe } from '../seq';
+import { CATALOG } from './catalog';
+import { trackConnections, type TrackedConnection } from './tracker';
+import {
+  KIND_DATA,
+  KIND_RETRANSMISSION,
+  STATES,
+  type Analysis,
+  type CloseInitiator,
+  type Connection,
+  type EngineOptions,
+  type Finding,
+  type FindingCode,
+  type Outcome,
+  type RelatedSegment,
+  type Side,
+  type TcpState,
+  type Transition,
+} from './types';
+import { NEVER, RETRANSMITTED_CONTROL, wirePass, type RstCheck, type SenderWire, type WirePass } from './wire';
+
+export const DEFAULT_OPTIONS: EngineOptions = {
+  mslSeconds: 30,
+  lingerSeconds: 30,
+  idleSeconds: 30,
+  severities: {},
+};
+
+/** Explicit events for traces that spell them out (RFC figure notation); see text/types.ts. */
+export type EngineStep =
+  | { kind: 'segment'; row: number }
+  | { kind: 'arrive'; row: number }
+  | { kind: 'close'; endpoint: number; line: number }
+  | { kind: 'timeout'; endpoint: number; line: number }
+  | { kind: 'claim'; endpoint: number; state: TcpState; line: number; startCol: number; endCol: number };
+
+/** A state claim that the engine checked, with what it inferred instead. */
+export interface ClaimResult {
+  line: number;
+  startCol: number;
+  endCol: number;
+  endpoint: number;
+  claimed: TcpState;
+  inferred: TcpState;
+  /** The last transition that produced the inferred state (why), if any. */
+  because: Transition | null;
+}
+
+const SIDES: readonly Side[] = ['client', 'server'];
+
+/** Everything the replay needs to know about one connection. */
+class ConnSim {
+  readonly state: TcpState[] = ['UNKNOWN', 'UNKNOWN'];
+  initialStates: TcpState[] = ['UNKNOWN', 'UNKNOWN'];
+  /** The sender's own FIN has been acknowledged (as the sender evidently learned). */
+  readonly finAcked = [false, false];
+  /** The peer's FIN has been received. */
+  readonly peerFinReceived = [false, false];
+  readonly timeWaitSince = [NaN, NaN];
+  readonly timeWaitRow = [-1, -1];
+  readonly lastTransition: (Transition | null)[] = [null, null];
+  pending: number[] = [];
+  reset: { side: number; row: number; reason: string } | null = null;
+  halfCloseData = [0, 0];
+  halfCloseDataRows: number[][] = [[], []];
+  dataAfterFinRows: number[][] = [[], []];
+  lostAckRows: { row: number; side: number; retransmission: number }[] = [];
+  ignoredRsts: { row: number; check: RstCheck }[] = [];
+  finReceivedAt = [-1, -1];
+  constructor(
+    readonly index: number,
+    readonly tracked: TrackedConnection,
+    readonly wire: [SenderWire, SenderWire],
+  ) {}
+}
+
+export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {}, steps?: EngineStep[]): Analysis {
+  const opts: EngineOptions = { ...DEFAULT_OPTIONS, ...options, severities: { ...options.severities } };
+  const { connections: tracked, rowConn } = trackConnections(table);
+  const wire = wirePass(table, tracked, rowConn);
+  const n = table.length;
+  const clientBefore = new Uint8Array(n);
+  const clientAfter = new Uint8Array(n);
+  const serverBefore = new Uint8Array(n);
+  const serverAfter = new Uint8Array(n);
+  const transitions: Transition[] = [];
+  const transitionStart = new Int32Array(n + 1);
+  const sims = tracked.map((t, i) => new ConnSim(i, t, wire.sides[i]));
+  const claimResults: ClaimResult[] = [];
+
+  const replay = new Replay(table, opts, wire, transitions);
+  sims.forEach((sim) => replay.initial(sim));
+
+  const record = (r: number): void => {
+    const sim = sims[rowConn[r]];
+    clientAfter[r] = STATES.indexOf(sim.state[0]);
+    serverAfter[r] = STATES.indexOf(sim.state[1]);
+  };
+  const before = (r: number): void => {
+    const sim = sims[rowConn[r]];
+    clientBefore[r] = STATES.indexOf(sim.state[0]);
+    serverBefore[r] = STATES.indexOf(sim.state[1]);
+  };
+
+  if (steps === undefined) {
+    for (let r = 0; r < n; r++) {
+      transitionStart[r] = transitions.length;
+      const ci = rowConn[r];
+      if (ci < 0) continue;
+      const sim = sims[ci];
+      replay.expireTimers(sim, r);
+      before(r);
+      replay.send(sim, r);
+      const d = wire.deliverAt[r];
+      if (d === r) replay.deliver(sim, r);
+      else if (d > r) sim.pending.push(r);
+      if (sim.pending.length > 0) {
+        const due = sim.pending.filter((p) => wire.deliverAt[p] === r);
+        if (due.length > 0) {
+          sim.pending = sim.pending.filter((p) => wire.deliverAt[p] !== r);
+          for (const p of due) replay.deliver(sim, p);
+        }
+      }
+      record(r);
+    }
+    transitionStart[n] = transitions.length;
+  } else {
+    // Explicit events (RFC figure notation): sends, arrivals, closes, timeouts and claims in file order.
+    let lastRow = -1;
+    const epSim = (ep: number): { sim: ConnSim; side: number } | null => {
+      for (const sim of sims) {
+        if (sim.tracked.clientEp === ep) return { sim, side: 0 };
+        if (sim.tracked.serverEp === ep) return { sim, side: 1 };
+      }
+      return null;
+    };
+    const flush = (): void => {
+      if (lastRow >= 0) record(lastRow);
+    };
+    for (const step of steps) {
+      if (step.kind === 'segment') {
+        flush();
+        const r = step.row;
+        for (let k = lastRow + 1; k <= r; k++) transitionStart[k] = transitions.length;
+        lastRow = r;
+        if (rowConn[r] < 0) continue;
+        before(r);
+        replay.send(sims[rowConn[r]], r);
+      } else if (step.kind === 'arrive') {
+        if (rowConn[step.row] >= 0) replay.deliver(sims[rowConn[step.row]], step.row, lastRow);
+      } else if (step.kind === 'close') {
+        const t = epSim(step.endpoint);
+        if (t) replay.applicationClose(t.sim, t.side, lastRow);
+      } else if (step.kind === 'timeout') {
+        const t = epSim(step.endpoint);
+        if (t && t.sim.state[t.side] === 'TIME-WAIT')
+          replay.setState(t.sim, t.side, 'CLOSED', lastRow, 'The 2 MSL TIME-WAIT timer expired (RFC 9293 3.6).', false);
+      } else {
+        const t = epSim(step.endpoint);
+        if (t) {
+          claimResults.push({
+            line: step.line,
+            startCol: step.startCol,
+            endCol: step.endCol,
+            endpoint: step.endpoint,
+            claimed: step.state,
+            inferred: t.sim.state[t.side],
+            because: t.sim.lastTransition[t.side],
+          });
+        }
+      }
+    }
+    flush();
+    for (let k = lastRow + 1; k <= n; k++) transitionStart[k] = transitions.length;
+  }
+
+  // Capture end: TIME-WAIT timers that ran out before the last packet of the capture.
+  const endTime = captureEnd(table);
+  for (const sim of sims) replay.expireAtEnd(sim, endTime);
+
+  const findings: Finding[] = [];
+  const connections: Connection[] = sims.map((sim) =>
+    summarize(table, opts, wire, sim, findings, endTime, rowConn, tracked, sims, clientAfter, serverAfter),
+  );
+  for (const cr of claimResults) {
+    if (cr.claimed === cr.inferred) continue;
+    const t = sims.find((s) => s.tracked.clientEp === cr.endpoint || s.tracked.serverEp === cr.endpoint);
+    if (!t) continue;
+    const side = t.tracked.clientEp === cr.endpoint ? 'client' : 'server';
+    const why = cr.because ? ` (${cr.because.reason})` : '';
+    const f = makeFinding(opts, 'state-claim-mismatch', connections[t.index], cr.because?.row ?? -1, table,
+      `The trace says the ${side} is ${cr.claimed} here, but the segments imply ${cr.inferred}${why}.`, []);
+    if (f) {
+      f.line = cr.line;
+      f.startCol = cr.startCol;
+      f.endCol = cr.endCol;
+      findings.push(f);
+      connections[t.index].findings.push(f);
+    }
+  }
+  findings.sort((a, b) => a.row - b.row);
+
+  return {
+    table,
+    connections,
+    rowConn,
+    rowDir: wire.rowDir,
+    clientBefore,
+    clientAfter,
+    serverBefore,
+    serverAfter,
+    rowKind: wire.rowKind,
+    ackedBy: wire.ackedBy,
+    acks: wire.acks,
+    transitions,
+    transitionStart,
+    findings,
+    options: opts,
+  };
+}
+
+function captureEnd(table: SegmentTable): number {
+  let end = -Infinity;
+  for (let r = 0; r < table.length; r++) {
+    const t = table.time(r);
+    if (t > end) end = t;
+  }
+  return end;
+}
+
+/** The replay of segments on both endpoints. */
+class Replay {
+  constructor(
+    private readonly table: SegmentTable,
+    private readonly opts: EngineOptions,
+    private readonly wire: WirePass,
+    private readonly transitions: Transition[],
+  ) {}
+
+  /** The only place where an endpoint's state changes. */
+  setState(sim: ConnSim, side: number, to: TcpState, row: number, reason: string, inferred: boolean): void {
+    const from = sim.state[side];
+    if (from === to) return;
+    sim.state[side] = to;
+    const t: Transition = { row, side: SIDES[side], from, to, reason, inferred };
+    if (row >= 0) this.transitions.push(t);
+    sim.lastTransition[side] = t;
+    if (to === 'TIME-WAIT') {
+      sim.timeWaitSince[side] = row >= 0 ? this.table.time(row) : NaN;
+      sim.timeWaitRow[side] = row;
+    }
+  }
+
+  /** States before the first segment, from what the connection's first segments show. */
+  initial(sim: ConnSim): void {
+    const t = sim.tracked;
+    const first = t.rows[0];
+    const f = this.table.flags[first];
+    const [cw, sw] = sim.wire;
+    if ((f & (SYN | ACK)) === SYN && this.table.src[first] === t.clientEp) {
+      sim.state[0] = 'CLOSED';
+      // The server's answer tells whether it was listening: a SYN-ACK means LISTEN, a RST means no socket.
+      sim.state[1] = sw.sentSynAck ? 'LISTEN' : sw.rstRows.length > 0 ? 'CLOSED' : 'UNKNOWN';
+    } else if ((f & (SYN | ACK)) === (SYN | ACK)) {
+      sim.state[0] = 'SYN-SENT';
+      sim.state[1] = 'SYN-RECEIVED';
+    } else {
+      // Capture started mid-connection: both sides are taken to be synchronized (inferred).
+      sim.state[0] = 'ESTABLISHED';
+      sim.state[1] = 'ESTABLISHED';
+      void cw;
+    }
+    sim.initialStates = [sim.state[0], sim.state[1]];
+  }
+
+  expireTimers(sim: ConnSim, r: number): void {
+    const now = this.table.time(r);
+    for (let side = 0; side < 2; side++) {
+      if (sim.state[side] === 'TIME-WAIT' && now - sim.timeWaitSince[side] >= 2 * this.opts.mslSeconds) {
+        this.setState(sim, side, 'CLOSED', r, `The 2 MSL TIME-WAIT timer (${2 * this.opts.mslSeconds} s) expired before this segment (RFC 9293 3.6).`, false);
+      }
+    }
+  }
+
+  expireAtEnd(sim: ConnSim, endTime: number): void {
+    for (let side = 0; side < 2; side++) {
+      if (sim.state[side] === 'TIME-WAIT' && endTime - sim.timeWaitSince[side] >= 2 * this.opts.mslSeconds) {
+        sim.state[side] = 'CLOSED';
+      }
+    }
+  }
+
+  /** The application called close() (explicit in RFC figures; implied by a FIN in captures). */
+  applicationClose(sim: ConnSim, side: number, row: number): void {
+    const s = sim.state[side];
+    if (s === 'ESTABLISHED' || s === 'SYN-RECEIVED' || s === 'UNKNOWN')
+      this.setState(sim, side, 'FIN-WAIT-1', row, 'The application closed: a FIN is queued and the TCP enters FIN-WAIT-1 (RFC 9293 3.10.4, CLOSE call).', false);
+    else if (s === 'CLOSE-WAIT')
+      this.setState(sim, side, 'LAST-ACK', row, 'The application closed after the peer\'s FIN: LAST-ACK (RFC 9293 3.10.4, CLOSE call in CLOSE-WAIT).', false);
+    else if (s === 'SYN-SENT' || s === 'LISTEN')
+      this.setState(sim, side, 'CLOSED', row, 'Closed before the connection was established (RFC 9293 3.10.4).', false);
+  }
+
+  /** A segment leaves its sender. */
+  send(sim: ConnSim, r: number): void {
+    const side = this.wire.rowDir[r];
+    const f = this.table.flags[r];
+    const kind = this.wire.rowKind[r];
+    const s = sim.state[side];
+    const who = SIDES[side];
+    if (f & RST) {
+      const reason = this.resetReason(sim, side, r);
+      if (!sim.reset && s !== 'CLOSED') sim.reset = { side, row: r, reason };
+      else if (!sim.reset && this.wire.rstCheck.get(r) === 'syn-ack-ok') sim.reset = { side, row: r, reason };
+      if (s !== 'CLOSED')
+        this.setState(sim, side, 'CLOSED', r, `The ${who} sent a RST and dropped the connection: ${reason} (RFC 9293 3.5.2).`, false);
+      return;
+    }
+    if (f & SYN) {
+      if (!(f & ACK)) {
+        if (s === 'CLOSED' || s === 'UNKNOWN')
+          this.setState(sim, side, 'SYN-SENT', r, 'The client sent a SYN to open the connection: SYN-SENT (RFC 9293 3.5, 3.10.1 OPEN call).', false);
+      } else if (s === 'LISTEN' || s === 'UNKNOWN' || s === 'CLOSED') {
+        this.setState(sim, side, 'SYN-RECEIVED', r, 'A SYN-ACK is sent only in SYN-RECEIVED: the SYN it answers was received (RFC 9293 3.5).', s !== 'LISTEN');
+      }
+    }
+    if ((f & ACK) && s === 'SYN-SENT' && !(f & SYN) && sim.wire[1 - side].isnKnown &&
+      seqGe(this.table.ack[r], sim.wire[1 - side].synEnd)) {
+      // An ACK of the peer's SYN proves the SYN-ACK was received even when the capture missed it.
+      this.setState(sim, side, 'ESTABLISHED', r, 'This ACK acknowledges the peer\'s SYN, so the SYN-ACK was received: ESTABLISHED (RFC 9293 3.5).', true);
+    }
+    if ((kind & KIND_DATA) && !(kind & KIND_RETRANSMISSION)) {
+      const cur = sim.state[side];
+      if (cur === 'CLOSE-WAIT') {
+        sim.halfCloseData[side] += this.table.len[r];
+        sim.halfCloseDataRows[side].push(r);
+      }
+      const w = sim.wire[side];
+      if (w.hasFin && this.wire.deliverAt[r] !== RETRANSMITTED_CONTROL && isAfterOwnFin(this.table, r, w)) {
+        sim.dataAfterFinRows[side].push(r);
+      }
+    }
+    if (f & FIN && this.wire.deliverAt[r] !== RETRANSMITTED_CONTROL) {
+      const cur = sim.state[side];
+      if (cur === 'ESTABLISHED' || cur === 'SYN-RECEIVED' || cur === 'UNKNOWN')
+        this.setState(sim, side, 'FIN-WAIT-1', r, `The ${who} closed: it sent its FIN and waits for the ACK in FIN-WAIT-1 (RFC 9293 3.6, case 1).`, cur === 'UNKNOWN');
+      else if (cur === 'CLOSE-WAIT')
+        this.setState(sim, side, 'LAST-ACK', r, `The ${who} closed after receiving the peer's FIN: it sent its own FIN and waits in LAST-ACK (RFC 9293 3.6, case 2).`, false);
+    }
+  }
+
+  /** A segment is processed by its receiver. `at` is the row after which it happens (for the log). */
+  deliver(sim: ConnSim, r: number, at = this.wire.deliverAt[r]): void {
+    const sender = this.wire.rowDir[r];
+    const side = 1 - sender;
+    const me = SIDES[side];
+    const peer = SIDES[sender];
+    const f = this.table.flags[r];
+    const frame = this.frameRef(r);
+    const inferred = this.wire.deliverInferred[r] === 1;
+    const w = sim.wire[side];
+    const row = at >= 0 ? at : r;
+
+    if (f & RST) {
+      const check = this.wire.rstCheck.get(r) ?? 'unknown';
+      const s = sim.state[side];
+      if (check === 'out-of-window' || check === 'syn-ack-bad' || (check === 'in-window' && this.answeredAfter(sim, side, r))) {
+        sim.ignoredRsts.push({ row: r, check });
+        return;
+      }
+      if (s === 'CLOSED' || s === 'LISTEN') return;
+      this.setState(sim, side, 'CLOSED', row,
+        check === 'syn-ack-ok'
+          ? `The ${peer}'s RST,ACK acknowledges the SYN: the connection is refused and the ${me} goes from SYN-SENT to CLOSED (RFC 9293 3.10.7.3).`
+          : `The ${peer}'s RST ${frame} is acceptable (sequence number ${check === 'exact' ? 'exactly RCV.NXT' : 'not checkable'}): the ${me} aborts to CLOSED (RFC 9293 3.10.7.4, RFC 5961 3.2).`,
+        check === 'unknown');
+      return;
+    }
+
+    if (f & SYN) {
+      const s = sim.state[side];
+      if (!(f & ACK)) {
+        if ((s === 'LISTEN' || s === 'UNKNOWN') && w.sentSynAck)
+          this.setState(sim, side, 'SYN-RECEIVED', row, `The ${me} received the SYN ${frame} and answered with a SYN-ACK: SYN-RECEIVED (RFC 9293 3.5, 3.10.7.2).`, s === 'UNKNOWN');
+        else if (s === 'SYN-SENT')
+          this.setState(sim, side, 'SYN-RECEIVED', row, `Both sides sent a SYN (simultaneous open): SYN-SENT to SYN-RECEIVED (RFC 9293 3.5, figure 7).`, false);
+      } else if (s === 'SYN-SENT' && seqGe(this.table.ack[r], w.synEnd)) {
+        this.setState(sim, side, 'ESTABLISHED', row, `The SYN-ACK ${frame} acknowledges the ${me}'s SYN: ESTABLISHED (RFC 9293 3.5, 3.10.7.3).`, inferred);
+        return;
+      } else if (s === 'SYN-RECEIVED' && seqGe(this.table.ack[r], w.synEnd)) {
+        this.setState(sim, side, 'ESTABLISHED', row, `The SYN-ACK ${frame} acknowledges the ${me}'s SYN (simultaneous open): ESTABLISHED (RFC 9293 3.5).`, inferred);
+        return;
+      }
+    }
+
+    if (f & ACK) {
+      const a = this.table.ack[r];
+      const s = sim.state[side];
+      if (s === 'SYN-RECEIVED' && w.sentSyn && seqGe(a, w.synEnd)) {
+        if (w.lastSynTx > r) sim.lostAckRows.push({ row: r, side: sender, retransmission: w.lastSynTx });
+        else this.setState(sim, side, 'ESTABLISHED', row, `The ACK ${frame} acknowledges the ${me}'s SYN-ACK: ESTABLISHED (RFC 9293 3.5, 3.10.7.4).`, inferred);
+      }
+      if (w.hasFin && !sim.finAcked[side] && seqGe(a, seqAdd(w.finSeq, 1))) {
+        if (w.lastFinTx > r) {
+          // The sender of the FIN retransmitted it after this ACK: the ACK never arrived (or came late).
+          sim.lostAckRows.push({ row: r, side: sender, retransmission: w.lastFinTx });
+        } else {
+          sim.finAcked[side] = true;
+          const cur = sim.state[side];
+          if (cur === 'FIN-WAIT-1')
+            this.setState(sim, side, 'FIN-WAIT-2', row, `The ${peer} acknowledged the ${me}'s FIN ${frame}: FIN-WAIT-1 to FIN-WAIT-2 (RFC 9293 3.10.7.4, FIN-WAIT-1).`, inferred);
+          else if (cur === 'CLOSING')
+            this.setState(sim, side, 'TIME-WAIT', row, `The ${peer} acknowledged the ${me}'s FIN ${frame}: CLOSING to TIME-WAIT (RFC 9293 3.10.7.4, CLOSING).`, inferred);
+          else if (cur === 'LAST-ACK')
+            this.setState(sim, side, 'CLOSED', row, `The ${peer} acknowledged the ${me}'s FIN ${frame}: LAST-ACK to CLOSED, the connection is deleted (RFC 9293 3.10.7.4, LAST-ACK).`, inferred);
+        }
+      }
+    }
+
+    if (f & FIN) {
+      if (sim.peerFinReceived[side]) return;
+      sim.peerFinReceived[side] = true;
+      sim.finReceivedAt[side] = row;
+      const cur = sim.state[side];
+      const crossing = sim.wire[side].hasFin && !sim.finAcked[side];
+      if (cur === 'ESTABLISHED' || cur === 'SYN-RECEIVED' || cur === 'UNKNOWN')
+        this.setState(sim, side, 'CLOSE-WAIT', row, `The ${me} received the ${peer}'s FIN ${frame}: CLOSE-WAIT, waiting for its application to close (RFC 9293 3.6 case 2, 3.10.7.4).`, inferred);
+      else if (cur === 'FIN-WAIT-1' && crossing)
+        this.setState(sim, side, 'CLOSING', row, `The ${peer}'s FIN ${frame} arrived before the ACK of the ${me}'s own FIN: simultaneous close, CLOSING (RFC 9293 3.6 case 3, figure 13).`, inferred);
+      else if (cur === 'FIN-WAIT-1' || cur === 'FIN-WAIT-2')
+        this.setState(sim, side, 'TIME-WAIT', row, `The ${me} received the ${peer}'s FIN ${frame} after its own FIN was acknowledged: TIME-WAIT for 2 MSL (RFC 9293 3.6, 3.10.7.4).`, inferred);
+    }
+  }
+
+  private frameRef(r: number): string {
+    const fr = this.table.frame[r];
+    if (fr > 0) return `(frame ${fr})`;
+    const line = this.table.line[r];
+    return line >= 0 ? `(line ${line + 1})` : '';
+  }
+
+  /** The receiver of an in-window RST sent something afterwards: it did not reset (challenge ACK). */
+  private answeredAfter(sim: ConnSim, side: number, r: number): boolean {
+    for (const q of sim.tracked.rows) {
+      if (q > r && this.wire.rowDir[q] === side && !(this.table.flags[q] & RST)) return true;
+    }
+    return false;
+  }
+
+  /** Why a side sent a RST, from what it and its peer did before. */
+  resetReason(sim: ConnSim, side: number, r: number): string {
+    const s = sim.state[side];
+    const mine = sim.wire[side];
+    const theirs = sim.wire[1 - side];
+    const check = this.wire.rstCheck.get(r);
+    if (check === 'syn-ack-ok' || check === 'syn-ack-bad') return 'refused: no socket was listening on the port';
+    if (s === 'CLOSED') return 'answer to a segment for a connection the sender no longer has';
+    if (s === 'FIN-WAIT-1' || s === 'FIN-WAIT-2' || s === 'TIME-WAIT' || s === 'LAST-ACK' || s === 'CLOSING')
+      return 'after its own FIN: the socket was closed and more data arrived (benign FIN then RST)';
+    if (mine.keepalives > 0) {
+      // Keepalive probes with no answer from the peer after the last probe.
+      let lastProbe = -1;
+      for (const q of sim.tracked.rows) if (q < r && this.wire.rowDir[q] === side && this.wire.rowKind[q] & 0x02) lastProbe = q;
+      let answered = false;
+      for (const q of sim.tracked.rows) if (q > lastProbe && q < r && this.wire.rowDir[q] !== side) answered = true;
+      if (lastProbe >= 0 && !answered) return 'keepalive timeout: the peer stopped answering keepalive probes';
+    }
+    void theirs;
+    return 'abort: the application reset instead of closing (SO_LINGER 0, or close() with unread received data, RFC 1122 4.2.2.13)';
+  }
+}
+
+function isAfterOwnFin(table: SegmentTable, r: number, w: SenderWire): boolean {
+  // New data whose end lies beyond the FIN's sequence number was sent after the FIN.
+  const end = (table.seq[r] + table.len[r]) >>> 0;
+  return !(table.flags[r] & FIN) && seqGe(end, seqAdd(w.finSeq, 1)) && w.finRows[0] < r;
+}
+
+function makeFinding(
+  opts: EngineOptions,
+  code: FindingCode,
+  conn: Connection,
+  row: number,
+  table: SegmentTable,
+  message: string,
+  related: RelatedSegment[],
+): Finding | null {
+  const sev = opts.severities[code] ?? CATALOG[code].severity;
+  if (sev === 'off') return null;
+  return {
+    code,
+    severity: sev,
+    connection: conn.id,
+    row,
+    frame: row >= 0 ? table.frame[row] : 0,
+    message,
+    explanation: CATALOG[code].explanation,
+    related,
+  };
+}
+
+function ref(table: SegmentTable, r: number): string {
+  const fr = table.frame[r];
+  if (fr > 0) return `frame ${fr}`;
+  return `line ${table.line[r] + 1}`;
+}
+
+function fmtDuration(s: number): string {
+  if (!Number.isFinite(s)) return 'an unknown time';
+  if (s < 1) return `${(s * 1000).toFixed(s < 0.01 ? 3 : 1)} ms`;
+  if (s < 120) return `${s.toFixed(3)} s`;
+  return `${(s / 60).toFixed(1)} min`;
+}
+
+function summarize(
+  table: SegmentTable,
+  opts: EngineOptions,
+  wire: WirePass,
+  sim: ConnSim,
+  all: Finding[],
+  endTime: number,
+  _rowConn: Int32Array,
+  tracked: TrackedConnection[],
+  sims: ConnSim[],
+  clientAfter: Uint8Array,
+  serverAfter: Uint8Array,
+): Connection {
+  const t = sim.tracked;
+  const [cw, sw] = sim.wire;
+  const rows = t.rows;
+  const eps = table.endpoints;
+  const conn: Connection = {
+    id: sim.index + 1,
+    client: eps.get(t.clientEp),
+    server: eps.get(t.serverEp),
+    clientEp: t.clientEp,
+    serverEp: t.serverEp,
+    rolesInferred: t.rolesInferred,
+    incarnation: t.incarnation,
+    rows,
+    firstRow: rows[0],
+    lastRow: rows[rows.length - 1],
+    closeInitiator: 'none',
+    outcome: 'open',
+    reset: null,
+    initialState: { client: STATES[0], server: STATES[0] },
+    finalState: { client: sim.state[0], server: sim.state[1] },
+    isn: { client: cw.isn, server: sw.isn },
+    isnKnown: { client: cw.isnKnown, server: sw.isnKnown },
+    findings: [],
+  };
+  // The state before the first segment is the first row's "before" state, recomputed cheaply here.
+  conn.initialState = initialOf(sim);
+  const add = (code: FindingCode, row: number, message: string, related: RelatedSegment[] = []): void => {
+    const f = makeFinding(opts, code, conn, row, table, message, related);
+    if (f) {
+      conn.findings.push(f);
+      all.push(f);
+    }
+  };
+  const name = (side: number): string => SIDES[side];
+
+  // How it ended.
+  const firstFin = [cw.finRows[0] ?? -1, sw.finRows[0] ?? -1];
+  const refused = sim.reset !== null && wire.rstCheck.get(sim.reset.row) === 'syn-ack-ok';
+  const simultaneous =
+    firstFin[0] >= 0 && firstFin[1] >= 0 && crossed(table, firstFin, cw, sw);
+  if (refused) conn.closeInitiator = 'none';
+  else if (simultaneous) conn.closeInitiator = 'simultaneous';
+  else {
+    const firstRst = sim.reset ? sim.reset.row : -1;
+    const cands: [number, CloseInitiator][] = [];
+    if (firstFin[0] >= 0) cands.push([firstFin[0], 'client']);
+    if (firstFin[1] >= 0) cands.push([firstFin[1], 'server']);
+    if (firstRst >= 0 && sim.reset) cands.push([firstRst, SIDES[sim.reset.side]]);
+    cands.sort((a, b) => a[0] - b[0]);
+    conn.closeInitiator = cands.length > 0 ? cands[0][1] : 'none';
+  }
+  if (sim.reset) {
+    conn.reset = { by: SIDES[sim.reset.side], row: sim.reset.row, frame: table.frame[sim.reset.row], reason: sim.reset.reason };
+  }
+  const established = cw.acked && sw.acked && (cw.sentSyn ? sw.sentSynAck || sw.seen : true);
+  const handshakeDone = !cw.sentSyn || rows.some((r) => clientAfter[r] === STATES.indexOf('ESTABLISHED') || serverAfter[r] === STATES.indexOf('ESTABLISHED') || clientAfter[r] >= STATES.indexOf('FIN-WAIT-1'));
+  let outcome: Outcome;
+  if (refused) outcome = 'refused';
+  else if (sim.reset) outcome = 'reset';
+  else if (simultaneous) outcome = 'simultaneous';
+  else if (cw.hasFin && sw.hasFin) outcome = 'graceful';
+  else if (cw.hasFin || sw.hasFin) outcome = 'half-closed';
+  else if (!handshakeDone) outcome = 'half-open';
+  else outcome = 'open';
+  conn.outcome = outcome;
+  void established;
+
+  // Findings.
+  if (refused && sim.reset) {
+    const synRow = rows.find((r) => table.flags[r] & SYN) ?? rows[0];
+    add('refused', sim.reset.row,
+      `Connection refused: the server ${conn.server.addr}:${conn.server.port} answered the SYN (${ref(table, synRow)}) with RST,ACK (${ref(table, sim.reset.row)}); nothing listens on the port.`,
+      [{ row: synRow, message: 'the refused SYN' }]);
+  } else if (sim.reset) {
+    const by = name(sim.reset.side);
+    add('abrupt-reset', sim.reset.row,
+      `The ${by} reset the connection in ${ref(table, sim.reset.row)}: ${sim.reset.reason}.`,
+      firstFin.filter((r) => r >= 0).map((r) => ({ row: r, message: 'FIN sent before the RST' })));
+  }
+  for (const ig of sim.ignoredRsts) {
+    const by = name(wire.rowDir[ig.row]);
+    add('rst-out-of-window', ig.row,
+      ig.check === 'in-window'
+        ? `The ${by}'s RST in ${ref(table, ig.row)} is inside the window but not at RCV.NXT: a correct stack answers with a challenge ACK and keeps the connection (RFC 5961).`
+        : ig.check === 'syn-ack-bad'
+          ? `The ${by}'s RST in ${ref(table, ig.row)} does not acknowledge the SYN and is ignored in SYN-SENT.`
+          : `The ${by}'s RST in ${ref(table, ig.row)} has a sequence number outside the receiver's window: it is ignored, and may have been injected.`);
+  }
+  if (simultaneous) {
+    const second = Math.max(firstFin[0], firstFin[1]);
+    add('simultaneous-close', second,
+      `Simultaneous close: the FINs in ${ref(table, firstFin[0])} (client) and ${ref(table, firstFin[1])} (server) crossed; neither acknowledges the other, so both sides pass through CLOSING.`,
+      [{ row: Math.min(firstFin[0], firstFin[1]), message: 'the other FIN' }]);
+  }
+  for (let side = 0; side < 2; side++) {
+    const w = sim.wire[side];
+    if (w.finRows.length > 1) {
+      const frames = w.finRows.map((r) => ref(table, r)).join(', ');
+      add('fin-retransmitted', w.finRows[1],
+        `The ${name(side)}'s FIN was sent ${w.finRows.length} times (${frames}): the first one or its ACK was lost or late.`,
+        w.finRows.filter((_, i) => i !== 1).map((r) => ({ row: r, message: 'transmission of the same FIN' })));
+      const moved = w.finRows.find((r) => ((table.seq[r] + table.len[r]) >>> 0) !== w.finSeq);
+      if (moved !== undefined)
+        add('fin-seq-moved', moved, `The ${name(side)}'s FIN in ${ref(table, moved)} sits at a different sequence number than its first FIN (${ref(table, w.finRows[0])}).`,
+          [{ row: w.finRows[0], message: 'the first FIN' }]);
+    }
+    // A FIN never acknowledged, unless the connection was reset afterwards.
+    if (w.hasFin && !sim.finAcked[side] && !sim.reset) {
+      const peerAcks = rows.some((r) => wire.rowDir[r] !== side && table.flags[r] & ACK && seqGe(table.ack[r], seqAdd(w.finSeq, 1)));
+      if (!peerAcks)
+        add('missing-ack', w.finRows[0],
+          `The ${name(side)}'s FIN (${ref(table, w.finRows[0])}) was never acknowledged by the end of the capture; the ${name(side)} is left in ${sim.state[side]}.`);
+    }
+    if (sim.dataAfterFinRows[side].length > 0) {
+      const r0 = sim.dataAfterFinRows[side][0];
+      add('data-after-fin', r0,
+        `The ${name(side)} sent new data in ${ref(table, r0)} after its own FIN (${ref(table, w.finRows[0])}).`,
+        [{ row: w.finRows[0], message: 'the FIN' }]);
+    }
+    if (sim.halfCloseDataRows[side].length > 0) {
+      const hr = sim.halfCloseDataRows[side];
+      const peerFin = sim.wire[1 - side].finRows[0];
+      add('half-close-data', hr[0],
+        `The ${name(side)} sent ${sim.halfCloseData[side]} bytes in ${hr.length} segment${hr.length === 1 ? '' : 's'} (${ref(table, hr[0])}${hr.length > 1 ? ` to ${ref(table, hr[hr.length - 1])}` : ''}) after receiving the ${name(1 - side)}'s FIN (${ref(table, peerFin)}): a half-close, which is legal.`,
+        [{ row: peerFin, message: 'the FIN that half-closed the connection' }]);
+    }
+    if (w.unseenAckRow >= 0) {
+      add('ack-unseen-data', w.unseenAckRow,
+        `The ACK in ${ref(table, w.unseenAckRow)} acknowledges ${name(side)} data the capture never showed: segments are missing from the capture.`);
+    }
+  }
+  for (const lost of sim.lostAckRows) {
+    const by = name(lost.side);
+    const other = name(1 - lost.side);
+    add('missing-ack', lost.row,
+      `The ${by}'s ACK in ${ref(table, lost.row)} evidently never reached the ${other}: the ${other} retransmitted in ${ref(table, lost.retransmission)} (RFC 9293 3.6).`,
+      [{ row: lost.retransmission, message: 'the retransmission this ACK should have prevented' }]);
+  }
+  // A half-close: one FIN only. Lingering when the other side never closed by the end of the capture,
+  // or closed only after the linger threshold.
+  for (let side = 0; side < 2; side++) {
+    const w = sim.wire[side];
+    const o = sim.wire[1 - side];
+    if (!w.hasFin || sim.reset || refused) continue;
+    const finRow = w.finRows[0];
+    if (!o.hasFin) {
+      if (sim.peerFinReceived[1 - side] || sim.state[1 - side] === 'CLOSE-WAIT') {
+        const dur = endTime - table.time(finRow);
+        add('lingering-half-close', finRow,
+          `The ${name(1 - side)} never closed: it stayed in CLOSE-WAIT for ${fmtDuration(dur)} after the ${name(side)}'s FIN (${ref(table, finRow)}) until the end of the capture, and the ${name(side)} waits in ${sim.state[side]}.`);
+      }
+    } else if (o.finRows[0] > finRow && !simultaneous) {
+      const dur = table.time(o.finRows[0]) - table.time(finRow);
+      if (dur >= opts.lingerSeconds)
+        add('lingering-half-close', finRow,
+          `The ${name(1 - side)} stayed in CLOSE-WAIT for ${fmtDuration(dur)} after the ${name(side)}'s FIN (${ref(table, finRow)}) before closing (${ref(table, o.finRows[0])}).`,
+          [{ row: o.finRows[0], message: 'the late FIN' }]);
+    }
+  }
+  // Handshake never completed.
+  if (!refused && cw.sentSyn && !handshakeDone && !sim.reset) {
+    const synRows = rows.filter((r) => (table.flags[r] & (SYN | ACK)) === SYN);
+    const synAck = rows.find((r) => (table.flags[r] & (SYN | ACK)) === (SYN | ACK));
+    add('half-open', rows[0],
+      synAck === undefined
+        ? `The handshake never completed: the SYN (${ref(table, rows[0])}${synRows.length > 1 ? `, sent ${synRows.length} times` : ''}) was never answered.`
+        : `The handshake never completed: the SYN-ACK (${ref(table, synAck)}) was never acknowledged; the client is left in ${sim.state[0]} and the server in ${sim.state[1]}.`,
+      synAck !== undefined ? [{ row: synAck, message: 'the unacknowledged SYN-ACK' }] : []);
+  }
+  // Port reuse: an earlier connection on the same 4-tuple in this capture.
+  if (t.previous >= 0) {
+    const prev = tracked[t.previous];
+    const prevSim = sims[t.previous];
+    const prevLast = prev.rows[prev.rows.length - 1];
+    const gap = table.time(rows[0]) - table.time(prevLast);
+    const tw = [0, 1].filter((s) => prevSim.timeWaitRow[s] >= 0 && table.time(rows[0]) - prevSim.timeWaitSince[s] < 2 * opts.mslSeconds);
+    const twNote = tw.length > 0 ? `; the ${tw.map((s) => name(s)).join(' and ')} of #${t.previous + 1} was still in TIME-WAIT` : '';
+    add('port-reuse', rows[0],
+      `The 4-tuple ${conn.client.addr}:${conn.client.port} -> ${conn.server.addr}:${conn.server.port} was used before by connection #${t.previous + 1} (last ${ref(table, prevLast)}, ${fmtDuration(gap)} earlier)${twNote}.`,
+      [{ row: prevLast, message: `last segment of connection #${t.previous + 1}` }]);
+  }
+  // Idle before the close.
+  const closeRow = Math.min(...[firstFin[0], firstFin[1], sim.reset ? sim.reset.row : -1].filter((r) => r >= 0));
+  if (Number.isFinite(closeRow)) {
+    const idx = rows.indexOf(closeRow);
+    if (idx > 0) {
+      const idle = table.time(closeRow) - table.time(rows[idx - 1]);
+      if (idle >= opts.idleSeconds)
+        add('idle-before-close', closeRow, `The connection was idle for ${fmtDuration(idle)} before ${ref(table, closeRow)} closed it.`,
+          [{ row: rows[idx - 1], message: 'the last segment before the idle period' }]);
+    }
+  }
+  if (!cw.sentSyn && !sw.sentSynAck && !refused) {
+    add('capture-incomplete', rows[0], `No handshake was captured for this connection: it was already open at ${ref(table, rows[0])}, so its roles and first states are inferred.`);
+  }
+  return conn;
+}
+
+function initialOf(sim: ConnSim): { client: TcpState; server: TcpState } {
+  return { client: sim.initialStates[0], server: sim.initialStates[1] };
+}
+
+/**
+ * Two FINs crossed when the second one's ACK does not cover the first FIN: its sender had not
+ * received the first FIN when it sent its own (DESIGN.md, the engine's central idea).
+ */
+function crossed(table: SegmentTable, firstFin: number[], cw: SenderWire, sw: SenderWire): boolean {
+  const [c, s] = firstFin;
+  if (c < s) return !(table.flags[s] & ACK) || !seqGe(table.ack[s], seqAdd(cw.finSeq, 1));
+  return !(table.flags[c] & ACK) || !seqGe(table.ack[c], seqAdd(sw.finSeq, 1));
+}
+
+export { NEVER };

@@ -1,0 +1,290 @@
+import * as assert from 'assert';
+import { ACK, FIN, PSH, RST, SYN, after, codes, established, run, type Seg } from './scenario';
+
+describe('engine: scenarios per state and event (sequence numbers across 2^32)', () => {
+  it('test_handshake_states', () => {
+    const a = run(established().slice(0, 3));
+    assert.deepStrictEqual(after(a), [
+      // The SYN-ACK that acknowledges it proves the SYN was received on arrival (RFC 9293 figure 6).
+      ['SYN-SENT', 'SYN-RECEIVED'],
+      ['ESTABLISHED', 'SYN-RECEIVED'],
+      ['ESTABLISHED', 'ESTABLISHED'],
+    ]);
+    assert.deepStrictEqual(a.connections[0].initialState, { client: 'CLOSED', server: 'LISTEN' });
+  });
+
+  it('test_established_client_close (normal four-way, client first)', () => {
+    const a = run([
+      ...established(),
+      { dir: 'c>s', flags: FIN | ACK, seq: 11, ack: 21, t: 1 },
+      { dir: 's>c', flags: ACK, seq: 21, ack: 12, t: 1.001 },
+      { dir: 's>c', flags: FIN | ACK, seq: 21, ack: 12, t: 1.2 },
+      { dir: 'c>s', flags: ACK, seq: 12, ack: 22, t: 1.201 },
+    ]);
+    assert.deepStrictEqual(after(a).slice(7), [
+      ['FIN-WAIT-1', 'CLOSE-WAIT'],
+      ['FIN-WAIT-2', 'CLOSE-WAIT'],
+      ['TIME-WAIT', 'LAST-ACK'],
+      ['TIME-WAIT', 'CLOSED'],
+    ]);
+    const c = a.connections[0];
+    assert.strictEqual(c.closeInitiator, 'client');
+    assert.strictEqual(c.outcome, 'graceful');
+    assert.deepStrictEqual(c.finalState, { client: 'TIME-WAIT', server: 'CLOSED' });
+    assert.deepStrictEqual(codes(a), []);
+  });
+
+  it('test_established_server_close', () => {
+    const a = run([
+      ...established(),
+      { dir: 's>c', flags: FIN | ACK, seq: 21, ack: 11, t: 1 },
+      { dir: 'c>s', flags: ACK, seq: 11, ack: 22, t: 1.001 },
+      { dir: 'c>s', flags: FIN | ACK, seq: 11, ack: 22, t: 1.2 },
+      { dir: 's>c', flags: ACK, seq: 22, ack: 12, t: 1.201 },
+    ]);
+    assert.deepStrictEqual(a.connections[0].finalState, { client: 'CLOSED', server: 'TIME-WAIT' });
+    assert.strictEqual(a.connections[0].closeInitiator, 'server');
+    assert.deepStrictEqual(codes(a), []);
+  });
+
+  it('test_simultaneous_close judged from ACK evidence, not capture order', () => {
+    const a = run([
+      ...established(),
+      { dir: 'c>s', flags: FIN | ACK, seq: 11, ack: 21, t: 1 },
+      // The server's FIN acknowledges only up to 21: it had not received the client's FIN.
+      { dir: 's>c', flags: FIN | ACK, seq: 21, ack: 11, t: 1.0001 },
+      { dir: 'c>s', flags: ACK, seq: 12, ack: 22, t: 1.0002 },
+      { dir: 's>c', flags: ACK, seq: 22, ack: 12, t: 1.0003 },
+    ]);
+    const states = after(a).slice(7);
+    assert.deepStrictEqual(states[0], ['FIN-WAIT-1', 'ESTABLISHED']);
+    assert.deepStrictEqual(states[1], ['CLOSING', 'CLOSING']);
+    assert.deepStrictEqual(states[3], ['TIME-WAIT', 'TIME-WAIT']);
+    assert.strictEqual(a.connections[0].closeInitiator, 'simultaneous');
+    assert.strictEqual(a.connections[0].outcome, 'simultaneous');
+    assert.deepStrictEqual(codes(a), ['simultaneous-close']);
+  });
+
+  it('test_fin_wait_1_fin_ack_goes_to_time_wait (FIN that also acknowledges our FIN)', () => {
+    const a = run([
+      ...established(),
+      { dir: 'c>s', flags: FIN | ACK, seq: 11, ack: 21, t: 1 },
+      { dir: 's>c', flags: FIN | ACK, seq: 21, ack: 12, t: 1.001 },
+      { dir: 'c>s', flags: ACK, seq: 12, ack: 22, t: 1.002 },
+    ]);
+    assert.deepStrictEqual(after(a).slice(7), [
+      ['FIN-WAIT-1', 'CLOSE-WAIT'],
+      ['TIME-WAIT', 'LAST-ACK'],
+      ['TIME-WAIT', 'CLOSED'],
+    ]);
+    assert.strictEqual(a.connections[0].closeInitiator, 'client');
+  });
+
+  it('test_fin_with_data counts the FIN after the payload', () => {
+    const a = run([
+      ...established(),
+      { dir: 'c>s', flags: FIN | PSH | ACK, seq: 11, ack: 21, len: 5, t: 1 },
+      { dir: 's>c', flags: ACK, seq: 21, ack: 17, t: 1.001 },
+      { dir: 's>c', flags: FIN | ACK, seq: 21, ack: 17, t: 1.002 },
+      { dir: 'c>s', flags: ACK, seq: 17, ack: 22, t: 1.003 },
+    ]);
+    assert.deepStrictEqual(a.connections[0].finalState, { client: 'TIME-WAIT', server: 'CLOSED' });
+    assert.deepStrictEqual(codes(a), []);
+  });
+
+  it('test_close_wait_lingering when the server never closes', () => {
+    const a = run([
+      ...established(),
+      { dir: 'c>s', flags: FIN | ACK, seq: 11, ack: 21, t: 1 },
+      { dir: 's>c', flags: ACK, seq: 21, ack: 12, t: 1.04 },
+    ]);
+    assert.deepStrictEqual(a.connections[0].finalState, { client: 'FIN-WAIT-2', server: 'CLOSE-WAIT' });
+    assert.deepStrictEqual(codes(a), ['lingering-half-close']);
+    assert.match(a.findings[0].message, /server never closed/);
+    assert.strictEqual(a.connections[0].outcome, 'half-closed');
+  });
+
+  it('test_close_wait_data is legal half-close data, not a violation', () => {
+    const a = run([
+      ...established(),
+      { dir: 'c>s', flags: FIN | ACK, seq: 11, ack: 21, t: 1 },
+      { dir: 's>c', flags: ACK, seq: 21, ack: 12, t: 1.001 },
+      { dir: 's>c', flags: PSH | ACK, seq: 21, ack: 12, len: 100, t: 1.1 },
+      { dir: 'c>s', flags: ACK, seq: 12, ack: 121, t: 1.101 },
+      { dir: 's>c', flags: FIN | ACK, seq: 121, ack: 12, t: 1.2 },
+      { dir: 'c>s', flags: ACK, seq: 12, ack: 122, t: 1.201 },
+    ]);
+    assert.deepStrictEqual(codes(a), ['half-close-data']);
+    assert.deepStrictEqual(a.connections[0].finalState, { client: 'TIME-WAIT', server: 'CLOSED' });
+  });
+
+  it('test_fin_wait_data_after_own_fin is a violation', () => {
+    const a = run([
+      ...established(),
+      { dir: 'c>s', flags: FIN | ACK, seq: 11, ack: 21, t: 1 },
+      { dir: 'c>s', flags: PSH | ACK, seq: 12, ack: 21, len: 5, t: 1.001 },
+    ]);
+    assert.ok(codes(a).includes('data-after-fin'));
+  });
+
+  it('test_last_ack_lost_final_ack: FIN retransmitted from LAST-ACK', () => {
+    const a = run([
+      ...established(),
+      { dir: 'c>s', flags: FIN | ACK, seq: 11, ack: 21, t: 1 },
+      { dir: 's>c', flags: ACK, seq: 21, ack: 12, t: 1.001 },
+      { dir: 's>c', flags: FIN | ACK, seq: 21, ack: 12, t: 1.1 },
+      { dir: 'c>s', flags: ACK, seq: 12, ack: 22, t: 1.101 }, // lost on the way to the server
+      { dir: 's>c', flags: FIN | ACK, seq: 21, ack: 12, t: 1.4 }, // retransmitted from LAST-ACK
+      { dir: 'c>s', flags: ACK, seq: 12, ack: 22, t: 1.401 },
+    ]);
+    const s = after(a);
+    assert.deepStrictEqual(s[10], ['TIME-WAIT', 'LAST-ACK'], 'the lost ACK does not close the server');
+    assert.deepStrictEqual(s[12], ['TIME-WAIT', 'CLOSED']);
+    assert.deepStrictEqual(codes(a), ['fin-retransmitted', 'missing-ack']);
+    const missing = a.findings.find((f) => f.code === 'missing-ack');
+    assert.strictEqual(missing?.frame, 11);
+  });
+
+  it('test_fin_wait_1_fin_never_acked', () => {
+    const a = run([
+      ...established(),
+      { dir: 'c>s', flags: FIN | ACK, seq: 11, ack: 21, t: 1 },
+      { dir: 's>c', flags: PSH | ACK, seq: 21, ack: 11, len: 10, t: 1.1 },
+      { dir: 'c>s', flags: FIN | ACK, seq: 11, ack: 31, t: 1.3 },
+    ]);
+    assert.ok(codes(a).includes('missing-ack'));
+    assert.ok(codes(a).includes('fin-retransmitted'));
+    assert.strictEqual(a.connections[0].finalState.client, 'FIN-WAIT-1');
+  });
+
+  it('test_syn_sent_rst_refused', () => {
+    const a = run([
+      { dir: 'c>s', flags: SYN, seq: 0, t: 0 },
+      { dir: 's>c', flags: RST | ACK, seq: 0, rawSeq: 0, ack: 1, t: 0.0001 },
+    ]);
+    assert.deepStrictEqual(after(a), [
+      ['SYN-SENT', 'CLOSED'],
+      ['CLOSED', 'CLOSED'],
+    ]);
+    const c = a.connections[0];
+    assert.strictEqual(c.outcome, 'refused');
+    assert.strictEqual(c.closeInitiator, 'none');
+    assert.deepStrictEqual(c.reset && { by: c.reset.by, frame: c.reset.frame }, { by: 'server', frame: 2 });
+    assert.deepStrictEqual(codes(a), ['refused']);
+  });
+
+  it('test_established_rst_abort is believed at RCV.NXT', () => {
+    const a = run([...established(), { dir: 'c>s', flags: RST | ACK, seq: 11, ack: 21, t: 0.2 }]);
+    assert.deepStrictEqual(after(a)[7], ['CLOSED', 'CLOSED']);
+    assert.deepStrictEqual(codes(a), ['abrupt-reset']);
+    assert.match(a.findings[0].message, /abort/);
+    assert.strictEqual(a.connections[0].closeInitiator, 'client');
+  });
+
+  it('test_established_rst_out_of_window is reported, not believed', () => {
+    const a = run([
+      ...established(),
+      { dir: 's>c', flags: RST, seq: 0, rawSeq: 12345, t: 0.2 },
+      { dir: 'c>s', flags: PSH | ACK, seq: 11, ack: 21, len: 5, t: 0.3 },
+    ]);
+    assert.deepStrictEqual(after(a)[7], ['ESTABLISHED', 'CLOSED']);
+    assert.strictEqual(a.connections[0].finalState.client, 'ESTABLISHED');
+    assert.ok(codes(a).includes('rst-out-of-window'));
+  });
+
+  it('test_time_wait_rst_after_fin is explained as FIN then RST', () => {
+    const a = run([
+      ...established(),
+      { dir: 's>c', flags: FIN | ACK, seq: 21, ack: 11, t: 1 },
+      { dir: 'c>s', flags: ACK, seq: 11, ack: 22, t: 1.001 },
+      { dir: 'c>s', flags: PSH | ACK, seq: 11, ack: 22, len: 10, t: 1.1 },
+      { dir: 's>c', flags: RST, seq: 22, t: 1.101 },
+    ]);
+    // The client's data after the server's FIN is legal half-close data; the RST that answers it is benign.
+    assert.deepStrictEqual(codes(a), ['abrupt-reset', 'half-close-data']);
+    assert.match(a.findings[0].message, /benign FIN then RST/);
+  });
+
+  it('test_half_open_syn_unanswered', () => {
+    const a = run([
+      { dir: 'c>s', flags: SYN, seq: 0, t: 0 },
+      { dir: 'c>s', flags: SYN, seq: 0, t: 1 },
+      { dir: 'c>s', flags: SYN, seq: 0, t: 3 },
+    ]);
+    assert.strictEqual(a.connections.length, 1, 'retransmitted SYNs stay in one connection');
+    assert.strictEqual(a.connections[0].outcome, 'half-open');
+    assert.deepStrictEqual(codes(a), ['half-open']);
+  });
+
+  it('test_keepalive_and_zero_window_probes raise no findings', () => {
+    const segs: Seg[] = [
+      ...established(),
+      { dir: 'c>s', flags: ACK, seq: 10, ack: 21, t: 2 }, // keepalive: SND.NXT - 1
+      { dir: 's>c', flags: ACK, seq: 21, ack: 11, t: 2.001 },
+      { dir: 's>c', flags: ACK, seq: 21, ack: 11, win: 0, t: 2.5 }, // zero window
+      { dir: 'c>s', flags: ACK, seq: 11, ack: 21, len: 1, t: 2.7 }, // zero-window probe
+      { dir: 's>c', flags: ACK, seq: 21, ack: 11, win: 0, t: 2.701 },
+      { dir: 's>c', flags: ACK, seq: 21, ack: 11, win: 1000, t: 3 },
+      { dir: 'c>s', flags: PSH | ACK, seq: 11, ack: 21, len: 100, t: 3.001 },
+      { dir: 's>c', flags: ACK, seq: 21, ack: 111, t: 3.002 },
+      { dir: 'c>s', flags: FIN | ACK, seq: 111, ack: 21, t: 3.1 },
+      { dir: 's>c', flags: FIN | ACK, seq: 21, ack: 112, t: 3.101 },
+      { dir: 'c>s', flags: ACK, seq: 112, ack: 22, t: 3.102 },
+    ];
+    const a = run(segs);
+    assert.deepStrictEqual(codes(a), []);
+    assert.ok(a.rowKind[7] & 0x02, 'keepalive recognised');
+    assert.ok(a.rowKind[10] & 0x04, 'zero-window probe recognised');
+  });
+
+  it('test_time_wait_expires_after_2msl and the tuple reuse opens a new connection', () => {
+    const first: Seg[] = [
+      ...established(),
+      { dir: 'c>s', flags: FIN | ACK, seq: 11, ack: 21, t: 1 },
+      { dir: 's>c', flags: FIN | ACK, seq: 21, ack: 12, t: 1.001 },
+      { dir: 'c>s', flags: ACK, seq: 12, ack: 22, t: 1.002 },
+    ];
+    const second: Seg[] = [
+      { dir: 'c>s', flags: SYN, seq: 5000, t: 2 },
+      { dir: 's>c', flags: SYN | ACK, seq: 7000, ack: 5001, t: 2.001 },
+      { dir: 'c>s', flags: ACK, seq: 5001, ack: 7001, t: 2.002 },
+    ];
+    const a = run([...first, ...second], { mslSeconds: 30 });
+    assert.strictEqual(a.connections.length, 2);
+    assert.deepStrictEqual(a.connections[0].finalState, { client: 'TIME-WAIT', server: 'CLOSED' });
+    assert.deepStrictEqual(codes(a), ['port-reuse']);
+    assert.match(a.findings[0].message, /still in TIME-WAIT/);
+    const late = run([...first, { dir: 'c>s', flags: ACK, seq: 12, ack: 22, t: 100 }], { mslSeconds: 30 });
+    assert.strictEqual(late.connections[0].finalState.client, 'CLOSED', 'TIME-WAIT ends after 2 MSL');
+  });
+
+  it('test_mid_stream_capture infers roles and states', () => {
+    const a = run([
+      { dir: 'c>s', flags: PSH | ACK, seq: 100, ack: 200, len: 10, t: 0 },
+      { dir: 's>c', flags: ACK, seq: 200, ack: 110, t: 0.001 },
+      { dir: 'c>s', flags: FIN | ACK, seq: 110, ack: 200, t: 0.002 },
+      { dir: 's>c', flags: FIN | ACK, seq: 200, ack: 111, t: 0.003 },
+      { dir: 'c>s', flags: ACK, seq: 111, ack: 201, t: 0.004 },
+    ]);
+    const c = a.connections[0];
+    assert.strictEqual(c.rolesInferred, true);
+    assert.strictEqual(c.client.port, 40000);
+    assert.deepStrictEqual(c.finalState, { client: 'TIME-WAIT', server: 'CLOSED' });
+    assert.deepStrictEqual(codes(a), ['capture-incomplete']);
+  });
+
+  it('records every transition with its row and an RFC-citing reason', () => {
+    const a = run([
+      ...established(),
+      { dir: 'c>s', flags: FIN | ACK, seq: 11, ack: 21, t: 1 },
+      { dir: 's>c', flags: FIN | ACK, seq: 21, ack: 12, t: 1.001 },
+      { dir: 'c>s', flags: ACK, seq: 12, ack: 22, t: 1.002 },
+    ]);
+    assert.ok(a.transitions.length >= 8);
+    for (const t of a.transitions) assert.match(t.reason, /RFC \d+/);
+    for (let r = 0; r < a.table.length; r++) {
+      for (let k = a.transitionStart[r]; k < a.transitionStart[r + 1]; k++) assert.strictEqual(a.transitions[k].row, r);
+    }
+    assert.strictEqual(a.ackedBy[7], 8, 'the client FIN is acknowledged by the server FIN,ACK');
+  });
+});
