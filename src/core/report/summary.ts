@@ -1,0 +1,42 @@
+/**
+ * Human-readable `analyze` output: one summary block per connection.
+ */
+import type { Analysis, Connection } from '../engine/types';
+import type { InputSummary } from './json';
+
+const OUTCOME_TEXT: Record<Connection['outcome'], string> = {
+  graceful: 'closed gracefully',
+  simultaneous: 'closed simultaneously',
+  reset: 'reset',
+  refused: 'refused',
+  'half-closed': 'half-closed',
+  'half-open': 'handshake never completed',
+  open: 'still open at the end of the capture',
+};
+
+export function connectionTitle(c: Connection): string {
+  return `${c.client.addr}:${c.client.port} -> ${c.server.addr}:${c.server.port}`;
+}
+
+export function connectionVerdict(c: Connection): string {
+  const parts = [OUTCOME_TEXT[c.outcome]];
+  if (c.closeInitiator === 'client' || c.closeInitiator === 'server') parts.push(`${c.closeInitiator} closed first`);
+  if (c.reset && c.outcome !== 'refused') parts.push(`RST by the ${c.reset.by}`);
+  return parts.join(', ');
+}
+
+export function summaryText(a: Analysis, input: InputSummary): string {
+  const t = a.table;
+  const lines: string[] = [];
+  lines.push(
+    `${input.format}: ${input.packets} packets, ${input.tcpSegments} TCP segments, ${a.connections.length} connection${a.connections.length === 1 ? '' : 's'}, ${a.findings.length} finding${a.findings.length === 1 ? '' : 's'}`,
+  );
+  for (const c of a.connections) {
+    const first = t.frame[c.firstRow] > 0 ? `frames ${t.frame[c.firstRow]}-${t.frame[c.lastRow]}` : `lines ${t.line[c.firstRow] + 1}-${t.line[c.lastRow] + 1}`;
+    lines.push('');
+    lines.push(`#${c.id} ${connectionTitle(c)}${c.rolesInferred ? ' (roles inferred)' : ''}  [${first}, ${c.rows.length} segments]`);
+    lines.push(`   ${connectionVerdict(c)}; final state: client ${c.finalState.client}, server ${c.finalState.server}`);
+    for (const f of c.findings) lines.push(`   ${f.severity.padEnd(7)} ${f.code}: ${f.message}`);
+  }
+  return lines.join('\n') + '\n';
+}
