@@ -5,12 +5,10 @@
  * Values are plain numbers holding unsigned 32-bit integers (0 .. 2^32-1).
  */
 
-const MOD = 0x1_0000_0000;
-
 /** a + n mod 2^32 (n may be negative). */
 export function seqAdd(a: number, n: number): number {
-  const r = (a + n) % MOD;
-  return r < 0 ? r + MOD : r;
+  // ToUint32 is reduction modulo 2^32 for any finite number, negative sums included.
+  return (a + n) >>> 0;
 }
 
 /** The signed distance from a to b: b - a as a signed 32-bit number. */

@@ -58,10 +58,25 @@ export interface ClaimResult {
 
 const SIDES: readonly Side[] = ['client', 'server'];
 
+/** Reason sentences are shared strings: `{me}` / `{peer}` filled once per side, then cached. */
+const reasonCache = new Map<string, [string, string]>();
+function reason(template: string, side: number): string {
+  let e = reasonCache.get(template);
+  if (e === undefined) {
+    const fill = (me: number): string => template.replace(/\{me\}/g, SIDES[me]).replace(/\{peer\}/g, SIDES[1 - me]);
+    e = [fill(0), fill(1)];
+    reasonCache.set(template, e);
+  }
+  return e[side];
+}
+const STATE_INDEX: Record<TcpState, number> = Object.fromEntries(STATES.map((s, i) => [s, i])) as Record<TcpState, number>;
+
 /** Everything the replay needs to know about one connection. */
 class ConnSim {
   readonly state: TcpState[] = ['UNKNOWN', 'UNKNOWN'];
   initialStates: TcpState[] = ['UNKNOWN', 'UNKNOWN'];
+  /** Some side reached ESTABLISHED: the handshake completed. */
+  synchronized = false;
   /** The sender's own FIN has been acknowledged (as the sender evidently learned). */
   readonly finAcked = [false, false];
   /** The peer's FIN has been received. */
@@ -103,13 +118,13 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
 
   const record = (r: number): void => {
     const sim = sims[rowConn[r]];
-    clientAfter[r] = STATES.indexOf(sim.state[0]);
-    serverAfter[r] = STATES.indexOf(sim.state[1]);
+    clientAfter[r] = STATE_INDEX[sim.state[0]];
+    serverAfter[r] = STATE_INDEX[sim.state[1]];
   };
   const before = (r: number): void => {
     const sim = sims[rowConn[r]];
-    clientBefore[r] = STATES.indexOf(sim.state[0]);
-    serverBefore[r] = STATES.indexOf(sim.state[1]);
+    clientBefore[r] = STATE_INDEX[sim.state[0]];
+    serverBefore[r] = STATE_INDEX[sim.state[1]];
   };
 
   if (steps === undefined) {
@@ -118,8 +133,9 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
       const ci = rowConn[r];
       if (ci < 0) continue;
       const sim = sims[ci];
-      replay.expireTimers(sim, r);
-      before(r);
+      if (sim.state[0] === 'TIME-WAIT' || sim.state[1] === 'TIME-WAIT') replay.expireTimers(sim, r);
+      clientBefore[r] = STATE_INDEX[sim.state[0]];
+      serverBefore[r] = STATE_INDEX[sim.state[1]];
       replay.send(sim, r);
       const d = wire.deliverAt[r];
       if (d === r) replay.deliver(sim, r);
@@ -131,7 +147,8 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
           for (const p of due) replay.deliver(sim, p);
         }
       }
-      record(r);
+      clientAfter[r] = STATE_INDEX[sim.state[0]];
+      serverAfter[r] = STATE_INDEX[sim.state[1]];
     }
     transitionStart[n] = transitions.length;
   } else {
@@ -190,7 +207,7 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
 
   const findings: Finding[] = [];
   const connections: Connection[] = sims.map((sim) =>
-    summarize(table, opts, wire, sim, findings, endTime, rowConn, tracked, sims, clientAfter, serverAfter),
+    summarize(table, opts, wire, sim, findings, endTime, rowConn, tracked, sims),
   );
   for (const cr of claimResults) {
     if (cr.claimed === cr.inferred) continue;
@@ -248,11 +265,12 @@ class Replay {
   ) {}
 
   /** The only place where an endpoint's state changes. */
-  setState(sim: ConnSim, side: number, to: TcpState, row: number, reason: string, inferred: boolean): void {
+  setState(sim: ConnSim, side: number, to: TcpState, row: number, why: string, inferred: boolean, cause = row): void {
     const from = sim.state[side];
     if (from === to) return;
     sim.state[side] = to;
-    const t: Transition = { row, side: SIDES[side], from, to, reason, inferred };
+    if (to === 'ESTABLISHED') sim.synchronized = true;
+    const t: Transition = { row, cause, side: SIDES[side], from, to, reason: why, inferred };
     if (row >= 0) this.transitions.push(t);
     sim.lastTransition[side] = t;
     if (to === 'TIME-WAIT') {
@@ -319,11 +337,11 @@ class Replay {
     const s = sim.state[side];
     const who = SIDES[side];
     if (f & RST) {
-      const reason = this.resetReason(sim, side, r);
-      if (!sim.reset && s !== 'CLOSED') sim.reset = { side, row: r, reason };
-      else if (!sim.reset && this.wire.rstCheck.get(r) === 'syn-ack-ok') sim.reset = { side, row: r, reason };
+      const why = this.resetReason(sim, side, r);
+      if (!sim.reset && s !== 'CLOSED') sim.reset = { side, row: r, reason: why };
+      else if (!sim.reset && this.wire.rstCheck.get(r) === 'syn-ack-ok') sim.reset = { side, row: r, reason: why };
       if (s !== 'CLOSED')
-        this.setState(sim, side, 'CLOSED', r, `The ${who} sent a RST and dropped the connection: ${reason} (RFC 9293 3.5.2).`, false);
+        this.setState(sim, side, 'CLOSED', r, `The ${who} sent a RST and dropped the connection: ${why} (RFC 9293 3.5.2).`, false);
       return;
     }
     if (f & SYN) {
@@ -353,9 +371,9 @@ class Replay {
     if (f & FIN && this.wire.deliverAt[r] !== RETRANSMITTED_CONTROL) {
       const cur = sim.state[side];
       if (cur === 'ESTABLISHED' || cur === 'SYN-RECEIVED' || cur === 'UNKNOWN')
-        this.setState(sim, side, 'FIN-WAIT-1', r, `The ${who} closed: it sent its FIN and waits for the ACK in FIN-WAIT-1 (RFC 9293 3.6, case 1).`, cur === 'UNKNOWN');
+        this.setState(sim, side, 'FIN-WAIT-1', r, reason('The {me} closed: it sent its FIN and waits for the ACK in FIN-WAIT-1 (RFC 9293 3.6, case 1).', side), cur === 'UNKNOWN');
       else if (cur === 'CLOSE-WAIT')
-        this.setState(sim, side, 'LAST-ACK', r, `The ${who} closed after receiving the peer's FIN: it sent its own FIN and waits in LAST-ACK (RFC 9293 3.6, case 2).`, false);
+        this.setState(sim, side, 'LAST-ACK', r, reason('The {me} closed after receiving the peer\'s FIN: it sent its own FIN and waits in LAST-ACK (RFC 9293 3.6, case 2).', side), false);
     }
   }
 
@@ -366,7 +384,6 @@ class Replay {
     const me = SIDES[side];
     const peer = SIDES[sender];
     const f = this.table.flags[r];
-    const frame = this.frameRef(r);
     const inferred = this.wire.deliverInferred[r] === 1;
     const w = sim.wire[side];
     const row = at >= 0 ? at : r;
@@ -381,9 +398,9 @@ class Replay {
       if (s === 'CLOSED' || s === 'LISTEN') return;
       this.setState(sim, side, 'CLOSED', row,
         check === 'syn-ack-ok'
-          ? `The ${peer}'s RST,ACK acknowledges the SYN: the connection is refused and the ${me} goes from SYN-SENT to CLOSED (RFC 9293 3.10.7.3).`
-          : `The ${peer}'s RST ${frame} is acceptable (sequence number ${check === 'exact' ? 'exactly RCV.NXT' : 'not checkable'}): the ${me} aborts to CLOSED (RFC 9293 3.10.7.4, RFC 5961 3.2).`,
-        check === 'unknown');
+          ? reason('The {peer}\'s RST,ACK acknowledges the SYN: the connection is refused and the {me} goes from SYN-SENT to CLOSED (RFC 9293 3.10.7.3).', side)
+          : `The ${peer}'s RST is acceptable (sequence number ${check === 'exact' ? 'exactly RCV.NXT' : 'not checkable'}): the ${me} aborts to CLOSED (RFC 9293 3.10.7.4, RFC 5961 3.2).`,
+        check === 'unknown', r);
       return;
     }
 
@@ -391,14 +408,14 @@ class Replay {
       const s = sim.state[side];
       if (!(f & ACK)) {
         if ((s === 'LISTEN' || s === 'UNKNOWN') && w.sentSynAck)
-          this.setState(sim, side, 'SYN-RECEIVED', row, `The ${me} received the SYN ${frame} and answered with a SYN-ACK: SYN-RECEIVED (RFC 9293 3.5, 3.10.7.2).`, s === 'UNKNOWN');
+          this.setState(sim, side, 'SYN-RECEIVED', row, reason('The {me} received the SYN and answered with a SYN-ACK: SYN-RECEIVED (RFC 9293 3.5, 3.10.7.2).', side), s === 'UNKNOWN', r);
         else if (s === 'SYN-SENT')
-          this.setState(sim, side, 'SYN-RECEIVED', row, `Both sides sent a SYN (simultaneous open): SYN-SENT to SYN-RECEIVED (RFC 9293 3.5, figure 7).`, false);
+          this.setState(sim, side, 'SYN-RECEIVED', row, `Both sides sent a SYN (simultaneous open): SYN-SENT to SYN-RECEIVED (RFC 9293 3.5, figure 7).`, false, r);
       } else if (s === 'SYN-SENT' && seqGe(this.table.ack[r], w.synEnd)) {
-        this.setState(sim, side, 'ESTABLISHED', row, `The SYN-ACK ${frame} acknowledges the ${me}'s SYN: ESTABLISHED (RFC 9293 3.5, 3.10.7.3).`, inferred);
+        this.setState(sim, side, 'ESTABLISHED', row, reason('The SYN-ACK acknowledges the {me}\'s SYN: ESTABLISHED (RFC 9293 3.5, 3.10.7.3).', side), inferred, r);
         return;
       } else if (s === 'SYN-RECEIVED' && seqGe(this.table.ack[r], w.synEnd)) {
-        this.setState(sim, side, 'ESTABLISHED', row, `The SYN-ACK ${frame} acknowledges the ${me}'s SYN (simultaneous open): ESTABLISHED (RFC 9293 3.5).`, inferred);
+        this.setState(sim, side, 'ESTABLISHED', row, reason('The SYN-ACK acknowledges the {me}\'s SYN (simultaneous open): ESTABLISHED (RFC 9293 3.5).', side), inferred, r);
         return;
       }
     }
@@ -408,7 +425,7 @@ class Replay {
       const s = sim.state[side];
       if (s === 'SYN-RECEIVED' && w.sentSyn && seqGe(a, w.synEnd)) {
         if (w.lastSynTx > r) sim.lostAckRows.push({ row: r, side: sender, retransmission: w.lastSynTx });
-        else this.setState(sim, side, 'ESTABLISHED', row, `The ACK ${frame} acknowledges the ${me}'s SYN-ACK: ESTABLISHED (RFC 9293 3.5, 3.10.7.4).`, inferred);
+        else this.setState(sim, side, 'ESTABLISHED', row, reason('The ACK acknowledges the {me}\'s SYN-ACK: ESTABLISHED (RFC 9293 3.5, 3.10.7.4).', side), inferred, r);
       }
       if (w.hasFin && !sim.finAcked[side] && seqGe(a, seqAdd(w.finSeq, 1))) {
         if (w.lastFinTx > r) {
@@ -418,11 +435,11 @@ class Replay {
           sim.finAcked[side] = true;
           const cur = sim.state[side];
           if (cur === 'FIN-WAIT-1')
-            this.setState(sim, side, 'FIN-WAIT-2', row, `The ${peer} acknowledged the ${me}'s FIN ${frame}: FIN-WAIT-1 to FIN-WAIT-2 (RFC 9293 3.10.7.4, FIN-WAIT-1).`, inferred);
+            this.setState(sim, side, 'FIN-WAIT-2', row, reason('The {peer} acknowledged the {me}\'s FIN: FIN-WAIT-1 to FIN-WAIT-2 (RFC 9293 3.10.7.4, FIN-WAIT-1).', side), inferred, r);
           else if (cur === 'CLOSING')
-            this.setState(sim, side, 'TIME-WAIT', row, `The ${peer} acknowledged the ${me}'s FIN ${frame}: CLOSING to TIME-WAIT (RFC 9293 3.10.7.4, CLOSING).`, inferred);
+            this.setState(sim, side, 'TIME-WAIT', row, reason('The {peer} acknowledged the {me}\'s FIN: CLOSING to TIME-WAIT (RFC 9293 3.10.7.4, CLOSING).', side), inferred, r);
           else if (cur === 'LAST-ACK')
-            this.setState(sim, side, 'CLOSED', row, `The ${peer} acknowledged the ${me}'s FIN ${frame}: LAST-ACK to CLOSED, the connection is deleted (RFC 9293 3.10.7.4, LAST-ACK).`, inferred);
+            this.setState(sim, side, 'CLOSED', row, reason('The {peer} acknowledged the {me}\'s FIN: LAST-ACK to CLOSED, the connection is deleted (RFC 9293 3.10.7.4, LAST-ACK).', side), inferred, r);
         }
       }
     }
@@ -434,19 +451,12 @@ class Replay {
       const cur = sim.state[side];
       const crossing = sim.wire[side].hasFin && !sim.finAcked[side];
       if (cur === 'ESTABLISHED' || cur === 'SYN-RECEIVED' || cur === 'UNKNOWN')
-        this.setState(sim, side, 'CLOSE-WAIT', row, `The ${me} received the ${peer}'s FIN ${frame}: CLOSE-WAIT, waiting for its application to close (RFC 9293 3.6 case 2, 3.10.7.4).`, inferred);
+        this.setState(sim, side, 'CLOSE-WAIT', row, reason('The {me} received the {peer}\'s FIN: CLOSE-WAIT, waiting for its application to close (RFC 9293 3.6 case 2, 3.10.7.4).', side), inferred, r);
       else if (cur === 'FIN-WAIT-1' && crossing)
-        this.setState(sim, side, 'CLOSING', row, `The ${peer}'s FIN ${frame} arrived before the ACK of the ${me}'s own FIN: simultaneous close, CLOSING (RFC 9293 3.6 case 3, figure 13).`, inferred);
+        this.setState(sim, side, 'CLOSING', row, reason('The {peer}\'s FIN arrived before the ACK of the {me}\'s own FIN: simultaneous close, CLOSING (RFC 9293 3.6 case 3, figure 13).', side), inferred, r);
       else if (cur === 'FIN-WAIT-1' || cur === 'FIN-WAIT-2')
-        this.setState(sim, side, 'TIME-WAIT', row, `The ${me} received the ${peer}'s FIN ${frame} after its own FIN was acknowledged: TIME-WAIT for 2 MSL (RFC 9293 3.6, 3.10.7.4).`, inferred);
+        this.setState(sim, side, 'TIME-WAIT', row, reason('The {me} received the {peer}\'s FIN after its own FIN was acknowledged: TIME-WAIT for 2 MSL (RFC 9293 3.6, 3.10.7.4).', side), inferred, r);
     }
-  }
-
-  private frameRef(r: number): string {
-    const fr = this.table.frame[r];
-    if (fr > 0) return `(frame ${fr})`;
-    const line = this.table.line[r];
-    return line >= 0 ? `(line ${line + 1})` : '';
   }
 
   /** The receiver of an in-window RST sent something afterwards: it did not reset (challenge ACK). */
@@ -532,8 +542,6 @@ function summarize(
   _rowConn: Int32Array,
   tracked: TrackedConnection[],
   sims: ConnSim[],
-  clientAfter: Uint8Array,
-  serverAfter: Uint8Array,
 ): Connection {
   const t = sim.tracked;
   const [cw, sw] = sim.wire;
@@ -590,7 +598,7 @@ function summarize(
     conn.reset = { by: SIDES[sim.reset.side], row: sim.reset.row, frame: table.frame[sim.reset.row], reason: sim.reset.reason };
   }
   const established = cw.acked && sw.acked && (cw.sentSyn ? sw.sentSynAck || sw.seen : true);
-  const handshakeDone = !cw.sentSyn || rows.some((r) => clientAfter[r] === STATES.indexOf('ESTABLISHED') || serverAfter[r] === STATES.indexOf('ESTABLISHED') || clientAfter[r] >= STATES.indexOf('FIN-WAIT-1'));
+  const handshakeDone = !cw.sentSyn || sim.synchronized;
   let outcome: Outcome;
   if (refused) outcome = 'refused';
   else if (sim.reset) outcome = 'reset';

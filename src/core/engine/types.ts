@@ -126,7 +126,10 @@ export const KIND_OUT_OF_ORDER = 0x80;
 
 /** One state change of one endpoint, caused by one segment. */
 export interface Transition {
+  /** The row after which the change happened (where it is shown). */
   row: number;
+  /** The row of the segment that caused it (differs from `row` when its receipt was delayed by evidence). */
+  cause: number;
   side: Side;
   from: TcpState;
   to: TcpState;

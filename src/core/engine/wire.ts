@@ -23,6 +23,8 @@ import type { TrackedConnection } from './tracker';
 
 /** Delivery point meaning "never received, as far as the capture shows". */
 export const NEVER = -1;
+/** deliverAt marker for a retransmitted SYN/FIN: its first transmission carries the delivery. */
+export const RETRANSMITTED_CONTROL = -2;
 
 /** How a RST relates to its receiver's window (RFC 9293 3.10.7.4, RFC 5961 3). */
 export type RstCheck = 'exact' | 'in-window' | 'out-of-window' | 'unknown' | 'syn-ack-ok' | 'syn-ack-bad';
@@ -62,6 +64,11 @@ export class SenderWire {
   zeroWindowProbes = 0;
   /** The first ACK acknowledging sequence numbers this side never sent (seen on the PEER's rows). */
   unseenAckRow = -1;
+  /** Rows of this side still waiting for an ACK, from `unackedHead` on. */
+  unacked: number[] = [];
+  unackedHead = 0;
+  /** This side's SYN/FIN rows waiting for the evidence that places their delivery. */
+  pending: Pending[] | null = null;
 }
 
 export interface WirePass {
@@ -95,10 +102,6 @@ export function wirePass(table: SegmentTable, connections: TrackedConnection[], 
   const deliverInferred = new Uint8Array(n);
   const rstCheck = new Map<number, RstCheck>();
   const sides: [SenderWire, SenderWire][] = connections.map(() => [new SenderWire(), new SenderWire()]);
-  // Per connection and direction: rows still waiting for an ACK (sequence space not yet covered),
-  // and SYN/FIN rows waiting for the evidence that places their delivery.
-  const unacked: number[][][] = connections.map(() => [[], []]);
-  const pendingCtl: Pending[][][] = connections.map(() => [[], []]);
 
   const { src, flags, seq, ack, len, win, opts, wscale } = table;
 
@@ -173,7 +176,7 @@ export function wirePass(table: SegmentTable, connections: TrackedConnection[], 
       }
       // Scaled window (RFC 7323 2.3): never scaled in a SYN; scaled only when both sides offered it.
       const shift = !syn && me.wscale >= 0 && peer.wscale >= 0 ? me.wscale : 0;
-      me.lastWin = win[r] * 2 ** shift;
+      me.lastWin = shift === 0 ? win[r] : win[r] * (1 << Math.min(shift, 14));
     }
 
     if (hasAck) {
@@ -185,21 +188,25 @@ export function wirePass(table: SegmentTable, connections: TrackedConnection[], 
         me.highestAck = a;
         me.acked = true;
       }
-      // What this ACK newly covers in the other direction.
-      const q = unacked[ci][1 - dir];
-      let k = 0;
+      // What this ACK newly covers in the other direction (rows are mostly acknowledged in order).
+      const q = peer.unacked;
+      let k = peer.unackedHead;
       while (k < q.length) {
         const ur = q[k];
         const uend = seqAdd(seq[ur], len[ur] + (flags[ur] & SYN ? 1 : 0) + (flags[ur] & FIN ? 1 : 0));
-        if (seqGe(a, uend)) {
-          ackedBy[ur] = r;
-          acks[r] = ur;
-          q.splice(k, 1);
-        } else k++;
+        if (!seqGe(a, uend)) break;
+        ackedBy[ur] = r;
+        acks[r] = ur;
+        k++;
+      }
+      peer.unackedHead = k;
+      if (k > 64 && k * 2 > q.length) {
+        q.splice(0, k);
+        peer.unackedHead = 0;
       }
       // Evidence for the delivery of the peer's SYN/FIN rows.
-      if (!rst) {
-        const pend = pendingCtl[ci][1 - dir];
+      const pend = peer.pending;
+      if (!rst && pend !== null) {
         for (let i = 0; i < pend.length; ) {
           const p = pend[i];
           if (seqGe(a, p.end)) {
@@ -214,34 +221,37 @@ export function wirePass(table: SegmentTable, connections: TrackedConnection[], 
     }
 
     if (space > 0 && !rst) {
-      unacked[ci][dir].push(r);
+      me.unacked.push(r);
       const firstTx = !(kind & KIND_RETRANSMISSION);
-      if ((syn || fin) && firstTx) pendingCtl[ci][dir].push({ row: r, end, lastNonCover: -1 });
+      if ((syn || fin) && firstTx) (me.pending ??= []).push({ row: r, end, lastNonCover: -1 });
     }
     rowKind[r] = kind;
   }
 
   // SYN/FIN rows never acknowledged: received on arrival if the peer said nothing afterwards
   // (an assumption, marked inferred), never received if the peer went on without acknowledging them.
-  for (const perDir of pendingCtl) {
-    for (const pend of perDir) {
-      for (const p of pend) {
+  for (const pair of sides) {
+    for (const w of pair) {
+      if (w.pending === null) continue;
+      for (const p of w.pending) {
         if (p.lastNonCover >= 0) deliverAt[p.row] = NEVER;
         else {
           deliverAt[p.row] = p.row;
           deliverInferred[p.row] = 1;
         }
       }
+      w.pending = null;
     }
+    pair[0].unacked = [];
+    pair[1].unacked = [];
   }
-  // Rows that carry no SYN/FIN are processed by the receiver on arrival.
   for (let r = 0; r < n; r++) {
-    if (rowConn[r] >= 0 && !(flags[r] & (SYN | FIN)) ) deliverAt[r] = r;
-    else if (rowConn[r] >= 0 && flags[r] & RST) deliverAt[r] = r;
-  }
-  // Retransmitted SYN/FIN rows: the first transmission carries the delivery.
-  for (let r = 0; r < n; r++) {
-    if (rowConn[r] >= 0 && rowKind[r] & KIND_RETRANSMISSION && flags[r] & (SYN | FIN)) deliverAt[r] = NEVER - 1;
+    if (rowConn[r] < 0) continue;
+    const f = flags[r];
+    // Rows that carry no SYN/FIN (and RSTs) are processed by the receiver on arrival;
+    // for a retransmitted SYN/FIN the first transmission carries the delivery.
+    if (!(f & (SYN | FIN)) || f & RST) deliverAt[r] = r;
+    else if (rowKind[r] & KIND_RETRANSMISSION) deliverAt[r] = RETRANSMITTED_CONTROL;
   }
   return { rowDir, rowKind, ackedBy, acks, deliverAt, deliverInferred, rstCheck, sides };
 }
@@ -263,5 +273,3 @@ function checkRst(me: SenderWire, peer: SenderWire, s: number, a: number, hasAck
   return 'out-of-window';
 }
 
-/** The RETRANSMITTED_CONTROL marker used in deliverAt for SYN/FIN retransmissions. */
-export const RETRANSMITTED_CONTROL = NEVER - 1;
