@@ -71,6 +71,10 @@ function reason(template: string, side: number): string {
 }
 const STATE_INDEX: Record<TcpState, number> = Object.fromEntries(STATES.map((s, i) => [s, i])) as Record<TcpState, number>;
 
+const NO_LISTS: number[][] = [[], []];
+Object.freeze(NO_LISTS[0]);
+Object.freeze(NO_LISTS[1]);
+
 /** Everything the replay needs to know about one connection. */
 class ConnSim {
   readonly state: TcpState[] = ['UNKNOWN', 'UNKNOWN'];
@@ -87,8 +91,9 @@ class ConnSim {
   pending: number[] = [];
   reset: { side: number; row: number; reason: string } | null = null;
   halfCloseData = [0, 0];
-  halfCloseDataRows: number[][] = [[], []];
-  dataAfterFinRows: number[][] = [[], []];
+  // Rarely used lists share one empty array until something is added (most connections need none).
+  halfCloseDataRows: number[][] = NO_LISTS;
+  dataAfterFinRows: number[][] = NO_LISTS;
   lostAckRows: { row: number; side: number; retransmission: number }[] = [];
   ignoredRsts: { row: number; check: RstCheck }[] = [];
   finReceivedAt = [-1, -1];
@@ -288,7 +293,7 @@ class Replay {
     if ((f & (SYN | ACK)) === SYN && this.table.src[first] === t.clientEp) {
       sim.state[0] = 'CLOSED';
       // The server's answer tells whether it was listening: a SYN-ACK means LISTEN, a RST means no socket.
-      sim.state[1] = sw.sentSynAck ? 'LISTEN' : sw.rstRows.length > 0 ? 'CLOSED' : 'UNKNOWN';
+      sim.state[1] = sw.sentSynAck ? 'LISTEN' : sw.rstCount > 0 ? 'CLOSED' : 'UNKNOWN';
     } else if ((f & (SYN | ACK)) === (SYN | ACK)) {
       sim.state[0] = 'SYN-SENT';
       sim.state[1] = 'SYN-RECEIVED';
@@ -361,10 +366,12 @@ class Replay {
       const cur = sim.state[side];
       if (cur === 'CLOSE-WAIT') {
         sim.halfCloseData[side] += this.table.len[r];
+        if (sim.halfCloseDataRows === NO_LISTS) sim.halfCloseDataRows = [[], []];
         sim.halfCloseDataRows[side].push(r);
       }
       const w = sim.wire[side];
       if (w.hasFin && this.wire.deliverAt[r] !== RETRANSMITTED_CONTROL && isAfterOwnFin(this.table, r, w)) {
+        if (sim.dataAfterFinRows === NO_LISTS) sim.dataAfterFinRows = [[], []];
         sim.dataAfterFinRows[side].push(r);
       }
     }

@@ -29,46 +29,169 @@ export const RETRANSMITTED_CONTROL = -2;
 /** How a RST relates to its receiver's window (RFC 9293 3.10.7.4, RFC 5961 3). */
 export type RstCheck = 'exact' | 'in-window' | 'out-of-window' | 'unknown' | 'syn-ack-ok' | 'syn-ack-bad';
 
-/** What one direction (one sender) of a connection showed on the wire. */
+const F_ISN_KNOWN = 1;
+const F_SEEN = 2;
+const F_SENT_SYN = 4;
+const F_SENT_SYNACK = 8;
+const F_HAS_FIN = 16;
+const F_ACKED = 32;
+
+/**
+ * What every sender (one direction of one connection) showed on the wire, as columns indexed by
+ * `2 * connection + direction` (0 client, 1 server): no object per connection on the hot path.
+ */
+export class SenderColumns {
+  readonly bits: Uint8Array;
+  readonly isn: Uint32Array;
+  readonly sndNxt: Uint32Array;
+  readonly synEnd: Uint32Array;
+  readonly finSeq: Uint32Array;
+  readonly highestAck: Uint32Array;
+  readonly wscale: Int8Array;
+  readonly lastWin: Float64Array;
+  readonly dataBytes: Float64Array;
+  readonly counts: Uint32Array; // [fin, rst, keepalive, zwp] per sender
+  readonly rows: Int32Array; // [lastSynTx, firstFin, lastFinTx, firstRst, firstData, lastData, unseenAck, unackedHead, unackedTail, pendSyn, pendFin, pendSynNC, pendFinNC] per sender
+  static readonly ROWS = 13;
+  constructor(senders: number) {
+    this.bits = new Uint8Array(senders);
+    this.isn = new Uint32Array(senders);
+    this.sndNxt = new Uint32Array(senders);
+    this.synEnd = new Uint32Array(senders);
+    this.finSeq = new Uint32Array(senders);
+    this.highestAck = new Uint32Array(senders);
+    this.wscale = new Int8Array(senders).fill(-1);
+    this.lastWin = new Float64Array(senders).fill(-1);
+    this.dataBytes = new Float64Array(senders);
+    this.counts = new Uint32Array(senders * 4);
+    this.rows = new Int32Array(senders * SenderColumns.ROWS).fill(-1);
+  }
+}
+
+const R_LAST_SYN = 0;
+const R_FIRST_FIN = 1;
+const R_LAST_FIN = 2;
+const R_FIRST_RST = 3;
+const R_FIRST_DATA = 4;
+const R_LAST_DATA = 5;
+const R_UNSEEN_ACK = 6;
+const R_UNACKED_HEAD = 7;
+const R_UNACKED_TAIL = 8;
+const R_PEND_SYN = 9;
+const R_PEND_SYN_NC = 11;
+const C_FIN = 0;
+const C_RST = 1;
+const C_KEEPALIVE = 2;
+const C_ZWP = 3;
+
+/** A view of one sender's columns (what one direction of a connection showed on the wire). */
 export class SenderWire {
-  isn = 0;
-  isnKnown = false;
-  /** Highest sequence number sent plus its space (SND.NXT as seen), valid when `seen`. */
-  sndNxt = 0;
-  seen = false;
-  /** End of the SYN (ISN + 1), when a SYN was sent. */
-  synEnd = 0;
-  sentSyn = false;
+  private readonly r: number;
+  constructor(
+    private readonly c: SenderColumns,
+    private readonly k: number,
+    private readonly nextFin: Int32Array,
+  ) {
+    this.r = k * SenderColumns.ROWS;
+  }
+  private bit(b: number): boolean {
+    return (this.c.bits[this.k] & b) !== 0;
+  }
+  private set(b: number, on: boolean): void {
+    if (on) this.c.bits[this.k] |= b;
+    else this.c.bits[this.k] &= ~b;
+  }
+  get isnKnown(): boolean { return this.bit(F_ISN_KNOWN); }
+  set isnKnown(v: boolean) { this.set(F_ISN_KNOWN, v); }
+  /** Some segment of this sender was seen (sndNxt is valid). */
+  get seen(): boolean { return this.bit(F_SEEN); }
+  set seen(v: boolean) { this.set(F_SEEN, v); }
+  get sentSyn(): boolean { return this.bit(F_SENT_SYN); }
+  set sentSyn(v: boolean) { this.set(F_SENT_SYN, v); }
   /** This side answered with a SYN-ACK at some point (it had a listener / was in SYN-RECEIVED). */
-  sentSynAck = false;
-  /** Sequence number occupied by this side's FIN, when one was sent. */
-  finSeq = 0;
-  hasFin = false;
-  finRows: number[] = [];
-  /** Last row transmitting this side's SYN, and its FIN (retransmissions included). */
-  lastSynTx = -1;
-  lastFinTx = -1;
+  get sentSynAck(): boolean { return this.bit(F_SENT_SYNACK); }
+  set sentSynAck(v: boolean) { this.set(F_SENT_SYNACK, v); }
+  get hasFin(): boolean { return this.bit(F_HAS_FIN); }
+  set hasFin(v: boolean) { this.set(F_HAS_FIN, v); }
+  /** This side sent an ACK (highestAck is valid). */
+  get acked(): boolean { return this.bit(F_ACKED); }
+  set acked(v: boolean) { this.set(F_ACKED, v); }
+  get isn(): number { return this.c.isn[this.k]; }
+  set isn(v: number) { this.c.isn[this.k] = v; }
+  /** Highest sequence number sent plus its space (SND.NXT as seen). */
+  get sndNxt(): number { return this.c.sndNxt[this.k]; }
+  set sndNxt(v: number) { this.c.sndNxt[this.k] = v; }
+  /** End of the SYN (ISN + 1). */
+  get synEnd(): number { return this.c.synEnd[this.k]; }
+  set synEnd(v: number) { this.c.synEnd[this.k] = v; }
+  /** Sequence number occupied by this side's FIN. */
+  get finSeq(): number { return this.c.finSeq[this.k]; }
+  set finSeq(v: number) { this.c.finSeq[this.k] = v; }
   /** Highest ACK this side sent (what it had proven to have received). */
-  highestAck = 0;
-  acked = false;
-  /** Window scale shift this side announced in its SYN (-1 when none). */
-  wscale = -1;
-  /** Last advertised window, scaled (bytes). */
-  lastWin = -1;
-  rstRows: number[] = [];
-  /** First row with new data, last row with new data. */
-  firstDataRow = -1;
-  lastDataRow = -1;
-  dataBytes = 0;
-  keepalives = 0;
-  zeroWindowProbes = 0;
-  /** The first ACK acknowledging sequence numbers this side never sent (seen on the PEER's rows). */
-  unseenAckRow = -1;
-  /** Rows of this side still waiting for an ACK, from `unackedHead` on. */
-  unacked: number[] = [];
-  unackedHead = 0;
-  /** This side's SYN/FIN rows waiting for the evidence that places their delivery. */
-  pending: Pending[] | null = null;
+  get highestAck(): number { return this.c.highestAck[this.k]; }
+  set highestAck(v: number) { this.c.highestAck[this.k] = v; }
+  /** Window scale shift announced in this side's SYN (-1 when none). */
+  get wscale(): number { return this.c.wscale[this.k]; }
+  set wscale(v: number) { this.c.wscale[this.k] = v; }
+  /** Last advertised window, scaled (bytes); -1 before any. */
+  get lastWin(): number { return this.c.lastWin[this.k]; }
+  set lastWin(v: number) { this.c.lastWin[this.k] = v; }
+  get dataBytes(): number { return this.c.dataBytes[this.k]; }
+  set dataBytes(v: number) { this.c.dataBytes[this.k] = v; }
+  get keepalives(): number { return this.c.counts[this.k * 4 + C_KEEPALIVE]; }
+  set keepalives(v: number) { this.c.counts[this.k * 4 + C_KEEPALIVE] = v; }
+  get zeroWindowProbes(): number { return this.c.counts[this.k * 4 + C_ZWP]; }
+  set zeroWindowProbes(v: number) { this.c.counts[this.k * 4 + C_ZWP] = v; }
+  get rstCount(): number { return this.c.counts[this.k * 4 + C_RST]; }
+  get finCount(): number { return this.c.counts[this.k * 4 + C_FIN]; }
+  /** Last row transmitting this side's SYN, and its FIN (retransmissions included); -1 if none. */
+  get lastSynTx(): number { return this.c.rows[this.r + R_LAST_SYN]; }
+  set lastSynTx(v: number) { this.c.rows[this.r + R_LAST_SYN] = v; }
+  get lastFinTx(): number { return this.c.rows[this.r + R_LAST_FIN]; }
+  get firstFinRow(): number { return this.c.rows[this.r + R_FIRST_FIN]; }
+  get firstRstRow(): number { return this.c.rows[this.r + R_FIRST_RST]; }
+  get firstDataRow(): number { return this.c.rows[this.r + R_FIRST_DATA]; }
+  set firstDataRow(v: number) { this.c.rows[this.r + R_FIRST_DATA] = v; }
+  get lastDataRow(): number { return this.c.rows[this.r + R_LAST_DATA]; }
+  set lastDataRow(v: number) { this.c.rows[this.r + R_LAST_DATA] = v; }
+  /** The first ACK (on the PEER's rows) acknowledging sequence numbers this side never sent. */
+  get unseenAckRow(): number { return this.c.rows[this.r + R_UNSEEN_ACK]; }
+  set unseenAckRow(v: number) { this.c.rows[this.r + R_UNSEEN_ACK] = v; }
+
+  /** Every row carrying this side's FIN, first transmission first. */
+  get finRows(): number[] {
+    const out: number[] = [];
+    for (let r = this.firstFinRow; r >= 0; r = this.nextFin[r]) out.push(r);
+    return out;
+  }
+  addFin(r: number): void {
+    const tail = this.c.rows[this.r + R_LAST_FIN];
+    if (tail < 0) this.c.rows[this.r + R_FIRST_FIN] = r;
+    else this.nextFin[tail] = r;
+    this.c.rows[this.r + R_LAST_FIN] = r;
+    this.c.counts[this.k * 4 + C_FIN]++;
+  }
+  addRst(r: number): void {
+    if (this.c.rows[this.r + R_FIRST_RST] < 0) this.c.rows[this.r + R_FIRST_RST] = r;
+    this.c.counts[this.k * 4 + C_RST]++;
+  }
+  /** The unacknowledged-rows queue, linked through the rows. */
+  get unackedHead(): number { return this.c.rows[this.r + R_UNACKED_HEAD]; }
+  set unackedHead(v: number) { this.c.rows[this.r + R_UNACKED_HEAD] = v; if (v < 0) this.c.rows[this.r + R_UNACKED_TAIL] = -1; }
+  pushUnacked(r: number, next: Int32Array): void {
+    const tail = this.c.rows[this.r + R_UNACKED_TAIL];
+    next[r] = -1;
+    if (tail < 0) this.c.rows[this.r + R_UNACKED_HEAD] = r;
+    else next[tail] = r;
+    this.c.rows[this.r + R_UNACKED_TAIL] = r;
+  }
+  /** Pending SYN (slot 0) and FIN (slot 1) rows awaiting delivery evidence, with the last non-covering peer row. */
+  pendRow(slot: 0 | 1): number { return this.c.rows[this.r + R_PEND_SYN + slot]; }
+  setPend(slot: 0 | 1, row: number, nonCover: number): void {
+    this.c.rows[this.r + R_PEND_SYN + slot] = row;
+    this.c.rows[this.r + R_PEND_SYN_NC + slot] = nonCover;
+  }
+  pendNonCover(slot: 0 | 1): number { return this.c.rows[this.r + R_PEND_SYN_NC + slot]; }
 }
 
 export interface WirePass {
@@ -86,12 +209,6 @@ export interface WirePass {
   sides: [SenderWire, SenderWire][];
 }
 
-interface Pending {
-  row: number;
-  end: number;
-  lastNonCover: number;
-}
-
 export function wirePass(table: SegmentTable, connections: TrackedConnection[], rowConn: Int32Array): WirePass {
   const n = table.length;
   const rowDir = new Uint8Array(n);
@@ -101,7 +218,13 @@ export function wirePass(table: SegmentTable, connections: TrackedConnection[], 
   const deliverAt = new Int32Array(n).fill(NEVER);
   const deliverInferred = new Uint8Array(n);
   const rstCheck = new Map<number, RstCheck>();
-  const sides: [SenderWire, SenderWire][] = connections.map(() => [new SenderWire(), new SenderWire()]);
+  const columns = new SenderColumns(connections.length * 2);
+  const nextFin = new Int32Array(n).fill(-1);
+  const nextUnacked = new Int32Array(n).fill(-1);
+  const sides: [SenderWire, SenderWire][] = new Array(connections.length);
+  for (let i = 0; i < connections.length; i++) {
+    sides[i] = [new SenderWire(columns, 2 * i, nextFin), new SenderWire(columns, 2 * i + 1, nextFin)];
+  }
 
   const { src, flags, seq, ack, len, win, opts, wscale } = table;
 
@@ -126,7 +249,7 @@ export function wirePass(table: SegmentTable, connections: TrackedConnection[], 
 
     if (rst) {
       rstCheck.set(r, checkRst(me, peer, s, ack[r], hasAck));
-      me.rstRows.push(r);
+      me.addRst(r);
     } else {
       // Keepalive (as Wireshark defines it): 0 or 1 byte at SND.NXT - 1, no SYN/FIN/RST.
       if (me.seen && !syn && !fin && l <= 1 && s === seqAdd(me.sndNxt, -1)) {
@@ -163,8 +286,7 @@ export function wirePass(table: SegmentTable, connections: TrackedConnection[], 
         me.hasFin = true;
         me.finSeq = fs;
       }
-      me.finRows.push(r);
-      me.lastFinTx = r;
+      me.addFin(r);
     }
     if (!rst) {
       if (!me.seen) {
@@ -189,41 +311,38 @@ export function wirePass(table: SegmentTable, connections: TrackedConnection[], 
         me.acked = true;
       }
       // What this ACK newly covers in the other direction (rows are mostly acknowledged in order).
-      const q = peer.unacked;
-      let k = peer.unackedHead;
-      while (k < q.length) {
-        const ur = q[k];
-        const uend = seqAdd(seq[ur], len[ur] + (flags[ur] & SYN ? 1 : 0) + (flags[ur] & FIN ? 1 : 0));
+      let u = peer.unackedHead;
+      while (u >= 0) {
+        const uend = seqAdd(seq[u], len[u] + (flags[u] & SYN ? 1 : 0) + (flags[u] & FIN ? 1 : 0));
         if (!seqGe(a, uend)) break;
-        ackedBy[ur] = r;
-        acks[r] = ur;
-        k++;
+        ackedBy[u] = r;
+        acks[r] = u;
+        u = nextUnacked[u];
       }
-      peer.unackedHead = k;
-      if (k > 64 && k * 2 > q.length) {
-        q.splice(0, k);
-        peer.unackedHead = 0;
-      }
+      peer.unackedHead = u;
       // Evidence for the delivery of the peer's SYN/FIN rows.
-      const pend = peer.pending;
-      if (!rst && pend !== null) {
-        for (let i = 0; i < pend.length; ) {
-          const p = pend[i];
-          if (seqGe(a, p.end)) {
-            deliverAt[p.row] = p.lastNonCover >= 0 ? p.lastNonCover : p.row;
-            pend.splice(i, 1);
-          } else {
-            p.lastNonCover = r;
-            i++;
-          }
+      if (!rst) {
+        for (let slot: 0 | 1 = 0; slot < 2; slot = (slot + 1) as 0 | 1) {
+          const p = peer.pendRow(slot);
+          if (p < 0) continue;
+          const pend = seqAdd(seq[p], len[p] + (flags[p] & SYN ? 1 : 0) + (flags[p] & FIN ? 1 : 0));
+          if (seqGe(a, pend)) {
+            const nc = peer.pendNonCover(slot);
+            deliverAt[p] = nc >= 0 ? nc : p;
+            peer.setPend(slot, -1, -1);
+          } else peer.setPend(slot, p, r);
         }
       }
     }
 
     if (space > 0 && !rst) {
-      me.unacked.push(r);
+      me.pushUnacked(r, nextUnacked);
       const firstTx = !(kind & KIND_RETRANSMISSION);
-      if ((syn || fin) && firstTx) (me.pending ??= []).push({ row: r, end, lastNonCover: -1 });
+      if ((syn || fin) && firstTx) {
+        const slot = syn ? 0 : 1;
+        // A second first-transmission (a FIN whose sequence number moved) keeps the earlier evidence.
+        if (me.pendRow(slot) < 0 && deliverAt[r] === NEVER) me.setPend(slot, r, -1);
+      }
     }
     rowKind[r] = kind;
   }
@@ -232,18 +351,17 @@ export function wirePass(table: SegmentTable, connections: TrackedConnection[], 
   // (an assumption, marked inferred), never received if the peer went on without acknowledging them.
   for (const pair of sides) {
     for (const w of pair) {
-      if (w.pending === null) continue;
-      for (const p of w.pending) {
-        if (p.lastNonCover >= 0) deliverAt[p.row] = NEVER;
+      for (let slot: 0 | 1 = 0; slot < 2; slot = (slot + 1) as 0 | 1) {
+        const p = w.pendRow(slot);
+        if (p < 0) continue;
+        if (w.pendNonCover(slot) >= 0) deliverAt[p] = NEVER;
         else {
-          deliverAt[p.row] = p.row;
-          deliverInferred[p.row] = 1;
+          deliverAt[p] = p;
+          deliverInferred[p] = 1;
         }
+        w.setPend(slot, -1, -1);
       }
-      w.pending = null;
     }
-    pair[0].unacked = [];
-    pair[1].unacked = [];
   }
   for (let r = 0; r < n; r++) {
     if (rowConn[r] < 0) continue;
