@@ -75,6 +75,66 @@ const NO_LISTS: number[][] = [[], []];
 Object.freeze(NO_LISTS[0]);
 Object.freeze(NO_LISTS[1]);
 
+/**
+ * Transitions as columns (a million-segment capture has millions of them); `Analysis.transitions`
+ * materializes Transition objects only when a consumer asks for them.
+ */
+class TransitionLog {
+  length = 0;
+  private row = new Int32Array(1024);
+  private cause = new Int32Array(1024);
+  private code = new Uint8Array(1024); // side | from << 1 | inferred << 7 ; to in `to`
+  private to = new Uint8Array(1024);
+  private reason = new Uint16Array(1024);
+  private readonly reasons: string[] = [];
+  private readonly reasonIds = new Map<string, number>();
+
+  push(row: number, cause: number, side: number, from: TcpState, to: TcpState, why: string, inferred: boolean): number {
+    if (this.length === this.row.length) this.grow();
+    const i = this.length++;
+    let id = this.reasonIds.get(why);
+    if (id === undefined) {
+      id = this.reasons.length;
+      this.reasons.push(why);
+      this.reasonIds.set(why, id);
+    }
+    this.row[i] = row;
+    this.cause[i] = cause;
+    this.code[i] = side | (STATE_INDEX[from] << 1) | (inferred ? 0x80 : 0);
+    this.to[i] = STATE_INDEX[to];
+    this.reason[i] = id;
+    return i;
+  }
+
+  get(i: number): Transition {
+    const c = this.code[i];
+    return {
+      row: this.row[i],
+      cause: this.cause[i],
+      side: SIDES[c & 1],
+      from: STATES[(c >> 1) & 0x3f],
+      to: STATES[this.to[i]],
+      reason: this.reasons[this.reason[i]],
+      inferred: (c & 0x80) !== 0,
+    };
+  }
+
+  private grow(): void {
+    const n = this.row.length * 2;
+    const g = <T extends Int32Array | Uint8Array | Uint16Array>(a: T, make: (n: number) => T): T => {
+      const b = make(n);
+      b.set(a);
+      return b;
+    };
+    this.row = g(this.row, (k) => new Int32Array(k));
+    this.cause = g(this.cause, (k) => new Int32Array(k));
+    this.code = g(this.code, (k) => new Uint8Array(k));
+    this.to = g(this.to, (k) => new Uint8Array(k));
+    // Reason ids: more than 65,535 distinct sentences cannot happen (they are templates per side).
+    this.reason = g(this.reason, (k) => new Uint16Array(k));
+  }
+}
+
 /** Everything the replay needs to know about one connection. */
 class ConnSim {
   readonly state: TcpState[] = ['UNKNOWN', 'UNKNOWN'];
@@ -87,7 +147,8 @@ class ConnSim {
   readonly peerFinReceived = [false, false];
   readonly timeWaitSince = [NaN, NaN];
   readonly timeWaitRow = [-1, -1];
-  readonly lastTransition: (Transition | null)[] = [null, null];
+  /** Index in the transition log of each side's last transition, -1 if none. */
+  readonly lastTransition = [-1, -1];
   pending: number[] = [];
   reset: { side: number; row: number; reason: string } | null = null;
   halfCloseData = [0, 0];
@@ -113,7 +174,7 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
   const clientAfter = new Uint8Array(n);
   const serverBefore = new Uint8Array(n);
   const serverAfter = new Uint8Array(n);
-  const transitions: Transition[] = [];
+  const transitions = new TransitionLog();
   const transitionStart = new Int32Array(n + 1);
   const sims = tracked.map((t, i) => new ConnSim(i, t, wire.sides[i]));
   const claimResults: ClaimResult[] = [];
@@ -197,7 +258,7 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
             endpoint: step.endpoint,
             claimed: step.state,
             inferred: t.sim.state[t.side],
-            because: t.sim.lastTransition[t.side],
+            because: t.sim.lastTransition[t.side] >= 0 ? transitions.get(t.sim.lastTransition[t.side]) : null,
           });
         }
       }
@@ -210,6 +271,7 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
   const endTime = captureEnd(table);
   for (const sim of sims) replay.expireAtEnd(sim, endTime);
 
+  let materialized: Transition[] | undefined;
   const findings: Finding[] = [];
   const connections: Connection[] = sims.map((sim) =>
     summarize(table, opts, wire, sim, findings, endTime, rowConn, tracked, sims),
@@ -244,7 +306,10 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
     rowKind: wire.rowKind,
     ackedBy: wire.ackedBy,
     acks: wire.acks,
-    transitions,
+    get transitions(): Transition[] {
+      materialized ??= Array.from({ length: transitions.length }, (_, i) => transitions.get(i));
+      return materialized;
+    },
     transitionStart,
     findings,
     options: opts,
@@ -266,7 +331,7 @@ class Replay {
     private readonly table: SegmentTable,
     private readonly opts: EngineOptions,
     private readonly wire: WirePass,
-    private readonly transitions: Transition[],
+    private readonly transitions: TransitionLog,
   ) {}
 
   /** The only place where an endpoint's state changes. */
@@ -275,9 +340,7 @@ class Replay {
     if (from === to) return;
     sim.state[side] = to;
     if (to === 'ESTABLISHED') sim.synchronized = true;
-    const t: Transition = { row, cause, side: SIDES[side], from, to, reason: why, inferred };
-    if (row >= 0) this.transitions.push(t);
-    sim.lastTransition[side] = t;
+    if (row >= 0) sim.lastTransition[side] = this.transitions.push(row, cause, side, from, to, why, inferred);
     if (to === 'TIME-WAIT') {
       sim.timeWaitSince[side] = row >= 0 ? this.table.time(row) : NaN;
       sim.timeWaitRow[side] = row;
