@@ -782,12 +782,13 @@ function summarize(
         : `The handshake never completed: the SYN-ACK (${ref(table, synAck)}) was never acknowledged; the client is left in ${sim.state[0]} and the server in ${sim.state[1]}.`,
       synAck !== undefined ? [{ row: synAck, message: 'the unacknowledged SYN-ACK' }] : []);
   }
-  // Port reuse: an earlier connection on the same 4-tuple in this capture.
-  if (t.previous >= 0) {
-    const prev = tracked[t.previous];
+  // Port reuse: an earlier connection on the same 4-tuple in this capture, recently enough that
+  // its TIME-WAIT (2 MSL) could still hold the tuple; older reuse is ordinary and not reported.
+  const prev = t.previous >= 0 ? tracked[t.previous] : null;
+  const prevLast = prev ? prev.rows[prev.rows.length - 1] : -1;
+  const gap = prev ? table.time(rows[0]) - table.time(prevLast) : Infinity;
+  if (prev && !(gap >= 2 * opts.mslSeconds)) {
     const prevSim = sims[t.previous];
-    const prevLast = prev.rows[prev.rows.length - 1];
-    const gap = table.time(rows[0]) - table.time(prevLast);
     const tw = [0, 1].filter((s) => prevSim.timeWaitRow[s] >= 0 && table.time(rows[0]) - prevSim.timeWaitSince[s] < 2 * opts.mslSeconds);
     const twNote = tw.length > 0 ? `; the ${tw.map((s) => name(s)).join(' and ')} of #${t.previous + 1} was still in TIME-WAIT` : '';
     add('port-reuse', rows[0],

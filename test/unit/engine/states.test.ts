@@ -254,6 +254,9 @@ describe('engine: scenarios per state and event (sequence numbers across 2^32)',
     assert.deepStrictEqual(a.connections[0].finalState, { client: 'TIME-WAIT', server: 'CLOSED' });
     assert.deepStrictEqual(codes(a), ['port-reuse']);
     assert.match(a.findings[0].message, /still in TIME-WAIT/);
+    const laterReuse = run([...first, ...second.map((x) => ({ ...x, t: x.t + 200 }))], { mslSeconds: 30 });
+    assert.strictEqual(laterReuse.connections.length, 2);
+    assert.deepStrictEqual(codes(laterReuse), [], 'reuse long after 2 MSL is ordinary');
     const late = run([...first, { dir: 'c>s', flags: ACK, seq: 12, ack: 22, t: 100 }], { mslSeconds: 30 });
     assert.strictEqual(late.connections[0].finalState.client, 'CLOSED', 'TIME-WAIT ends after 2 MSL');
   });
