@@ -149,15 +149,15 @@ class ConnSim {
   readonly timeWaitRow = [-1, -1];
   /** Index in the transition log of each side's last transition, -1 if none. */
   readonly lastTransition = [-1, -1];
-  pending: number[] = [];
+  /** Rows whose delivery to the peer waits for a later row (see wire.ts); usually none. */
+  pending: number[] | null = null;
   reset: { side: number; row: number; reason: string } | null = null;
   halfCloseData = [0, 0];
   // Rarely used lists share one empty array until something is added (most connections need none).
   halfCloseDataRows: number[][] = NO_LISTS;
   dataAfterFinRows: number[][] = NO_LISTS;
-  lostAckRows: { row: number; side: number; retransmission: number }[] = [];
-  ignoredRsts: { row: number; check: RstCheck }[] = [];
-  finReceivedAt = [-1, -1];
+  lostAckRows: { row: number; side: number; retransmission: number }[] | null = null;
+  ignoredRsts: { row: number; check: RstCheck }[] | null = null;
   constructor(
     readonly index: number,
     readonly tracked: TrackedConnection,
@@ -205,8 +205,8 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
       replay.send(sim, r);
       const d = wire.deliverAt[r];
       if (d === r) replay.deliver(sim, r);
-      else if (d > r) sim.pending.push(r);
-      if (sim.pending.length > 0) {
+      else if (d > r) (sim.pending ??= []).push(r);
+      if (sim.pending !== null) {
         const due = sim.pending.filter((p) => wire.deliverAt[p] === r);
         if (due.length > 0) {
           sim.pending = sim.pending.filter((p) => wire.deliverAt[p] !== r);
@@ -462,7 +462,7 @@ class Replay {
       const check = this.wire.rstCheck.get(r) ?? 'unknown';
       const s = sim.state[side];
       if (check === 'out-of-window' || check === 'syn-ack-bad' || (check === 'in-window' && this.answeredAfter(sim, side, r))) {
-        sim.ignoredRsts.push({ row: r, check });
+        (sim.ignoredRsts ??= []).push({ row: r, check });
         return;
       }
       if (s === 'CLOSED' || s === 'LISTEN') return;
@@ -494,13 +494,13 @@ class Replay {
       const a = this.table.ack[r];
       const s = sim.state[side];
       if (s === 'SYN-RECEIVED' && w.sentSyn && seqGe(a, w.synEnd)) {
-        if (w.lastSynTx > r) sim.lostAckRows.push({ row: r, side: sender, retransmission: w.lastSynTx });
+        if (w.lastSynTx > r) (sim.lostAckRows ??= []).push({ row: r, side: sender, retransmission: w.lastSynTx });
         else this.setState(sim, side, 'ESTABLISHED', row, reason('The ACK acknowledges the {me}\'s SYN-ACK: ESTABLISHED (RFC 9293 3.5, 3.10.7.4).', side), inferred, r);
       }
       if (w.hasFin && !sim.finAcked[side] && seqGe(a, seqAdd(w.finSeq, 1))) {
         if (w.lastFinTx > r) {
           // The sender of the FIN retransmitted it after this ACK: the ACK never arrived (or came late).
-          sim.lostAckRows.push({ row: r, side: sender, retransmission: w.lastFinTx });
+          (sim.lostAckRows ??= []).push({ row: r, side: sender, retransmission: w.lastFinTx });
         } else {
           sim.finAcked[side] = true;
           const cur = sim.state[side];
@@ -517,7 +517,6 @@ class Replay {
     if (f & FIN) {
       if (sim.peerFinReceived[side]) return;
       sim.peerFinReceived[side] = true;
-      sim.finReceivedAt[side] = row;
       const cur = sim.state[side];
       const crossing = sim.wire[side].hasFin && !sim.finAcked[side];
       if (cur === 'ESTABLISHED' || cur === 'SYN-RECEIVED' || cur === 'UNKNOWN')
@@ -692,7 +691,7 @@ function summarize(
       `The ${by} reset the connection in ${ref(table, sim.reset.row)}: ${sim.reset.reason}.`,
       firstFin.filter((r) => r >= 0).map((r) => ({ row: r, message: 'FIN sent before the RST' })));
   }
-  for (const ig of sim.ignoredRsts) {
+  for (const ig of sim.ignoredRsts ?? []) {
     const by = name(wire.rowDir[ig.row]);
     add('rst-out-of-window', ig.row,
       ig.check === 'in-window'
@@ -744,7 +743,7 @@ function summarize(
         `The ACK in ${ref(table, w.unseenAckRow)} acknowledges ${name(side)} data the capture never showed: segments are missing from the capture.`);
     }
   }
-  for (const lost of sim.lostAckRows) {
+  for (const lost of sim.lostAckRows ?? []) {
     const by = name(lost.side);
     const other = name(1 - lost.side);
     add('missing-ack', lost.row,
