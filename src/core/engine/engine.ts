@@ -200,6 +200,7 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
       if (ci < 0) continue;
       const sim = sims[ci];
       if (sim.state[0] === 'TIME-WAIT' || sim.state[1] === 'TIME-WAIT') replay.expireTimers(sim, r);
+      if (r === sim.tracked.rows[0] && sim.tracked.previous >= 0) replay.supersede(sims[sim.tracked.previous]);
       clientBefore[r] = STATE_INDEX[sim.state[0]];
       serverBefore[r] = STATE_INDEX[sim.state[1]];
       replay.send(sim, r);
@@ -374,6 +375,18 @@ class Replay {
     for (let side = 0; side < 2; side++) {
       if (sim.state[side] === 'TIME-WAIT' && now - sim.timeWaitSince[side] >= 2 * this.opts.mslSeconds) {
         this.setState(sim, side, 'CLOSED', r, `The 2 MSL TIME-WAIT timer (${2 * this.opts.mslSeconds} s) expired before this segment (RFC 9293 3.6).`, false);
+      }
+    }
+  }
+
+  /**
+   * A new incarnation opened the 4-tuple: a side of the previous connection still in TIME-WAIT
+   * has handed the tuple over (RFC 9293 3.6.1, RFC 6191; Linux tcp_tw_reuse), so it is gone.
+   */
+  supersede(prev: ConnSim): void {
+    for (let side = 0; side < 2; side++) {
+      if (prev.state[side] === 'TIME-WAIT') {
+        this.setState(prev, side, 'CLOSED', -1, reason('A new connection reopened the 4-tuple: the {me}\'s TIME-WAIT was taken over (RFC 9293 3.6.1, RFC 6191).', side), false);
       }
     }
   }

@@ -335,6 +335,13 @@ export function wirePass(table: SegmentTable, connections: TrackedConnection[], 
       }
     }
 
+    if (syn && !hasAck) {
+      // A SYN sent again without an ACK: its sender has not received the peer's SYN-ACK (still SYN-SENT).
+      for (let slot: 0 | 1 = 0; slot < 2; slot = (slot + 1) as 0 | 1) {
+        const p = peer.pendRow(slot);
+        if (p >= 0) peer.setPend(slot, p, r);
+      }
+    }
     if (space > 0 && !rst) {
       me.pushUnacked(r, nextUnacked);
       const firstTx = !(kind & KIND_RETRANSMISSION);

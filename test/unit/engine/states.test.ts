@@ -216,6 +216,18 @@ describe('engine: scenarios per state and event (sequence numbers across 2^32)',
     assert.deepStrictEqual(codes(a), ['half-open']);
   });
 
+  it('test_syn_sent_synack_lost: a SYN retransmitted after the SYN-ACK proves it never arrived', () => {
+    const a = run([
+      { dir: 'c>s', flags: SYN, seq: 0, t: 0 },
+      { dir: 's>c', flags: SYN | ACK, seq: 0, ack: 1, t: 0.001 },
+      { dir: 'c>s', flags: SYN, seq: 0, t: 1 },
+      { dir: 's>c', flags: SYN | ACK, seq: 0, ack: 1, t: 1.001 },
+    ]);
+    assert.deepStrictEqual(a.connections[0].finalState, { client: 'SYN-SENT', server: 'SYN-RECEIVED' });
+    assert.strictEqual(a.connections[0].outcome, 'half-open');
+    assert.deepStrictEqual(codes(a), ['half-open']);
+  });
+
   it('test_keepalive_and_zero_window_probes raise no findings', () => {
     const segs: Seg[] = [
       ...established(),
@@ -251,12 +263,14 @@ describe('engine: scenarios per state and event (sequence numbers across 2^32)',
     ];
     const a = run([...first, ...second], { mslSeconds: 30 });
     assert.strictEqual(a.connections.length, 2);
-    assert.deepStrictEqual(a.connections[0].finalState, { client: 'TIME-WAIT', server: 'CLOSED' });
+    // The new SYN took the tuple over from the client's TIME-WAIT (as Linux does with tcp_tw_reuse).
+    assert.deepStrictEqual(a.connections[0].finalState, { client: 'CLOSED', server: 'CLOSED' });
     assert.deepStrictEqual(codes(a), ['port-reuse']);
     assert.match(a.findings[0].message, /still in TIME-WAIT/);
     const laterReuse = run([...first, ...second.map((x) => ({ ...x, t: x.t + 200 }))], { mslSeconds: 30 });
     assert.strictEqual(laterReuse.connections.length, 2);
     assert.deepStrictEqual(codes(laterReuse), [], 'reuse long after 2 MSL is ordinary');
+    assert.deepStrictEqual(run(first).connections[0].finalState, { client: 'TIME-WAIT', server: 'CLOSED' });
     const late = run([...first, { dir: 'c>s', flags: ACK, seq: 12, ack: 22, t: 100 }], { mslSeconds: 30 });
     assert.strictEqual(late.connections[0].finalState.client, 'CLOSED', 'TIME-WAIT ends after 2 MSL');
   });
