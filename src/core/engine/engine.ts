@@ -575,7 +575,7 @@ class Replay {
 function isAfterOwnFin(table: SegmentTable, r: number, w: SenderWire): boolean {
   // New data whose end lies beyond the FIN's sequence number was sent after the FIN.
   const end = (table.seq[r] + table.len[r]) >>> 0;
-  return !(table.flags[r] & FIN) && seqGe(end, seqAdd(w.finSeq, 1)) && w.finRows[0] < r;
+  return !(table.flags[r] & FIN) && seqGe(end, seqAdd(w.finSeq, 1)) && w.firstFinRow < r;
 }
 
 function makeFinding(
@@ -661,7 +661,7 @@ function summarize(
   const name = (side: number): string => SIDES[side];
 
   // How it ended.
-  const firstFin = [cw.finRows[0] ?? -1, sw.finRows[0] ?? -1];
+  const firstFin = [cw.firstFinRow, sw.firstFinRow];
   const refused = sim.reset !== null && wire.rstCheck.get(sim.reset.row) === 'syn-ack-ok';
   const simultaneous =
     firstFin[0] >= 0 && firstFin[1] >= 0 && crossed(table, firstFin, cw, sw);
@@ -721,32 +721,33 @@ function summarize(
   }
   for (let side = 0; side < 2; side++) {
     const w = sim.wire[side];
-    if (w.finRows.length > 1) {
-      const frames = w.finRows.map((r) => ref(table, r)).join(', ');
-      add('fin-retransmitted', w.finRows[1],
-        `The ${name(side)}'s FIN was sent ${w.finRows.length} times (${frames}): the first one or its ACK was lost or late.`,
-        w.finRows.filter((_, i) => i !== 1).map((r) => ({ row: r, message: 'transmission of the same FIN' })));
-      const moved = w.finRows.find((r) => ((table.seq[r] + table.len[r]) >>> 0) !== w.finSeq);
+    if (w.finCount > 1) {
+      const finRows = w.finRows;
+      const frames = finRows.map((r) => ref(table, r)).join(', ');
+      add('fin-retransmitted', finRows[1],
+        `The ${name(side)}'s FIN was sent ${finRows.length} times (${frames}): the first one or its ACK was lost or late.`,
+        finRows.filter((_, i) => i !== 1).map((r) => ({ row: r, message: 'transmission of the same FIN' })));
+      const moved = finRows.find((r) => ((table.seq[r] + table.len[r]) >>> 0) !== w.finSeq);
       if (moved !== undefined)
-        add('fin-seq-moved', moved, `The ${name(side)}'s FIN in ${ref(table, moved)} sits at a different sequence number than its first FIN (${ref(table, w.finRows[0])}).`,
-          [{ row: w.finRows[0], message: 'the first FIN' }]);
+        add('fin-seq-moved', moved, `The ${name(side)}'s FIN in ${ref(table, moved)} sits at a different sequence number than its first FIN (${ref(table, w.firstFinRow)}).`,
+          [{ row: w.firstFinRow, message: 'the first FIN' }]);
     }
     // A FIN never acknowledged, unless the connection was reset afterwards.
     if (w.hasFin && !sim.finAcked[side] && !sim.reset) {
       const peerAcks = rows.some((r) => wire.rowDir[r] !== side && table.flags[r] & ACK && seqGe(table.ack[r], seqAdd(w.finSeq, 1)));
       if (!peerAcks)
-        add('missing-ack', w.finRows[0],
-          `The ${name(side)}'s FIN (${ref(table, w.finRows[0])}) was never acknowledged by the end of the capture; the ${name(side)} is left in ${sim.state[side]}.`);
+        add('missing-ack', w.firstFinRow,
+          `The ${name(side)}'s FIN (${ref(table, w.firstFinRow)}) was never acknowledged by the end of the capture; the ${name(side)} is left in ${sim.state[side]}.`);
     }
     if (sim.dataAfterFinRows[side].length > 0) {
       const r0 = sim.dataAfterFinRows[side][0];
       add('data-after-fin', r0,
-        `The ${name(side)} sent new data in ${ref(table, r0)} after its own FIN (${ref(table, w.finRows[0])}).`,
-        [{ row: w.finRows[0], message: 'the FIN' }]);
+        `The ${name(side)} sent new data in ${ref(table, r0)} after its own FIN (${ref(table, w.firstFinRow)}).`,
+        [{ row: w.firstFinRow, message: 'the FIN' }]);
     }
     if (sim.halfCloseDataRows[side].length > 0) {
       const hr = sim.halfCloseDataRows[side];
-      const peerFin = sim.wire[1 - side].finRows[0];
+      const peerFin = sim.wire[1 - side].firstFinRow;
       add('half-close-data', hr[0],
         `The ${name(side)} sent ${sim.halfCloseData[side]} bytes in ${hr.length} segment${hr.length === 1 ? '' : 's'} (${ref(table, hr[0])}${hr.length > 1 ? ` to ${ref(table, hr[hr.length - 1])}` : ''}) after receiving the ${name(1 - side)}'s FIN (${ref(table, peerFin)}): a half-close, which is legal.`,
         [{ row: peerFin, message: 'the FIN that half-closed the connection' }]);
@@ -769,19 +770,19 @@ function summarize(
     const w = sim.wire[side];
     const o = sim.wire[1 - side];
     if (!w.hasFin || sim.reset || refused) continue;
-    const finRow = w.finRows[0];
+    const finRow = w.firstFinRow;
     if (!o.hasFin) {
       if (sim.peerFinReceived[1 - side] || sim.state[1 - side] === 'CLOSE-WAIT') {
         const dur = endTime - table.time(finRow);
         add('lingering-half-close', finRow,
           `The ${name(1 - side)} never closed: it stayed in CLOSE-WAIT for ${fmtDuration(dur)} after the ${name(side)}'s FIN (${ref(table, finRow)}) until the end of the capture, and the ${name(side)} waits in ${sim.state[side]}.`);
       }
-    } else if (o.finRows[0] > finRow && !simultaneous) {
-      const dur = table.time(o.finRows[0]) - table.time(finRow);
+    } else if (o.firstFinRow > finRow && !simultaneous) {
+      const dur = table.time(o.firstFinRow) - table.time(finRow);
       if (dur >= opts.lingerSeconds)
         add('lingering-half-close', finRow,
-          `The ${name(1 - side)} stayed in CLOSE-WAIT for ${fmtDuration(dur)} after the ${name(side)}'s FIN (${ref(table, finRow)}) before closing (${ref(table, o.finRows[0])}).`,
-          [{ row: o.finRows[0], message: 'the late FIN' }]);
+          `The ${name(1 - side)} stayed in CLOSE-WAIT for ${fmtDuration(dur)} after the ${name(side)}'s FIN (${ref(table, finRow)}) before closing (${ref(table, o.firstFinRow)}).`,
+          [{ row: o.firstFinRow, message: 'the late FIN' }]);
     }
   }
   // Handshake never completed.
@@ -808,8 +809,9 @@ function summarize(
       [{ row: prevLast, message: `last segment of connection #${t.previous + 1}` }]);
   }
   // Idle before the close.
-  const closeRow = Math.min(...[firstFin[0], firstFin[1], sim.reset ? sim.reset.row : -1].filter((r) => r >= 0));
-  if (Number.isFinite(closeRow)) {
+  let closeRow = -1;
+  for (const r of [firstFin[0], firstFin[1], sim.reset ? sim.reset.row : -1]) if (r >= 0 && (closeRow < 0 || r < closeRow)) closeRow = r;
+  if (closeRow >= 0) {
     const idx = rows.indexOf(closeRow);
     if (idx > 0) {
       const idle = table.time(closeRow) - table.time(rows[idx - 1]);
