@@ -1,0 +1,96 @@
+/**
+ * The step's explanation: what changed for each endpoint and why (the engine's reasons, which cite
+ * RFC 9293), what the segment acknowledges, and its findings. Rendered into an aria-live region so
+ * a screen reader reads each step.
+ */
+import type { LadderSegment } from '../shared/webviewProtocol';
+import { html } from './dom';
+import { axisTime, duration, segmentSentence, sideLabel } from './format';
+
+export interface ExplainContext {
+  total: number;
+  relative: boolean;
+  span: number;
+  /** A neighbour segment if loaded (for "acknowledges frame N"). */
+  segment(index: number): LadderSegment | undefined;
+  onShowProblem(index: number): void;
+  onGoTo(index: number): void;
+}
+
+function stepName(s: LadderSegment | undefined, index: number): string {
+  if (!s) return `step ${index + 1}`;
+  return s.frame > 0 ? `step ${index + 1} (frame ${s.frame})` : `step ${index + 1}`;
+}
+
+export function renderExplanation(target: HTMLElement, s: LadderSegment | undefined, index: number, ctx: ExplainContext): void {
+  target.replaceChildren();
+  if (index < 0) {
+    target.appendChild(html('p', 'hint', 'Select an arrow, or step with the buttons or the keys (↓ ↑, Home End, N for the next finding, Space to play).'));
+    return;
+  }
+  if (!s) {
+    target.appendChild(html('p', 'hint', `Loading step ${index + 1}…`));
+    return;
+  }
+  const head = html('h2', 'step-title');
+  const when = s.time !== '' ? ` · +${axisTime(s.t, ctx.span)} s` : '';
+  head.textContent = `Step ${index + 1} of ${ctx.total}${s.frame > 0 ? ` · frame ${s.frame}` : ''}${s.line >= 0 ? ` · line ${s.line + 1}` : ''}${when}`;
+  target.appendChild(head);
+  const arrow = s.dir === 'c2s' ? 'Client → Server' : 'Server → Client';
+  target.appendChild(html('p', 'step-segment', `${arrow}: ${segmentSentence(s, ctx.relative)}.`));
+
+  const list = html('ul', 'changes');
+  for (const side of ['client', 'server'] as const) {
+    const before = side === 'client' ? s.clientBefore : s.serverBefore;
+    const after = side === 'client' ? s.clientAfter : s.serverAfter;
+    const mine = s.transitions.filter((t) => t.side === side);
+    const li = html('li', `change ${side}${mine.length > 0 ? ' changed' : ''}`);
+    li.appendChild(html('strong', undefined, `${sideLabel(side)}: `));
+    if (mine.length === 0) {
+      li.appendChild(document.createTextNode(before === after ? `stays ${after}.` : `${before} → ${after}.`));
+    } else {
+      for (const t of mine) {
+        const p = html('span', 'transition');
+        p.appendChild(html('span', 'states', `${t.from} → ${t.to}`));
+        p.appendChild(document.createTextNode(`${t.inferred ? ' (inferred)' : ''}: ${t.reason} `));
+        li.appendChild(p);
+      }
+    }
+    list.appendChild(li);
+  }
+  target.appendChild(list);
+
+  const acks: string[] = [];
+  if (s.acks >= 0) acks.push(`Acknowledges ${stepName(ctx.segment(s.acks), s.acks)}.`);
+  if (s.ackedBy >= 0) {
+    const by = ctx.segment(s.ackedBy);
+    const later = by ? ` ${duration(by.t - s.t)} later` : '';
+    acks.push(`Acknowledged by ${stepName(by, s.ackedBy)}${later}.`);
+  }
+  if (acks.length > 0) {
+    const p = html('p', 'acks');
+    p.appendChild(document.createTextNode(acks.join(' ') + ' '));
+    if (s.acks >= 0) p.appendChild(linkButton(`Go to step ${s.acks + 1}`, () => ctx.onGoTo(s.acks)));
+    if (s.ackedBy >= 0) p.appendChild(linkButton(`Go to step ${s.ackedBy + 1}`, () => ctx.onGoTo(s.ackedBy)));
+    target.appendChild(p);
+  }
+
+  for (const f of s.findings) {
+    const box = html('div', `finding-box sev-${f.severity}`);
+    const title = html('p', 'finding-title');
+    title.appendChild(html('span', `sev-badge sev-${f.severity}`, f.severity));
+    title.appendChild(html('code', undefined, f.code));
+    title.appendChild(document.createTextNode(` ${f.message}`));
+    box.appendChild(title);
+    box.appendChild(html('p', 'finding-expl', f.explanation));
+    box.appendChild(linkButton('Show in Problems', () => ctx.onShowProblem(s.index)));
+    target.appendChild(box);
+  }
+}
+
+function linkButton(text: string, run: () => void): HTMLButtonElement {
+  const b = html('button', 'link', text);
+  b.type = 'button';
+  b.addEventListener('click', run);
+  return b;
+}

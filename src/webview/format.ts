@@ -1,0 +1,121 @@
+/**
+ * Text for the ladder: arrow labels, times, durations, kinds. Pure functions (no DOM).
+ */
+import type { LadderSegment } from '../shared/webviewProtocol';
+
+const FIN = 0x001;
+const SYN = 0x002;
+const RST = 0x004;
+const ACK = 0x010;
+
+/** The colour class of an arrow: the first that applies, in this order. */
+export type ArrowKind = 'rst' | 'retrans' | 'syn' | 'fin' | 'data' | 'ack' | 'other';
+
+export const ARROW_KINDS: { kind: ArrowKind; label: string }[] = [
+  { kind: 'syn', label: 'SYN' },
+  { kind: 'fin', label: 'FIN' },
+  { kind: 'rst', label: 'RST' },
+  { kind: 'data', label: 'data' },
+  { kind: 'ack', label: 'pure ACK' },
+  { kind: 'retrans', label: 'retransmission' },
+];
+
+export function arrowKind(s: LadderSegment): ArrowKind {
+  if (s.flags & RST) return 'rst';
+  if (s.kinds.includes('retransmission')) return 'retrans';
+  if (s.flags & SYN) return 'syn';
+  if (s.flags & FIN) return 'fin';
+  if (s.len > 0) return 'data';
+  if (s.flags & ACK) return 'ack';
+  return 'other';
+}
+
+/** Sequence and ACK numbers as the setting asks. */
+export function numbers(s: LadderSegment, relative: boolean): { seq: number; ack: number } {
+  return relative ? { seq: s.relSeq, ack: s.relAck } : { seq: s.seq, ack: s.ack };
+}
+
+/** The label over an arrow; `compact` drops the words for narrow views. */
+export function arrowLabel(s: LadderSegment, relative: boolean, compact: boolean): string {
+  const n = numbers(s, relative);
+  const hasAck = (s.flags & ACK) !== 0;
+  const extra = s.kinds.includes('retransmission') ? (compact ? ' ↻' : ' (retrans)') : '';
+  if (compact) {
+    let out = `${s.flagText} ${n.seq}`;
+    if (hasAck) out += `/${n.ack}`;
+    if (s.len > 0) out += ` +${s.len}`;
+    return out + extra;
+  }
+  let out = `${s.flagText} seq=${n.seq}`;
+  if (hasAck) out += ` ack=${n.ack}`;
+  out += ` len=${s.len}`;
+  return out + extra;
+}
+
+/** One sentence describing a segment (tooltips, ARIA labels, the explanation panel). */
+export function segmentSentence(s: LadderSegment, relative: boolean): string {
+  const n = numbers(s, relative);
+  const dir = s.dir === 'c2s' ? 'client to server' : 'server to client';
+  const parts = [`${s.flagText} from ${dir}`, `seq ${n.seq}`];
+  if (s.flags & ACK) parts.push(`ack ${n.ack}`);
+  parts.push(`length ${s.len}`);
+  parts.push(`window ${s.win}`);
+  const kinds = s.kinds.filter((k) => k !== 'data');
+  if (kinds.length > 0) parts.push(kinds.join(', '));
+  return parts.join(', ');
+}
+
+/** Seconds since the connection start, as the time axis prints them. */
+export function axisTime(t: number, span: number): string {
+  if (!Number.isFinite(t)) return '';
+  if (span < 10) return t.toFixed(6);
+  if (span < 10_000) return t.toFixed(3);
+  return t.toFixed(0);
+}
+
+/** A duration in words-free short form: 850 µs, 12.3 ms, 4.20 s, 3 min 5 s, 2 h 4 min. */
+export function duration(sec: number): string {
+  if (!Number.isFinite(sec) || sec < 0) return '';
+  if (sec < 1e-3) return `${Math.round(sec * 1e6)} µs`;
+  if (sec < 1) return `${(sec * 1e3).toFixed(sec < 0.01 ? 2 : 1)} ms`;
+  if (sec < 60) return `${sec.toFixed(sec < 10 ? 2 : 1)} s`;
+  if (sec < 3600) {
+    const m = Math.floor(sec / 60);
+    return `${m} min ${Math.round(sec - m * 60)} s`;
+  }
+  const h = Math.floor(sec / 3600);
+  return `${h} h ${Math.round((sec - h * 3600) / 60)} min`;
+}
+
+/** Idle time before a segment from which a break is drawn on the time axis. */
+export const IDLE_BREAK_SECONDS = 1;
+
+export function sideLabel(side: 'client' | 'server'): string {
+  return side === 'client' ? 'Client' : 'Server';
+}
+
+/** The CSS class of a state band. */
+export function stateClass(state: string): string {
+  switch (state) {
+    case 'SYN-SENT':
+    case 'SYN-RECEIVED':
+      return 'st-syn';
+    case 'ESTABLISHED':
+      return 'st-est';
+    case 'FIN-WAIT-1':
+    case 'FIN-WAIT-2':
+    case 'CLOSING':
+      return 'st-finwait';
+    case 'CLOSE-WAIT':
+      return 'st-closewait';
+    case 'LAST-ACK':
+      return 'st-lastack';
+    case 'TIME-WAIT':
+      return 'st-timewait';
+    case 'CLOSED':
+    case 'LISTEN':
+      return 'st-closed';
+    default:
+      return 'st-unknown';
+  }
+}
