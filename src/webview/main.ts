@@ -102,9 +102,9 @@ steps.append(
   toolButton('last', 'Last segment', 'End', ICONS.last),
 );
 
-const exports = html('div', 'exports');
-exports.setAttribute('role', 'group');
-exports.setAttribute('aria-label', 'Export');
+const exportGroup = html('div', 'exports');
+exportGroup.setAttribute('role', 'group');
+exportGroup.setAttribute('aria-label', 'Export');
 for (const [fmt, text, label] of [
   ['svg', 'SVG', 'Export the diagram as SVG'],
   ['mermaid', 'Mermaid', 'Export as a Mermaid sequence diagram'],
@@ -115,9 +115,9 @@ for (const [fmt, text, label] of [
   b.title = label;
   b.setAttribute('aria-label', label);
   b.addEventListener('click', () => void exportAs(fmt));
-  exports.appendChild(b);
+  exportGroup.appendChild(b);
 }
-toolbar.append(picker, steps, exports);
+toolbar.append(picker, steps, exportGroup);
 
 const header = html('div', 'summary');
 const headTitle = html('div', 'conn-title');

@@ -152,6 +152,13 @@ function timeOf(a: Analysis, row: number): number {
   return Number.isFinite(t) ? t : 0;
 }
 
+/** Seconds from row `from` to row `to`, exact to the nanosecond (no epoch-sized float in between). */
+function since(a: Analysis, from: number, to: number): number {
+  const t = a.table;
+  const d = t.tsSec[to] - t.tsSec[from] + (t.tsNsec[to] - t.tsNsec[from]) / 1e9;
+  return Number.isFinite(d) ? d : 0;
+}
+
 export function ladderFinding(a: Analysis, c: Connection, f: Finding, lineOf: LineOf = defaultLineOf(a)): LadderFinding {
   const line = f.line !== undefined ? f.line : lineOf(f.row);
   return {
@@ -190,12 +197,11 @@ export function ladderSummary(a: Analysis, c: Connection, lineOf: LineOf = defau
 /** When each side entered TIME-WAIT (seconds since the connection's first segment) and 2 MSL. */
 export function ladderTimeWait(a: Analysis, c: Connection): LadderTimeWait {
   const out: LadderTimeWait = { client: null, server: null, durationSeconds: 2 * a.options.mslSeconds };
-  const t0 = timeOf(a, c.firstRow);
   const ts = a.transitions;
   for (const r of c.rows) {
     for (let k = a.transitionStart[r]; k < a.transitionStart[r + 1]; k++) {
       const tr = ts[k];
-      if (tr.to === 'TIME-WAIT' && out[tr.side] === null) out[tr.side] = timeOf(a, r) - t0;
+      if (tr.to === 'TIME-WAIT' && out[tr.side] === null) out[tr.side] = since(a, c.firstRow, r);
     }
   }
   return out;
@@ -227,7 +233,7 @@ export function ladderSegment(
     index,
     frame: t.frame[r],
     line: lineOf(r),
-    t: timeOf(a, r) - timeOf(a, c.firstRow),
+    t: since(a, c.firstRow, r),
     time: t.timeString(r),
     dir: fromClient ? 'c2s' : 's2c',
     flags: t.flags[r],

@@ -1,0 +1,336 @@
+// The diagram webview in headless Chromium against real engine output. Run: node test/webview/run.mjs
+import assert from 'assert';
+import { createRequire } from 'module';
+import * as fs from 'fs';
+import * as path from 'path';
+import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, openDiagram } from './harness.mjs';
+
+const require = createRequire(import.meta.url);
+const model = require('./model.cjs');
+const ROOT = model.ROOT;
+const SHOTS = path.join(ROOT, 'docs/diagram');
+const FIXTURES = path.join(ROOT, 'test/fixtures/kernel');
+
+/** Waits for a condition in the page (never sleeps). */
+const until = (page, fn, arg) => page.waitForFunction(fn, arg, { timeout: 15_000 });
+
+/** Runs of equal states on one side: what the ladder must draw as bands. */
+function stateRuns(segments, side) {
+  const seq = [];
+  for (const s of segments) seq.push(s[`${side}Before`], s[`${side}After`]);
+  return seq.filter((st, i) => i === 0 || st !== seq[i - 1]);
+}
+
+async function loadFixture(name) {
+  const file = path.join(FIXTURES, `${name}.pcap`);
+  const { table, via } = await model.loadCapture(file);
+  const analysis = model.analyze(table);
+  const uri = `file://${file}`;
+  return { uri, analysis, via, server: model.fakeServer(new Map([[uri, analysis]])) };
+}
+
+/** Opens the diagram on a trace and waits until `rows` arrows are drawn. */
+async function open(browser, fx, o = {}) {
+  const d = await openDiagram(browser, { server: fx.server, ...o });
+  if (!o.savedState) await d.session.show(fx.uri, o.connection);
+  return d;
+}
+
+const selectedIndex = (page) => page.evaluate(() => window.__ladderDebug.selected());
+const selectedRow = (page) => page.evaluate(() => document.querySelector('.row.sel')?.getAttribute('data-index') ?? null);
+
+let browser;
+before(async function () {
+  if (!fs.existsSync(CHROMIUM)) this.skip();
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+});
+after(async () => {
+  await browser?.close();
+});
+
+describe('diagram webview on a kernel capture (04-half-close-lingering)', () => {
+  let fx;
+  let conn;
+  let window;
+  before(async () => {
+    fx = await loadFixture('04-half-close-lingering');
+    conn = fx.analysis.connections.find((c) => c.findings.length > 0) ?? fx.analysis.connections[0];
+    window = model.ladderWindow(fx.analysis, conn.id, 0, conn.rows.length, (r) => r);
+    process.stdout.write(`      (capture decoded by ${fx.via}: ${fx.analysis.table.length} segments, ${fx.analysis.connections.length} connection(s))\n`);
+  });
+
+  it('draws one arrow per segment, one band per state run on each side, and marks findings', async () => {
+    const d = await open(browser, fx);
+    const { page } = d;
+    const n = window.segments.length;
+    await until(page, (n) => document.querySelectorAll('.row.seg').length === n, n);
+    assert.strictEqual(await page.locator('.row.seg').count(), n);
+    for (const side of ['client', 'server']) {
+      const runs = stateRuns(window.segments, side);
+      const drawn = await page.$$eval(`.band[data-side="${side}"]`, (els) => els.map((e) => e.getAttribute('data-state')));
+      assert.deepStrictEqual(drawn, runs, `${side} bands`);
+    }
+    // The server lingers in CLOSE-WAIT: its band is labelled and runs to the end of the capture.
+    assert.ok(await page.locator('.band[data-side="server"][data-state="CLOSE-WAIT"] .band-label').count() >= 1);
+    const withFindings = window.segments.filter((s) => s.findings.length > 0).length;
+    assert.ok(withFindings > 0);
+    assert.strictEqual(await page.locator('.row.seg .finding').count(), withFindings);
+    // Colours by kind: the SYN, the FIN and data each get their class.
+    for (const k of ['syn', 'fin', 'data', 'ack']) assert.ok((await page.locator(`.row.kind-${k}`).count()) > 0, `kind-${k}`);
+    // Lifeline heads: addresses, and who closed first.
+    const heads = await page.locator('.lifeheads').textContent();
+    assert.match(heads, new RegExp(`${conn.client.addr}:${conn.client.port}`));
+    assert.match(heads, /closed first/);
+    assert.deepStrictEqual(d.problems, { csp: [], console: [], pageErrors: [], failed: [] });
+    await d.close();
+  });
+
+  it('steps with buttons and keys, explains with RFC reasons in an aria-live region, and moves the editor', async () => {
+    const d = await open(browser, fx);
+    const { page } = d;
+    const n = window.segments.length;
+    await until(page, (n) => document.querySelectorAll('.row.seg').length === n, n);
+    await page.click('button.step-next');
+    assert.strictEqual(await selectedIndex(page), 0);
+    await page.focus('.scroller');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    assert.strictEqual(await selectedIndex(page), 2);
+    assert.strictEqual(await selectedRow(page), '2');
+    assert.strictEqual(await page.getAttribute('.scroller', 'aria-activedescendant'), 'seg-2');
+    // Step 3 completes the handshake on the server: the explanation says so, citing the RFC.
+    const text = await page.locator('.explain').textContent();
+    assert.match(text, /Step 3 of 9/);
+    assert.match(text, /SYN-RECEIVED → ESTABLISHED/);
+    assert.match(text, /RFC 9293/);
+    assert.strictEqual(await page.getAttribute('.explain', 'aria-live'), 'polite');
+    await page.keyboard.press('End');
+    assert.strictEqual(await selectedIndex(page), n - 1);
+    await page.keyboard.press('Home');
+    assert.strictEqual(await selectedIndex(page), 0);
+    const firstFinding = window.segments.findIndex((s) => s.findings.length > 0);
+    await page.keyboard.press('n');
+    assert.strictEqual(await selectedIndex(page), firstFinding);
+    assert.match(await page.locator('.explain').textContent(), new RegExp(window.segments[firstFinding].findings[0].code));
+    await page.keyboard.press('Shift+N');
+    assert.strictEqual(await selectedIndex(page), firstFinding, 'no earlier finding: stays');
+    await page.click('button.step-previous');
+    assert.strictEqual(await selectedIndex(page), firstFinding - 1);
+    // Play runs to the end by itself, then stops.
+    await page.click('button.step-last');
+    await page.click('button.step-previous');
+    await page.click('button.step-play');
+    assert.strictEqual(await page.getAttribute('button.step-play', 'aria-pressed'), 'true');
+    await until(page, (n) => window.__ladderDebug.selected() === n - 1 && document.querySelector('button.step-play').getAttribute('aria-pressed') === 'false', n);
+    // Clicking an arrow selects it.
+    await page.click('.row.seg[data-index="4"] .label');
+    assert.strictEqual(await selectedIndex(page), 4);
+    // Every step was posted to the host with the segment's document line (→ onDidSelect + revealSegment).
+    await until(page, () => true);
+    const last = d.effects.selected.at(-1);
+    assert.deepStrictEqual(last, { uri: fx.uri, connection: conn.id, index: 4, line: conn.rows[4] });
+    assert.ok(d.effects.selected.length >= 8);
+    // The finding's "Show in Problems" link.
+    await page.keyboard.press('n');
+    await page.click('.finding-box button.link');
+    assert.strictEqual(d.effects.problems.at(-1).index, firstFinding);
+    assert.deepStrictEqual(d.problems, { csp: [], console: [], pageErrors: [], failed: [] });
+    await d.close();
+  });
+
+  it('follows the host: select() highlights the arrow and does not echo back', async () => {
+    const d = await open(browser, fx);
+    const { page } = d;
+    await until(page, () => document.querySelectorAll('.row.seg').length > 0);
+    const before = d.effects.selected.length;
+    d.session.select(fx.uri, conn.id, 6);
+    await until(page, () => document.querySelector('.row.sel')?.getAttribute('data-index') === '6');
+    assert.strictEqual(await page.getAttribute('.scroller', 'aria-activedescendant'), 'seg-6');
+    assert.match(await page.locator('.explain').textContent(), /Step 7 of 9/);
+    d.session.select(fx.uri, conn.id, 1);
+    await until(page, () => document.querySelector('.row.sel')?.getAttribute('data-index') === '1');
+    assert.strictEqual(d.effects.selected.length, before, 'no selection echoed to the host');
+    // Step commands from the extension (keybindings) arrive as messages.
+    d.session.step('next');
+    await until(page, () => window.__ladderDebug.selected() === 2);
+    d.session.step('last');
+    await until(page, () => window.__ladderDebug.selected() === 8);
+    await d.close();
+  });
+
+  it('links an arrow and the segment it acknowledges on hover; the tooltip shows the finding', async () => {
+    const d = await open(browser, fx);
+    const { page } = d;
+    await until(page, () => document.querySelectorAll('.row.seg').length > 0);
+    const data = window.segments.find((s) => s.len > 0 && s.ackedBy >= 0);
+    await page.hover(`.row.seg[data-index="${data.index}"] .hit`, { position: { x: 30, y: 20 } });
+    await until(page, () => document.querySelectorAll('.ack-link').length === 1);
+    const linked = await page.$$eval('.row.linked', (els) => els.map((e) => Number(e.getAttribute('data-index'))));
+    assert.ok(linked.includes(data.ackedBy), `row ${data.ackedBy} linked (${linked})`);
+    assert.match(await page.locator('.tooltip').textContent(), new RegExp(`acknowledged by step ${data.ackedBy + 1}`));
+    const f = window.segments.find((s) => s.findings.length > 0);
+    await page.hover(`.row.seg[data-index="${f.index}"] .hit`, { position: { x: 30, y: 20 } });
+    await until(page, (msg) => document.querySelector('.tooltip')?.textContent.includes(msg), f.findings[0].message);
+    await d.close();
+  });
+
+  it('remembers its place when hidden and restored (getState/setState), and from a panel serializer', async () => {
+    const d = await open(browser, fx);
+    await until(d.page, () => document.querySelectorAll('.row.seg').length > 0);
+    d.session.select(fx.uri, conn.id, 5);
+    await until(d.page, () => window.__ladderDebug.selected() === 5);
+    await until(d.page, () => true);
+    const state = d.saved;
+    assert.deepStrictEqual({ uri: state.place.uri, connection: state.place.connection, index: state.place.index }, { uri: fx.uri, connection: conn.id, index: 5 });
+    await d.close();
+    // A new webview (the view shown again, or a panel restored after a reload) with that state and
+    // a host that knows nothing: the webview's Ready carries its place.
+    const r = await openDiagram(browser, { server: fx.server, savedState: state });
+    await until(r.page, () => window.__ladderDebug.selected() === 5);
+    assert.strictEqual(await selectedRow(r.page), '5');
+    await r.close();
+    // The serializer path: the session starts from the place VS Code stored.
+    const p = await openDiagram(browser, { server: fx.server, place: state.place });
+    await until(p.page, () => window.__ladderDebug.selected() === 5);
+    await p.close();
+  });
+
+  it('exports the diagram as SVG with the theme colours inlined; Mermaid and the table go to the server', async () => {
+    const d = await open(browser, fx, { theme: 'light' });
+    const { page } = d;
+    await until(page, () => document.querySelectorAll('.row.seg').length > 0);
+    const svg = await d.session.exportSvg();
+    assert.ok(svg.startsWith('<?xml'));
+    assert.match(svg, /<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    assert.doesNotMatch(svg, /var\(--/);
+    assert.doesNotMatch(svg, /class="/);
+    assert.match(svg, /CLOSE-WAIT/);
+    assert.match(svg, /fill="rgb\(/);
+    assert.strictEqual((svg.match(/<text[^>]*>FIN,ACK/g) ?? []).length, window.segments.filter((s) => s.flagText === 'FIN,ACK').length);
+    fs.mkdirSync(SHOTS, { recursive: true });
+    fs.writeFileSync(path.join(SHOTS, 'ladder-04-half-close-lingering.svg'), svg);
+    await page.click('button.export-mermaid');
+    await page.click('button.export-state-table');
+    await page.click('button.export-svg');
+    await until(page, () => true);
+    const formats = d.effects.exports.map((e) => e.format);
+    assert.deepStrictEqual(formats, ['mermaid', 'state-table', 'svg']);
+    assert.ok(d.effects.exports[2].svg.includes('<svg'));
+    assert.deepStrictEqual(d.problems, { csp: [], console: [], pageErrors: [], failed: [] });
+    await d.close();
+  });
+
+  it('refuses inline script and inline style (the CSP is really in force)', async () => {
+    const d = await open(browser, fx);
+    const { page } = d;
+    await until(page, () => document.querySelectorAll('.row.seg').length > 0);
+    const ran = await page.evaluate(async () => {
+      window.__inline = false;
+      const s = document.createElement('script');
+      s.textContent = 'window.__inline = true';
+      document.body.appendChild(s);
+      const div = document.createElement('div');
+      div.setAttribute('style', 'color: red');
+      document.body.appendChild(div);
+      await new Promise((r) => setTimeout(r, 0));
+      return { script: window.__inline, style: getComputedStyle(div).color };
+    });
+    assert.strictEqual(ran.script, false);
+    assert.notStrictEqual(ran.style, 'rgb(255, 0, 0)');
+    await until(page, () => true);
+    assert.ok(d.problems.csp.length >= 2, `violations reported: ${d.problems.csp}`);
+    await d.close();
+  });
+});
+
+describe('diagram webview screenshots (docs/diagram/)', () => {
+  for (const [name, index] of [
+    ['04-half-close-lingering', 7],
+    ['09-lost-final-ack', 11],
+  ]) {
+    for (const theme of ['light', 'dark']) {
+      it(`${name} in ${theme}`, async () => {
+        const fx = await loadFixture(name);
+        const d = await open(browser, fx, { theme, width: 460, height: 900, scale: 2 });
+        const { page } = d;
+        const conn = fx.analysis.connections[0];
+        await until(page, (n) => document.querySelectorAll('.row.seg').length === n, conn.rows.length);
+        d.session.select(fx.uri, conn.id, index);
+        await until(page, (i) => window.__ladderDebug.selected() === i && document.querySelector('.explain h2'), index);
+        await page.focus('.scroller');
+        await page.hover(`.row.seg[data-index="${index - 2}"] .hit`, { position: { x: 40, y: 20 } });
+        await until(page, () => document.querySelector('.tooltip') && !document.querySelector('.tooltip').hidden);
+        fs.mkdirSync(SHOTS, { recursive: true });
+        await page.screenshot({ path: path.join(SHOTS, `ladder-${name}-${theme}.png`) });
+        assert.deepStrictEqual(d.problems, { csp: [], console: [], pageErrors: [], failed: [] });
+        await d.close();
+      });
+    }
+  }
+});
+
+describe('diagram webview with 100,000 engine-produced segments', () => {
+  let fx;
+  before(() => {
+    const table = model.longConnection(100_000);
+    const analysis = model.analyze(table);
+    const uri = 'file:///synthetic/long-keepalive.pcap';
+    fx = { uri, analysis, server: model.fakeServer(new Map([[uri, analysis]])) };
+  });
+
+  it('draws and pulls only the window in view, and scrolls and steps without stalls', async () => {
+    const d = await open(browser, fx, { width: 460, height: 900 });
+    const { page } = d;
+    await until(page, () => document.querySelectorAll('.row.seg').length > 0);
+    const total = fx.analysis.connections[0].rows.length;
+    assert.strictEqual(total, 100_000);
+    const dom = async () => page.evaluate(() => ({ rows: document.querySelectorAll('.row').length, nodes: document.querySelectorAll('*').length }));
+    let sizes = await dom();
+    assert.ok(sizes.rows < 120, `rows in the DOM: ${sizes.rows}`);
+    assert.ok(sizes.nodes < 3000, `elements in the DOM: ${sizes.nodes}`);
+    // Scroll through the whole connection in big jumps: every frame draws only its window.
+    const times = await page.evaluate(async () => {
+      const sc = document.querySelector('.scroller');
+      const out = [];
+      for (let k = 1; k <= 40; k++) {
+        const t0 = performance.now();
+        sc.scrollTop = (sc.scrollHeight * k) / 41;
+        window.__ladderDebug.flush();
+        out.push(performance.now() - t0);
+      }
+      return out;
+    });
+    const worstScroll = Math.max(...times);
+    assert.ok(worstScroll < 50, `worst scroll frame ${worstScroll.toFixed(1)} ms`);
+    // Jump to the end and step back 200 times through the keyboard.
+    await page.focus('.scroller');
+    await page.keyboard.press('End');
+    await until(page, (n) => window.__ladderDebug.selected() === n - 1 && document.querySelector(`#seg-${n - 1}`), total);
+    const t0 = Date.now();
+    for (let i = 0; i < 200; i++) await page.keyboard.press('ArrowUp');
+    const perStep = (Date.now() - t0) / 200;
+    assert.strictEqual(await selectedIndex(page), total - 201);
+    assert.ok(perStep < 50, `${perStep.toFixed(1)} ms per step`);
+    await until(page, (i) => document.querySelector(`.row.sel`)?.getAttribute('data-index') === String(i), total - 201);
+    sizes = await dom();
+    assert.ok(sizes.rows < 120, `rows in the DOM after stepping: ${sizes.rows}`);
+    const held = await page.evaluate(() => window.__ladderDebug.held());
+    const requests = await page.evaluate(() => window.__ladderDebug.requests());
+    assert.ok(held <= 8000, `segments held: ${held}`);
+    const pulled = fx.server.calls.filter((c) => c.method === 'teardown/segments').reduce((n, c) => n + c.params.count, 0);
+    assert.ok(pulled < 20_000, `segments pulled: ${pulled} in ${requests} requests`);
+    // Idle gaps are compressed with a visible break.
+    await page.evaluate(() => {
+      const sc = document.querySelector('.scroller');
+      sc.scrollTop = 4990 * 40;
+      window.__ladderDebug.flush();
+    });
+    await until(page, () => document.querySelectorAll('.idle-break').length > 0);
+    assert.match(await page.locator('.idle-break .break-label').first().textContent(), /45\.0 s idle/);
+    process.stdout.write(`      (worst scroll frame ${worstScroll.toFixed(1)} ms, ${perStep.toFixed(1)} ms per key step, ${pulled} of ${total} segments pulled, ${sizes.rows} rows in the DOM)\n`);
+    await page.screenshot({ path: path.join(SHOTS, 'ladder-100k-dark.png') });
+    assert.deepStrictEqual(d.problems, { csp: [], console: [], pageErrors: [], failed: [] });
+    await d.close();
+  });
+});

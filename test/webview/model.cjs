@@ -1,0 +1,114 @@
+// The model behind the fake host: real captures through the real engine, answered with the pure
+// ladder model (src/core/report/ladderModel.ts) exactly as the language server answers
+// `teardown/segments`.
+'use strict';
+require('./tsHook.cjs');
+const fs = require('fs');
+const path = require('path');
+
+const ROOT = path.resolve(__dirname, '../..');
+const src = (p) => path.join(ROOT, 'src', p);
+const { SegmentTable, SegmentView, ACK, FIN, PSH, SYN } = require(src('core/model/segment.ts'));
+const { analyze } = require(src('core/engine/index.ts'));
+const { ladderWindow, ladderSummary } = require(src('core/report/ladderModel.ts'));
+const { readPcap } = require('./miniPcap.cjs');
+
+/** Decodes a capture with the project's decoder when it exists, else with the test reader. */
+async function loadCapture(file) {
+  const decoder = src('node/captureFile.ts');
+  if (fs.existsSync(decoder)) {
+    try {
+      const { decodeFile } = require(decoder);
+      const table = new SegmentTable(64);
+      await decodeFile(file, (v) => {
+        table.append(v);
+      });
+      if (table.length > 0) return { table, via: 'src/node/captureFile.ts decodeFile' };
+    } catch (e) {
+      process.stderr.write(`(decodeFile failed, using the test reader: ${e && e.message})\n`);
+    }
+  }
+  return { table: readPcap(file, SegmentTable, SegmentView), via: 'test/webview/miniPcap.cjs' };
+}
+
+/**
+ * A long connection built through the engine: a handshake, `n - 7` data and ACK segments with an
+ * idle keepalive gap every 5,000 segments, and a four-way close.
+ */
+function longConnection(n) {
+  const table = new SegmentTable(n + 16);
+  const v = new SegmentView();
+  const C = 0xfffff000;
+  const S = 0x7fff0000;
+  let t = 1_800_000_000;
+  let frame = 0;
+  let cseq = C;
+  let sseq = S;
+  const put = (c2s, flags, seq, ack, len, dt) => {
+    t += dt;
+    v.frame = ++frame;
+    v.tsSec = Math.floor(t);
+    v.tsNsec = Math.round((t - Math.floor(t)) * 1e9) % 1e9;
+    v.ipVersion = 4;
+    v.src.set(c2s ? [192, 0, 2, 10] : [198, 51, 100, 20]);
+    v.dst.set(c2s ? [198, 51, 100, 20] : [192, 0, 2, 10]);
+    v.sport = c2s ? 51000 : 443;
+    v.dport = c2s ? 443 : 51000;
+    v.seq = seq >>> 0;
+    v.ack = ack >>> 0;
+    v.flags = flags;
+    v.len = len;
+    v.win = 502;
+    table.append(v);
+  };
+  put(true, SYN, cseq, 0, 0, 0);
+  put(false, SYN | ACK, sseq, cseq + 1, 0, 0.0002);
+  cseq += 1;
+  sseq += 1;
+  put(true, ACK, cseq, sseq, 0, 0.0002);
+  const body = n - 7;
+  for (let i = 0; i < body; i += 2) {
+    const idle = i > 0 && i % 5000 === 0 ? 45 : 0.01;
+    put(true, PSH | ACK, cseq, sseq, 100, idle);
+    cseq = (cseq + 100) >>> 0;
+    if (i + 1 < body) put(false, ACK, sseq, cseq, 0, 0.0003);
+  }
+  put(true, FIN | ACK, cseq, sseq, 0, 0.5);
+  put(false, ACK, sseq, cseq + 1, 0, 0.0003);
+  put(false, FIN | ACK, sseq, cseq + 1, 0, 0.002);
+  put(true, ACK, cseq + 1, sseq + 1, 0, 0.0003);
+  while (table.length > n) table.length--;
+  return table;
+}
+
+/**
+ * A fake language server over one analysis: the requests the diagram host sends. Document lines
+ * are faked as "one line per segment, in table order" (the capture view's layout).
+ */
+function fakeServer(analyses) {
+  const lineOf = (row) => row;
+  return {
+    calls: [],
+    async request(type, params) {
+      this.calls.push({ method: type.method, params });
+      const a = analyses.get(params.uri);
+      if (!a) throw new Error(`unknown document ${params.uri}`);
+      switch (type.method) {
+        case 'teardown/segments':
+          return ladderWindow(a, params.connection, params.start, params.count, lineOf);
+        case 'teardown/connections':
+          return {
+            input: { format: 'pcap', packets: a.table.length, tcpSegments: a.table.length, warnings: [] },
+            connections: a.connections.map((c) => ladderSummary(a, c, lineOf)),
+            filterErrors: [],
+          };
+        case 'teardown/export':
+          return { text: `${params.kind} of #${params.connection}` };
+        default:
+          throw new Error(`unexpected request ${type.method}`);
+      }
+    },
+  };
+}
+
+module.exports = { ROOT, loadCapture, longConnection, analyze, ladderWindow, ladderSummary, fakeServer };
