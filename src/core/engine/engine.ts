@@ -732,10 +732,21 @@ function summarize(
         add('fin-seq-moved', moved, `The ${name(side)}'s FIN in ${ref(table, moved)} sits at a different sequence number than its first FIN (${ref(table, w.firstFinRow)}).`,
           [{ row: w.firstFinRow, message: 'the first FIN' }]);
     }
-    // A FIN never acknowledged, unless the connection was reset afterwards.
+    // A FIN never acknowledged, unless the connection was reset afterwards. It is a finding only
+    // when the peer had its chance: it sent something later without acknowledging the FIN, the FIN
+    // was retransmitted, or the capture went on for a retransmission timeout (1 s, RFC 6298 2.4).
     if (w.hasFin && !sim.finAcked[side] && !sim.reset) {
-      const peerAcks = rows.some((r) => wire.rowDir[r] !== side && table.flags[r] & ACK && seqGe(table.ack[r], seqAdd(w.finSeq, 1)));
-      if (!peerAcks)
+      const finEnd = seqAdd(w.finSeq, 1);
+      let peerAcks = false;
+      let peerSpoke = false;
+      for (const r of rows) {
+        if (wire.rowDir[r] === side || r < w.firstFinRow) continue;
+        if (table.flags[r] & ACK && seqGe(table.ack[r], finEnd)) peerAcks = true;
+        else peerSpoke = true;
+      }
+      const waited = endTime - table.time(w.firstFinRow) >= 1;
+      // With no segment at all from the peer, the capture shows one direction only: nothing to conclude.
+      if (!peerAcks && sim.wire[1 - side].seen && (peerSpoke || waited || w.finCount > 1))
         add('missing-ack', w.firstFinRow,
           `The ${name(side)}'s FIN (${ref(table, w.firstFinRow)}) was never acknowledged by the end of the capture; the ${name(side)} is left in ${sim.state[side]}.`);
     }
@@ -772,7 +783,8 @@ function summarize(
     if (!w.hasFin || sim.reset || refused) continue;
     const finRow = w.firstFinRow;
     if (!o.hasFin) {
-      if (sim.peerFinReceived[1 - side] || sim.state[1 - side] === 'CLOSE-WAIT') {
+      // Only when the other side was seen at all: a one-direction capture cannot show its FIN.
+      if (o.seen && (sim.peerFinReceived[1 - side] || sim.state[1 - side] === 'CLOSE-WAIT')) {
         const dur = endTime - table.time(finRow);
         add('lingering-half-close', finRow,
           `The ${name(1 - side)} never closed: it stayed in CLOSE-WAIT for ${fmtDuration(dur)} after the ${name(side)}'s FIN (${ref(table, finRow)}) until the end of the capture, and the ${name(side)} waits in ${sim.state[side]}.`);
@@ -820,7 +832,11 @@ function summarize(
           [{ row: rows[idx - 1], message: 'the last segment before the idle period' }]);
     }
   }
-  if (!cw.sentSyn && !sw.sentSynAck && !refused) {
+  if (!cw.seen || !sw.seen) {
+    const only = cw.seen ? 'client' : 'server';
+    if (!refused && !(cw.sentSyn && !sw.seen))
+      add('capture-incomplete', rows[0], `The capture shows only the ${only}'s segments of this connection (one direction): the peer's states are guesses.`);
+  } else if (!cw.sentSyn && !sw.sentSynAck && !refused) {
     add('capture-incomplete', rows[0], `No handshake was captured for this connection: it was already open at ${ref(table, rows[0])}, so its roles and first states are inferred.`);
   }
   return conn;
