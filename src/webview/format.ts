@@ -73,15 +73,17 @@ export function axisTime(t: number, span: number): string {
   return t.toFixed(0);
 }
 
-/** A duration in words-free short form: 850 µs, 12.3 ms, 4.20 s, 3 min 5 s, 2 h 4 min. */
+/** A duration in short form: 850 µs, 12.3 ms, 4.20 s, 45.5 s, 60 s, 3 min 5 s, 2 h 4 min. */
 export function duration(sec: number): string {
   if (!Number.isFinite(sec) || sec < 0) return '';
   if (sec < 1e-3) return `${Math.round(sec * 1e6)} µs`;
   if (sec < 1) return `${(sec * 1e3).toFixed(sec < 0.01 ? 2 : 1)} ms`;
-  if (sec < 60) return `${sec.toFixed(sec < 10 ? 2 : 1)} s`;
+  if (sec < 10) return `${sec.toFixed(2)} s`;
+  if (sec < 120) return `${Number.isInteger(sec) ? sec : sec.toFixed(1)} s`;
   if (sec < 3600) {
     const m = Math.floor(sec / 60);
-    return `${m} min ${Math.round(sec - m * 60)} s`;
+    const r = Math.round(sec - m * 60);
+    return r === 0 ? `${m} min` : `${m} min ${r} s`;
   }
   const h = Math.floor(sec / 3600);
   return `${h} h ${Math.round((sec - h * 3600) / 60)} min`;

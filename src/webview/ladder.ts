@@ -78,7 +78,8 @@ export class Ladder {
   opts: DrawOptions = { relative: true, selected: -1, hovered: -1, interactive: true };
   /** Row height in px. */
   readonly rowHeight = ROW_HEIGHT;
-  labelFont = '11px sans-serif';
+  labelFont = '11px monospace';
+  breakFont = '10px monospace';
 
   constructor(
     private readonly scroller: HTMLElement,
@@ -160,6 +161,12 @@ export class Ladder {
     // Pull what is in view (the cache fetches only missing pages, and redraws when they arrive).
     void this.cache.ensure(first, Math.min(this.total, last));
     if (!this.dirty && first === this.drawnFrom && last === this.drawnTo) return;
+    if (this.dirty) {
+      // Label widths are measured in the editor font the CSS uses (it changes with the settings).
+      const family = getComputedStyle(document.documentElement).getPropertyValue('--vscode-editor-font-family').trim() || 'monospace';
+      this.labelFont = `11px ${family}`;
+      this.breakFont = `10px ${family}`;
+    }
     this.dirty = false;
     this.drawnFrom = first;
     this.drawnTo = last;
@@ -184,19 +191,22 @@ export class Ladder {
     target.setAttribute('height', String(height));
     target.setAttribute('viewBox', `0 0 ${L.width} ${height}`);
     while (target.firstChild) target.removeChild(target.firstChild);
+    // Layers, bottom up: row backgrounds (hover, selection; they take the clicks), the state bands
+    // (see-through to clicks), lifelines, idle breaks, arrows and labels, acknowledgment links.
+    const hits = svg('g', {}, 'hits');
     const bands = svg('g', {}, 'bands');
     const axis = svg('g', {}, 'axis');
     const rows = svg('g', {}, 'rows');
     const links = svg('g', {}, 'links');
     const breaks = svg('g', {}, 'breaks');
-    target.append(bands, axis, breaks, rows, links);
+    target.append(hits, bands, axis, breaks, rows, links);
     if (!this.summary) return;
 
     // Lifelines.
     axis.appendChild(svg('line', { x1: L.c1, y1: 0, x2: L.c1, y2: height }, 'lifeline'));
     axis.appendChild(svg('line', { x1: L.s0, y1: 0, x2: L.s0, y2: height }, 'lifeline'));
 
-    this.drawBands(bands, from, to, opts);
+    this.drawBands(bands, from, to);
     const span = this.summary.endTime - this.summary.startTime;
     const segEnd = Math.min(to, this.total);
     for (let i = from; i < segEnd; i++) {
@@ -210,22 +220,28 @@ export class Ladder {
       }
       const prev = i > 0 ? this.cache.get(i - 1) : undefined;
       if (prev && s.t - prev.t >= IDLE_BREAK_SECONDS) this.drawBreak(breaks, y0, s.t - prev.t);
-      rows.appendChild(this.drawRow(s, y0, span, opts));
+      rows.appendChild(this.drawRow(s, y0, span, opts, hits));
     }
     if (to > this.total) this.drawTail(rows, (this.total - from) * h);
     if (opts.hovered >= 0) this.drawAckLinks(links, from, to, opts.hovered);
   }
 
-  private drawRow(s: LadderSegment, y0: number, span: number, opts: DrawOptions): SVGGElement {
+  private drawRow(s: LadderSegment, y0: number, span: number, opts: DrawOptions, hits: SVGGElement): SVGGElement {
     const L = this.layout;
     const kind = arrowKind(s);
     const sev = worstSeverity(s);
     let cls = `row seg kind-${kind}`;
     if (s.index === opts.selected) cls += ' sel';
     if (s.index === opts.hovered) cls += ' hover';
+    let hitCls = 'hit';
+    if (s.index === opts.selected) hitCls += ' sel';
+    if (s.index === opts.hovered) hitCls += ' hover';
     if (opts.hovered >= 0 && s.index !== opts.hovered) {
       const hs = this.cache.get(opts.hovered);
-      if (hs && (hs.acks === s.index || hs.ackedBy === s.index)) cls += ' linked';
+      if (hs && (hs.acks === s.index || hs.ackedBy === s.index)) {
+        cls += ' linked';
+        hitCls += ' linked';
+      }
     }
     if (sev) cls += ` has-finding sev-${sev}`;
     const g = svg('g', { 'data-index': s.index }, cls);
@@ -235,7 +251,7 @@ export class Ladder {
       g.setAttribute('aria-selected', s.index === opts.selected ? 'true' : 'false');
       g.setAttribute('aria-label', rowAria(s, opts.relative));
     }
-    g.appendChild(svg('rect', { x: 0, y: y0, width: L.width, height: this.rowHeight }, 'hit'));
+    hits.appendChild(svg('rect', { x: 0, y: y0, width: L.width, height: this.rowHeight, 'data-index': s.index }, hitCls));
     if (L.showTime) {
       g.appendChild(svgText(L.timeX, y0 + ARROW_Y + 4, axisTime(s.t, span), 'time', 'end'));
       g.appendChild(svg('line', { x1: L.timeX + 2, y1: y0 + ARROW_Y, x2: L.c0, y2: y0 + ARROW_Y }, 'tick'));
@@ -255,7 +271,7 @@ export class Ladder {
     if (textWidth(label, this.labelFont) > room) label = arrowLabel(s, opts.relative, true);
     g.appendChild(svgText(mid, y - 7, label, 'label', 'middle'));
     if (sev) {
-      const fx = toServer ? L.s0 - 24 : L.c1 + 24;
+      const fx = toServer ? L.s0 - 30 : L.c1 + 30;
       const m = svg('g', { 'data-finding': s.index, transform: `translate(${fx} ${y})` }, `finding sev-${sev}`);
       if (opts.interactive) {
         m.setAttribute('role', 'button');
@@ -269,7 +285,7 @@ export class Ladder {
   }
 
   /** Each side's state as bands: before a row's arrow its `before` state, after it its `after` state. */
-  private drawBands(layer: SVGGElement, from: number, to: number, opts: DrawOptions): void {
+  private drawBands(layer: SVGGElement, from: number, to: number): void {
     const L = this.layout;
     const h = this.rowHeight;
     const segEnd = Math.min(to, this.total);
@@ -282,7 +298,7 @@ export class Ladder {
       let startT = NaN;
       const flush = (yEnd: number, endT: number): void => {
         if (cur === null || yEnd <= y) return;
-        this.band(layer, side, x, w, y, yEnd, cur, endT - startT, opts);
+        this.band(layer, side, x, w, y, yEnd, cur, endT - startT);
       };
       for (let i = from; i < segEnd; i++) {
         const s = this.cache.get(i);
@@ -316,7 +332,7 @@ export class Ladder {
     }
   }
 
-  private band(layer: SVGGElement, side: 'client' | 'server', x: number, w: number, y1: number, y2: number, state: string, dur: number, opts: DrawOptions): void {
+  private band(layer: SVGGElement, side: 'client' | 'server', x: number, w: number, y1: number, y2: number, state: string, dur: number): void {
     const g = svg('g', { 'data-side': side, 'data-state': state }, `band ${stateClass(state)}`);
     g.appendChild(svg('rect', { x: x + 1, y: y1, width: w - 2, height: y2 - y1 }, 'band-fill'));
     g.appendChild(svg('line', { x1: x + 1, y1, x2: x + w - 1, y2: y1 }, 'band-edge'));
@@ -326,13 +342,8 @@ export class Ladder {
       g.appendChild(svgText(inner, y1 + 12, state, 'band-label', anchor));
       let note = '';
       if (Number.isFinite(dur) && dur > 0 && state !== 'CLOSED') note = duration(dur);
-      if (state === 'TIME-WAIT') note = `2 MSL ${duration(this.timeWait.durationSeconds)}`;
+      if (state === 'TIME-WAIT') note = `2MSL ${duration(this.timeWait.durationSeconds)}`;
       if (note && y2 - y1 >= 26) g.appendChild(svgText(inner, y1 + 24, note, 'band-note', anchor));
-    }
-    if (opts.interactive) {
-      const title = svg('title');
-      title.textContent = `${side}: ${state}`;
-      g.appendChild(title);
     }
     layer.appendChild(g);
   }
@@ -346,9 +357,11 @@ export class Ladder {
     const g = svg('g', {}, 'idle-break');
     g.appendChild(svg('path', { d }, 'break-gap'));
     g.appendChild(svg('path', { d }, 'break-line'));
+    // The idle time sits on the time axis (the arrow region above the next label stays clear).
     const label = `${duration(idle)} idle`;
-    const x = (L.c1 + L.s0) / 2;
-    g.appendChild(svg('rect', { x: x - textWidth(label, '10px sans-serif') / 2 - 5, y: y - 6, width: textWidth(label, '10px sans-serif') + 10, height: 12, rx: 6 }, 'break-pill'));
+    const w = textWidth(label, this.breakFont) + 10;
+    const x = L.showTime ? Math.max(w / 2 + 1, L.c0 - w / 2 - 2) : (L.c1 + L.s0) / 2;
+    g.appendChild(svg('rect', { x: x - w / 2, y: y - 6.5, width: w, height: 13, rx: 6.5 }, 'break-pill'));
     g.appendChild(svgText(x, y + 3.5, label, 'break-label', 'middle'));
     layer.appendChild(g);
   }

@@ -137,7 +137,7 @@ for (const k of ARROW_KINDS) {
 const lifeheads = html('div', 'lifeheads');
 const headClient = html('div', 'lifehead client');
 const headServer = html('div', 'lifehead server');
-const headTime = html('div', 'lifehead time', 's');
+const headTime = html('div', 'lifehead time', 't (s)');
 lifeheads.append(headTime, headClient, headServer);
 
 const scroller = html('div', 'scroller');
@@ -518,7 +518,8 @@ function hover(index: number, x: number, y: number): void {
   const w = tooltip.offsetWidth;
   const h = tooltip.offsetHeight;
   tooltip.style.left = `${Math.max(4, Math.min(window.innerWidth - w - 4, x + 12))}px`;
-  tooltip.style.top = `${y + 16 + h > window.innerHeight ? Math.max(4, y - h - 8) : y + 16}px`;
+  // Above the pointer when there is room: what a segment is acknowledged by comes later (below).
+  tooltip.style.top = `${y - h - 14 >= 4 ? y - h - 14 : Math.min(window.innerHeight - h - 4, y + 18)}px`;
 }
 
 // ---------------------------------------------------------------------------------------------

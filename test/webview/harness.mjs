@@ -7,8 +7,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { THEMES } from './themes.mjs';
 
+import './tsHook.mjs';
+
 const require = createRequire(import.meta.url);
-require('./tsHook.cjs');
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const { diagramHtml, makeNonce } = require(path.join(ROOT, 'src/extension/diagram/html.ts'));
 const { DiagramSession } = require(path.join(ROOT, 'src/extension/diagram/session.ts'));

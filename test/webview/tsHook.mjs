@@ -1,9 +1,12 @@
 // Loads the project's TypeScript sources (the real engine, the ladder model, the host session)
 // into plain Node for the browser tests: each .ts file is transpiled with TypeScript's own API
 // (no type check; `npm run typecheck` does that).
-'use strict';
-const fs = require('fs');
+import * as fs from 'fs';
+import { createRequire } from 'module';
+
+const require = createRequire(import.meta.url);
 const ts = require('typescript');
+const Module = require('module');
 
 const options = {
   module: ts.ModuleKind.CommonJS,
@@ -13,7 +16,7 @@ const options = {
   inlineSourceMap: true,
 };
 
-require.extensions['.ts'] = function compileTs(module, filename) {
+Module._extensions['.ts'] = function compileTs(module, filename) {
   const source = fs.readFileSync(filename, 'utf8');
   const out = ts.transpileModule(source, { compilerOptions: options, fileName: filename });
   module._compile(out.outputText, filename);

@@ -1,20 +1,22 @@
 // The model behind the fake host: real captures through the real engine, answered with the pure
 // ladder model (src/core/report/ladderModel.ts) exactly as the language server answers
 // `teardown/segments`.
-'use strict';
-require('./tsHook.cjs');
-const fs = require('fs');
-const path = require('path');
+import './tsHook.mjs';
+import * as fs from 'fs';
+import { createRequire } from 'module';
+import * as path from 'path';
+import { fileURLToPath } from 'url';
+import { readPcap } from './miniPcap.mjs';
 
-const ROOT = path.resolve(__dirname, '../..');
+const require = createRequire(import.meta.url);
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const src = (p) => path.join(ROOT, 'src', p);
 const { SegmentTable, SegmentView, ACK, FIN, PSH, SYN } = require(src('core/model/segment.ts'));
-const { analyze } = require(src('core/engine/index.ts'));
-const { ladderWindow, ladderSummary } = require(src('core/report/ladderModel.ts'));
-const { readPcap } = require('./miniPcap.cjs');
+export const { analyze } = require(src('core/engine/index.ts'));
+export const { ladderWindow, ladderSummary } = require(src('core/report/ladderModel.ts'));
 
 /** Decodes a capture with the project's decoder when it exists, else with the test reader. */
-async function loadCapture(file) {
+export async function loadCapture(file) {
   const decoder = src('node/captureFile.ts');
   if (fs.existsSync(decoder)) {
     try {
@@ -28,14 +30,14 @@ async function loadCapture(file) {
       process.stderr.write(`(decodeFile failed, using the test reader: ${e && e.message})\n`);
     }
   }
-  return { table: readPcap(file, SegmentTable, SegmentView), via: 'test/webview/miniPcap.cjs' };
+  return { table: readPcap(file, SegmentTable, SegmentView), via: 'test/webview/miniPcap.mjs' };
 }
 
 /**
  * A long connection built through the engine: a handshake, `n - 7` data and ACK segments with an
  * idle keepalive gap every 5,000 segments, and a four-way close.
  */
-function longConnection(n) {
+export function longConnection(n) {
   const table = new SegmentTable(n + 16);
   const v = new SegmentView();
   const C = 0xfffff000;
@@ -85,7 +87,7 @@ function longConnection(n) {
  * A fake language server over one analysis: the requests the diagram host sends. Document lines
  * are faked as "one line per segment, in table order" (the capture view's layout).
  */
-function fakeServer(analyses) {
+export function fakeServer(analyses) {
   const lineOf = (row) => row;
   return {
     calls: [],
@@ -110,5 +112,3 @@ function fakeServer(analyses) {
     },
   };
 }
-
-module.exports = { ROOT, loadCapture, longConnection, analyze, ladderWindow, ladderSummary, fakeServer };

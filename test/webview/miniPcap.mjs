@@ -1,10 +1,9 @@
 // A minimal classic-pcap reader for the browser tests, used only while the project's decoder
 // (src/node/captureFile.ts) has not landed: Ethernet or raw IP, IPv4/IPv6, TCP. It fills the
 // engine's own SegmentView and appends to a SegmentTable, like any producer.
-'use strict';
-const fs = require('fs');
+import * as fs from 'fs';
 
-function readPcap(file, SegmentTable, SegmentView) {
+export function readPcap(file, SegmentTable, SegmentView) {
   const buf = fs.readFileSync(file);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const magic = dv.getUint32(0, true);
@@ -76,5 +75,3 @@ function readPcap(file, SegmentTable, SegmentView) {
   }
   return table;
 }
-
-module.exports = { readPcap };
