@@ -557,6 +557,8 @@ class Replay {
     const check = this.wire.rstCheck.get(r);
     if (check === 'syn-ack-ok' || check === 'syn-ack-bad') return 'refused: no socket was listening on the port';
     if (s === 'CLOSED') return 'answer to a segment for a connection the sender no longer has';
+    if (s === 'FIN-WAIT-1' || s === 'FIN-WAIT-2' || s === 'TIME-WAIT' || s === 'LAST-ACK' || s === 'CLOSING')
+      return 'after its own FIN: the socket was closed and more data arrived (benign FIN then RST)';
     // A RST without ACK whose sequence number is the ACK of the peer's segment just before it is
     // how a TCP with no connection answers (RFC 9293 3.10.7.1): the socket was already gone.
     const idx = sim.tracked.rows.indexOf(r);
@@ -564,8 +566,6 @@ class Replay {
     if (!(this.table.flags[r] & ACK) && prev >= 0 && this.wire.rowDir[prev] !== side &&
       this.table.flags[prev] & ACK && this.table.seq[r] === this.table.ack[prev])
       return 'answer to a segment for a connection the sender no longer has (RST without ACK carrying the segment\'s ACK number, RFC 9293 3.10.7.1)';
-    if (s === 'FIN-WAIT-1' || s === 'FIN-WAIT-2' || s === 'TIME-WAIT' || s === 'LAST-ACK' || s === 'CLOSING')
-      return 'after its own FIN: the socket was closed and more data arrived (benign FIN then RST)';
     if (mine.keepalives > 0) {
       // Keepalive probes with no answer from the peer after the last probe.
       let lastProbe = -1;
