@@ -158,6 +158,11 @@ describe('diagram webview on a kernel capture (04-half-close-lingering)', () => 
     await until(page, () => window.__ladderDebug.selected() === 2);
     d.session.step('last');
     await until(page, () => window.__ladderDebug.selected() === 8);
+    // Relative / absolute sequence numbers follow the setting.
+    const syn = window.segments[0];
+    assert.match(await page.locator('.row.seg[data-index="0"] .label').textContent(), /SYN 0\b/);
+    d.setRelative(false);
+    await until(page, (seq) => document.querySelector('.row.seg[data-index="0"] .label').textContent.includes(String(seq)), syn.seq);
     await d.close();
   });
 
@@ -189,8 +194,8 @@ describe('diagram webview on a kernel capture (04-half-close-lingering)', () => 
     // A new webview (the view shown again, or a panel restored after a reload) with that state and
     // a host that knows nothing: the webview's Ready carries its place.
     const r = await openDiagram(browser, { server: fx.server, savedState: state });
-    await until(r.page, () => window.__ladderDebug.selected() === 5);
-    assert.strictEqual(await selectedRow(r.page), '5');
+    await until(r.page, () => document.querySelector('.row.sel')?.getAttribute('data-index') === '5');
+    assert.strictEqual(await selectedIndex(r.page), 5);
     await r.close();
     // The serializer path: the session starts from the place VS Code stored.
     const p = await openDiagram(browser, { server: fx.server, place: state.place });
@@ -243,6 +248,59 @@ describe('diagram webview on a kernel capture (04-half-close-lingering)', () => 
     await until(page, () => true);
     assert.ok(d.problems.csp.length >= 2, `violations reported: ${d.problems.csp}`);
     await d.close();
+  });
+});
+
+describe('diagram webview: connections, safety checks', () => {
+  it('picks another connection of the trace from the picker (11-tuple-reuse-time-wait)', async () => {
+    const fx = await loadFixture('11-tuple-reuse-time-wait');
+    const conns = fx.analysis.connections;
+    assert.ok(conns.length >= 2, `${conns.length} connections`);
+    const d = await open(browser, fx, { connection: conns[0].id });
+    const { page } = d;
+    await until(page, (n) => document.querySelectorAll('.row.seg').length === n, conns[0].rows.length);
+    await until(page, (n) => document.querySelectorAll('.picker option').length === n, conns.length);
+    assert.strictEqual(await page.isVisible('.picker'), true);
+    await page.selectOption('.picker', String(conns[1].id));
+    await until(page, (id) => document.querySelector('.conn-title').textContent.startsWith(`#${id} `), conns[1].id);
+    await until(page, (n) => document.querySelectorAll('.row.seg').length === n, conns[1].rows.length);
+    assert.deepStrictEqual(d.session.place, { uri: fx.uri, connection: conns[1].id });
+    assert.deepStrictEqual(d.problems, { csp: [], console: [], pageErrors: [], failed: [] });
+    await d.close();
+  });
+
+  it('shows a sentence, not an error, for a trace without connections', async () => {
+    const fx = await loadFixture('04-half-close-lingering');
+    const empty = { request: async (type) => (type.method === 'teardown/connections' ? { input: {}, connections: [], filterErrors: [] } : fx.server.request(type, {})) };
+    const d = await openDiagram(browser, { server: empty });
+    await d.session.show('file:///empty.txt');
+    await until(d.page, () => /no TCP connections/.test(document.querySelector('.empty').textContent));
+    assert.strictEqual(await d.page.isVisible('.scroller'), false);
+    await d.close();
+  });
+
+  it('makes nonces with crypto and the CSP the brief asks for; never retains a hidden context', async () => {
+    const { createRequire } = await import('module');
+    const require = createRequire(import.meta.url);
+    const html = require(path.join(ROOT, 'src/extension/diagram/html.ts'));
+    const a = html.makeNonce();
+    const b = html.makeNonce();
+    assert.notStrictEqual(a, b);
+    assert.strictEqual(Buffer.from(a, 'base64').length, 18);
+    assert.strictEqual(
+      html.contentSecurityPolicy('https://x.vscode-cdn.net', 'N0nce'),
+      "default-src 'none'; img-src https://x.vscode-cdn.net data:; style-src https://x.vscode-cdn.net; script-src 'nonce-N0nce'",
+    );
+    for (const f of ['index.ts', 'html.ts', 'session.ts']) {
+      const src = fs.readFileSync(path.join(ROOT, 'src/extension/diagram', f), 'utf8');
+      assert.doesNotMatch(src, /retainContextWhenHidden\s*:/);
+      assert.doesNotMatch(src, /Math\.random\(/);
+    }
+    for (const f of fs.readdirSync(path.join(ROOT, 'src/webview'))) {
+      const src = fs.readFileSync(path.join(ROOT, 'src/webview', f), 'utf8');
+      assert.doesNotMatch(src, /innerHTML|outerHTML|insertAdjacentHTML|document\.write/, f);
+      assert.doesNotMatch(src, /setAttribute\(\s*'style'/, f);
+    }
   });
 });
 

@@ -51,9 +51,10 @@ export async function openDiagram(browser, o) {
   page.on('requestfailed', (r) => problems.failed.push(r.url()));
 
   let session;
+  let relative = o.relative ?? true;
   const host = {
     request: (type, params) => o.server.request(type, params),
-    settings: () => ({ relativeSequenceNumbers: o.relative ?? true }),
+    settings: () => ({ relativeSequenceNumbers: relative }),
     title: (uri) => path.posix.basename(new URL(uri).pathname),
     selected: (sel) => effects.selected.push(sel),
     showProblem: (sel) => effects.problems.push(sel),
@@ -106,6 +107,11 @@ export async function openDiagram(browser, o) {
     effects,
     get saved() {
       return saved;
+    },
+    /** The user flipped the setting: the host tells the webview. */
+    setRelative(v) {
+      relative = v;
+      session.settingsChanged();
     },
     async theme(name) {
       await page.evaluate((t) => window.__applyTheme(t), THEMES[name]);

@@ -29,6 +29,8 @@ export interface DiagramController {
   select(uri: string, connection: number, index: number): void;
   stepCommand(kind: StepKind): void;
   exportSvg(): Promise<string | undefined>;
+  /** Opens the diagram as an editor panel on a connection (what `teardownTracer.openDiagramPanel` does). */
+  showPanel(uri: string, connection?: number): Promise<void>;
   readonly onDidSelect: vscode.Event<{ uri: string; connection: number; index: number; line: number }>;
 }
 
@@ -95,11 +97,9 @@ export function registerDiagram(context: vscode.ExtensionContext, deps: DiagramD
 
   // ---- the side-bar view
   let viewHost: Host | undefined;
-  let view: vscode.WebviewView | undefined;
   context.subscriptions.push(
     vscode.window.registerWebviewViewProvider(VIEW_ID, {
       resolveWebviewView(v) {
-        view = v;
         const subs: vscode.Disposable[] = [];
         const host = attach(v.webview, 'view', () => v.visible, current, subs);
         viewHost = host;
@@ -113,7 +113,6 @@ export function registerDiagram(context: vscode.ExtensionContext, deps: DiagramD
             host.session.dispose();
             hosts.delete(host);
             if (viewHost === host) viewHost = undefined;
-            view = undefined;
             subs.forEach((d) => d.dispose());
           }),
         );
@@ -200,7 +199,9 @@ export function registerDiagram(context: vscode.ExtensionContext, deps: DiagramD
       await vscode.commands.executeCommand(`${VIEW_ID}.focus`);
       const targets = [...hosts].filter((h) => h.kind === 'view' || h.isVisible());
       await Promise.all(targets.map((h) => h.session.show(uri, connection)));
-      view?.show?.(true);
+    },
+    async showPanel(uri: string, connection?: number): Promise<void> {
+      await vscode.commands.executeCommand(OPEN_PANEL_COMMAND, uri, connection);
     },
     select(uri: string, connection: number, index: number): void {
       current = { uri, connection, index, topIndex: -1 };

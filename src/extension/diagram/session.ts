@@ -83,8 +83,11 @@ export class DiagramSession {
     switch (m.type) {
       case FromWebview.Ready: {
         this.ready = true;
-        // The host's target wins (it follows the editor); else the place the webview remembers.
-        const t = this.target ?? (m.place ? { ...m.place } : null);
+        // The host's target wins (it follows the editor); else the place the webview remembers. On
+        // the same connection the webview's scroll position is kept.
+        const p = m.place;
+        let t: Target | null = p ? { ...p } : null;
+        if (this.target) t = p && p.uri === this.target.uri && p.connection === this.target.connection ? { ...this.target, topIndex: p.topIndex } : this.target;
         if (t) void this.load(t);
         else this.post({ type: ToWebview.Empty, reason: 'Open a capture or a trace, then choose a connection to see its ladder.' });
         break;
