@@ -549,7 +549,7 @@ async function drawnSvg(): Promise<string | null> {
   if (!summary) return null;
   const n = Math.min(total, EXPORT_MAX_SEGMENTS);
   await cache.ensure(0, n);
-  const out = svg('svg');
+  const out = svg('svg', {}, 'ladder export');
   const to = n === total ? n + TAIL_ROWS : n;
   ladder.draw(out, 0, to, { relative: settings.relativeSequenceNumbers, selected: -1, hovered: -1, interactive: false });
   const c = summary;
@@ -559,10 +559,10 @@ async function drawnSvg(): Promise<string | null> {
       stage,
       out,
       {
-        title: `${title} · connection #${c.id} · ${headVerdict.textContent ?? ''}`,
+        title: `${title} · connection #${c.id}`,
+        note: `${headVerdict.textContent ?? ''}${n < total ? ` · the first ${n} segments` : ''}`,
         client: `client ${c.client.addr}:${c.client.port}${c.closeInitiator === 'client' ? ' (closed first)' : ''}`,
         server: `server ${c.server.addr}:${c.server.port}${c.closeInitiator === 'server' ? ' (closed first)' : ''}`,
-        note: n < total ? `First ${n} of ${total} segments.` : '',
       },
       L.c0,
       L.s1,

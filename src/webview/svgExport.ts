@@ -45,9 +45,10 @@ function inline(live: Element, copy: Element): void {
 
 export interface ExportHeader {
   title: string;
+  /** How the connection ended (and, for long ones, how much is drawn). */
+  note: string;
   client: string;
   server: string;
-  note: string;
 }
 
 /**
@@ -57,13 +58,13 @@ export interface ExportHeader {
 export function serializeLadder(stage: HTMLElement, ladderSvg: SVGSVGElement, header: ExportHeader, clientX: number, serverX: number): string {
   const width = Number(ladderSvg.getAttribute('width'));
   const height = Number(ladderSvg.getAttribute('height'));
-  const headH = 56;
+  const headH = 76;
   const root = svg('svg', { xmlns: SVG_NS, width, height: height + headH, viewBox: `0 0 ${width} ${height + headH}` }, 'export-root');
   root.appendChild(svg('rect', { x: 0, y: 0, width, height: height + headH }, 'export-bg'));
   root.appendChild(svgText(8, 16, header.title, 'export-title'));
-  root.appendChild(svgText(clientX, 34, header.client, 'export-head', 'start'));
-  root.appendChild(svgText(serverX, 34, header.server, 'export-head', 'end'));
-  if (header.note) root.appendChild(svgText(8, 50, header.note, 'export-note'));
+  root.appendChild(svgText(8, 32, header.note, 'export-note'));
+  root.appendChild(svgText(clientX, 52, header.client, 'export-head', 'start'));
+  root.appendChild(svgText(serverX, 68, header.server, 'export-head', 'end'));
   ladderSvg.setAttribute('y', String(headH));
   root.appendChild(ladderSvg);
   stage.appendChild(root);

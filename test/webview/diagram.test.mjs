@@ -153,9 +153,20 @@ describe('diagram webview on a kernel capture (04-half-close-lingering)', () => 
     d.session.select(fx.uri, conn.id, 1);
     await until(page, () => document.querySelector('.row.sel')?.getAttribute('data-index') === '1');
     assert.strictEqual(d.effects.selected.length, before, 'no selection echoed to the host');
+    await until(page, () => document.querySelector('.row.sel')?.getAttribute('data-index') === '1');
+    // The editor's late echo of steps taken in the diagram does not pull the highlight back.
+    await page.focus('.scroller');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await until(page, () => window.__ladderDebug.selected() === 4);
+    await until(page, () => true);
+    for (const sel of d.effects.selected.slice(-3)) d.session.select(sel.uri, sel.connection, sel.index);
+    await until(page, () => true);
+    assert.strictEqual(await selectedIndex(page), 4);
     // Step commands from the extension (keybindings) arrive as messages.
     d.session.step('next');
-    await until(page, () => window.__ladderDebug.selected() === 2);
+    await until(page, () => window.__ladderDebug.selected() === 5);
     d.session.step('last');
     await until(page, () => window.__ladderDebug.selected() === 8);
     // Relative / absolute sequence numbers follow the setting.

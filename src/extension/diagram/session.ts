@@ -45,6 +45,9 @@ export interface SessionHost {
   log(message: string): void;
 }
 
+/** How long after the webview posts a selection the editor's cursor echo of it is ignored. */
+const ECHO_WINDOW_MS = 2000;
+
 interface Target {
   uri: string;
   /** 0: the default connection (the first with findings, else the first). */
@@ -60,6 +63,8 @@ export class DiagramSession {
   private shown: { uri: string; connection: number } | null = null;
   private readonly channel: RequestChannel<ToWebviewMessage, HostRequestReplies, WebviewReplyMessage>;
   private loadSeq = 0;
+  /** Selections the webview posted recently (index -> time), to recognize the editor's echo. */
+  private readonly echoes = new Map<number, number>();
 
   constructor(
     private readonly post: (m: ToWebviewMessage) => void,
@@ -111,6 +116,8 @@ export class DiagramSession {
         break;
       case FromWebview.Selected:
         this.target = { uri: m.uri, connection: m.connection, index: m.index, topIndex: -1 };
+        this.echoes.set(m.index, Date.now());
+        if (this.echoes.size > 64) this.echoes.delete(this.echoes.keys().next().value as number);
         this.host.placeChanged({ uri: m.uri, connection: m.connection, index: m.index, topIndex: -1 });
         this.host.selected({ uri: m.uri, connection: m.connection, index: m.index, line: m.line });
         break;
@@ -140,6 +147,11 @@ export class DiagramSession {
   /** The editor cursor moved onto a segment. */
   select(uri: string, connection: number, index: number): void {
     if (this.shown && this.shown.uri === uri && this.shown.connection === connection) {
+      // The cursor following a step the webview itself posted (the editor answers late, after
+      // debouncing): the webview may be further on already, so this must not pull it back.
+      const posted = this.echoes.get(index);
+      this.echoes.delete(index);
+      if (posted !== undefined && Date.now() - posted < ECHO_WINDOW_MS) return;
       this.target = { uri, connection, index, topIndex: -1 };
       if (this.ready) this.post({ type: ToWebview.Select, uri, connection, index });
       return;
