@@ -386,8 +386,9 @@ export class Ladder {
       const tg = svg('g', { 'data-side': side }, 'timer');
       tg.appendChild(svg('rect', { x, y: y0 + 34, width: w, height: 8, rx: 2 }, 'timer-track'));
       tg.appendChild(svg('rect', { x, y: y0 + 34, width: Math.max(1, w * frac), height: 8, rx: 2 }, 'timer-fill'));
-      const text = frac >= 1 ? `2 MSL expired` : `${duration(elapsed)} of ${duration(tw.durationSeconds)}`;
-      tg.appendChild(svgText(x, y0 + 56, text, 'timer-label'));
+      // The words go beside the bar, in the free space right of the lifeline (client) or left of it (server).
+      const text = frac >= 1 ? `TIME-WAIT: 2MSL expired` : `TIME-WAIT: ${duration(elapsed)} of 2MSL ${duration(tw.durationSeconds)}`;
+      tg.appendChild(side === 'client' ? svgText(L.c1 + 6, y0 + 42, text, 'timer-label', 'start') : svgText(L.s0 - 6, y0 + 42, text, 'timer-label', 'end'));
       const title = svg('title');
       title.textContent = `${side} entered TIME-WAIT at +${duration(since)}; 2 MSL = ${duration(tw.durationSeconds)}; ${frac >= 1 ? 'the timer expired before the capture ended' : `the capture ends ${duration(elapsed)} into it`}`;
       tg.appendChild(title);

@@ -320,7 +320,7 @@ describe('diagram webview screenshots (docs/diagram/)', () => {
     ['04-half-close-lingering', 7, 3],
     ['09-lost-final-ack', 11, 3],
   ]) {
-    for (const theme of ['light', 'dark']) {
+    for (const theme of name.startsWith('09') ? ['light', 'dark', 'hc'] : ['light', 'dark']) {
       it(`${name} in ${theme}`, async () => {
         const fx = await loadFixture(name);
         const d = await open(browser, fx, { theme, width: 460, height: 1100, scale: 2 });
