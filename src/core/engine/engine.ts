@@ -139,6 +139,8 @@ class TransitionLog {
 class ConnSim {
   readonly state: TcpState[] = ['UNKNOWN', 'UNKNOWN'];
   initialStates: TcpState[] = ['UNKNOWN', 'UNKNOWN'];
+  /** The trace declared its starting states (claims before the first segment). */
+  declaredStart = false;
   /** Some side reached ESTABLISHED: the handshake completed. */
   synchronized = false;
   /** The sender's own FIN has been acknowledged (as the sender evidently learned). */
@@ -251,6 +253,12 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
           replay.setState(t.sim, t.side, 'CLOSED', lastRow, 'The 2 MSL TIME-WAIT timer expired (RFC 9293 3.6).', false);
       } else {
         const t = epSim(step.endpoint);
+        if (t && lastRow < 0 && t.sim.tracked.rows.length > 0) {
+          // A claim before the first segment declares where the trace starts (as "1. ESTABLISHED" does).
+          t.sim.state[t.side] = step.state;
+          t.sim.initialStates[t.side] = step.state;
+          t.sim.declaredStart = true;
+        }
         if (t) {
           claimResults.push({
             line: step.line,
@@ -843,7 +851,7 @@ function summarize(
     const only = cw.seen ? 'client' : 'server';
     if (!refused && !(cw.sentSyn && !sw.seen))
       add('capture-incomplete', rows[0], `The capture shows only the ${only}'s segments of this connection (one direction): the peer's states are guesses.`);
-  } else if (!cw.sentSyn && !sw.sentSynAck && !refused) {
+  } else if (!cw.sentSyn && !sw.sentSynAck && !refused && !sim.declaredStart) {
     add('capture-incomplete', rows[0], `No handshake was captured for this connection: it was already open at ${ref(table, rows[0])}, so its roles and first states are inferred.`);
   }
   return conn;
