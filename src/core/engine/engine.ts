@@ -136,25 +136,41 @@ class TransitionLog {
 }
 
 /** Everything the replay needs to know about one connection. */
+/** Per-side replay state of every connection, as columns indexed by `2 * connection + side`. */
+class SimStore {
+  readonly state: TcpState[];
+  readonly initialStates: TcpState[];
+  /** The side's own FIN has been acknowledged (as the side evidently learned). */
+  readonly finAcked: Uint8Array;
+  /** The peer's FIN has been received. */
+  readonly peerFinReceived: Uint8Array;
+  readonly timeWaitSince: Float64Array;
+  readonly timeWaitRow: Int32Array;
+  /** Index in the transition log of each side's last transition, -1 if none. */
+  readonly lastTransition: Int32Array;
+  readonly halfCloseData: Float64Array;
+  constructor(sides: number) {
+    this.state = new Array<TcpState>(sides).fill('UNKNOWN');
+    this.initialStates = new Array<TcpState>(sides).fill('UNKNOWN');
+    this.finAcked = new Uint8Array(sides);
+    this.peerFinReceived = new Uint8Array(sides);
+    this.timeWaitSince = new Float64Array(sides).fill(NaN);
+    this.timeWaitRow = new Int32Array(sides).fill(-1);
+    this.lastTransition = new Int32Array(sides).fill(-1);
+    this.halfCloseData = new Float64Array(sides);
+  }
+}
+
+/** Everything the replay needs to know about one connection (per-side values live in the SimStore). */
 class ConnSim {
-  readonly state: TcpState[] = ['UNKNOWN', 'UNKNOWN'];
-  initialStates: TcpState[] = ['UNKNOWN', 'UNKNOWN'];
+  readonly k: number;
   /** The trace declared its starting states (claims before the first segment). */
   declaredStart = false;
   /** Some side reached ESTABLISHED: the handshake completed. */
   synchronized = false;
-  /** The sender's own FIN has been acknowledged (as the sender evidently learned). */
-  readonly finAcked = [false, false];
-  /** The peer's FIN has been received. */
-  readonly peerFinReceived = [false, false];
-  readonly timeWaitSince = [NaN, NaN];
-  readonly timeWaitRow = [-1, -1];
-  /** Index in the transition log of each side's last transition, -1 if none. */
-  readonly lastTransition = [-1, -1];
   /** Rows whose delivery to the peer waits for a later row (see wire.ts); usually none. */
   pending: number[] | null = null;
   reset: { side: number; row: number; reason: string } | null = null;
-  halfCloseData = [0, 0];
   // Rarely used lists share one empty array until something is added (most connections need none).
   halfCloseDataRows: number[][] = NO_LISTS;
   dataAfterFinRows: number[][] = NO_LISTS;
@@ -164,7 +180,10 @@ class ConnSim {
     readonly index: number,
     readonly tracked: TrackedConnection,
     readonly wire: [SenderWire, SenderWire],
-  ) {}
+    readonly S: SimStore,
+  ) {
+    this.k = 2 * index;
+  }
 }
 
 export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {}, steps?: EngineStep[]): Analysis {
@@ -178,7 +197,8 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
   const serverAfter = new Uint8Array(n);
   const transitions = new TransitionLog();
   const transitionStart = new Int32Array(n + 1);
-  const sims = tracked.map((t, i) => new ConnSim(i, t, wire.sides[i]));
+  const store = new SimStore(tracked.length * 2);
+  const sims = tracked.map((t, i) => new ConnSim(i, t, wire.sides[i], store));
   const claimResults: ClaimResult[] = [];
 
   const replay = new Replay(table, opts, wire, transitions);
@@ -186,13 +206,13 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
 
   const record = (r: number): void => {
     const sim = sims[rowConn[r]];
-    clientAfter[r] = STATE_INDEX[sim.state[0]];
-    serverAfter[r] = STATE_INDEX[sim.state[1]];
+    clientAfter[r] = STATE_INDEX[sim.S.state[sim.k + 0]];
+    serverAfter[r] = STATE_INDEX[sim.S.state[sim.k + 1]];
   };
   const before = (r: number): void => {
     const sim = sims[rowConn[r]];
-    clientBefore[r] = STATE_INDEX[sim.state[0]];
-    serverBefore[r] = STATE_INDEX[sim.state[1]];
+    clientBefore[r] = STATE_INDEX[sim.S.state[sim.k + 0]];
+    serverBefore[r] = STATE_INDEX[sim.S.state[sim.k + 1]];
   };
 
   if (steps === undefined) {
@@ -201,10 +221,10 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
       const ci = rowConn[r];
       if (ci < 0) continue;
       const sim = sims[ci];
-      if (sim.state[0] === 'TIME-WAIT' || sim.state[1] === 'TIME-WAIT') replay.expireTimers(sim, r);
+      if (sim.S.state[sim.k + 0] === 'TIME-WAIT' || sim.S.state[sim.k + 1] === 'TIME-WAIT') replay.expireTimers(sim, r);
       if (r === sim.tracked.rows[0] && sim.tracked.previous >= 0) replay.supersede(sims[sim.tracked.previous]);
-      clientBefore[r] = STATE_INDEX[sim.state[0]];
-      serverBefore[r] = STATE_INDEX[sim.state[1]];
+      clientBefore[r] = STATE_INDEX[sim.S.state[sim.k + 0]];
+      serverBefore[r] = STATE_INDEX[sim.S.state[sim.k + 1]];
       replay.send(sim, r);
       const d = wire.deliverAt[r];
       if (d === r) replay.deliver(sim, r);
@@ -216,8 +236,8 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
           for (const p of due) replay.deliver(sim, p);
         }
       }
-      clientAfter[r] = STATE_INDEX[sim.state[0]];
-      serverAfter[r] = STATE_INDEX[sim.state[1]];
+      clientAfter[r] = STATE_INDEX[sim.S.state[sim.k + 0]];
+      serverAfter[r] = STATE_INDEX[sim.S.state[sim.k + 1]];
     }
     transitionStart[n] = transitions.length;
   } else {
@@ -249,14 +269,14 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
         if (t) replay.applicationClose(t.sim, t.side, lastRow);
       } else if (step.kind === 'timeout') {
         const t = epSim(step.endpoint);
-        if (t && t.sim.state[t.side] === 'TIME-WAIT')
+        if (t && t.sim.S.state[t.sim.k + t.side] === 'TIME-WAIT')
           replay.setState(t.sim, t.side, 'CLOSED', lastRow, 'The 2 MSL TIME-WAIT timer expired (RFC 9293 3.6).', false);
       } else {
         const t = epSim(step.endpoint);
         if (t && lastRow < 0 && t.sim.tracked.rows.length > 0) {
           // A claim before the first segment declares where the trace starts (as "1. ESTABLISHED" does).
-          t.sim.state[t.side] = step.state;
-          t.sim.initialStates[t.side] = step.state;
+          t.sim.S.state[t.sim.k + t.side] = step.state;
+          t.sim.S.initialStates[t.sim.k + t.side] = step.state;
           t.sim.declaredStart = true;
         }
         if (t) {
@@ -266,8 +286,8 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
             endCol: step.endCol,
             endpoint: step.endpoint,
             claimed: step.state,
-            inferred: t.sim.state[t.side],
-            because: t.sim.lastTransition[t.side] >= 0 ? transitions.get(t.sim.lastTransition[t.side]) : null,
+            inferred: t.sim.S.state[t.sim.k + t.side],
+            because: t.sim.S.lastTransition[t.sim.k + t.side] >= 0 ? transitions.get(t.sim.S.lastTransition[t.sim.k + t.side]) : null,
           });
         }
       }
@@ -345,14 +365,14 @@ class Replay {
 
   /** The only place where an endpoint's state changes. */
   setState(sim: ConnSim, side: number, to: TcpState, row: number, why: string, inferred: boolean, cause = row): void {
-    const from = sim.state[side];
+    const from = sim.S.state[sim.k + side];
     if (from === to) return;
-    sim.state[side] = to;
+    sim.S.state[sim.k + side] = to;
     if (to === 'ESTABLISHED') sim.synchronized = true;
-    if (row >= 0) sim.lastTransition[side] = this.transitions.push(row, cause, side, from, to, why, inferred);
+    if (row >= 0) sim.S.lastTransition[sim.k + side] = this.transitions.push(row, cause, side, from, to, why, inferred);
     if (to === 'TIME-WAIT') {
-      sim.timeWaitSince[side] = row >= 0 ? this.table.time(row) : NaN;
-      sim.timeWaitRow[side] = row;
+      sim.S.timeWaitSince[sim.k + side] = row >= 0 ? this.table.time(row) : NaN;
+      sim.S.timeWaitRow[sim.k + side] = row;
     }
   }
 
@@ -363,25 +383,26 @@ class Replay {
     const f = this.table.flags[first];
     const [cw, sw] = sim.wire;
     if ((f & (SYN | ACK)) === SYN && this.table.src[first] === t.clientEp) {
-      sim.state[0] = 'CLOSED';
+      sim.S.state[sim.k + 0] = 'CLOSED';
       // The server's answer tells whether it was listening: a SYN-ACK means LISTEN, a RST means no socket.
-      sim.state[1] = sw.sentSynAck ? 'LISTEN' : sw.rstCount > 0 ? 'CLOSED' : 'UNKNOWN';
+      sim.S.state[sim.k + 1] = sw.sentSynAck ? 'LISTEN' : sw.rstCount > 0 ? 'CLOSED' : 'UNKNOWN';
     } else if ((f & (SYN | ACK)) === (SYN | ACK)) {
-      sim.state[0] = 'SYN-SENT';
-      sim.state[1] = 'SYN-RECEIVED';
+      sim.S.state[sim.k + 0] = 'SYN-SENT';
+      sim.S.state[sim.k + 1] = 'SYN-RECEIVED';
     } else {
       // Capture started mid-connection: both sides are taken to be synchronized (inferred).
-      sim.state[0] = 'ESTABLISHED';
-      sim.state[1] = 'ESTABLISHED';
+      sim.S.state[sim.k + 0] = 'ESTABLISHED';
+      sim.S.state[sim.k + 1] = 'ESTABLISHED';
       void cw;
     }
-    sim.initialStates = [sim.state[0], sim.state[1]];
+    sim.S.initialStates[sim.k] = sim.S.state[sim.k];
+    sim.S.initialStates[sim.k + 1] = sim.S.state[sim.k + 1];
   }
 
   expireTimers(sim: ConnSim, r: number): void {
     const now = this.table.time(r);
     for (let side = 0; side < 2; side++) {
-      if (sim.state[side] === 'TIME-WAIT' && now - sim.timeWaitSince[side] >= 2 * this.opts.mslSeconds) {
+      if (sim.S.state[sim.k + side] === 'TIME-WAIT' && now - sim.S.timeWaitSince[sim.k + side] >= 2 * this.opts.mslSeconds) {
         this.setState(sim, side, 'CLOSED', r, `The 2 MSL TIME-WAIT timer (${2 * this.opts.mslSeconds} s) expired before this segment (RFC 9293 3.6).`, false);
       }
     }
@@ -393,7 +414,7 @@ class Replay {
    */
   supersede(prev: ConnSim): void {
     for (let side = 0; side < 2; side++) {
-      if (prev.state[side] === 'TIME-WAIT') {
+      if (prev.S.state[prev.k + side] === 'TIME-WAIT') {
         this.setState(prev, side, 'CLOSED', -1, reason('A new connection reopened the 4-tuple: the {me}\'s TIME-WAIT was taken over (RFC 9293 3.6.1, RFC 6191).', side), false);
       }
     }
@@ -401,15 +422,15 @@ class Replay {
 
   expireAtEnd(sim: ConnSim, endTime: number): void {
     for (let side = 0; side < 2; side++) {
-      if (sim.state[side] === 'TIME-WAIT' && endTime - sim.timeWaitSince[side] >= 2 * this.opts.mslSeconds) {
-        sim.state[side] = 'CLOSED';
+      if (sim.S.state[sim.k + side] === 'TIME-WAIT' && endTime - sim.S.timeWaitSince[sim.k + side] >= 2 * this.opts.mslSeconds) {
+        sim.S.state[sim.k + side] = 'CLOSED';
       }
     }
   }
 
   /** The application called close() (explicit in RFC figures; implied by a FIN in captures). */
   applicationClose(sim: ConnSim, side: number, row: number): void {
-    const s = sim.state[side];
+    const s = sim.S.state[sim.k + side];
     if (s === 'ESTABLISHED' || s === 'SYN-RECEIVED' || s === 'UNKNOWN')
       this.setState(sim, side, 'FIN-WAIT-1', row, 'The application closed: a FIN is queued and the TCP enters FIN-WAIT-1 (RFC 9293 3.10.4, CLOSE call).', false);
     else if (s === 'CLOSE-WAIT')
@@ -423,7 +444,7 @@ class Replay {
     const side = this.wire.rowDir[r];
     const f = this.table.flags[r];
     const kind = this.wire.rowKind[r];
-    const s = sim.state[side];
+    const s = sim.S.state[sim.k + side];
     const who = SIDES[side];
     if (f & RST) {
       const why = this.resetReason(sim, side, r);
@@ -447,9 +468,9 @@ class Replay {
       this.setState(sim, side, 'ESTABLISHED', r, 'This ACK acknowledges the peer\'s SYN, so the SYN-ACK was received: ESTABLISHED (RFC 9293 3.5).', true);
     }
     if ((kind & KIND_DATA) && !(kind & KIND_RETRANSMISSION)) {
-      const cur = sim.state[side];
+      const cur = sim.S.state[sim.k + side];
       if (cur === 'CLOSE-WAIT') {
-        sim.halfCloseData[side] += this.table.len[r];
+        sim.S.halfCloseData[sim.k + side] += this.table.len[r];
         if (sim.halfCloseDataRows === NO_LISTS) sim.halfCloseDataRows = [[], []];
         sim.halfCloseDataRows[side].push(r);
       }
@@ -460,7 +481,7 @@ class Replay {
       }
     }
     if (f & FIN && this.wire.deliverAt[r] !== RETRANSMITTED_CONTROL) {
-      const cur = sim.state[side];
+      const cur = sim.S.state[sim.k + side];
       if (cur === 'ESTABLISHED' || cur === 'SYN-RECEIVED' || cur === 'UNKNOWN')
         this.setState(sim, side, 'FIN-WAIT-1', r, reason('The {me} closed: it sent its FIN and waits for the ACK in FIN-WAIT-1 (RFC 9293 3.6, case 1).', side), cur === 'UNKNOWN');
       else if (cur === 'CLOSE-WAIT')
@@ -481,7 +502,7 @@ class Replay {
 
     if (f & RST) {
       const check = this.wire.rstCheck.get(r) ?? 'unknown';
-      const s = sim.state[side];
+      const s = sim.S.state[sim.k + side];
       if (check === 'out-of-window' || check === 'syn-ack-bad' || (check === 'in-window' && this.answeredAfter(sim, side, r))) {
         (sim.ignoredRsts ??= []).push({ row: r, check });
         return;
@@ -496,7 +517,7 @@ class Replay {
     }
 
     if (f & SYN) {
-      const s = sim.state[side];
+      const s = sim.S.state[sim.k + side];
       if (!(f & ACK)) {
         if ((s === 'LISTEN' || s === 'UNKNOWN') && w.sentSynAck)
           this.setState(sim, side, 'SYN-RECEIVED', row, reason('The {me} received the SYN and answered with a SYN-ACK: SYN-RECEIVED (RFC 9293 3.5, 3.10.7.2).', side), s === 'UNKNOWN', r);
@@ -513,18 +534,18 @@ class Replay {
 
     if (f & ACK) {
       const a = this.table.ack[r];
-      const s = sim.state[side];
+      const s = sim.S.state[sim.k + side];
       if (s === 'SYN-RECEIVED' && w.sentSyn && seqGe(a, w.synEnd)) {
         if (w.lastSynTx > r) (sim.lostAckRows ??= []).push({ row: r, side: sender, retransmission: w.lastSynTx });
         else this.setState(sim, side, 'ESTABLISHED', row, reason('The ACK acknowledges the {me}\'s SYN-ACK: ESTABLISHED (RFC 9293 3.5, 3.10.7.4).', side), inferred, r);
       }
-      if (w.hasFin && !sim.finAcked[side] && seqGe(a, seqAdd(w.finSeq, 1))) {
+      if (w.hasFin && !sim.S.finAcked[sim.k + side] && seqGe(a, seqAdd(w.finSeq, 1))) {
         if (w.lastFinTx > r) {
           // The sender of the FIN retransmitted it after this ACK: the ACK never arrived (or came late).
           (sim.lostAckRows ??= []).push({ row: r, side: sender, retransmission: w.lastFinTx });
         } else {
-          sim.finAcked[side] = true;
-          const cur = sim.state[side];
+          sim.S.finAcked[sim.k + side] = 1;
+          const cur = sim.S.state[sim.k + side];
           if (cur === 'FIN-WAIT-1')
             this.setState(sim, side, 'FIN-WAIT-2', row, reason('The {peer} acknowledged the {me}\'s FIN: FIN-WAIT-1 to FIN-WAIT-2 (RFC 9293 3.10.7.4, FIN-WAIT-1).', side), inferred, r);
           else if (cur === 'CLOSING')
@@ -536,10 +557,10 @@ class Replay {
     }
 
     if (f & FIN) {
-      if (sim.peerFinReceived[side]) return;
-      sim.peerFinReceived[side] = true;
-      const cur = sim.state[side];
-      const crossing = sim.wire[side].hasFin && !sim.finAcked[side];
+      if (sim.S.peerFinReceived[sim.k + side]) return;
+      sim.S.peerFinReceived[sim.k + side] = 1;
+      const cur = sim.S.state[sim.k + side];
+      const crossing = sim.wire[side].hasFin && !sim.S.finAcked[sim.k + side];
       if (cur === 'ESTABLISHED' || cur === 'SYN-RECEIVED' || cur === 'UNKNOWN')
         this.setState(sim, side, 'CLOSE-WAIT', row, reason('The {me} received the {peer}\'s FIN: CLOSE-WAIT, waiting for its application to close (RFC 9293 3.6 case 2, 3.10.7.4).', side), inferred, r);
       else if (cur === 'FIN-WAIT-1' && crossing)
@@ -559,7 +580,7 @@ class Replay {
 
   /** Why a side sent a RST, from what it and its peer did before. */
   resetReason(sim: ConnSim, side: number, r: number): string {
-    const s = sim.state[side];
+    const s = sim.S.state[sim.k + side];
     const mine = sim.wire[side];
     const theirs = sim.wire[1 - side];
     const check = this.wire.rstCheck.get(r);
@@ -659,7 +680,7 @@ function summarize(
     outcome: 'open',
     reset: null,
     initialState: { client: STATES[0], server: STATES[0] },
-    finalState: { client: sim.state[0], server: sim.state[1] },
+    finalState: { client: sim.S.state[sim.k + 0], server: sim.S.state[sim.k + 1] },
     isn: { client: cw.isn, server: sw.isn },
     isnKnown: { client: cw.isnKnown, server: sw.isnKnown },
     findings: [],
@@ -750,7 +771,7 @@ function summarize(
     // A FIN never acknowledged, unless the connection was reset afterwards. It is a finding only
     // when the peer had its chance: it sent something later without acknowledging the FIN, the FIN
     // was retransmitted, or the capture went on for a retransmission timeout (1 s, RFC 6298 2.4).
-    if (w.hasFin && !sim.finAcked[side] && !sim.reset) {
+    if (w.hasFin && !sim.S.finAcked[sim.k + side] && !sim.reset) {
       const finEnd = seqAdd(w.finSeq, 1);
       let peerAcks = false;
       let peerSpoke = false;
@@ -763,7 +784,7 @@ function summarize(
       // With no segment at all from the peer, the capture shows one direction only: nothing to conclude.
       if (!peerAcks && sim.wire[1 - side].seen && (peerSpoke || waited || w.finCount > 1))
         add('missing-ack', w.firstFinRow,
-          `The ${name(side)}'s FIN (${ref(table, w.firstFinRow)}) was never acknowledged by the end of the capture; the ${name(side)} is left in ${sim.state[side]}.`);
+          `The ${name(side)}'s FIN (${ref(table, w.firstFinRow)}) was never acknowledged by the end of the capture; the ${name(side)} is left in ${sim.S.state[sim.k + side]}.`);
     }
     if (sim.dataAfterFinRows[side].length > 0) {
       const r0 = sim.dataAfterFinRows[side][0];
@@ -775,7 +796,7 @@ function summarize(
       const hr = sim.halfCloseDataRows[side];
       const peerFin = sim.wire[1 - side].firstFinRow;
       add('half-close-data', hr[0],
-        `The ${name(side)} sent ${sim.halfCloseData[side]} bytes in ${hr.length} segment${hr.length === 1 ? '' : 's'} (${ref(table, hr[0])}${hr.length > 1 ? ` to ${ref(table, hr[hr.length - 1])}` : ''}) after receiving the ${name(1 - side)}'s FIN (${ref(table, peerFin)}): a half-close, which is legal.`,
+        `The ${name(side)} sent ${sim.S.halfCloseData[sim.k + side]} bytes in ${hr.length} segment${hr.length === 1 ? '' : 's'} (${ref(table, hr[0])}${hr.length > 1 ? ` to ${ref(table, hr[hr.length - 1])}` : ''}) after receiving the ${name(1 - side)}'s FIN (${ref(table, peerFin)}): a half-close, which is legal.`,
         [{ row: peerFin, message: 'the FIN that half-closed the connection' }]);
     }
     if (w.unseenAckRow >= 0) {
@@ -799,10 +820,10 @@ function summarize(
     const finRow = w.firstFinRow;
     if (!o.hasFin) {
       // Only when the other side was seen at all: a one-direction capture cannot show its FIN.
-      if (o.seen && (sim.peerFinReceived[1 - side] || sim.state[1 - side] === 'CLOSE-WAIT')) {
+      if (o.seen && (sim.S.peerFinReceived[sim.k + 1 - side] || sim.S.state[sim.k + 1 - side] === 'CLOSE-WAIT')) {
         const dur = endTime - table.time(finRow);
         add('lingering-half-close', finRow,
-          `The ${name(1 - side)} never closed: it stayed in CLOSE-WAIT for ${fmtDuration(dur)} after the ${name(side)}'s FIN (${ref(table, finRow)}) until the end of the capture, and the ${name(side)} waits in ${sim.state[side]}.`);
+          `The ${name(1 - side)} never closed: it stayed in CLOSE-WAIT for ${fmtDuration(dur)} after the ${name(side)}'s FIN (${ref(table, finRow)}) until the end of the capture, and the ${name(side)} waits in ${sim.S.state[sim.k + side]}.`);
       }
     } else if (o.firstFinRow > finRow && !simultaneous) {
       const dur = table.time(o.firstFinRow) - table.time(finRow);
@@ -819,7 +840,7 @@ function summarize(
     add('half-open', rows[0],
       synAck === undefined
         ? `The handshake never completed: the SYN (${ref(table, rows[0])}${synRows.length > 1 ? `, sent ${synRows.length} times` : ''}) was never answered.`
-        : `The handshake never completed: the SYN-ACK (${ref(table, synAck)}) was never acknowledged; the client is left in ${sim.state[0]} and the server in ${sim.state[1]}.`,
+        : `The handshake never completed: the SYN-ACK (${ref(table, synAck)}) was never acknowledged; the client is left in ${sim.S.state[sim.k + 0]} and the server in ${sim.S.state[sim.k + 1]}.`,
       synAck !== undefined ? [{ row: synAck, message: 'the unacknowledged SYN-ACK' }] : []);
   }
   // Port reuse: an earlier connection on the same 4-tuple in this capture, recently enough that
@@ -829,7 +850,7 @@ function summarize(
   const gap = prev ? table.time(rows[0]) - table.time(prevLast) : Infinity;
   if (prev && !(gap >= 2 * opts.mslSeconds)) {
     const prevSim = sims[t.previous];
-    const tw = [0, 1].filter((s) => prevSim.timeWaitRow[s] >= 0 && table.time(rows[0]) - prevSim.timeWaitSince[s] < 2 * opts.mslSeconds);
+    const tw = [0, 1].filter((s) => prevSim.S.timeWaitRow[prevSim.k + s] >= 0 && table.time(rows[0]) - prevSim.S.timeWaitSince[prevSim.k + s] < 2 * opts.mslSeconds);
     const twNote = tw.length > 0 ? `; the ${tw.map((s) => name(s)).join(' and ')} of #${t.previous + 1} was still in TIME-WAIT` : '';
     add('port-reuse', rows[0],
       `The 4-tuple ${conn.client.addr}:${conn.client.port} -> ${conn.server.addr}:${conn.server.port} was used before by connection #${t.previous + 1} (last ${ref(table, prevLast)}, ${fmtDuration(gap)} earlier)${twNote}.`,
@@ -858,7 +879,7 @@ function summarize(
 }
 
 function initialOf(sim: ConnSim): { client: TcpState; server: TcpState } {
-  return { client: sim.initialStates[0], server: sim.initialStates[1] };
+  return { client: sim.S.initialStates[sim.k + 0], server: sim.S.initialStates[sim.k + 1] };
 }
 
 /**
