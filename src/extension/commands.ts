@@ -1,0 +1,326 @@
+/**
+ * The commands (palette, context menus, code lenses, the side bar and the summary tab). Each takes
+ * an optional resource first (a Uri, a URI string from a code lens, or a side-bar node) and works on
+ * the active trace without one. Exports take an optional target Uri (no dialog; used by tests and
+ * scripts) and return where they wrote.
+ */
+import * as vscode from 'vscode';
+import { ConnectionsRequest, ExportRequest, LANG_TCPDUMP, LANG_TCPTRACE, SegmentAtRequest, SegmentsRequest, type ConnectionSummary } from '../shared/lspProtocol';
+import type { ActiveTrace } from './activeTrace';
+import type { Analyses } from './analyses';
+import { CAPTURE_EDITOR_VIEW_TYPE } from './capture/editor';
+import { errorText, openCaptureView } from './capture/content';
+import type { TeardownClient } from './client';
+import { config, Setting } from './config';
+import type { DiagramController, DiagramStep } from './diagramHost';
+import type { Navigator } from './navigate';
+import type { ConnectionsTree, TreeNode } from './tree';
+import { analysisUri, captureFileOf, captureViewUri, connectionViewUri, displayName, isCaptureFile, isCaptureView, isTraceDocument, toUri, viewConnection } from './uris';
+
+export interface CommandDeps {
+  client: TeardownClient;
+  analyses: Analyses;
+  active: ActiveTrace;
+  tree: ConnectionsTree;
+  navigator: Navigator;
+  diagram(): DiagramController;
+}
+
+type ExportKind = ExportRequest.Params['kind'];
+
+const EXPORTS: Record<ExportKind, { suffix: string; label: string; filters: Record<string, string[]>; language?: string }> = {
+  'analysis-json': { suffix: '.analysis.json', label: 'Export Analysis', filters: { JSON: ['json'] } },
+  'state-table': { suffix: '.states.md', label: 'Export State Table', filters: { Markdown: ['md'] } },
+  mermaid: { suffix: '.mmd', label: 'Export Sequence Diagram', filters: { Mermaid: ['mmd', 'md'] } },
+  tcptrace: { suffix: '.tcptrace', label: 'Convert to .tcptrace', filters: { 'TCP trace': ['tcptrace'] }, language: LANG_TCPTRACE },
+  tcpdump: { suffix: '.tcpdump', label: 'Convert to tcpdump Text', filters: { 'tcpdump text': ['tcpdump', 'txt'] }, language: LANG_TCPDUMP },
+};
+
+export function registerCommands(context: vscode.ExtensionContext, d: CommandDeps): void {
+  const reg = (id: string, fn: (...args: unknown[]) => unknown): void => {
+    context.subscriptions.push(
+      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+        try {
+          return await fn(...args);
+        } catch (e) {
+          d.client.output.error(`${id}: ${errorText(e)}`);
+          void vscode.window.showErrorMessage(`Teardown Tracer: ${errorText(e)}`);
+          return undefined;
+        }
+      }),
+    );
+  };
+
+  /** The trace (analysis URI) a command works on, and a connection if the argument names one. */
+  const target = (arg: unknown, connArg?: unknown): { uri: vscode.Uri; connection: number | undefined } => {
+    const node = asNode(arg);
+    if (node) return { uri: node.uri, connection: node.kind === 'group' ? undefined : node.connection.id };
+    const given = toUri(arg);
+    const connection = typeof connArg === 'number' ? connArg : undefined;
+    if (given) return { uri: analysisUri(given), connection };
+    const editor = vscode.window.activeTextEditor;
+    if (editor && isTraceDocument(editor.document)) return { uri: editor.document.uri, connection };
+    if (d.active.uri) return { uri: d.active.uri, connection };
+    throw new Error('Open a capture (.pcap, .pcapng, .cap) or a trace (.tcpdump, .tcptrace) first.');
+  };
+
+  /** The connection to show when none is named: the cursor's, else the first with a finding, else the first. */
+  const defaultConnection = async (uri: vscode.Uri): Promise<number | undefined> => {
+    const own = isCaptureView(uri) ? viewConnection(uri) : undefined;
+    if (own !== undefined) return own;
+    const editor = vscode.window.activeTextEditor;
+    if (editor && editor.document.uri.toString() === uri.toString()) {
+      const at = await d.client.request(SegmentAtRequest.type, { uri: uri.toString(), line: editor.selection.active.line });
+      if (at) return at.connection;
+    }
+    const conns = (await d.analyses.connections(uri)).connections;
+    return (conns.find((c) => c.findings.length > 0) ?? conns[0])?.id;
+  };
+
+  reg('teardownTracer.showDiagram', async (arg?: unknown, conn?: unknown) => {
+    const t = target(arg, conn);
+    const connection = t.connection ?? (await defaultConnection(t.uri));
+    await d.diagram().show(t.uri.toString(), connection);
+  });
+
+  reg('teardownTracer.showDiagramPanel', async (arg?: unknown, conn?: unknown) => {
+    const t = target(arg, conn);
+    const connection = t.connection ?? (await defaultConnection(t.uri));
+    const ctl = d.diagram();
+    if (ctl.showPanel) await ctl.showPanel(t.uri.toString(), connection);
+    else await ctl.show(t.uri.toString(), connection);
+  });
+
+  const steps: [string, DiagramStep][] = [
+    ['teardownTracer.nextSegment', 'next'],
+    ['teardownTracer.previousSegment', 'previous'],
+    ['teardownTracer.nextFinding', 'nextFinding'],
+    ['teardownTracer.previousFinding', 'previousFinding'],
+    ['teardownTracer.firstSegment', 'first'],
+    ['teardownTracer.lastSegment', 'last'],
+  ];
+  for (const [id, kind] of steps) reg(id, () => step(d, kind));
+
+  reg('teardownTracer.filterConnections', async (arg?: unknown) => {
+    if (typeof arg === 'string') {
+      d.tree.setFilter(arg);
+      return;
+    }
+    const uri = d.active.uri;
+    const value = await vscode.window.showInputBox({
+      title: 'Filter Connections',
+      prompt: 'A display filter, as in Wireshark (a connection matches when any of its segments does). Empty shows all.',
+      placeHolder: 'tcp.flags.reset == 1   ·   ip.addr == 10.0.0.1 && tcp.port == 443   ·   tcp.flags == 0x0011',
+      value: d.tree.filter,
+      validateInput: async (text) => {
+        if (!uri || text.trim() === '') return undefined;
+        try {
+          // Straight to the server, not through the cache: every keystroke is a new filter.
+          const r = await d.client.request(ConnectionsRequest.type, { uri: uri.toString(), filter: text.trim() });
+          if (r.filterErrors.length > 0)
+            return {
+              message: r.filterErrors.map((e) => `${e.message} (column ${e.start + 1})`).join('; '),
+              severity: vscode.InputBoxValidationSeverity.Error,
+            };
+          return { message: `${r.connections.length} of the trace's connections match`, severity: vscode.InputBoxValidationSeverity.Info };
+        } catch (e) {
+          return { message: errorText(e), severity: vscode.InputBoxValidationSeverity.Warning };
+        }
+      },
+    });
+    if (value !== undefined) d.tree.setFilter(value);
+  });
+
+  reg('teardownTracer.clearFilter', () => d.tree.setFilter(''));
+  reg('teardownTracer.refreshConnections', () => {
+    const uri = d.active.uri;
+    if (uri) d.analyses.invalidate(uri);
+    else d.tree.refresh();
+  });
+
+  reg('teardownTracer.toggleRelativeSequenceNumbers', async () => {
+    const cfg = config();
+    const key = Setting.relativeSequenceNumbers;
+    const inspect = cfg.inspect<boolean>(key);
+    const where =
+      inspect?.workspaceFolderValue !== undefined
+        ? vscode.ConfigurationTarget.WorkspaceFolder
+        : inspect?.workspaceValue !== undefined
+          ? vscode.ConfigurationTarget.Workspace
+          : vscode.ConfigurationTarget.Global;
+    const next = !cfg.get<boolean>(key, true);
+    await cfg.update(key, next, where);
+    vscode.window.setStatusBarMessage(`Teardown Tracer: ${next ? 'relative' : 'absolute'} sequence numbers`, 3000);
+    return next;
+  });
+
+  const exporter =
+    (kind: ExportKind) =>
+    async (arg?: unknown, targetArg?: unknown): Promise<vscode.Uri | undefined> => {
+      const t = target(arg);
+      const connection = kind === 'state-table' || kind === 'mermaid' ? t.connection : undefined;
+      const params: ExportRequest.Params = connection === undefined ? { uri: t.uri.toString(), kind } : { uri: t.uri.toString(), kind, connection };
+      const { text } = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: `${EXPORTS[kind].label}: ${displayName(t.uri)}` },
+        () => d.client.request(ExportRequest.type, params),
+      );
+      return writeExport(kind, t.uri, connection, text, toUri(targetArg));
+    };
+  reg('teardownTracer.exportAnalysis', exporter('analysis-json'));
+  reg('teardownTracer.exportStateTable', exporter('state-table'));
+  reg('teardownTracer.exportMermaid', exporter('mermaid'));
+  reg('teardownTracer.convertToTcptrace', exporter('tcptrace'));
+  reg('teardownTracer.convertToTcpdump', exporter('tcpdump'));
+
+  reg('teardownTracer.restartServer', async () => {
+    await d.client.restart();
+    d.tree.refresh();
+  });
+  reg('teardownTracer.showOutput', () => d.client.output.show(true));
+
+  reg('teardownTracer.openCapture', async () => {
+    const picked = await vscode.window.showOpenDialog({
+      canSelectMany: false,
+      openLabel: 'Open',
+      filters: { 'Captures and traces': ['pcap', 'pcapng', 'cap', 'tcpdump', 'tcptrace'], 'All files': ['*'] },
+    });
+    if (!picked?.[0]) return;
+    if (isCaptureFile(picked[0])) await vscode.commands.executeCommand('vscode.openWith', picked[0], CAPTURE_EDITOR_VIEW_TYPE);
+    else await vscode.window.showTextDocument(picked[0]);
+  });
+
+  reg('teardownTracer.openCaptureAsText', async (arg?: unknown) => {
+    const node = asNode(arg);
+    const uri = node ? node.uri : toUri(arg) ?? activeCaptureFile() ?? d.active.uri;
+    if (!uri || !(isCaptureFile(uri) || isCaptureView(uri))) throw new Error('Choose a capture file (.pcap, .pcapng, .cap).');
+    const view = isCaptureView(uri) ? uri : captureViewUri(uri);
+    await openCaptureView(view, { preview: false });
+    return view;
+  });
+
+  reg('teardownTracer.openConnectionView', async (arg?: unknown, conn?: unknown) => {
+    const t = target(arg, conn);
+    const connection = t.connection ?? (await defaultConnection(t.uri));
+    if (connection === undefined) throw new Error(`${displayName(t.uri)} has no connections.`);
+    if (!isCaptureView(t.uri)) {
+      // A text trace has one document: reveal the connection in it.
+      const c = (await d.analyses.connections(t.uri)).connections.find((x) => x.id === connection);
+      if (c) await d.navigator.revealConnection(t.uri, c);
+      return t.uri;
+    }
+    const view = connectionViewUri(captureFileOf(t.uri), connection);
+    await openCaptureView(view, { preview: false });
+    return view;
+  });
+
+  reg('teardownTracer.revealConnection', async (uriArg?: unknown, id?: unknown) => {
+    const uri = toUri(uriArg);
+    if (!uri || typeof id !== 'number') return;
+    const c: ConnectionSummary | undefined = (await d.analyses.connections(uri)).connections.find((x) => x.id === id);
+    if (c) await d.navigator.revealConnection(uri, c, { preserveFocus: true });
+  });
+
+  reg('teardownTracer.revealFinding', async (uriArg?: unknown, conn?: unknown, index?: unknown, code?: unknown, line?: unknown) => {
+    const uri = toUri(uriArg);
+    if (!uri || typeof conn !== 'number' || typeof index !== 'number') return;
+    await d.navigator.revealFinding(uri, conn, { index, code: typeof code === 'string' ? code : '', line: typeof line === 'number' ? line : -1 }, { preserveFocus: true });
+  });
+}
+
+function asNode(arg: unknown): TreeNode | undefined {
+  if (typeof arg === 'object' && arg !== null && 'kind' in arg && 'uri' in arg) {
+    const k = (arg as { kind: unknown }).kind;
+    if (k === 'group' || k === 'connection' || k === 'finding') return arg as TreeNode;
+  }
+  return undefined;
+}
+
+function activeCaptureFile(): vscode.Uri | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  return input instanceof vscode.TabInputCustom && input.viewType === CAPTURE_EDITOR_VIEW_TYPE ? input.uri : undefined;
+}
+
+/** Writes an export to `target`, or asks where (a save dialog; conversions open as new documents). */
+async function writeExport(kind: ExportKind, source: vscode.Uri, connection: number | undefined, text: string, target: vscode.Uri | undefined): Promise<vscode.Uri | undefined> {
+  const spec = EXPORTS[kind];
+  const bytes = new TextEncoder().encode(text);
+  if (target) {
+    await vscode.workspace.fs.writeFile(target, bytes);
+    return target;
+  }
+  if (spec.language) {
+    // A conversion opens as an untitled document in its language: analyzed at once, saved when wanted.
+    const doc = await vscode.workspace.openTextDocument({ language: spec.language, content: text });
+    await vscode.window.showTextDocument(doc, { preview: false });
+    return doc.uri;
+  }
+  const base = isCaptureView(source) ? captureFileOf(source) : source;
+  const stem = base.path.slice(base.path.lastIndexOf('/') + 1).replace(/\.[^.]+$/, '') || 'trace';
+  const name = `${stem}${connection !== undefined ? `-conn${connection}` : ''}${spec.suffix}`;
+  const folder = base.scheme === 'file' ? vscode.Uri.joinPath(base, '..') : vscode.workspace.workspaceFolders?.[0]?.uri;
+  const chosen = await vscode.window.showSaveDialog({ title: spec.label, defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined, filters: spec.filters });
+  if (!chosen) return undefined;
+  await vscode.workspace.fs.writeFile(chosen, bytes);
+  await vscode.window.showTextDocument(chosen, { preview: true });
+  return chosen;
+}
+
+/**
+ * Stepping. With a trace in the active editor, the editor leads: the cursor moves to the next
+ * segment or finding and the diagram follows. Otherwise (the diagram has the focus) the diagram
+ * steps and tells the editor where it went.
+ */
+async function step(d: CommandDeps, kind: DiagramStep): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor || !isTraceDocument(editor.document)) {
+    d.diagram().stepCommand(kind);
+    return;
+  }
+  const uri = editor.document.uri;
+  const line = editor.selection.active.line;
+  const conns = (await d.analyses.connections(uri)).connections.filter((c) => c.firstLine >= 0).sort((a, b) => a.firstLine - b.firstLine);
+  if (conns.length === 0) return;
+  let dest: { connection: number; index: number; line: number } | undefined;
+  if (kind === 'nextFinding' || kind === 'previousFinding') {
+    const all = conns.flatMap((c) => c.findings.filter((f) => f.line >= 0).map((f) => ({ connection: c.id, index: f.index, line: f.line })));
+    all.sort((a, b) => a.line - b.line || a.index - b.index);
+    if (all.length === 0) {
+      vscode.window.setStatusBarMessage('Teardown Tracer: no findings in this trace', 3000);
+      return;
+    }
+    dest = kind === 'nextFinding' ? (all.find((f) => f.line > line) ?? all[0]) : ([...all].reverse().find((f) => f.line < line) ?? all[all.length - 1]);
+  } else {
+    const at = await d.client.request(SegmentAtRequest.type, { uri: uri.toString(), line });
+    const here = at ? conns.find((c) => c.id === at.connection) : undefined;
+    const segmentLine = async (c: ConnectionSummary, index: number): Promise<number> => {
+      const r = await d.client.request(SegmentsRequest.type, { uri: uri.toString(), connection: c.id, start: index, count: 1 });
+      return r.segments[0]?.line ?? -1;
+    };
+    if (!at || !here) {
+      // Between connections: the next (or previous) connection's first (or last) segment.
+      const c = kind === 'previous' ? [...conns].reverse().find((x) => x.firstLine < line) : conns.find((x) => x.firstLine > line);
+      const target = c ?? (kind === 'previous' ? conns[conns.length - 1] : conns[0]);
+      const index = kind === 'previous' || kind === 'last' ? target.segments - 1 : 0;
+      dest = { connection: target.id, index, line: await segmentLine(target, index) };
+    } else {
+      let index = at.index;
+      let c = here;
+      if (kind === 'first') index = 0;
+      else if (kind === 'last') index = c.segments - 1;
+      else if (kind === 'next') {
+        if (index + 1 < c.segments) index++;
+        else {
+          c = conns[(conns.indexOf(c) + 1) % conns.length];
+          index = 0;
+        }
+      } else if (index > 0) index--;
+      else {
+        c = conns[(conns.indexOf(c) - 1 + conns.length) % conns.length];
+        index = c.segments - 1;
+      }
+      dest = { connection: c.id, index, line: await segmentLine(c, index) };
+    }
+  }
+  if (dest.line >= 0) await d.navigator.revealLine(uri, dest.line);
+  d.diagram().select(uri.toString(), dest.connection, dest.index);
+}

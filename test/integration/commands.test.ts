@@ -1,0 +1,99 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as vscode from 'vscode';
+import { CAPTURE_SCHEME } from '../../src/shared/lspProtocol';
+import { api, closeAllEditors, diagnosticsWith, kernelFixture, ownFixture, tmpFile, until } from './helpers';
+
+const view = (file: vscode.Uri): vscode.Uri => vscode.Uri.from({ scheme: CAPTURE_SCHEME, path: file.path, query: 'view=all' });
+
+describe('commands', () => {
+  before(async () => {
+    await api();
+  });
+  after(closeAllEditors);
+
+  it('exports the analysis as JSON (the analyze --json document)', async () => {
+    const target = tmpFile('analysis.json');
+    const out = await vscode.commands.executeCommand<vscode.Uri>('teardownTracer.exportAnalysis', kernelFixture('04-half-close-lingering.pcap'), target);
+    assert.strictEqual(out?.toString(), target.toString());
+    const json = JSON.parse(fs.readFileSync(target.fsPath, 'utf8')) as { connections: { outcome: string }[]; summary: { connections: number } };
+    assert.strictEqual(json.summary.connections, 1);
+    assert.strictEqual(json.connections[0].outcome, 'half-closed');
+  });
+
+  it('exports the per-step state table as Markdown', async () => {
+    const target = tmpFile('states.md');
+    await vscode.commands.executeCommand('teardownTracer.exportStateTable', kernelFixture('01-client-active-close.pcap'), target);
+    const md = fs.readFileSync(target.fsPath, 'utf8');
+    assert.match(md, /^\|.*\|$/m, 'a Markdown table');
+    for (const s of ['FIN-WAIT-1', 'FIN-WAIT-2', 'TIME-WAIT', 'CLOSE-WAIT', 'LAST-ACK']) assert.ok(md.includes(s), `the table shows ${s}`);
+  });
+
+  it('converts a capture to .tcptrace and to tcpdump text', async () => {
+    const file = kernelFixture('01-client-active-close.pcap');
+    const trace = tmpFile('c.tcptrace');
+    await vscode.commands.executeCommand('teardownTracer.convertToTcptrace', file, trace);
+    assert.match(fs.readFileSync(trace.fsPath, 'utf8'), /<SEQ=\d+>.*<CTL=[A-Z,]*FIN/, 'RFC figure notation with a FIN');
+    const dump = tmpFile('c.tcpdump');
+    await vscode.commands.executeCommand('teardownTracer.convertToTcpdump', file, dump);
+    assert.match(fs.readFileSync(dump.fsPath, 'utf8'), /Flags \[F\.?\]/, 'tcpdump lines with a FIN');
+
+    // Without a target, a conversion opens as a new document in its language.
+    const opened = await vscode.commands.executeCommand<vscode.Uri>('teardownTracer.convertToTcptrace', file);
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === opened?.toString());
+    assert.strictEqual(doc?.languageId, 'tcp-trace');
+  });
+
+  it('analyzes text traces: .tcpdump and .tcptrace files', async () => {
+    const copy = tmpFile('lingering.tcpdump');
+    fs.copyFileSync(kernelFixture('04-half-close-lingering.txt').fsPath, copy.fsPath);
+    const doc = await vscode.workspace.openTextDocument(copy);
+    assert.strictEqual(doc.languageId, 'tcpdump-text');
+    await vscode.window.showTextDocument(doc);
+    await diagnosticsWith(copy, ['lingering-half-close']);
+
+    const a = await api();
+    const rfc = ownFixture('normal-close.tcptrace');
+    const analyzed = until('the server to analyze the .tcptrace file', () => a.client.lastAnalysis(rfc), [a.client.onDidChangeAnalysis]);
+    const rfcDoc = await vscode.workspace.openTextDocument(rfc);
+    assert.strictEqual(rfcDoc.languageId, 'tcp-trace');
+    await vscode.window.showTextDocument(rfcDoc);
+    const p = await analyzed;
+    assert.strictEqual(p.connections, 1);
+  });
+
+  it('toggles relative and absolute sequence numbers, and the capture view follows', async () => {
+    const file = kernelFixture('04-half-close-lingering.pcap');
+    const uri = view(file);
+    await diagnosticsWith(uri, ['lingering-half-close']);
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const cfg = () => vscode.workspace.getConfiguration('teardownTracer');
+    const before = cfg().get<boolean>('relativeSequenceNumbers');
+    // Absolute numbers show the FIN's own sequence number (ISN 426151479 + 1 + 64 bytes).
+    const absolute = (): true | undefined => (doc.getText().includes('426151544') ? true : undefined);
+    const rendered = before ? until('the view to be re-rendered', absolute, [vscode.workspace.onDidChangeTextDocument]) : undefined;
+    await vscode.commands.executeCommand('teardownTracer.toggleRelativeSequenceNumbers');
+    assert.strictEqual(cfg().get<boolean>('relativeSequenceNumbers'), !before);
+    if (rendered) await rendered;
+    await vscode.commands.executeCommand('teardownTracer.toggleRelativeSequenceNumbers');
+    assert.strictEqual(cfg().get<boolean>('relativeSequenceNumbers'), before);
+  });
+
+  it('restarts the language server and analyzes again', async () => {
+    const a = await api();
+    const uri = view(kernelFixture('08-refused-closed-port.pcap'));
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    await diagnosticsWith(uri, ['refused']);
+    const reanalyzed = new Promise<void>((resolve) => {
+      const sub = a.client.onDidChangeAnalysis((p) => {
+        if (p.uri === uri.toString()) {
+          sub.dispose();
+          resolve();
+        }
+      });
+    });
+    await vscode.commands.executeCommand('teardownTracer.restartServer');
+    await reanalyzed;
+    await diagnosticsWith(uri, ['refused']);
+  });
+});
