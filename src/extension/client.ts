@@ -78,10 +78,13 @@ export class TeardownClient implements vscode.Disposable {
     return client;
   }
 
-  /** Sends a custom request once the server runs. */
+  /**
+   * Sends a custom request once the server runs. By method name: a RequestType object from another
+   * copy of vscode-jsonrpc (the integration tests' own) would not be recognized by this bundle's.
+   */
   async request<P, R>(type: RequestType<P, R, void>, params: P, token?: vscode.CancellationToken): Promise<R> {
     const client = await this.ready();
-    return client.sendRequest(type, params, token);
+    return client.sendRequest<R>(type.method, params, token);
   }
 
   /** The last analysis notification for a document, if any arrived yet. */

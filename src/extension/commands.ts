@@ -83,12 +83,19 @@ export function registerCommands(context: vscode.ExtensionContext, d: CommandDep
     await d.diagram().show(t.uri.toString(), connection);
   });
 
-  reg('teardownTracer.showDiagramPanel', async (arg?: unknown, conn?: unknown) => {
-    const t = target(arg, conn);
-    const connection = t.connection ?? (await defaultConnection(t.uri));
-    const ctl = d.diagram();
-    if (ctl.showPanel) await ctl.showPanel(t.uri.toString(), connection);
-    else await ctl.show(t.uri.toString(), connection);
+  reg('teardownTracer.exportDiagramSvg', async (_arg?: unknown, targetArg?: unknown) => {
+    const svg = await d.diagram().exportSvg();
+    if (!svg) throw new Error('Show a connection in the ladder diagram first.');
+    const target =
+      toUri(targetArg) ??
+      (await vscode.window.showSaveDialog({
+        title: 'Export Ladder Diagram (SVG)',
+        defaultUri: vscode.workspace.workspaceFolders?.[0] ? vscode.Uri.joinPath(vscode.workspace.workspaceFolders[0].uri, 'ladder.svg') : undefined,
+        filters: { SVG: ['svg'] },
+      }));
+    if (!target) return undefined;
+    await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(svg));
+    return target;
   });
 
   const steps: [string, DiagramStep][] = [

@@ -11,7 +11,7 @@ import { CaptureContentProvider, errorText } from './capture/content';
 import { CaptureEditorProvider } from './capture/editor';
 import { TeardownClient } from './client';
 import { registerCommands } from './commands';
-import { registerPlaceholderDiagram, type DiagramController } from './diagramHost';
+import { createDiagram, type DiagramController } from './diagramHost';
 import { Navigator } from './navigate';
 import { TraceStatusBar } from './statusBar';
 import { ConnectionsTree } from './tree';
@@ -47,12 +47,9 @@ export function activate(context: vscode.ExtensionContext): TeardownTracerApi {
 
   // The navigator and the diagram need each other: the closure reads `ctl` only after both exist.
   const navigator = new Navigator(analyses, () => ctl);
-  const ctl: DiagramController = registerPlaceholderDiagram(context);
-  context.subscriptions.push(
-    ctl.onDidSelect((e) => {
-      if (e.line >= 0) void navigator.revealFromDiagram(e.uri, e.line).then(undefined, (err: unknown) => output.warn(errorText(err)));
-    }),
-  );
+  const ctl: DiagramController = createDiagram(context, c, (uri, line) => {
+    navigator.revealFromDiagram(uri, line).then(undefined, (err: unknown) => output.warn(`reveal ${uri}:${line}: ${errorText(err)}`));
+  });
 
   context.subscriptions.push(
     CaptureEditorProvider.register({

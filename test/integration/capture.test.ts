@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import { CAPTURE_SCHEME, SegmentAtRequest } from '../../src/shared/lspProtocol';
-import { api, closeAllEditors, diagnosticCode, diagnosticsWith, hoverText, kernelFixture, until } from './helpers';
+import { api, closeAllEditors, diagnosticCode, diagnosticsWith, hoverText, kernelFixture, openCapture, until } from './helpers';
 
 const view = (file: vscode.Uri): vscode.Uri => vscode.Uri.from({ scheme: CAPTURE_SCHEME, path: file.path, query: 'view=all' });
 
@@ -48,6 +48,7 @@ describe('opening captures', () => {
   it('puts each Problems entry on the segment it is about, and opening it lands there', async () => {
     const file = kernelFixture('06-abortive-close-linger0.pcap');
     const uri = view(file);
+    await openCapture(file);
     const [d] = (await diagnosticsWith(uri, ['abrupt-reset'])).filter((x) => diagnosticCode(x) === 'abrupt-reset');
     const a = await api();
     const doc = await vscode.workspace.openTextDocument(uri);
@@ -64,8 +65,8 @@ describe('opening captures', () => {
   it('shows both endpoints\' states in the hover of a FIN', async () => {
     const file = kernelFixture('04-half-close-lingering.pcap');
     const uri = view(file);
+    const doc = (await openCapture(file)).document;
     await diagnosticsWith(uri, ['lingering-half-close']);
-    const doc = await vscode.workspace.openTextDocument(uri);
     const line = [...Array(doc.lineCount).keys()].find((i) => /Flags \[F\.?\]/.test(doc.lineAt(i).text));
     assert.ok(line !== undefined, 'a FIN line');
     const col = doc.lineAt(line).text.indexOf('Flags');

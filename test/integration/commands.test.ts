@@ -42,6 +42,8 @@ describe('commands', () => {
     const opened = await vscode.commands.executeCommand<vscode.Uri>('teardownTracer.convertToTcptrace', file);
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === opened?.toString());
     assert.strictEqual(doc?.languageId, 'tcp-trace');
+    assert.strictEqual(vscode.window.activeTextEditor?.document, doc);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor'); // no "save changes?" dialog later
   });
 
   it('analyzes text traces: .tcpdump and .tcptrace files', async () => {

@@ -106,3 +106,32 @@ export function hoverText(hovers: vscode.Hover[]): string {
     .map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))
     .join('\n');
 }
+
+/**
+ * Opens a capture as the Explorer does (its default editor: the capture editor), and resolves with
+ * the text view's editor once it is active.
+ */
+export async function openCapture(file: vscode.Uri): Promise<vscode.TextEditor> {
+  const view = captureView(file);
+  const inTabs = vscode.window.tabGroups.all.some((g) =>
+    g.tabs.some(
+      (t) =>
+        (t.input instanceof vscode.TabInputText && t.input.uri.toString() === view.toString()) ||
+        (t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === file.toString()),
+    ),
+  );
+  const active = (): vscode.TextEditor | undefined =>
+    vscode.window.activeTextEditor?.document.uri.toString() === view.toString() ? vscode.window.activeTextEditor : undefined;
+  if (inTabs) {
+    // Already open: the capture editor is not resolved again, so show the text view directly.
+    await vscode.commands.executeCommand('vscode.open', file);
+    return vscode.window.showTextDocument(await vscode.workspace.openTextDocument(view));
+  }
+  const shown = until(`${view.toString()} to become the active editor`, active, [vscode.window.onDidChangeActiveTextEditor]);
+  await vscode.commands.executeCommand('vscode.open', file);
+  return shown;
+}
+
+export function captureView(file: vscode.Uri): vscode.Uri {
+  return vscode.Uri.from({ scheme: 'teardown-capture', path: file.path, query: 'view=all' });
+}
