@@ -23,6 +23,8 @@ export interface ConnectionNode {
   kind: 'connection';
   uri: vscode.Uri;
   connection: ConnectionSummary;
+  /** Show its findings at once (a trace with few problem connections). */
+  expand?: boolean;
 }
 export interface FindingNode {
   kind: 'finding';
@@ -33,6 +35,8 @@ export interface FindingNode {
 
 /** Connections listed per group before a "more" hint: a million connections must not build a million items. */
 const MAX_PER_GROUP = 5000;
+/** Up to this many connections with findings, their findings show expanded. */
+const EXPAND_FINDINGS_UP_TO = 20;
 
 export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   private readonly changeEmitter = new vscode.EventEmitter<TreeNode | undefined>();
@@ -41,6 +45,7 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, vscod
   /** After the tree computed its top level (for the tests and the status bar). */
   readonly onDidSettle = this.settledEmitter.event;
   private filterText = '';
+  private expandFindings = false;
   private view: vscode.TreeView<TreeNode> | undefined;
   private state: ConnectionsTreeState = { uri: undefined, filter: '', result: undefined, error: undefined };
   private readonly disposables: vscode.Disposable[];
@@ -84,7 +89,7 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, vscod
     if (!node) return this.roots();
     switch (node.kind) {
       case 'group':
-        return node.connections.slice(0, MAX_PER_GROUP).map((connection) => ({ kind: 'connection', uri: node.uri, connection }));
+        return node.connections.slice(0, MAX_PER_GROUP).map((connection) => ({ kind: 'connection', uri: node.uri, connection, expand: this.expandFindings }));
       case 'connection':
         return [...node.connection.findings]
           .sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || a.index - b.index)
@@ -110,6 +115,7 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, vscod
     }
     if (uri.toString() !== this.active.uri?.toString() || filter !== this.filterText) return []; // superseded; a refresh follows
     this.settle({ uri, filter, result, error: undefined });
+    this.expandFindings = result.connections.filter((c) => c.findings.length > 0).length <= EXPAND_FINDINGS_UP_TO;
     const groups: GroupNode[] = [];
     for (const { outcome } of OUTCOMES) {
       const connections = result.connections.filter((c) => c.outcome === outcome);
@@ -152,7 +158,11 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, vscod
         const c = node.connection;
         const item = new vscode.TreeItem(
           `${endpoint(c.client)} → ${endpoint(c.server)}`,
-          c.findings.length > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+          c.findings.length === 0
+            ? vscode.TreeItemCollapsibleState.None
+            : node.expand
+              ? vscode.TreeItemCollapsibleState.Expanded
+              : vscode.TreeItemCollapsibleState.Collapsed,
         );
         item.id = `${node.uri.toString()}#c${c.id}`;
         const bits = [`#${c.id}`, `${c.segments} seg`];

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Screenshots of the extension's real views, taken in a real VS Code (code-server + headless
+# chromium, test/vscode-harness) for docs/screenshots/ and the README.
+#
+#   npm run screenshots                      # build, then every shot below
+#   test/integration/screenshots.sh [--dev EXT_DIR] [--out DIR] [--theme "Default Light Modern"]
+#
+# Captures are opened the way users open them: a click in the Explorer (the capture editor opens
+# its summary tab and the text view). Webviews draw inside nested iframes the driver cannot see
+# into, so a short --wait lets them paint. Look at every PNG before committing it.
+set -euo pipefail
+here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+dev="$repo"
+out="$repo/docs/screenshots"
+theme="Default Dark Modern"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dev) dev="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    --theme) theme="$2"; shift 2 ;;
+    *) echo "screenshots.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+shot() { "$repo/test/vscode-harness/shot.sh" --dev "$dev" --out "$out" --theme "$theme" --size 1440x900 "$@"; }
+widen=(--command "Increase Current View Size" --command "Increase Current View Size" --command "Increase Current View Size")
+
+# 1. A capture of eight connections opened from the Explorer: the text view with its squiggles, the
+#    Teardown side bar (connections by how they ended, findings under them), the status bar.
+shot --open "$repo/test/integration/fixtures" \
+  --click-text mixed.pcap --wait-selector '.squiggly-warning' \
+  --command "Teardown: Focus on Connections View" --wait-selector '.monaco-list-row .codicon-pass' "${widen[@]}" \
+  --wait 1500 \
+  --shot capture-sidebar.png
+
+# 2. The capture's own tab: its summary.
+shot --open "$repo/test/integration/fixtures" \
+  --click-text mixed.pcap --wait-selector '.squiggly-warning' \
+  --click-text mixed.pcap --wait 3000 \
+  --shot capture-summary.png
+
+# 3. The hover on a FIN: both endpoints' states.
+shot --open "$repo/test/fixtures/kernel" \
+  --click-text 04-half-close-lingering.pcap --wait-selector '.squiggly-warning' \
+  --hover "18:09:26.503890" --shot hover-fin.png
+
+# 4. The Problems panel for a capture; a click opens the text view at the segment.
+shot --open "$repo/test/integration/fixtures" \
+  --click-text mixed.pcap --wait-selector '.squiggly-warning' \
+  --key Control+Shift+M --wait-selector '.markers-panel .monaco-list-row' \
+  --shot problems.png
+
+rm -rf "$out/vscode-logs" "$out"/*.log "$out/timings.json" "$out/web-logs"
+echo "screenshots in $out"
