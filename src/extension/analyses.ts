@@ -13,6 +13,9 @@ export class Analyses implements vscode.Disposable {
   private readonly changeEmitter = new vscode.EventEmitter<vscode.Uri | undefined>();
   /** A document's analysis changed (undefined: all of them, after a restart). */
   readonly onDidChange = this.changeEmitter.event;
+  private readonly fetchEmitter = new vscode.EventEmitter<vscode.Uri>();
+  /** A document's unfiltered connections arrived from the server. */
+  readonly onDidFetch = this.fetchEmitter.event;
   private readonly disposables: vscode.Disposable[];
 
   constructor(private readonly client: TeardownClient) {
@@ -36,11 +39,21 @@ export class Analyses implements vscode.Disposable {
       // Results can be large (every connection of a capture): keep only the most recent few.
       while (this.cache.size > MAX_CACHED) this.cache.delete(this.cache.keys().next().value as string);
       // A failed request is not cached: the next caller asks again.
-      p.catch(() => {
-        if (this.cache.get(key) === p) this.cache.delete(key);
-      });
+      p.then(
+        () => {
+          if (!f) this.fetchEmitter.fire(uri);
+        },
+        () => {
+          if (this.cache.get(key) === p) this.cache.delete(key);
+        },
+      );
     }
     return p;
+  }
+
+  /** A result already asked for (settled or not), without asking the server. */
+  peek(uri: vscode.Uri, filter?: string): Promise<ConnectionsRequest.Result> | undefined {
+    return this.cache.get(`${uri.toString()}\n${filter?.trim() ?? ''}`);
   }
 
   invalidate(uri: vscode.Uri): void {
@@ -52,5 +65,6 @@ export class Analyses implements vscode.Disposable {
   dispose(): void {
     for (const d of this.disposables) d.dispose();
     this.changeEmitter.dispose();
+    this.fetchEmitter.dispose();
   }
 }

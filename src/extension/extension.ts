@@ -42,7 +42,7 @@ export function activate(context: vscode.ExtensionContext): TeardownTracerApi {
   const tree = new ConnectionsTree(active, analyses);
   const treeView = vscode.window.createTreeView('teardownTracer.connections', { treeDataProvider: tree, showCollapseAll: true });
   tree.attach(treeView);
-  const statusBar = new TraceStatusBar(active, analyses);
+  const statusBar = new TraceStatusBar(active, analyses, c);
   context.subscriptions.push(output, c, analyses, active, content, tree, treeView, statusBar);
 
   // The navigator and the diagram need each other: the closure reads `ctl` only after both exist.

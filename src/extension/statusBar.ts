@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { ConnectionsRequest } from '../shared/lspProtocol';
 import type { ActiveTrace } from './activeTrace';
 import type { Analyses } from './analyses';
+import type { TeardownClient } from './client';
 import { OUTCOMES } from './outcomes';
 import { displayName } from './uris';
 
@@ -14,6 +15,7 @@ export class TraceStatusBar implements vscode.Disposable {
   constructor(
     private readonly active: ActiveTrace,
     private readonly analyses: Analyses,
+    private readonly client: TeardownClient,
   ) {
     this.item = vscode.window.createStatusBarItem('teardownTracer.summary', vscode.StatusBarAlignment.Left, 50);
     this.item.name = 'Teardown Tracer';
@@ -24,6 +26,9 @@ export class TraceStatusBar implements vscode.Disposable {
       analyses.onDidChange((uri) => {
         if (!uri || uri.toString() === active.uri?.toString()) void this.update();
       }),
+      analyses.onDidFetch((uri) => {
+        if (uri.toString() === active.uri?.toString()) void this.update();
+      }),
     ];
     void this.update();
   }
@@ -33,6 +38,11 @@ export class TraceStatusBar implements vscode.Disposable {
     return this.item.text;
   }
 
+  /**
+   * The counts come from the server's analysisChanged notification (cheap even for a capture of a
+   * million packets); the outcome breakdown in the tooltip from the connections the side bar or the
+   * summary already fetched. Only before any notification does it ask for the connections itself.
+   */
   private async update(): Promise<void> {
     const gen = ++this.generation;
     const uri = this.active.uri;
@@ -40,36 +50,37 @@ export class TraceStatusBar implements vscode.Disposable {
       this.item.hide();
       return;
     }
-    let result: ConnectionsRequest.Result;
+    const note = this.client.lastAnalysis(uri);
+    let result: ConnectionsRequest.Result | undefined;
     try {
-      result = await this.analyses.connections(uri);
+      const pending = this.analyses.peek(uri) ?? (note ? undefined : this.analyses.connections(uri));
+      result = pending ? await pending : undefined;
     } catch {
-      if (gen !== this.generation) return;
-      this.item.text = '$(debug-disconnect) Teardown: no analysis';
-      this.item.tooltip = 'The language server did not answer; see the Teardown Tracer output.';
+      result = undefined;
+    }
+    if (gen !== this.generation) return;
+    const connections = note?.connections ?? result?.connections.length;
+    const findings = note?.findings ?? result?.connections.reduce((n, c) => n + c.findings.length, 0);
+    if (connections === undefined || findings === undefined) {
+      this.item.text = '$(loading~spin) Teardown';
+      this.item.tooltip = `Analyzing ${displayName(uri)}…`;
       this.item.show();
       return;
     }
-    if (gen !== this.generation) return;
-    const conns = result.connections;
-    const findings = conns.reduce((n, c) => n + c.findings.length, 0);
-    const worst = conns.some((c) => c.findings.some((f) => f.severity === 'error'))
-      ? 'error'
-      : conns.some((c) => c.findings.some((f) => f.severity === 'warning'))
-        ? 'warning'
-        : 'none';
-    const icon = worst === 'error' ? '$(error)' : worst === 'warning' ? '$(warning)' : '$(pass)';
-    this.item.text = `${icon} ${count(conns.length, 'connection')}, ${count(findings, 'finding')}`;
+    const severities = result?.connections.flatMap((c) => c.findings.map((f) => f.severity)) ?? [];
+    const icon = severities.includes('error') || (note?.errors ?? 0) > 0 ? '$(error)' : severities.includes('warning') || (!result && findings > 0) ? '$(warning)' : findings > 0 ? '$(info)' : '$(pass)';
+    this.item.text = `${icon} ${count(connections, 'connection')}, ${count(findings, 'finding')}`;
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**${escape(displayName(uri))}**\n\n`);
-    for (const o of OUTCOMES) {
-      const n = conns.filter((c) => c.outcome === o.outcome).length;
-      if (n > 0) md.appendMarkdown(`$(${o.icon}) ${o.label}: ${n}  \n`);
-    }
+    if (result)
+      for (const o of OUTCOMES) {
+        const n = result.connections.filter((c) => c.outcome === o.outcome).length;
+        if (n > 0) md.appendMarkdown(`$(${o.icon}) ${o.label}: ${n}  \n`);
+      }
+    if (note && note.errors > 0) md.appendMarkdown(`\n$(error) ${count(note.errors, 'line')} not understood\n`);
     md.appendMarkdown('\nClick to show the Teardown side bar.');
     this.item.tooltip = md;
-    this.item.accessibilityInformation = { label: `Teardown Tracer: ${count(conns.length, 'connection')}, ${count(findings, 'finding')}` };
-    this.item.backgroundColor = undefined;
+    this.item.accessibilityInformation = { label: `Teardown Tracer: ${count(connections, 'connection')}, ${count(findings, 'finding')}` };
     this.item.show();
   }
 

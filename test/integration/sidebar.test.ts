@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import { CAPTURE_SCHEME } from '../../src/shared/lspProtocol';
+import { CAPTURE_SCHEME, SegmentAtRequest } from '../../src/shared/lspProtocol';
 import type { TreeNode } from '../../src/extension/tree';
 import { api, closeAllEditors, diagnosticsWith, ownFixture, until } from './helpers';
 
@@ -86,6 +86,32 @@ describe('the Teardown side bar', () => {
     await tree.getChildren();
     const cleared = await settled('');
     assert.strictEqual(cleared.result!.connections.length, all);
+  });
+
+  it('steps through findings and segments in the editor', async () => {
+    const a = await api();
+    const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(mixedView), { preview: false });
+    const origin = new vscode.Position(0, 0);
+    editor.selection = new vscode.Selection(origin, origin);
+    const lines = vscode.languages
+      .getDiagnostics(mixedView)
+      .map((d) => d.range.start.line)
+      .sort((x, y) => x - y);
+    await vscode.commands.executeCommand('teardownTracer.nextFinding');
+    assert.strictEqual(vscode.window.activeTextEditor?.selection.active.line, lines[0], 'the first finding');
+    await vscode.commands.executeCommand('teardownTracer.nextFinding');
+    assert.strictEqual(vscode.window.activeTextEditor?.selection.active.line, lines.find((l) => l > lines[0]), 'the second finding');
+    await vscode.commands.executeCommand('teardownTracer.previousFinding');
+    assert.strictEqual(vscode.window.activeTextEditor?.selection.active.line, lines[0]);
+
+    const at = vscode.window.activeTextEditor!.selection.active.line;
+    const here = await a.client.request(SegmentAtRequest.type, { uri: mixedView.toString(), line: at });
+    assert.ok(here, 'a finding sits on a segment');
+    await vscode.commands.executeCommand('teardownTracer.previousSegment');
+    const prev = await a.client.request(SegmentAtRequest.type, { uri: mixedView.toString(), line: vscode.window.activeTextEditor!.selection.active.line });
+    assert.deepStrictEqual(prev, { connection: here.connection, index: here.index - 1 }, 'the previous segment of the same connection');
+    await vscode.commands.executeCommand('teardownTracer.nextSegment');
+    assert.strictEqual(vscode.window.activeTextEditor?.selection.active.line, at);
   });
 
   it('summarizes the active trace in the status bar', async () => {
