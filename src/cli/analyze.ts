@@ -1,7 +1,158 @@
+/**
+ * `teardown-tracer analyze FILE`: connections, both endpoints' states, findings.
+ * A contract other tools rely on: see README ("analyze") for the JSON document.
+ */
+import { analyze, FINDING_CODES, type Analysis, type EngineOptions, type FindingCode, type Severity } from '../core/engine';
+import { analysisJson, type InputSummary } from '../core/report/json';
+import { summaryText } from '../core/report/summary';
+import { ladderText } from '../core/report/ladder';
+
+import { loadTrace } from '../node/loadTrace';
 import type { CliIO } from './main';
 
-/** `analyze FILE`: filled in by the engine work (issue 3). */
-export async function runAnalyze(_args: string[], io: CliIO): Promise<number> {
-  io.err('teardown-tracer analyze: not built yet\n');
-  return 2;
+const SEVERITY_RANK: Record<Severity, number> = { hint: 0, info: 1, warning: 2, error: 3 };
+
+interface AnalyzeArgs {
+  file: string;
+  json: boolean;
+  summaryOnly: boolean;
+  ladder: 'problems' | 'all' | 'none';
+  absolute: boolean;
+  failOn: Severity | null;
+  filter: string | null;
+  engine: Partial<EngineOptions>;
+}
+
+function parseArgs(args: string[]): AnalyzeArgs | string {
+  const out: AnalyzeArgs = {
+    file: '',
+    json: false,
+    summaryOnly: false,
+    ladder: 'problems',
+    absolute: false,
+    failOn: null,
+    filter: null,
+    engine: { severities: {} },
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const value = (): string => {
+      const v = args[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    try {
+      if (a === '--json') out.json = true;
+      else if (a === '--summary') out.summaryOnly = true;
+      else if (a === '--absolute') out.absolute = true;
+      else if (a === '--ladder') {
+        const v = value();
+        if (v !== 'problems' && v !== 'all' && v !== 'none') return `--ladder takes problems, all or none, not '${v}'`;
+        out.ladder = v;
+      } else if (a === '--fail-on') {
+        const v = value();
+        if (!(v in SEVERITY_RANK)) return `--fail-on takes error, warning, info or hint, not '${v}'`;
+        out.failOn = v as Severity;
+      } else if (a === '--filter') out.filter = value();
+      else if (a === '--msl' || a === '--linger' || a === '--idle') {
+        const v = Number(value());
+        if (!Number.isFinite(v) || v < 0) return `${a} takes a number of seconds`;
+        if (a === '--msl') out.engine.mslSeconds = v;
+        else if (a === '--linger') out.engine.lingerSeconds = v;
+        else out.engine.idleSeconds = v;
+      } else if (a === '--severity') {
+        // --severity code=level, e.g. --severity port-reuse=off
+        const [code, level] = value().split('=');
+        if (!(FINDING_CODES as readonly string[]).includes(code)) return `unknown finding code '${code}'`;
+        if (level !== 'off' && !(level in SEVERITY_RANK)) return `unknown severity '${level}'`;
+        out.engine.severities![code as FindingCode] = level as Severity | 'off';
+      } else if (a.startsWith('-')) return `unknown option '${a}'`;
+      else if (out.file === '') out.file = a;
+      else return `unexpected argument '${a}'`;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }
+  if (out.file === '') return 'no input file';
+  return out;
+}
+
+/** Connections that have at least one segment matching the display filter. */
+function filterConnections(_a: Analysis, _expr: string): { ids: Set<number> } | { error: string } {
+  // Wired to src/core/filter as soon as it lands (issue 4).
+  return { error: 'filter: display filters are not built yet' };
+}
+
+/** Relative sequence bases and stream ids for the filter, from the analysis. */
+export function filterContext(a: Analysis): {
+  stream(row: number): number;
+  seqBase(row: number): number;
+  ackBase(row: number): number;
+} {
+  const isnOf = (row: number, sender: boolean): number => {
+    const c = a.connections[a.rowConn[row]];
+    if (!c) return 0;
+    const fromClient = a.rowDir[row] === 0;
+    const clientSide = sender ? fromClient : !fromClient;
+    return clientSide ? c.isn.client : c.isn.server;
+  };
+  return {
+    stream: (row) => a.rowConn[row],
+    seqBase: (row) => isnOf(row, true),
+    ackBase: (row) => isnOf(row, false),
+  };
+}
+
+export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
+  const parsed = parseArgs(args);
+  if (typeof parsed === 'string') {
+    io.err(`teardown-tracer analyze: ${parsed}\n`);
+    return 2;
+  }
+  const loaded = loadTrace(parsed.file);
+  if (loaded.error !== null) {
+    io.err(`teardown-tracer analyze: cannot read ${parsed.file}: ${loaded.error}\n`);
+    return 2;
+  }
+  for (const w of loaded.input.warnings) io.err(`warning: ${w}\n`);
+  for (const e of loaded.parseErrors) io.err(`${parsed.file}:${e.line + 1}:${e.startCol + 1}: ${e.message}\n`);
+  const a = analyze(loaded.table, parsed.engine, loaded.steps);
+  let shown = a.connections;
+  if (parsed.filter !== null) {
+    const f = filterConnections(a, parsed.filter);
+    if ('error' in f) {
+      io.err(`teardown-tracer analyze: ${f.error}\n`);
+      return 2;
+    }
+    shown = a.connections.filter((c) => f.ids.has(c.id));
+  }
+  const input: InputSummary = {
+    format: loaded.input.format,
+    packets: loaded.input.packets,
+    tcpSegments: loaded.input.tcpSegments,
+    warnings: loaded.input.warnings,
+  };
+  const view: Analysis = { ...a, connections: shown, findings: a.findings.filter((f) => shown.some((c) => c.id === f.connection)) };
+
+  if (parsed.json) {
+    const doc = analysisJson(view, input);
+    if (parsed.summaryOnly) doc.connections = [];
+    io.out(JSON.stringify(doc, null, parsed.summaryOnly ? 2 : undefined) + '\n');
+  } else if (parsed.summaryOnly) {
+    const doc = analysisJson(view, input);
+    io.out(JSON.stringify({ input: doc.input, summary: doc.summary }, null, 2) + '\n');
+  } else {
+    const chunks: string[] = [summaryText(view, input)];
+    for (const c of shown) {
+      if (parsed.ladder === 'none' || (parsed.ladder === 'problems' && c.findings.length === 0)) continue;
+      chunks.push(`\n#${c.id} step by step:\n`);
+      chunks.push(ladderText(a, c, { relative: !parsed.absolute }));
+    }
+    io.out(chunks.join(''));
+  }
+  if (parsed.failOn !== null) {
+    const min = SEVERITY_RANK[parsed.failOn];
+    if (view.findings.some((f) => SEVERITY_RANK[f.severity] >= min)) return 1;
+  }
+  return 0;
 }

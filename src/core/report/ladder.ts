@@ -59,7 +59,7 @@ export function ladderText(a: Analysis, c: Connection, opts: LadderOptions = {})
     const arrow = toServer ? '-->' : '<--';
     const left = STATES[a.clientAfter[r]];
     const right = STATES[a.serverAfter[r]];
-    lines.push(`${pad(`${stepOf(r).padStart(width - 1)}.`, width + 2)}${pad(left, stateW)} ${arrow} ${pad(segs[k], segW)} ${arrow} ${right}`);
+    lines.push(`${pad(`${stepOf(r).padStart(width - 1)}.`, width + 2)}${pad(left, stateW)} ${arrow} ${segs[k].padEnd(segW)} ${arrow} ${right}`);
   }
   return lines.join('\n') + '\n';
 }
