@@ -11,7 +11,8 @@ const webpack = require('webpack');
 const common = (mode) => ({
   mode: /** @type {'production' | 'development'} */ (mode),
   devtool: mode === 'production' ? 'source-map' : 'eval-cheap-module-source-map',
-  resolve: { extensions: ['.ts', '.js'] },
+  // Prefer ES module builds: the UMD builds of vscode-languageserver-types confuse webpack's require analysis.
+  resolve: { extensions: ['.ts', '.js'], mainFields: ['module', 'main'] },
   module: {
     rules: [
       {
