@@ -11,7 +11,6 @@ export const Setting = {
   maxSegmentsShown: 'maxSegmentsShown',
   lingerSeconds: 'lingerSeconds',
   mslSeconds: 'mslSeconds',
-  idleSeconds: 'idleSeconds',
   captureOpenText: 'captureEditor.openText',
 } as const;
 

@@ -30,7 +30,7 @@ export class CaptureContentProvider implements vscode.TextDocumentContentProvide
     this.disposables.push(
       vscode.workspace.registerTextDocumentContentProvider(CAPTURE_SCHEME, this),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (affectsCaptureText(e)) this.refreshAll();
+        if (affectsCaptureText(e)) this.refreshAfterReanalysis();
       }),
       client.onDidRestart(() => this.refreshAll()),
       vscode.workspace.onDidCloseTextDocument((doc) => {
@@ -83,6 +83,31 @@ export class CaptureContentProvider implements vscode.TextDocumentContentProvide
   /** Re-renders every open capture view (settings changed, server restarted). */
   refreshAll(): void {
     for (const doc of vscode.workspace.textDocuments) if (isCaptureView(doc.uri)) this.changeEmitter.fire(doc.uri);
+  }
+
+  /**
+   * After a setting that changes the rendering: the server reloads its settings (a round trip for
+   * workspace/configuration) and re-analyzes every open capture view, announcing each with
+   * analysisChanged. Asking for the text before that would render with the old settings, so each
+   * view is re-rendered once its announcement arrives (or after a few seconds if none does).
+   */
+  private refreshAfterReanalysis(): void {
+    for (const doc of vscode.workspace.textDocuments) {
+      if (!isCaptureView(doc.uri)) continue;
+      const uri = doc.uri;
+      let done = false;
+      const fire = (): void => {
+        if (done) return;
+        done = true;
+        sub.dispose();
+        clearTimeout(fallback);
+        this.changeEmitter.fire(uri);
+      };
+      const sub = this.client.onDidChangeAnalysis((p) => {
+        if (p.uri === uri.toString()) fire();
+      });
+      const fallback = setTimeout(fire, 3000);
+    }
   }
 
   private warnTruncated(uri: vscode.Uri, info: ViewInfo): void {
