@@ -4,6 +4,7 @@
  * the server's `teardown/connections`) narrows it.
  */
 import * as vscode from 'vscode';
+import { CATALOG } from '../core/engine/catalog';
 import type { ConnectionSummary, ConnectionsRequest, FindingInfo } from '../shared/lspProtocol';
 import type { ActiveTrace } from './activeTrace';
 import type { Analyses } from './analyses';
@@ -178,9 +179,10 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, vscod
       }
       case 'finding': {
         const f = node.finding;
-        const item = new vscode.TreeItem(f.message, vscode.TreeItemCollapsibleState.None);
+        // A short title as the label (the side bar is narrow), the sentence beside it and in the tooltip.
+        const item = new vscode.TreeItem(findingTitle(f.code), vscode.TreeItemCollapsibleState.None);
         item.id = `${node.uri.toString()}#c${node.connection.id}f${f.index}-${f.code}`;
-        item.description = f.frame > 0 ? `${f.code} · frame ${f.frame}` : f.code;
+        item.description = f.message;
         const tip = new vscode.MarkdownString();
         tip.appendMarkdown(`**${f.severity}** \`${f.code}\`\n\n`);
         tip.appendText(f.message);
@@ -217,6 +219,10 @@ export interface ConnectionsTreeState {
   filter: string;
   result: ConnectionsRequest.Result | undefined;
   error: string | undefined;
+}
+
+function findingTitle(code: string): string {
+  return (CATALOG as Record<string, { title: string } | undefined>)[code]?.title ?? code;
 }
 
 function plural(n: number, word: string): string {

@@ -65,6 +65,7 @@ button:focus-visible { outline: 1px solid var(--vscode-focusBorder); outline-off
 .severity-hint .dot { background: var(--vscode-descriptionForeground); }
 .link.severity-error { color: var(--vscode-editorError-foreground); }
 .link.severity-warning { color: var(--vscode-editorWarning-foreground); }
+.link.severity-info { color: var(--vscode-editorInfo-foreground); }
 table { border-collapse: collapse; width: 100%; }
 th { text-align: left; font-weight: 600; color: var(--vscode-descriptionForeground); border-bottom: 1px solid var(--vscode-panel-border); padding: 4px 8px 4px 0; }
 td { padding: 3px 8px 3px 0; border-bottom: 1px solid var(--vscode-editorGroup-border, transparent); vertical-align: top; }
