@@ -250,8 +250,14 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
       }
       return null;
     };
+    // A row's "after" states are taken once its arrivals are done: before the next segment, or
+    // before a later (Close) / (2 MSL), which belong to the next step of the figure.
+    let recorded = -1;
     const flush = (): void => {
-      if (lastRow >= 0) record(lastRow);
+      if (lastRow >= 0 && recorded !== lastRow) {
+        record(lastRow);
+        recorded = lastRow;
+      }
     };
     for (const step of steps) {
       if (step.kind === 'segment') {
@@ -265,9 +271,11 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
       } else if (step.kind === 'arrive') {
         if (rowConn[step.row] >= 0) replay.deliver(sims[rowConn[step.row]], step.row, lastRow);
       } else if (step.kind === 'close') {
+        flush();
         const t = epSim(step.endpoint);
         if (t) replay.applicationClose(t.sim, t.side, lastRow);
       } else if (step.kind === 'timeout') {
+        flush();
         const t = epSim(step.endpoint);
         if (t && t.sim.S.state[t.sim.k + t.side] === 'TIME-WAIT')
           replay.setState(t.sim, t.side, 'CLOSED', lastRow, 'The 2 MSL TIME-WAIT timer expired (RFC 9293 3.6).', false);

@@ -7,7 +7,7 @@
  * a {@link SegmentTable}, a column store of typed arrays (one row per TCP segment).
  */
 
-import { formatAddress } from './address';
+import { formatAddress, parseIPv4, parseIPv6 } from './address';
 
 /** TCP flag bits as in the 12-bit flags field (tshark's `tcp.flags`). */
 export const FIN = 0x001;
@@ -128,8 +128,24 @@ export class EndpointTable {
     return this.intern(6, addr, port);
   }
 
-  /** The id of an endpoint given as text (text parsers). */
+  /** The id of an endpoint given as text (text parsers); the same id a view of it would get. */
   intern(ipVersion: 4 | 6, addr: string, port: number): number {
+    if (ipVersion === 4) {
+      const b = new Uint8Array(4);
+      if (parseIPv4(addr, b)) {
+        const k = (((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0) * 65536 + port;
+        let id = this.v4.get(k);
+        if (id === undefined) {
+          id = this.list.length;
+          this.list.push({ ipVersion: 4, addr: formatAddress(4, b), port });
+          this.v4.set(k, id);
+        }
+        return id;
+      }
+    } else {
+      const b = new Uint8Array(16);
+      if (parseIPv6(addr, b)) addr = formatAddress(6, b);
+    }
     const key = `${ipVersion}|${addr}|${port}`;
     let id = this.other.get(key);
     if (id === undefined) {

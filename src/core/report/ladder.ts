@@ -19,8 +19,11 @@ export function segmentNotation(a: Analysis, c: Connection, r: number, relative:
   const fromClient = a.rowDir[r] === 0;
   const ownIsn = fromClient ? c.isn.client : c.isn.server;
   const peerIsn = fromClient ? c.isn.server : c.isn.client;
-  const seq = relative ? seqDistance(ownIsn, t.seq[r]) : t.seq[r];
-  const ack = relative ? seqDistance(peerIsn, t.ack[r]) : t.ack[r];
+  // Relative numbers only against a known ISN: a guessed one (no SYN seen) would mislead.
+  const ownKnown = fromClient ? c.isnKnown.client : c.isnKnown.server;
+  const peerKnown = fromClient ? c.isnKnown.server : c.isnKnown.client;
+  const seq = relative && ownKnown ? seqDistance(ownIsn, t.seq[r]) : t.seq[r];
+  const ack = relative && peerKnown ? seqDistance(peerIsn, t.ack[r]) : t.ack[r];
   const ctl: string[] = [];
   if (f & SYN) ctl.push('SYN');
   if (f & FIN) ctl.push('FIN');
