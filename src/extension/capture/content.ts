@@ -33,9 +33,6 @@ export class CaptureContentProvider implements vscode.TextDocumentContentProvide
         if (affectsCaptureText(e)) this.refreshAfterReanalysis();
       }),
       client.onDidRestart(() => this.refreshAll()),
-      vscode.workspace.onDidCloseTextDocument((doc) => {
-        if (isCaptureView(doc.uri)) this.info.delete(doc.uri.toString());
-      }),
       // Views restored with the window, or opened by the Problems view, come up as plain text.
       vscode.workspace.onDidOpenTextDocument((doc) => ensureLanguage(doc)),
     );
@@ -64,7 +61,10 @@ export class CaptureContentProvider implements vscode.TextDocumentContentProvide
       totalSegments: result.totalSegments,
       error: result.error,
     };
+    // Kept after the view closes (a language change closes and reopens it); a few hundred bytes each.
+    this.info.delete(uri.toString());
     this.info.set(uri.toString(), info);
+    if (this.info.size > 256) this.info.delete(this.info.keys().next().value as string);
     this.infoEmitter.fire(uri);
     if (result.error !== null) {
       this.client.output.warn(`${uri.toString()}: ${result.error}`);
