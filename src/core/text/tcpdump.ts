@@ -98,7 +98,7 @@ export function parseTcpdump(text: string, opts: { absolute?: boolean } = {}): T
 
   for (let li = 0; li < lines.length; li++) {
     const raw = lines[li];
-    let line = raw.replace(/^\s*(>\s*)+/, '').replace(/\s+$/, '');
+    let line = raw.replace(/^\s*(?:>\s*)*/, '').replace(/\s+$/, '');
     let col = raw.length - raw.trimStart().length;
     if (line === '' || line.startsWith('#')) continue;
     if (/^(reading from|listening on|tcpdump:|\d+ packets? )/.test(line)) continue;
@@ -121,7 +121,7 @@ export function parseTcpdump(text: string, opts: { absolute?: boolean } = {}): T
         const close = body.indexOf(')', body.indexOf('length'));
         const header = body.slice(0, close + 1);
         body = body.slice(close + 1).trim();
-        if (!/proto TCP/.test(header)) {
+        if (!/proto TCP|next-header TCP/.test(header)) {
           skipped++;
           continue;
         }
