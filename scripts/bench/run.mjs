@@ -205,6 +205,15 @@ const results = {
     tshark: (spawnSync('tshark', ['--version'], { encoding: 'utf8' }).stdout ?? '').split('\n')[0],
     loadAverageAtStart: os.loadavg().map((x) => +x.toFixed(2)),
   },
+  // dist/ is built from the work tree, which may hold changes not yet committed.
+  source: {
+    commit: spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout?.trim(),
+    uncommittedSrcFiles: (
+      spawnSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).stdout ?? ''
+    )
+      .split('\n')
+      .filter(Boolean).length,
+  },
   capture: {
     file: path.relative(ROOT, CAPTURE),
     bytes: manifest.bytes,
@@ -361,6 +370,7 @@ for (const key of ['tshark', 'decode', 'analyze', 'analyzeSummary']) {
   const row = {
     tool: r.name,
     wall: r.wall,
+    cpu: r.cpu,
     peakMiB: mib(r.peakKb),
     pps: manifest.packets / r.wall,
     mbps: manifest.bytes / 1e6 / r.wall,
@@ -389,22 +399,25 @@ lines.push(
     `(${manifest.reuse.connectionsPerTupleMean} per 4-tuple, max ${manifest.reuse.connectionsPerTupleMax})`,
 );
 lines.push(
+  `source: ${results.source.commit}${results.source.uncommittedSrcFiles ? ` + ${results.source.uncommittedSrcFiles} uncommitted files under src/` : ''}; load average at start ${results.machine.loadAverageAtStart.join(' ')}`,
+);
+lines.push(
   `machine: ${results.machine.cpus} cores ${results.machine.cpuModel}, ${results.machine.memoryGiB} GiB, node ${process.version}; median of ${opt.repeat}`,
 );
 lines.push('');
-lines.push('| command | wall s | peak MiB | packets/s | MB/s | tshark time / ours | tshark memory / ours |');
-lines.push('|---|---:|---:|---:|---:|---:|---:|');
+lines.push('| command | wall s | cpu s | peak MiB | packets/s | MB/s | tshark time / ours | tshark memory / ours |');
+lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of table) {
   if (r.na) {
-    lines.push(`| ${r.tool} | not available | | | | | |`);
+    lines.push(`| ${r.tool} | not available | | | | | | |`);
     continue;
   }
   lines.push(
-    `| ${r.tool} | ${fmt(r.wall, 3)} | ${fmt(r.peakMiB, 1)} | ${(r.pps / 1e6).toFixed(2)} M | ${fmt(r.mbps, 1)} | ${r.tool.startsWith('tshark') ? '1' : times(r.speedup)} | ${r.tool.startsWith('tshark') ? '1' : times(r.memRatio)} |`,
+    `| ${r.tool} | ${fmt(r.wall, 3)} | ${fmt(r.cpu, 2)} | ${fmt(r.peakMiB, 1)} | ${(r.pps / 1e6).toFixed(2)} M | ${fmt(r.mbps, 1)} | ${r.tool.startsWith('tshark') ? '1' : times(r.speedup)} | ${r.tool.startsWith('tshark') ? '1' : times(r.memRatio)} |`,
   );
   if (r.inProcess && r.inProcess.ms) {
     lines.push(
-      `| ↳ decode in-process (--stats) | ${fmt(r.inProcess.ms / 1000, 3)} | | ${fmt(r.inProcess.pps / 1e6, 2)} M | ${fmt(r.inProcess.mbps, 1)} | ${ref.available ? times(ref.wall / (r.inProcess.ms / 1000)) : '–'} | |`,
+      `| ↳ decode in-process (--stats) | ${fmt(r.inProcess.ms / 1000, 3)} | | | ${fmt(r.inProcess.pps / 1e6, 2)} M | ${fmt(r.inProcess.mbps, 1)} | ${ref.available ? times(ref.wall / (r.inProcess.ms / 1000)) : '–'} | |`,
     );
   }
 }
