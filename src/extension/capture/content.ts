@@ -32,7 +32,8 @@ export class CaptureContentProvider implements vscode.TextDocumentContentProvide
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (affectsCaptureText(e)) this.refreshAfterReanalysis();
       }),
-      client.onDidRestart(() => this.refreshAll()),
+      // No re-render after a restart: the client sends the open views to the new server, which
+      // renders them again with the same settings, so the lines still match.
       // Views restored with the window, or opened by the Problems view, come up as plain text.
       vscode.workspace.onDidOpenTextDocument((doc) => ensureLanguage(doc)),
     );
