@@ -7,6 +7,8 @@ import { analysisJson, type InputSummary } from '../core/report/json';
 import { summaryText } from '../core/report/summary';
 import { ladderText } from '../core/report/ladder';
 
+import { parseFilter } from '../core/filter';
+import { matchingConnections } from '../core/filter/context';
 import { loadTrace } from '../node/loadTrace';
 import type { CliIO } from './main';
 
@@ -78,29 +80,13 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
 }
 
 /** Connections that have at least one segment matching the display filter. */
-function filterConnections(_a: Analysis, _expr: string): { ids: Set<number> } | { error: string } {
-  // Wired to src/core/filter as soon as it lands (issue 4).
-  return { error: 'filter: display filters are not built yet' };
-}
-
-/** Relative sequence bases and stream ids for the filter, from the analysis. */
-export function filterContext(a: Analysis): {
-  stream(row: number): number;
-  seqBase(row: number): number;
-  ackBase(row: number): number;
-} {
-  const isnOf = (row: number, sender: boolean): number => {
-    const c = a.connections[a.rowConn[row]];
-    if (!c) return 0;
-    const fromClient = a.rowDir[row] === 0;
-    const clientSide = sender ? fromClient : !fromClient;
-    return clientSide ? c.isn.client : c.isn.server;
-  };
-  return {
-    stream: (row) => a.rowConn[row],
-    seqBase: (row) => isnOf(row, true),
-    ackBase: (row) => isnOf(row, false),
-  };
+function filterConnections(a: Analysis, expr: string): { ids: Set<number> } | { error: string } {
+  const parsed = parseFilter(expr);
+  if (parsed.filter === null) {
+    const e = parsed.errors[0];
+    return { error: `filter: ${e ? `${e.message} (at characters ${e.start + 1}-${e.end})` : 'invalid'}` };
+  }
+  return { ids: matchingConnections(a, parsed.filter) };
 }
 
 export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
@@ -132,7 +118,11 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     tcpSegments: loaded.input.tcpSegments,
     warnings: loaded.input.warnings,
   };
-  const view: Analysis = { ...a, connections: shown, findings: a.findings.filter((f) => shown.some((c) => c.id === f.connection)) };
+  let view: Analysis = a;
+  if (shown !== a.connections) {
+    const ids = new Set(shown.map((c) => c.id));
+    view = { ...a, connections: shown, findings: a.findings.filter((f) => ids.has(f.connection)) };
+  }
 
   if (parsed.json) {
     const doc = analysisJson(view, input);

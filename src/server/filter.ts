@@ -1,12 +1,13 @@
-/**
- * Display filters in the server: the connections with at least one segment matching the filter.
- * (The filter parser lives in src/core/filter; until it lands, filters report an error.)
- */
+/** Display filters in the server: the connections with at least one segment matching the filter. */
 import type { Analysis } from '../core/engine';
+import { parseFilter } from '../core/filter';
+import { matchingConnections } from '../core/filter/context';
 
 export function filterConnectionIds(
-  _a: Analysis,
+  a: Analysis,
   text: string,
 ): { ids: Set<number> | null; errors: { start: number; end: number; message: string }[] } {
-  return { ids: null, errors: [{ start: 0, end: text.length, message: 'display filters are not available yet' }] };
+  const parsed = parseFilter(text);
+  if (parsed.filter === null) return { ids: null, errors: parsed.errors };
+  return { ids: matchingConnections(a, parsed.filter), errors: [] };
 }
