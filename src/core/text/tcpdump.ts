@@ -1,290 +1,316 @@
 /**
- * tcpdump text (`tcpdump -nn`, as people paste it into tickets) into segments.
+ * tcpdump text: `tcpdump -nn` output as people paste it into tickets, read back into segments.
  *
- * Every timestamp style (-t, default, -tt, -ttt, -tttt, -ttttt), IPv4 and IPv6, relative (default)
- * or absolute (-S) sequence numbers, the -v two-line form, -e link headers, -# frame numbers and
- * quoting prefixes. Relative numbers are turned back into the raw ones the way tcpdump made them
- * (print-tcp.c): per conversation, the first packet carrying an ACK sets the bases (its sender's
- * sequence number, and its ACK number minus one for the other side); later ACK-bearing packets are
- * printed relative to them. Never throws: unreadable lines become positioned errors.
+ * Accepted: every timestamp style (`-t` none, default time of day, `-tt` epoch, `-ttt` delta since
+ * the previous packet, `-tttt` date and time, `-ttttt` delta since the first packet; micro- or
+ * nanosecond digits), IPv4 and IPv6, `-e` link headers (any link layer: the TCP part is found by
+ * its `SRC.PORT > DST.PORT: Flags [` anchor, so VLAN tags and `-i any` prefixes pass too), the
+ * `-v` two-line form (IPv4 header line, then an indented TCP line; IPv6 `-v` is one line),
+ * `-vv` (seq on every segment), payload lines of `-v`/`-A`/`-X`, leading frame numbers, `> `
+ * quoting and indentation. Non-TCP lines are counted in `skipped`.
+ *
+ * Sequence numbers: tcpdump prints relative numbers unless run with `-S`, and its rule is not "the
+ * first number of each direction" but this (print-tcp.c, tcp_seq_hash): a segment WITHOUT the ACK
+ * flag is always printed absolute; the first segment WITH the ACK flag of a conversation (an
+ * unordered 4-tuple), or any segment with SYN+ACK, is printed absolute and records the bases
+ * `base[its direction] = its seq` and `base[other direction] = its ack - 1`; every later ACK-bearing
+ * segment of the conversation prints `seq - base[own direction]` and `ack - base[other direction]`
+ * (mod 2^32). The table is never cleared, so a reused 4-tuple whose SYN-ACK was not captured goes on
+ * with the old bases. This parser replays that table to rebuild the raw numbers. Whether a
+ * conversation was printed relative or absolute is decided per conversation (from one SYN-ACK to the
+ * next) by which reading puts the printed numbers nearer to the bases, unless a `tcpdump ... -S`
+ * command line in the text or the `sequenceNumbers` option says so.
+ *
+ * tcpdump prints no seq for a segment without payload, SYN, FIN or RST (unless `-vv`): such a row
+ * gets its sender's next sequence number as the earlier lines show it.
+ *
+ * Never throws: a line that looks like a TCP segment but cannot be read is a positioned error.
  */
-import { ACK, CWR, ECE, FIN, OPT_MSS, OPT_SACK, OPT_SACK_PERM, OPT_TIMESTAMP, OPT_WSCALE, PSH, RST, SegmentTable, SegmentView, SYN, URG } from '../model/segment';
+
 import { parseIPv4, parseIPv6 } from '../model/address';
-import { seqAdd, seqDistance, seqGt } from '../seq';
+import {
+  ACK,
+  AE,
+  CWR,
+  ECE,
+  FIN,
+  OPT_MSS,
+  OPT_SACK,
+  OPT_SACK_PERM,
+  OPT_TIMESTAMP,
+  OPT_WSCALE,
+  PSH,
+  RST,
+  SegmentTable,
+  SegmentView,
+  SYN,
+  URG,
+} from '../model/segment';
+import { seqMax } from '../seq';
+import { detectTraceFormat } from './detect';
 import type { ParseError, TcpdumpInfo, TimestampStyle, TraceParse } from './types';
 
-const TIME_OF_DAY = /^(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s+/;
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s+/;
-const EPOCH = /^(\d{6,12})\.(\d{1,9})\s+/;
-const ENDPOINTS = /^(\S+)\.(\d{1,5}) > (\S+)\.(\d{1,5}):\s*/;
+export { detectTraceFormat } from './detect';
 
-interface Stamp {
-  style: TimestampStyle;
-  sec: number;
-  nsec: number;
+export interface TcpdumpOptions {
+  /** How to read sequence numbers: per conversation by evidence (default), or forced. */
+  sequenceNumbers?: 'auto' | 'relative' | 'absolute';
+  /**
+   * How to read `HH:MM:SS.ffffff` timestamps: 'auto' (default) tells the time of day from the
+   * `-ttt` / `-ttttt` deltas (a first value of 00:00:00.000000, a leading sign column, negative or
+   * 24+ hour values; deltas that never decrease are read as since-first).
+   */
+  clock?: 'auto' | 'time-of-day' | 'delta' | 'since-first';
 }
 
-function frac9(s: string | undefined): number {
-  return s === undefined ? 0 : Number(s.padEnd(9, '0').slice(0, 9));
+const TS_NONE = 0;
+const TS_EPOCH = 1;
+const TS_DATE = 2;
+const TS_HMS = 3;
+
+const MODE_FIXED = 0; // printed absolute whatever the flags (no ACK flag)
+const MODE_CREATE = 1; // first ACK-bearing segment of a conversation, or SYN+ACK: absolute
+const MODE_LATER = 2; // later ACK-bearing segment: relative unless -S
+
+/** One packet line as printed, before the numbers are made absolute. */
+interface Rec {
+  line: number;
+  v: 4 | 6;
+  src: Uint8Array;
+  dst: Uint8Array;
+  sport: number;
+  dport: number;
+  key: string;
+  dir: 0 | 1;
+  flags: number;
+  hasSeq: boolean;
+  seq: number;
+  hasAck: boolean;
+  ack: number;
+  win: number;
+  len: number;
+  opts: number;
+  mss: number;
+  wscale: number;
+  tsVal: number;
+  tsEcr: number;
+  sackBlocks: number;
+  tsKind: number;
+  tsSec: number;
+  tsNsec: number;
+  tsNeg: boolean;
+  /** The timestamp stood at column 1 after one space: tcpdump's sign column of -ttt / -ttttt. */
+  signColumn: boolean;
+  region: number;
+  mode: number;
+  conv: number;
 }
 
-function readStamp(line: string): { stamp: Stamp | null; rest: string; consumed: number } {
-  let m = DATE_TIME.exec(line);
-  if (m) {
-    const sec = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) / 1000;
-    return { stamp: { style: 'date', sec, nsec: frac9(m[7]) }, rest: line.slice(m[0].length), consumed: m[0].length };
-  }
-  m = EPOCH.exec(line);
-  if (m) return { stamp: { style: 'epoch', sec: Number(m[1]), nsec: frac9(m[2]) }, rest: line.slice(m[0].length), consumed: m[0].length };
-  m = TIME_OF_DAY.exec(line);
-  if (m) {
-    const sec = Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
-    return { stamp: { style: 'time-of-day', sec, nsec: frac9(m[4]) }, rest: line.slice(m[0].length), consumed: m[0].length };
-  }
-  return { stamp: null, rest: line, consumed: 0 };
+/** What a `tcpdump ...` command line in the text says. */
+interface Hint {
+  absolute: boolean;
+  tCount: number;
 }
 
-function flagBits(s: string): number {
-  let f = 0;
-  for (const ch of s) {
-    if (ch === 'S') f |= SYN;
-    else if (ch === 'F') f |= FIN;
-    else if (ch === 'P') f |= PSH;
-    else if (ch === 'R') f |= RST;
-    else if (ch === 'U') f |= URG;
-    else if (ch === 'E') f |= ECE;
-    else if (ch === 'W') f |= CWR;
-    else if (ch === '.') f |= ACK;
-  }
-  return f;
-}
-
-function setAddress(text: string, out: Uint8Array): 4 | 6 | 0 {
-  if (parseIPv4(text, out)) return 4;
-  if (parseIPv6(text, out)) return 6;
-  return 0;
-}
-
-/** Per conversation (both directions): the bases tcpdump subtracts, keyed by sender endpoint key. */
 interface Conversation {
-  /** Base of each side's sequence numbers, by "addr.port". */
-  base: Map<string, number>;
-  relative: boolean | null;
+  base: [number, number];
+  votesRel: number;
+  votesAbs: number;
+  region: number;
+  absolute: boolean;
 }
 
-export function detectTcpdumpLine(line: string): boolean {
-  return / (IP6?|IP6? \(.*\)) \S+\.\d+ > \S+\.\d+: (Flags|tcp|UDP|ICMP)/.test(line) || /^\s*\S+\.\d+ > \S+\.\d+: Flags \[/.test(line);
+const FLAG_LETTERS: Record<string, number> = {
+  F: FIN,
+  S: SYN,
+  R: RST,
+  P: PSH,
+  '.': ACK,
+  U: URG,
+  E: ECE,
+  W: CWR,
+  e: AE,
+};
+
+/** Service names tcpdump prints for ports with `-n` (one n) on a typical /etc/services. */
+const SERVICES: Record<string, number> = {
+  ftp: 21,
+  'ftp-data': 20,
+  ssh: 22,
+  telnet: 23,
+  smtp: 25,
+  domain: 53,
+  http: 80,
+  www: 80,
+  pop3: 110,
+  sunrpc: 111,
+  imap: 143,
+  imap2: 143,
+  bgp: 179,
+  ldap: 389,
+  https: 443,
+  microsoft_ds: 445,
+  'microsoft-ds': 445,
+  submission: 587,
+  ldaps: 636,
+  imaps: 993,
+  pop3s: 995,
+  mysql: 3306,
+  postgresql: 5432,
+  'http-alt': 8080,
+  webcache: 8080,
+  'redis': 6379,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Regular expressions (sticky ones are used with lastIndex to avoid slicing)
+
+/** `SRC.PORT > DST.PORT:` just before `Flags [`; the innermost pair when headers are nested. */
+const ADDRS = /(?:^|[\s(])([0-9A-Za-z:.%_[\]-]+?)\.([0-9A-Za-z_-]+) > ([0-9A-Za-z:.%_[\]-]+?)\.([0-9A-Za-z_-]+):\s*$/d;
+const QUIET_TCP = /(?:^|\s)\S+\.[0-9A-Za-z-]+ > \S+\.[0-9A-Za-z-]+: tcp \d+/;
+const V_HEADER = /\((?:tos 0x[0-9a-fA-F]+,[^]*?)\bproto ([\w-]+) \((\d+)\)/;
+const TOKEN = /\S+/g;
+const RE_DATE = /^(\d{4})-(\d\d)-(\d\d)$/;
+const RE_TIME = /^(\d{1,2}):(\d\d):(\d\d)(?:\.(\d+))?$/;
+const RE_ISO = /^(\d{4})-(\d\d)-(\d\d)T(\d{1,2}):(\d\d):(\d\d)(?:\.(\d+))?Z?$/;
+const RE_HMS = /^(-)?(\d+):(\d\d):(\d\d)\.(\d+)$/;
+const RE_EPOCH = /^(\d+)\.(\d+)$/;
+const WORD = /[A-Za-z]+/y;
+const NUM = /\d+/y;
+const CKSUM = /\s*0x[0-9a-fA-F]+(?:\s*\((?:correct|incorrect[^)]*)\))?/y;
+const COMMAND = /(?:^|[\s$#>:;])(?:sudo\s+)?tcpdump\s+(-.*)$/;
+const COMMENT = /^\s*(?:#|\/\/)/;
+
+const MAX_U32 = 0xffff_ffff;
+
+/** Nanoseconds from fraction digits (more than nine digits are truncated). */
+function fracNs(digits: string | undefined): number {
+  if (digits === undefined || digits === '') return 0;
+  const d = digits.length >= 9 ? digits.slice(0, 9) : digits.padEnd(9, '0');
+  return Number(d);
 }
 
-export function parseTcpdump(text: string, opts: { absolute?: boolean } = {}): TraceParse {
-  const table = new SegmentTable(256);
-  const v = new SegmentView();
-  const errors: ParseError[] = [];
-  let skipped = 0;
-  const lines = text.split(/\r?\n/);
-  const conversations = new Map<string, Conversation>();
-  /** Next sequence number of each sender as seen so far, for pure ACKs whose seq tcpdump omits. */
-  const sndNxt = new Map<string, number>();
-  const lastAckTo = new Map<string, number>();
-  const styles = new Set<TimestampStyle>();
-  let prev: Stamp | null = null;
-  let cumulative = 0;
-  let firstStamp: Stamp | null = null;
-  let pendingStamp: { stamp: Stamp | null; line: number } | null = null;
-  let inferredSeq = 0;
-  let relConv = 0;
-  let absConv = 0;
-  const stamps: (Stamp | null)[] = [];
-
-  for (let li = 0; li < lines.length; li++) {
-    const raw = lines[li];
-    let line = raw.replace(/^\s*(?:>\s*)*/, '').replace(/\s+$/, '');
-    let col = raw.length - raw.trimStart().length;
-    if (line === '' || line.startsWith('#')) continue;
-    if (/^(reading from|listening on|tcpdump:|\d+ packets? )/.test(line)) continue;
-    // "-#" frame numbers.
-    const num = /^(\d+)\s{2,}(?=\S)/.exec(line);
-    if (num && !EPOCH.test(line)) {
-      line = line.slice(num[0].length);
-      col += num[0].length;
-    }
-    let { stamp, rest } = readStamp(line);
-    // -e: link-level header before the protocol.
-    const link = /^(?:[0-9a-f]{2}(?::[0-9a-f]{2}){5} > [0-9a-f]{2}(?::[0-9a-f]{2}){5}|.*?), ethertype (IPv[46]) \(0x[0-9a-f]+\), length \d+: /.exec(rest);
-    if (link) rest = rest.slice(link[0].length);
-    let body: string;
-    const ipv = /^(IP6?) /.exec(rest);
-    if (ipv) {
-      body = rest.slice(ipv[0].length);
-      if (body.startsWith('(')) {
-        // -v: "IP (tos 0x0, ttl 64, ..., proto TCP (6), length 60)" then the segment, maybe on the next line.
-        const close = body.indexOf(')', body.indexOf('length'));
-        const header = body.slice(0, close + 1);
-        body = body.slice(close + 1).trim();
-        if (!/proto TCP|next-header TCP/.test(header)) {
-          skipped++;
-          continue;
-        }
-        if (body === '') {
-          pendingStamp = { stamp, line: li };
-          continue;
-        }
+function parseHint(args: string): Hint {
+  const hint: Hint = { absolute: false, tCount: 0 };
+  // Options of tcpdump that take an argument: the rest of a group is that argument.
+  const withArg = 'BcCEFGiIjMmrsTVwWyzZQ';
+  for (const a of args.split(/\s+/)) {
+    if (a === '--absolute-tcp-sequence-numbers') hint.absolute = true;
+    else if (a.startsWith('--')) continue;
+    else if (a.startsWith('-')) {
+      for (let i = 1; i < a.length; i++) {
+        const c = a[i];
+        if (c === 't') hint.tCount++;
+        else if (c === 'S') hint.absolute = true;
+        else if (withArg.includes(c)) break;
       }
-    } else if (pendingStamp && ENDPOINTS.test(rest)) {
-      body = rest;
-      stamp = pendingStamp.stamp;
-      pendingStamp = null;
-    } else {
-      if (/^(ARP|STP|LLDP|UDP|ICMP)|> .*: (UDP|ICMP|NTP|\[|\d+ \+)/.test(rest) || !/Flags \[/.test(rest)) {
+    }
+  }
+  return hint;
+}
+
+/**
+ * Parses tcpdump text. Never throws.
+ */
+export function parseTcpdump(text: string, options: TcpdumpOptions = {}): TraceParse {
+  const errors: ParseError[] = [];
+  const recs: Rec[] = [];
+  const hints: (Hint | null)[] = [null];
+  let skipped = 0;
+  try {
+    const lines = text.split(/\r\n|\n|\r/);
+    // -v state: the previous line was an IP header line ("(tos ..., proto X (n), length n)").
+    let pendingHeader: { line: number; proto: string; kind: number; sec: number; nsec: number; neg: boolean; sign: boolean } | null = null;
+    let inPacket = false; // the previous non-blank line belonged to a packet (for payload lines)
+    for (let ln = 0; ln < lines.length; ln++) {
+      const line = lines[ln];
+      if (line.trim() === '') continue;
+      const flagsAt = line.indexOf('Flags [');
+      if (flagsAt < 0) {
+        if (COMMENT.test(line) || !line.includes(' > ')) {
+          const cmd = COMMAND.exec(line);
+          if (cmd !== null) {
+            hints.push(parseHint(cmd[1]));
+            pendingHeader = null;
+            inPacket = false;
+            continue;
+          }
+        }
+        if (COMMENT.test(line)) continue;
+        const vh = V_HEADER.exec(line);
+        if (vh !== null && !/ > \S+:/.test(line.slice(vh.index + vh[0].length))) {
+          const ts = scanTime(line, vh.index);
+          pendingHeader = {
+            line: ln,
+            proto: vh[1],
+            kind: ts.kind,
+            sec: ts.sec,
+            nsec: ts.nsec,
+            neg: ts.neg,
+            sign: ts.sign,
+          };
+          if (vh[1] !== 'TCP') skipped++;
+          inPacket = true;
+          continue;
+        }
+        const header = pendingHeader;
+        pendingHeader = null;
+        if (header !== null && /^\s/.test(line)) {
+          // The second line of a -v packet whose TCP part could not be found.
+          if (header.proto === 'TCP' && /\S\.[0-9A-Za-z-]+ > \S+\.[0-9A-Za-z-]+:/.test(line)) {
+            const start = line.search(/\S/);
+            errors.push({ line: ln, startCol: start, endCol: line.length, message: 'the IP header line above says TCP, but this line has no "Flags [...]"' });
+          } else if (header.proto === 'TCP') {
+            skipped++; // a non-first fragment or a truncated header
+          }
+          continue;
+        }
+        if (QUIET_TCP.test(line)) {
+          const m = / tcp \d+/.exec(line);
+          const start = m === null ? 0 : m.index + 1;
+          errors.push({
+            line: ln,
+            startCol: start,
+            endCol: m === null ? line.length : start + m[0].length - 1,
+            message: 'tcpdump -q output has no TCP flags or sequence numbers: capture the text without -q',
+          });
+          inPacket = true;
+          continue;
+        }
+        if (inPacket && /^\s/.test(line) && scanTime(line, line.length).kind === TS_NONE) continue; // payload
         skipped++;
+        inPacket = /\S\.?\S* > \S+: /.test(line);
         continue;
       }
-      body = rest;
-    }
-    pendingStamp = null;
-    const ep = ENDPOINTS.exec(body);
-    if (!ep) {
-      if (/Flags \[/.test(body)) errors.push({ line: li, startCol: col, endCol: raw.length, message: 'a TCP segment line without "address.port > address.port:" could not be read' });
-      else skipped++;
-      continue;
-    }
-    const fields = body.slice(ep[0].length);
-    const flagsM = /^Flags \[([^\]]*)\]/.exec(fields);
-    if (!flagsM) {
-      skipped++;
-      continue;
-    }
-    const sv = setAddress(ep[1], v.src);
-    const dv = setAddress(ep[3], v.dst);
-    if (sv === 0 || dv === 0 || sv !== dv) {
-      const at = raw.indexOf(ep[1]);
-      errors.push({ line: li, startCol: Math.max(0, at), endCol: Math.max(1, at + ep[0].length), message: `cannot read the addresses "${ep[1]}" and "${ep[3]}"` });
-      continue;
-    }
-    v.ipVersion = sv;
-    v.sport = Number(ep[2]);
-    v.dport = Number(ep[4]);
-    if (v.sport > 65535 || v.dport > 65535) {
-      errors.push({ line: li, startCol: col, endCol: raw.length, message: 'a port number above 65535' });
-      continue;
-    }
-    v.flags = flagBits(flagsM[1]);
-    const seqM = /, seq (\d+)(?::(\d+))?/.exec(fields);
-    const ackM = /, ack (\d+)/.exec(fields);
-    const winM = /, win (\d+)/.exec(fields);
-    const lenM = /, length (\d+)/.exec(fields);
-    const optM = /, options \[([^\]]*)\]/.exec(fields);
-    v.len = lenM ? Number(lenM[1]) : seqM && seqM[2] ? Number(seqM[2]) - Number(seqM[1]) : 0;
-    v.win = winM ? Number(winM[1]) : 0;
-    v.opts = 0;
-    v.sackBlocks = 0;
-    if (optM) {
-      const o = optM[1];
-      const mss = /mss (\d+)/.exec(o);
-      if (mss) {
-        v.opts |= OPT_MSS;
-        v.mss = Number(mss[1]);
+      const header = pendingHeader;
+      pendingHeader = null;
+      inPacket = true;
+      const r = parsePacket(line, ln, flagsAt, errors);
+      if (r === null) continue;
+      if (r.tsKind === TS_NONE && header !== null && header.proto === 'TCP') {
+        r.tsKind = header.kind;
+        r.tsSec = header.sec;
+        r.tsNsec = header.nsec;
+        r.tsNeg = header.neg;
+        r.signColumn = header.sign;
       }
-      const ws = /wscale (\d+)/.exec(o);
-      if (ws) {
-        v.opts |= OPT_WSCALE;
-        v.wscale = Number(ws[1]);
-      }
-      if (/sackOK/.test(o)) v.opts |= OPT_SACK_PERM;
-      const ts = /TS val (\d+) ecr (\d+)/.exec(o);
-      if (ts) {
-        v.opts |= OPT_TIMESTAMP;
-        v.tsVal = Number(ts[1]) >>> 0;
-        v.tsEcr = Number(ts[2]) >>> 0;
-      }
-      const sack = /sack (\d+) /.exec(o);
-      if (sack) {
-        v.opts |= OPT_SACK;
-        v.sackBlocks = Number(sack[1]);
-      }
+      r.region = hints.length - 1;
+      recs.push(r);
     }
-    const srcKey = `${ep[1]}.${ep[2]}`;
-    const dstKey = `${ep[3]}.${ep[4]}`;
-    const convKey = srcKey < dstKey ? `${srcKey}|${dstKey}` : `${dstKey}|${srcKey}`;
-    let conv = conversations.get(convKey);
-    const hasAck = (v.flags & ACK) !== 0;
-    let seq = seqM ? Number(seqM[1]) >>> 0 : -1;
-    let ack = ackM ? Number(ackM[1]) >>> 0 : 0;
-    // tcpdump's relative numbering, undone.
-    if (hasAck && !opts.absolute) {
-      if (!conv || v.flags & SYN) {
-        conv = { base: new Map(), relative: conv?.relative ?? null };
-        conversations.set(convKey, conv);
-        if (seq >= 0) conv.base.set(srcKey, seq);
-        conv.base.set(dstKey, seqAdd(ack, -1));
-      } else {
-        const sb = conv.base.get(srcKey);
-        const db = conv.base.get(dstKey);
-        if (conv.relative === null && sb !== undefined && db !== undefined) {
-          // Relative numbers are small; absolute ones sit near the bases (tcpdump -S).
-          const probe = ackM ? ack : seq;
-          const base = ackM ? db : sb;
-          conv.relative = !(probe >= 0 && probe >= 0x1000000 && seqDistance(base, probe) < 0x10000000);
-          if (conv.relative) relConv++;
-          else absConv++;
-        }
-        if (conv.relative) {
-          if (seq >= 0 && sb !== undefined) seq = seqAdd(seq, sb);
-          if (ackM && db !== undefined) ack = seqAdd(ack, db);
-        }
-      }
-    }
-    if (seq < 0) {
-      // tcpdump omits the sequence number of a segment without payload or SYN/FIN/RST: its sender's next one.
-      const next = sndNxt.get(srcKey) ?? lastAckTo.get(srcKey);
-      seq = next ?? 0;
-      inferredSeq++;
-    }
-    v.seq = seq;
-    v.ack = hasAck ? ack : 0;
-    const end = seqAdd(seq, v.len + (v.flags & SYN ? 1 : 0) + (v.flags & FIN ? 1 : 0));
-    const known = sndNxt.get(srcKey);
-    if (known === undefined || seqGt(end, known)) sndNxt.set(srcKey, end);
-    if (hasAck) lastAckTo.set(dstKey, ack);
-    // Times.
-    if (stamp) styles.add(stamp.style);
-    stamps.push(stamp);
-    if (stamp && !firstStamp) firstStamp = stamp;
-    v.frame = 0;
-    v.line = li;
-    v.tsSec = NaN;
-    v.tsNsec = 0;
-    table.append(v);
-  }
-  if (pendingStamp) {
-    errors.push({ line: pendingStamp.line, startCol: 0, endCol: lines[pendingStamp.line].length, message: 'an IP header line (tcpdump -v) with no segment line after it' });
+  } catch (e) {
+    // A parser bug must not take the editor down: report it on the first line.
+    errors.push({ line: 0, startCol: 0, endCol: 1, message: `internal error while reading tcpdump text: ${String(e)}` });
   }
 
-  // Timestamps: HH:MM:SS stamps are time of day, deltas (-ttt) or time since the first (-ttttt).
-  let style: TcpdumpInfo['timestamps'] = styles.size === 0 ? 'none' : styles.size === 1 ? [...styles][0] : 'mixed';
-  if (style === 'time-of-day' && firstStamp && firstStamp.sec === 0 && firstStamp.nsec === 0 && stamps.length > 1) {
-    let monotonic = true;
-    for (let i = 1; i < stamps.length; i++) {
-      const a = stamps[i - 1];
-      const b = stamps[i];
-      if (a && b && (b.sec < a.sec || (b.sec === a.sec && b.nsec < a.nsec))) monotonic = false;
-    }
-    style = monotonic ? 'since-first' : 'delta';
-  }
-  for (let i = 0; i < stamps.length; i++) {
-    const s = stamps[i];
-    if (!s) continue;
-    if (style === 'delta') {
-      cumulative += s.sec * 1e9 + s.nsec;
-      table.tsSec[i] = Math.floor(cumulative / 1e9);
-      table.tsNsec[i] = cumulative % 1e9;
-    } else {
-      table.tsSec[i] = s.sec;
-      table.tsNsec[i] = s.nsec;
-      // Time of day across midnight keeps counting up.
-      if (style === 'time-of-day' && prev && s.sec + 43200 < prev.sec) table.tsSec[i] += 86400;
-    }
-    prev = s;
+  const table = new SegmentTable(Math.max(16, recs.length));
+  const info: TcpdumpInfo = { timestamps: 'none', relativeConversations: 0, absoluteConversations: 0, inferredSeq: 0 };
+  try {
+    info.timestamps = resolveTimes(recs, hints, options);
+    const convs = replaySeqTable(recs);
+    decideModes(convs, hints, options, info);
+    fillTable(recs, convs, table, info);
+  } catch (e) {
+    errors.push({ line: 0, startCol: 0, endCol: 1, message: `internal error while reading tcpdump text: ${String(e)}` });
   }
   return {
     format: 'tcpdump',
@@ -292,25 +318,511 @@ export function parseTcpdump(text: string, opts: { absolute?: boolean } = {}): T
     errors,
     skipped,
     steps: undefined,
-    firstLineLooksLike: detectFirst(lines),
-    tcpdump: { timestamps: style, relativeConversations: relConv, absoluteConversations: absConv, inferredSeq },
+    firstLineLooksLike: detectTraceFormat(firstLinesOf(text)),
+    tcpdump: info,
   };
 }
 
-function detectFirst(lines: string[]): 'tcpdump' | 'rfc' | null {
-  for (const l of lines) {
-    if (l.trim() === '') continue;
-    if (detectTcpdumpLine(l)) return 'tcpdump';
-    if (/TCP A\b.*TCP B\b/.test(l) || /(-->|<--)\s*<SEQ=/.test(l)) return 'rfc';
-    return null;
-  }
-  return null;
+function firstLinesOf(text: string): string {
+  return text.length > 4096 ? text.slice(0, 4096) : text;
 }
 
-/** What pasted text looks like, from its first lines. */
-export function detectTraceFormat(firstLines: string): 'tcpdump' | 'rfc' | null {
-  const lines = firstLines.split(/\r?\n/).slice(0, 20);
-  if (lines.some((l) => /TCP A\b.*TCP B\b/.test(l) || /(-->|<--)\s*<SEQ=/.test(l))) return 'rfc';
-  if (lines.some((l) => detectTcpdumpLine(l))) return 'tcpdump';
-  return null;
+// ---------------------------------------------------------------------------------------------
+// Timestamps
+
+interface TimeToken {
+  kind: number;
+  sec: number;
+  nsec: number;
+  neg: boolean;
+  sign: boolean;
+}
+
+/** Finds the first timestamp token in line[0, end) (frame numbers, quoting and the like pass). */
+function scanTime(line: string, end: number): TimeToken {
+  const prefix = line.slice(0, end);
+  TOKEN.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = TOKEN.exec(prefix)) !== null) {
+    const tok = m[0];
+    let x = RE_HMS.exec(tok);
+    if (x !== null) {
+      return {
+        kind: TS_HMS,
+        sec: Number(x[2]) * 3600 + Number(x[3]) * 60 + Number(x[4]),
+        nsec: fracNs(x[5]),
+        neg: x[1] === '-',
+        sign: m.index === 1 && prefix[0] === ' ',
+      };
+    }
+    x = RE_DATE.exec(tok);
+    if (x !== null) {
+      const at = TOKEN.lastIndex;
+      const next = TOKEN.exec(prefix);
+      const t = next === null ? null : RE_TIME.exec(next[0]);
+      if (t !== null) {
+        const ms = Date.UTC(Number(x[1]), Number(x[2]) - 1, Number(x[3]), Number(t[1]), Number(t[2]), Number(t[3]));
+        return { kind: TS_DATE, sec: ms / 1000, nsec: fracNs(t[4]), neg: false, sign: false };
+      }
+      TOKEN.lastIndex = at;
+      continue;
+    }
+    x = RE_ISO.exec(tok);
+    if (x !== null) {
+      const ms = Date.UTC(Number(x[1]), Number(x[2]) - 1, Number(x[3]), Number(x[4]), Number(x[5]), Number(x[6]));
+      return { kind: TS_DATE, sec: ms / 1000, nsec: fracNs(x[7]), neg: false, sign: false };
+    }
+    x = RE_EPOCH.exec(tok);
+    if (x !== null) {
+      return { kind: TS_EPOCH, sec: Number(x[1]), nsec: fracNs(x[2]), neg: false, sign: false };
+    }
+  }
+  return { kind: TS_NONE, sec: NaN, nsec: 0, neg: false, sign: false };
+}
+
+/** Turns the printed times into tsSec/tsNsec in place; returns the style found. */
+function resolveTimes(recs: Rec[], hints: (Hint | null)[], options: TcpdumpOptions): TimestampStyle | 'mixed' {
+  const styles = new Set<TimestampStyle>();
+  // HH:MM:SS values are read per region (a region starts at each tcpdump command line).
+  for (let region = 0; region < hints.length; region++) {
+    const hms: Rec[] = [];
+    for (const r of recs) if (r.region === region && r.tsKind === TS_HMS) hms.push(r);
+    if (hms.length === 0) continue;
+    let clock: 'time-of-day' | 'delta' | 'since-first';
+    const hint = hints[region];
+    if (options.clock !== undefined && options.clock !== 'auto') clock = options.clock;
+    else if (hint !== null && hint.tCount === 3) clock = 'delta';
+    else if (hint !== null && hint.tCount === 5) clock = 'since-first';
+    else if (hint !== null && hint.tCount === 0) clock = 'time-of-day';
+    else {
+      const deltaFamily =
+        hms.some((r) => r.tsNeg || r.tsSec >= 86400) || (hms[0].tsSec === 0 && hms[0].tsNsec === 0) || hms[0].signColumn;
+      if (!deltaFamily) clock = 'time-of-day';
+      else {
+        let monotonic = true;
+        for (let i = 1; i < hms.length && monotonic; i++) {
+          const a = hms[i - 1];
+          const b = hms[i];
+          if (b.tsNeg || b.tsSec < a.tsSec || (b.tsSec === a.tsSec && b.tsNsec < a.tsNsec)) monotonic = false;
+        }
+        clock = monotonic ? 'since-first' : 'delta';
+      }
+    }
+    if (clock === 'time-of-day') {
+      styles.add('time-of-day');
+      let day = 0;
+      let prev = -1;
+      for (const r of hms) {
+        if (prev >= 0 && r.tsSec + 43200 < prev) day += 86400; // past midnight
+        prev = r.tsSec;
+        r.tsSec += day;
+      }
+    } else if (clock === 'since-first') {
+      styles.add('since-first');
+      for (const r of hms) {
+        if (r.tsNeg) negate(r);
+      }
+    } else {
+      styles.add('delta');
+      let sec = 0;
+      let nsec = 0;
+      for (const r of hms) {
+        if (r.tsNeg) {
+          sec -= r.tsSec;
+          nsec -= r.tsNsec;
+          if (nsec < 0) {
+            nsec += 1_000_000_000;
+            sec -= 1;
+          }
+        } else {
+          sec += r.tsSec;
+          nsec += r.tsNsec;
+          if (nsec >= 1_000_000_000) {
+            nsec -= 1_000_000_000;
+            sec += 1;
+          }
+        }
+        r.tsSec = sec;
+        r.tsNsec = nsec;
+      }
+    }
+  }
+  for (const r of recs) {
+    if (r.tsKind === TS_EPOCH) styles.add('epoch');
+    else if (r.tsKind === TS_DATE) styles.add('date');
+    else if (r.tsKind === TS_NONE) styles.add('none');
+  }
+  if (styles.size === 0) return 'none';
+  if (styles.size > 1) return 'mixed';
+  return [...styles][0];
+}
+
+function negate(r: Rec): void {
+  if (r.tsNsec === 0) r.tsSec = -r.tsSec;
+  else {
+    r.tsSec = -r.tsSec - 1;
+    r.tsNsec = 1_000_000_000 - r.tsNsec;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One packet line
+
+function parseAddress(text: string, out: Uint8Array): 4 | 6 | 0 {
+  out.fill(0);
+  if (text.includes(':')) {
+    const t = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
+    return parseIPv6(t, out) ? 6 : 0;
+  }
+  return parseIPv4(text, out) ? 4 : 0;
+}
+
+function parsePort(text: string): number {
+  if (/^\d+$/.test(text)) {
+    const n = Number(text);
+    return n <= 65535 ? n : -1;
+  }
+  const s = SERVICES[text];
+  return s === undefined ? -1 : s;
+}
+
+function parsePacket(line: string, ln: number, flagsAt: number, errors: ParseError[]): Rec | null {
+  const err = (start: number, end: number, message: string): null => {
+    errors.push({ line: ln, startCol: start, endCol: Math.max(end, start + 1), message });
+    return null;
+  };
+  const before = line.slice(0, flagsAt);
+  const am = ADDRS.exec(before);
+  if (am === null || am.indices === undefined) {
+    const start = Math.max(0, line.search(/\S/));
+    return err(start, Math.max(flagsAt, start + 1), 'expected "SRC.PORT > DST.PORT:" before "Flags [...]"');
+  }
+  const ix = am.indices;
+  const src = new Uint8Array(16);
+  const dst = new Uint8Array(16);
+  const vs = parseAddress(am[1], src);
+  if (vs === 0) {
+    return err(ix[1][0], ix[1][1], `'${am[1]}' is not a numeric IPv4 or IPv6 address (run tcpdump with -nn)`);
+  }
+  const vd = parseAddress(am[3], dst);
+  if (vd === 0) {
+    return err(ix[3][0], ix[3][1], `'${am[3]}' is not a numeric IPv4 or IPv6 address (run tcpdump with -nn)`);
+  }
+  if (vs !== vd) return err(ix[1][0], ix[3][1], 'the source and destination addresses are not of the same IP version');
+  const sport = parsePort(am[2]);
+  if (sport < 0) return err(ix[2][0], ix[2][1], `'${am[2]}' is not a port number (run tcpdump with -nn)`);
+  const dport = parsePort(am[4]);
+  if (dport < 0) return err(ix[4][0], ix[4][1], `'${am[4]}' is not a port number (run tcpdump with -nn)`);
+
+  // Flags [...]
+  const open = flagsAt + 7;
+  const close = line.indexOf(']', open);
+  if (close < 0) return err(flagsAt, line.length, 'unterminated "Flags [" (missing "]")');
+  let flags = 0;
+  const letters = line.slice(open, close);
+  if (letters !== 'none') {
+    for (let i = 0; i < letters.length; i++) {
+      const f = FLAG_LETTERS[letters[i]];
+      if (f === undefined) {
+        return err(open + i, open + i + 1, `unknown TCP flag letter '${letters[i]}' (tcpdump prints F S R P . U E W e)`);
+      }
+      flags |= f;
+    }
+  }
+
+  const r: Rec = {
+    line: ln,
+    v: vs,
+    src,
+    dst,
+    sport,
+    dport,
+    key: '',
+    dir: 0,
+    flags,
+    hasSeq: false,
+    seq: 0,
+    hasAck: false,
+    ack: 0,
+    win: 0,
+    len: 0,
+    opts: 0,
+    mss: 0,
+    wscale: 0,
+    tsVal: 0,
+    tsEcr: 0,
+    sackBlocks: 0,
+    tsKind: TS_NONE,
+    tsSec: NaN,
+    tsNsec: 0,
+    tsNeg: false,
+    signColumn: false,
+    region: 0,
+    mode: MODE_FIXED,
+    conv: -1,
+  };
+  // The conversation key: the unordered 4-tuple.
+  const canon = (p: number, bytes: Uint8Array): string => `${bytes.subarray(0, vs === 4 ? 4 : 16).join(',')}|${p}`;
+  const ka = canon(sport, src);
+  const kb = canon(dport, dst);
+  if (ka <= kb) {
+    r.key = `${vs}/${ka}/${kb}`;
+    r.dir = 0;
+  } else {
+    r.key = `${vs}/${kb}/${ka}`;
+    r.dir = 1;
+  }
+
+  // Timestamp: the first timestamp token before the addresses.
+  const ts = scanTime(line, ix[1][0]);
+  r.tsKind = ts.kind;
+  r.tsSec = ts.sec;
+  r.tsNsec = ts.nsec;
+  r.tsNeg = ts.neg;
+  r.signColumn = ts.sign;
+
+  // Fields: ", cksum 0x... (correct), seq A[:B], ack N, win N, urg N, options [...], length N".
+  let seqEnd = -1;
+  let hasLen = false;
+  let i = close + 1;
+  const n = line.length;
+  const readNum = (kwStart: number, kw: string): number => {
+    while (i < n && line[i] === ' ') i++;
+    NUM.lastIndex = i;
+    const m = NUM.exec(line);
+    if (m === null) {
+      const end = line.indexOf(',', i);
+      err(kwStart, end < 0 ? n : end, `expected a number after '${kw}'`);
+      return -1;
+    }
+    i = NUM.lastIndex;
+    const v = Number(m[0]);
+    if (v > MAX_U32) {
+      err(m.index, i, `'${m[0]}' is larger than 2^32 - 1`);
+      return -1;
+    }
+    return v;
+  };
+  fields: while (i < n) {
+    while (i < n && (line[i] === ',' || line[i] === ' ')) i++;
+    if (i >= n) break;
+    WORD.lastIndex = i;
+    const w = WORD.exec(line);
+    if (w === null) break; // "[|tcp]", "[bad hdr length ...]": the rest is not ours
+    const kwStart = i;
+    const kw = w[0];
+    i = WORD.lastIndex;
+    switch (kw) {
+      case 'cksum': {
+        CKSUM.lastIndex = i;
+        if (CKSUM.exec(line) !== null) i = CKSUM.lastIndex;
+        break;
+      }
+      case 'seq': {
+        const v = readNum(kwStart, kw);
+        if (v < 0) return null;
+        r.hasSeq = true;
+        r.seq = v;
+        if (line[i] === ':') {
+          i++;
+          const e = readNum(kwStart, kw);
+          if (e < 0) return null;
+          seqEnd = e;
+        }
+        break;
+      }
+      case 'ack': {
+        const v = readNum(kwStart, kw);
+        if (v < 0) return null;
+        r.hasAck = true;
+        r.ack = v;
+        break;
+      }
+      case 'win': {
+        const v = readNum(kwStart, kw);
+        if (v < 0) return null;
+        r.win = v;
+        break;
+      }
+      case 'urg': {
+        if (readNum(kwStart, kw) < 0) return null;
+        break;
+      }
+      case 'options': {
+        while (i < n && line[i] === ' ') i++;
+        if (line[i] !== '[') return err(kwStart, i + 1, "expected '[' after 'options'");
+        let depth = 0;
+        let j = i;
+        for (; j < n; j++) {
+          if (line[j] === '[') depth++;
+          else if (line[j] === ']' && --depth === 0) break;
+        }
+        if (j >= n) return err(kwStart, n, "unterminated 'options [' (missing ']')");
+        readOptions(line.slice(i + 1, j), r);
+        i = j + 1;
+        break;
+      }
+      case 'length': {
+        const v = readNum(kwStart, kw);
+        if (v < 0) return null;
+        r.len = v;
+        hasLen = true;
+        break fields; // what follows is the payload's own printing
+      }
+      default:
+        break fields;
+    }
+  }
+  if (!hasLen && seqEnd >= 0) r.len = (seqEnd - r.seq) >>> 0;
+  return r;
+}
+
+function readOptions(body: string, r: Rec): void {
+  let depth = 0;
+  let start = 0;
+  const one = (s: string): void => {
+    const o = s.trim();
+    let m: RegExpExecArray | null;
+    if ((m = /^mss (\d+)/.exec(o)) !== null) {
+      r.opts |= OPT_MSS;
+      r.mss = Math.min(65535, Number(m[1]));
+    } else if ((m = /^wscale (\d+)/.exec(o)) !== null) {
+      r.opts |= OPT_WSCALE;
+      r.wscale = Math.min(255, Number(m[1]));
+    } else if (o === 'sackOK') {
+      r.opts |= OPT_SACK_PERM;
+    } else if ((m = /^TS val (\d+) ecr (\d+)/.exec(o)) !== null) {
+      r.opts |= OPT_TIMESTAMP;
+      r.tsVal = Number(m[1]) >>> 0;
+      r.tsEcr = Number(m[2]) >>> 0;
+    } else if ((m = /^sack (\d+)/.exec(o)) !== null) {
+      r.opts |= OPT_SACK;
+      r.sackBlocks = Math.min(255, Number(m[1]));
+    }
+  };
+  for (let k = 0; k < body.length; k++) {
+    const c = body[k];
+    if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+    else if (c === ',' && depth <= 0) {
+      one(body.slice(start, k));
+      start = k + 1;
+    }
+  }
+  one(body.slice(start));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Relative -> absolute
+
+/** Replays tcpdump's tcp_seq_hash over the lines: assigns each line its mode and conversation. */
+function replaySeqTable(recs: Rec[]): Conversation[] {
+  const convs: Conversation[] = [];
+  const current = new Map<string, number>();
+  for (const r of recs) {
+    if ((r.flags & ACK) === 0) {
+      r.mode = MODE_FIXED;
+      continue;
+    }
+    const c = current.get(r.key);
+    if (c === undefined || (r.flags & SYN) !== 0) {
+      const conv: Conversation = { base: [NaN, NaN], votesRel: 0, votesAbs: 0, region: r.region, absolute: false };
+      conv.base[r.dir] = r.hasSeq ? r.seq : NaN; // NaN: a pure ACK; its inferred seq, later
+      conv.base[1 - r.dir] = r.hasAck ? (r.ack - 1) >>> 0 : NaN;
+      r.mode = MODE_CREATE;
+      r.conv = convs.length;
+      current.set(r.key, convs.length);
+      convs.push(conv);
+      continue;
+    }
+    r.mode = MODE_LATER;
+    r.conv = c;
+    const conv = convs[c];
+    const vote = (printed: number, base: number): void => {
+      if (Number.isNaN(base)) return;
+      const dRel = Math.abs(printed | 0);
+      const dAbs = Math.abs((printed - base) | 0);
+      if (dRel < dAbs) conv.votesRel++;
+      else if (dAbs < dRel) conv.votesAbs++;
+    };
+    if (r.hasAck) vote(r.ack, conv.base[1 - r.dir]);
+    if (r.hasSeq) vote(r.seq, conv.base[r.dir]);
+  }
+  return convs;
+}
+
+function decideModes(convs: Conversation[], hints: (Hint | null)[], options: TcpdumpOptions, info: TcpdumpInfo): void {
+  for (const c of convs) {
+    const hint = hints[c.region];
+    if (options.sequenceNumbers === 'absolute') c.absolute = true;
+    else if (options.sequenceNumbers === 'relative') c.absolute = false;
+    else if (hint !== null) c.absolute = hint.absolute;
+    else c.absolute = c.votesAbs > c.votesRel;
+    if (c.absolute) info.absoluteConversations++;
+    else info.relativeConversations++;
+  }
+}
+
+function fillTable(recs: Rec[], convs: Conversation[], table: SegmentTable, info: TcpdumpInfo): void {
+  const v = new SegmentView();
+  // Per direction of a 4-tuple: the next sequence number the sender has shown, and its last ack.
+  const nxt = new Map<string, number>();
+  const lastAck = new Map<string, number>();
+  for (const r of recs) {
+    const dirKey = `${r.key}#${r.dir}`;
+    const peerKey = `${r.key}#${1 - r.dir}`;
+    const conv = r.conv >= 0 ? convs[r.conv] : null;
+    const relative = r.mode === MODE_LATER && conv !== null && !conv.absolute;
+    let seq: number;
+    if (r.hasSeq) {
+      if (relative && conv !== null) {
+        if (Number.isNaN(conv.base[r.dir])) conv.base[r.dir] = 0;
+        seq = (r.seq + conv.base[r.dir]) >>> 0;
+      } else seq = r.seq;
+    } else {
+      info.inferredSeq++;
+      const known = nxt.get(dirKey);
+      const peer = lastAck.get(peerKey);
+      if (known !== undefined) seq = known;
+      else if (peer !== undefined) seq = peer;
+      else if (conv !== null && !Number.isNaN(conv.base[r.dir])) seq = conv.base[r.dir];
+      else seq = 0;
+      if (r.mode === MODE_CREATE && conv !== null && Number.isNaN(conv.base[r.dir])) conv.base[r.dir] = seq;
+    }
+    let ack = 0;
+    if (r.hasAck) {
+      if (relative && conv !== null) {
+        if (Number.isNaN(conv.base[1 - r.dir])) conv.base[1 - r.dir] = 0;
+        ack = (r.ack + conv.base[1 - r.dir]) >>> 0;
+      } else ack = r.ack;
+      lastAck.set(dirKey, ack);
+    }
+    const space = r.len + ((r.flags & SYN) !== 0 ? 1 : 0) + ((r.flags & FIN) !== 0 ? 1 : 0);
+    const end = (seq + space) >>> 0;
+    const prev = nxt.get(dirKey);
+    nxt.set(dirKey, prev === undefined ? end : seqMax(prev, end));
+
+    v.frame = 0;
+    v.tsSec = r.tsKind === TS_NONE ? NaN : r.tsSec;
+    v.tsNsec = r.tsKind === TS_NONE ? 0 : r.tsNsec;
+    v.ipVersion = r.v;
+    v.src.set(r.src);
+    v.dst.set(r.dst);
+    v.sport = r.sport;
+    v.dport = r.dport;
+    v.seq = seq;
+    v.ack = ack;
+    v.flags = r.flags;
+    v.len = r.len;
+    v.win = r.win;
+    v.opts = r.opts;
+    v.mss = r.mss;
+    v.wscale = r.wscale;
+    v.tsVal = r.tsVal;
+    v.tsEcr = r.tsEcr;
+    v.sackBlocks = r.sackBlocks;
+    v.line = r.line;
+    v.byteOffset = -1;
+    table.append(v);
+  }
 }
