@@ -125,11 +125,10 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
   }
 
   if (parsed.json) {
-    const doc = analysisJson(view, input);
-    if (parsed.summaryOnly) doc.connections = [];
+    const doc = analysisJson(view, input, { connections: !parsed.summaryOnly });
     io.out(JSON.stringify(doc, null, parsed.summaryOnly ? 2 : undefined) + '\n');
   } else if (parsed.summaryOnly) {
-    const doc = analysisJson(view, input);
+    const doc = analysisJson(view, input, { connections: false });
     io.out(JSON.stringify({ input: doc.input, summary: doc.summary }, null, 2) + '\n');
   } else {
     const chunks: string[] = [summaryText(view, input)];

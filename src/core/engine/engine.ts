@@ -712,13 +712,19 @@ function summarize(
   if (refused) conn.closeInitiator = 'none';
   else if (simultaneous) conn.closeInitiator = 'simultaneous';
   else {
-    const firstRst = sim.reset ? sim.reset.row : -1;
-    const cands: [number, CloseInitiator][] = [];
-    if (firstFin[0] >= 0) cands.push([firstFin[0], 'client']);
-    if (firstFin[1] >= 0) cands.push([firstFin[1], 'server']);
-    if (firstRst >= 0 && sim.reset) cands.push([firstRst, SIDES[sim.reset.side]]);
-    cands.sort((a, b) => a[0] - b[0]);
-    conn.closeInitiator = cands.length > 0 ? cands[0][1] : 'none';
+    // The side whose FIN or RST came first.
+    let first = -1;
+    let who: CloseInitiator = 'none';
+    const consider = (row: number, side: CloseInitiator): void => {
+      if (row >= 0 && (first < 0 || row < first)) {
+        first = row;
+        who = side;
+      }
+    };
+    consider(firstFin[0], 'client');
+    consider(firstFin[1], 'server');
+    if (sim.reset) consider(sim.reset.row, SIDES[sim.reset.side]);
+    conn.closeInitiator = who;
   }
   if (sim.reset) {
     conn.reset = { by: SIDES[sim.reset.side], row: sim.reset.row, frame: table.frame[sim.reset.row], reason: sim.reset.reason };

@@ -86,7 +86,7 @@ export function connectionJson(a: Analysis, c: Connection): ConnectionJson {
   };
 }
 
-export function analysisJson(a: Analysis, input: InputSummary): AnalysisJson {
+export function analysisJson(a: Analysis, input: InputSummary, opts: { connections?: boolean } = {}): AnalysisJson {
   const findings: Record<string, number> = {};
   const outcomes: Record<string, number> = {};
   for (const f of a.findings) findings[f.code] = (findings[f.code] ?? 0) + 1;
@@ -94,6 +94,6 @@ export function analysisJson(a: Analysis, input: InputSummary): AnalysisJson {
   return {
     input,
     summary: { connections: a.connections.length, findings, outcomes },
-    connections: a.connections.map((c) => connectionJson(a, c)),
+    connections: opts.connections === false ? [] : a.connections.map((c) => connectionJson(a, c)),
   };
 }
