@@ -113,11 +113,20 @@ interface Hint {
 }
 
 interface Conversation {
+  /** tcpdump's bases per direction (dir 0 / 1 of the key); NaN until known. */
   base: [number, number];
-  votesRel: number;
-  votesAbs: number;
+  /** Continuity scores of the two readings, and nearness votes (tie-breaker). */
+  scoreRel: number;
+  scoreAbs: number;
+  nearRel: number;
+  nearAbs: number;
+  /** Lines printed relative to the bases (when tcpdump ran without -S). */
+  later: number;
   region: number;
   absolute: boolean;
+  /** Each direction's next sequence number under each reading. */
+  nxtRel: number[];
+  nxtAbs: number[];
 }
 
 const FLAG_LETTERS: Record<string, number> = {
@@ -303,7 +312,7 @@ export function parseTcpdump(text: string, options: TcpdumpOptions = {}): TraceP
   }
 
   const table = new SegmentTable(Math.max(16, recs.length));
-  const info: TcpdumpInfo = { timestamps: 'none', relativeConversations: 0, absoluteConversations: 0, inferredSeq: 0 };
+  const info: TcpdumpInfo = { timestamps: 'none', relativeConversations: 0, absoluteConversations: 0, inferredSeq: 0, unknownBases: 0 };
   try {
     info.timestamps = resolveTimes(recs, hints, options);
     const convs = replaySeqTable(recs);
@@ -715,20 +724,61 @@ function readOptions(body: string, r: Rec): void {
 // ---------------------------------------------------------------------------------------------
 // Relative -> absolute
 
-/** Replays tcpdump's tcp_seq_hash over the lines: assigns each line its mode and conversation. */
+/**
+ * Replays tcpdump's tcp_seq_hash over the lines: assigns each line its mode and conversation, and
+ * scores, per conversation, the two readings of its later lines (relative or -S absolute).
+ *
+ * The score is TCP continuity: under the right reading a segment's seq is where its sender left off
+ * and its ack is where the peer left off (exact: 2 points; a little behind, as retransmissions and
+ * acks of data in flight are: 1 point). Under the wrong reading every number is off by the base, a
+ * random 32-bit number. Nearness of the printed numbers to zero or to the bases breaks ties (ISNs
+ * near zero or near 2^32 make that alone unreliable, so it only breaks ties).
+ */
 function replaySeqTable(recs: Rec[]): Conversation[] {
   const convs: Conversation[] = [];
   const current = new Map<string, number>();
+  const WINDOW = 1 << 20;
+  const score = (nxt: number, v: number): number => {
+    if (Number.isNaN(nxt)) return 0;
+    const d = (v - nxt) | 0;
+    return d === 0 ? 2 : d < 0 && d > -WINDOW ? 1 : 0;
+  };
+  const advance = (nxt: number[], dir: number, seq: number, space: number): void => {
+    const end = (seq + space) >>> 0;
+    nxt[dir] = Number.isNaN(nxt[dir]) ? end : seqMax(nxt[dir], end);
+  };
   for (const r of recs) {
+    const space = r.len + ((r.flags & SYN) !== 0 ? 1 : 0) + ((r.flags & FIN) !== 0 ? 1 : 0);
+    const c0 = current.get(r.key);
     if ((r.flags & ACK) === 0) {
       r.mode = MODE_FIXED;
+      if (c0 !== undefined && r.hasSeq) {
+        const conv = convs[c0];
+        advance(conv.nxtRel, r.dir, r.seq, space);
+        advance(conv.nxtAbs, r.dir, r.seq, space);
+      }
       continue;
     }
-    const c = current.get(r.key);
-    if (c === undefined || (r.flags & SYN) !== 0) {
-      const conv: Conversation = { base: [NaN, NaN], votesRel: 0, votesAbs: 0, region: r.region, absolute: false };
+    if (c0 === undefined || (r.flags & SYN) !== 0) {
+      const conv: Conversation = {
+        base: [NaN, NaN],
+        scoreRel: 0,
+        scoreAbs: 0,
+        nearRel: 0,
+        nearAbs: 0,
+        later: 0,
+        region: r.region,
+        absolute: false,
+        nxtRel: [NaN, NaN],
+        nxtAbs: [NaN, NaN],
+      };
       conv.base[r.dir] = r.hasSeq ? r.seq : NaN; // NaN: a pure ACK; its inferred seq, later
       conv.base[1 - r.dir] = r.hasAck ? (r.ack - 1) >>> 0 : NaN;
+      if (r.hasSeq) {
+        advance(conv.nxtRel, r.dir, r.seq, space);
+        advance(conv.nxtAbs, r.dir, r.seq, space);
+      }
+      if (r.hasAck) conv.nxtRel[1 - r.dir] = conv.nxtAbs[1 - r.dir] = r.ack;
       r.mode = MODE_CREATE;
       r.conv = convs.length;
       current.set(r.key, convs.length);
@@ -736,17 +786,32 @@ function replaySeqTable(recs: Rec[]): Conversation[] {
       continue;
     }
     r.mode = MODE_LATER;
-    r.conv = c;
-    const conv = convs[c];
-    const vote = (printed: number, base: number): void => {
+    r.conv = c0;
+    const conv = convs[c0];
+    conv.later++;
+    const own = conv.base[r.dir];
+    const peer = conv.base[1 - r.dir];
+    const near = (printed: number, base: number): void => {
       if (Number.isNaN(base)) return;
       const dRel = Math.abs(printed | 0);
       const dAbs = Math.abs((printed - base) | 0);
-      if (dRel < dAbs) conv.votesRel++;
-      else if (dAbs < dRel) conv.votesAbs++;
+      if (dRel < dAbs) conv.nearRel++;
+      else if (dAbs < dRel) conv.nearAbs++;
     };
-    if (r.hasAck) vote(r.ack, conv.base[1 - r.dir]);
-    if (r.hasSeq) vote(r.seq, conv.base[r.dir]);
+    if (r.hasSeq) {
+      near(r.seq, own);
+      const rel = (r.seq + (Number.isNaN(own) ? 0 : own)) >>> 0;
+      conv.scoreRel += score(conv.nxtRel[r.dir], rel);
+      conv.scoreAbs += score(conv.nxtAbs[r.dir], r.seq);
+      advance(conv.nxtRel, r.dir, rel, space);
+      advance(conv.nxtAbs, r.dir, r.seq, space);
+    }
+    if (r.hasAck) {
+      near(r.ack, peer);
+      const rel = (r.ack + (Number.isNaN(peer) ? 0 : peer)) >>> 0;
+      conv.scoreRel += score(conv.nxtRel[1 - r.dir], rel);
+      conv.scoreAbs += score(conv.nxtAbs[1 - r.dir], r.ack);
+    }
   }
   return convs;
 }
@@ -757,51 +822,95 @@ function decideModes(convs: Conversation[], hints: (Hint | null)[], options: Tcp
     if (options.sequenceNumbers === 'absolute') c.absolute = true;
     else if (options.sequenceNumbers === 'relative') c.absolute = false;
     else if (hint !== null) c.absolute = hint.absolute;
-    else c.absolute = c.votesAbs > c.votesRel;
+    else if (c.scoreAbs !== c.scoreRel) c.absolute = c.scoreAbs > c.scoreRel;
+    else c.absolute = c.nearAbs > c.nearRel;
+    if (c.later === 0) continue; // nothing was printed relative to anything
     if (c.absolute) info.absoluteConversations++;
     else info.relativeConversations++;
   }
 }
 
 function fillTable(recs: Rec[], convs: Conversation[], table: SegmentTable, info: TcpdumpInfo): void {
-  const v = new SegmentView();
+  const n = recs.length;
+  const seqs = new Float64Array(n);
+  const acks = new Float64Array(n);
   // Per direction of a 4-tuple: the next sequence number the sender has shown, and its last ack.
   const nxt = new Map<string, number>();
   const lastAck = new Map<string, number>();
-  for (const r of recs) {
+  // Pure ACKs whose seq nothing before them tells: filled from their sender's next segment.
+  const unknown: number[] = [];
+  const unknownBase = new Set<Conversation>();
+  const dirKeys: string[] = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const r = recs[i];
     const dirKey = `${r.key}#${r.dir}`;
+    dirKeys[i] = dirKey;
     const peerKey = `${r.key}#${1 - r.dir}`;
     const conv = r.conv >= 0 ? convs[r.conv] : null;
     const relative = r.mode === MODE_LATER && conv !== null && !conv.absolute;
     let seq: number;
     if (r.hasSeq) {
       if (relative && conv !== null) {
-        if (Number.isNaN(conv.base[r.dir])) conv.base[r.dir] = 0;
+        if (Number.isNaN(conv.base[r.dir])) {
+          // tcpdump's base was a seq it never printed: the numbers stay as printed (relative).
+          conv.base[r.dir] = 0;
+          unknownBase.add(conv);
+        }
         seq = (r.seq + conv.base[r.dir]) >>> 0;
       } else seq = r.seq;
     } else {
       info.inferredSeq++;
-      const known = nxt.get(dirKey);
+      const own = nxt.get(dirKey);
       const peer = lastAck.get(peerKey);
-      if (known !== undefined) seq = known;
-      else if (peer !== undefined) seq = peer;
+      if (own !== undefined && (peer === undefined || Math.abs((peer - own) | 0) <= 1 << 20)) seq = own;
+      else if (peer !== undefined) seq = peer; // the peer's view is newer (a new incarnation)
       else if (conv !== null && !Number.isNaN(conv.base[r.dir])) seq = conv.base[r.dir];
-      else seq = 0;
+      else {
+        seq = 0;
+        unknown.push(i);
+        // In relative text, tcpdump's base for this direction is this unprinted seq.
+        if (r.mode === MODE_CREATE && conv !== null && !conv.absolute && conv.later > 0) unknownBase.add(conv);
+      }
       if (r.mode === MODE_CREATE && conv !== null && Number.isNaN(conv.base[r.dir])) conv.base[r.dir] = seq;
     }
     let ack = 0;
     if (r.hasAck) {
       if (relative && conv !== null) {
-        if (Number.isNaN(conv.base[1 - r.dir])) conv.base[1 - r.dir] = 0;
+        if (Number.isNaN(conv.base[1 - r.dir])) {
+          conv.base[1 - r.dir] = 0;
+          unknownBase.add(conv);
+        }
         ack = (r.ack + conv.base[1 - r.dir]) >>> 0;
       } else ack = r.ack;
       lastAck.set(dirKey, ack);
     }
+    if ((r.flags & (SYN | ACK)) === SYN) {
+      // A new incarnation of the 4-tuple: what the peer sent before belongs to the old one.
+      nxt.delete(peerKey);
+      lastAck.delete(peerKey);
+    }
     const space = r.len + ((r.flags & SYN) !== 0 ? 1 : 0) + ((r.flags & FIN) !== 0 ? 1 : 0);
     const end = (seq + space) >>> 0;
     const prev = nxt.get(dirKey);
-    nxt.set(dirKey, prev === undefined ? end : seqMax(prev, end));
+    // A SYN starts the direction afresh (a new incarnation of the 4-tuple).
+    nxt.set(dirKey, prev === undefined || (r.flags & SYN) !== 0 ? end : seqMax(prev, end));
+    seqs[i] = seq;
+    acks[i] = ack;
+  }
+  // Backward fill: such a pure ACK carried the seq its sender's next segment starts at.
+  for (const i of unknown) {
+    for (let j = i + 1; j < n; j++) {
+      if (dirKeys[j] === dirKeys[i] && recs[j].hasSeq) {
+        seqs[i] = seqs[j];
+        break;
+      }
+    }
+  }
+  info.unknownBases = unknownBase.size;
 
+  const v = new SegmentView();
+  for (let i = 0; i < n; i++) {
+    const r = recs[i];
     v.frame = 0;
     v.tsSec = r.tsKind === TS_NONE ? NaN : r.tsSec;
     v.tsNsec = r.tsKind === TS_NONE ? 0 : r.tsNsec;
@@ -810,8 +919,8 @@ function fillTable(recs: Rec[], convs: Conversation[], table: SegmentTable, info
     v.dst.set(r.dst);
     v.sport = r.sport;
     v.dport = r.dport;
-    v.seq = seq;
-    v.ack = ack;
+    v.seq = seqs[i];
+    v.ack = acks[i];
     v.flags = r.flags;
     v.len = r.len;
     v.win = r.win;

@@ -61,6 +61,11 @@ export interface TcpdumpInfo {
    * sender's next sequence number as the earlier lines show it (a keepalive's seq - 1 is lost).
    */
   inferredSeq: number;
+  /**
+   * Relative conversations whose tcpdump base for one direction was a seq tcpdump never printed
+   * (the capture began on a pure ACK): that direction's numbers stay as printed, relative.
+   */
+  unknownBases: number;
 }
 
 export type TimestampStyle = 'none' | 'time-of-day' | 'epoch' | 'delta' | 'date' | 'since-first';
