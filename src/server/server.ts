@@ -28,7 +28,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyze, FINDING_CODES, STATES, type Analysis, type EngineOptions, type FindingCode, type Severity } from '../core/engine';
 import { analysisJson } from '../core/report/json';
-import { ladderWindow } from '../core/report/ladderModel';
+import { ladderSummary, ladderWindow } from '../core/report/ladderModel';
 import { ladderText } from '../core/report/ladder';
 import { mermaidSequence } from '../core/report/mermaid';
 import { stateTableMarkdown } from '../core/report/stateTable';
@@ -45,7 +45,6 @@ import {
   SegmentAtRequest,
   SegmentsRequest,
   type ConnectionSummary,
-  type FindingInfo,
 } from '../shared/lspProtocol';
 import { renderCapture, segmentLine, type RenderedView } from './captureView';
 import { filterConnectionIds } from './filter';
@@ -221,39 +220,8 @@ function ref(t: TraceDoc, row: number): string {
   return fr > 0 ? `frame ${fr}` : `line ${t.analysis.table.line[row] + 1}`;
 }
 
-function findingInfo(t: TraceDoc, f: Analysis['findings'][number]): FindingInfo {
-  const c = t.analysis.connections[f.connection - 1];
-  return {
-    code: f.code,
-    severity: f.severity,
-    message: f.message,
-    explanation: f.explanation,
-    index: c ? c.rows.indexOf(f.row) : -1,
-    frame: f.frame,
-    line: f.line ?? (f.row >= 0 ? t.rowLine[f.row] : -1),
-    related: f.related.map((r) => ({ index: c ? c.rows.indexOf(r.row) : -1, line: t.rowLine[r.row], message: r.message })),
-  };
-}
-
 function summaryOf(t: TraceDoc, c: Analysis['connections'][number]): ConnectionSummary {
-  const tb = t.analysis.table;
-  return {
-    id: c.id,
-    client: { addr: c.client.addr, port: c.client.port },
-    server: { addr: c.server.addr, port: c.server.port },
-    rolesInferred: c.rolesInferred,
-    outcome: c.outcome,
-    closeInitiator: c.closeInitiator,
-    finalState: { ...c.finalState },
-    segments: c.rows.length,
-    firstFrame: tb.frame[c.firstRow],
-    lastFrame: tb.frame[c.lastRow],
-    firstLine: t.rowLine[c.firstRow],
-    lastLine: t.rowLine[c.lastRow],
-    startTime: tb.time(c.firstRow),
-    endTime: tb.time(c.lastRow),
-    findings: c.findings.map((f) => findingInfo(t, f)),
-  };
+  return ladderSummary(t.analysis, c, (row) => t.rowLine[row]) as ConnectionSummary;
 }
 
 // ---------------------------------------------------------------- lifecycle
