@@ -52,3 +52,48 @@ export function describeFsError(e: unknown, path: string): string {
   if (code === 'EISDIR') return `${path}: is a directory`;
   return `${path}: ${(e as Error).message}`;
 }
+
+/**
+ * Like decodeFile, but yields to the event loop after every chunk so that a server stays
+ * responsive while a large capture is read; reports progress and stops early when cancelled.
+ */
+export async function decodeFileAsync(
+  path: string,
+  onSegment: (v: SegmentView) => void,
+  hooks: { onProgress?: (done: number, total: number) => void; isCancelled?: () => boolean } = {},
+  options?: DecoderOptions,
+): Promise<DecodeReport | null> {
+  let fd: number;
+  let total = 0;
+  try {
+    fd = fs.openSync(path, 'r');
+    total = fs.fstatSync(fd).size;
+  } catch (e) {
+    throw new UnreadableFileError(describeFsError(e, path));
+  }
+  const decoder = new CaptureDecoder(onSegment, options);
+  const buf = new Uint8Array(CHUNK);
+  let done = 0;
+  try {
+    for (;;) {
+      if (hooks.isCancelled?.()) return null;
+      let n: number;
+      try {
+        n = fs.readSync(fd, buf, 0, CHUNK, null);
+      } catch (e) {
+        throw new UnreadableFileError(describeFsError(e, path));
+      }
+      if (n === 0) break;
+      decoder.push(buf.subarray(0, n));
+      done += n;
+      if (decoder.report.stoppedAt !== null) break;
+      if (done % (8 * CHUNK) === 0) {
+        hooks.onProgress?.(done, total);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return decoder.finish();
+}
