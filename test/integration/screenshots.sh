@@ -26,11 +26,12 @@ shot() { "$repo/test/vscode-harness/shot.sh" --dev "$dev" --out "$out" --theme "
 widen=(--command "Increase Current View Size" --command "Increase Current View Size" --command "Increase Current View Size")
 
 # 1. A capture of eight connections opened from the Explorer: the text view with its squiggles, the
-#    Teardown side bar (connections by how they ended, findings under them), the status bar.
+#    Teardown side bar (connections by how they ended, findings under them), the status bar; a
+#    click on a finding has revealed its segment in the editor and in the ladder diagram.
 shot --open "$repo/test/integration/fixtures" \
   --click-text mixed.pcap --wait-selector '.squiggly-warning' \
-  --command "Teardown: Focus on Connections View" --wait-selector '.monaco-list-row .codicon-pass' "${widen[@]}" \
-  --wait 1500 \
+  --command "Teardown: Focus on Connections View" --wait-selector '.monaco-list-row .codicon-pass' \
+  --click-text "Abrupt reset" --wait 2500 "${widen[@]}" --wait 1000 \
   --shot capture-sidebar.png
 
 # 2. The capture's own tab: its summary.
