@@ -65,10 +65,25 @@ export function loadTrace(source: string | { text: string; languageId?: string }
   return loadText(text, lang);
 }
 
-export function loadCapture(path: string): LoadedTrace {
+/**
+ * Decodes a capture file. `onProgress` (optional) is told the fraction of the file decoded so far,
+ * about every 64k segments (the language server turns it into `$/progress`).
+ */
+export function loadCapture(path: string, onProgress?: (fraction: number, segments: number) => void): LoadedTrace {
   const table = new SegmentTable(4096);
   try {
-    const report = decodeFile(path, (v) => table.append(v));
+    let size = 0;
+    if (onProgress) {
+      try {
+        size = fs.statSync(path).size;
+      } catch {
+        size = 0;
+      }
+    }
+    const report = decodeFile(path, (v) => {
+      const row = table.append(v);
+      if (onProgress && (row & 0xffff) === 0xffff && size > 0) onProgress(Math.min(1, v.byteOffset / size), row + 1);
+    });
     if (report.unreadable) return empty(report.stoppedAt?.message ?? 'not a capture');
     return {
       format: report.format === 'pcapng' ? 'pcapng' : 'pcap',

@@ -1,24 +1,47 @@
 /**
- * The text of a capture view: the decoded segments as tcpdump-like lines (`tcpdump -# -nn` style,
- * relative or absolute sequence numbers), grouped by connection under a header comment line.
- * Returns the text and the row <-> line maps the server needs for every feature.
+ * The text of a capture view: the decoded segments as `tcpdump -# -nn` lines, grouped by connection
+ * under a header comment line (`# connection 3: 10.0.0.1:40000 -> 10.0.0.2:80 · graceful · client
+ * closed first · 2 findings`), at most `maxSegments` segments per view. Returns the text and the
+ * row <-> line maps every editor feature needs.
+ *
+ * The lines are what tcpdump prints (without options), relative numbers included: tcpdump makes
+ * numbers relative only on segments with ACK, and takes the bases from the first such segment of a
+ * conversation (or a SYN-ACK), which it prints absolute. So the text parses back with
+ * src/core/text/tcpdump.ts (and highlights with syntaxes/) into the same segments.
  */
 import { ACK, FIN, RST, SYN, flagLetters } from '../core/model/segment';
-import { seqDistance } from '../core/seq';
 import type { Analysis, Connection } from '../core/engine';
-import { connectionTitle, connectionVerdict } from '../core/report/summary';
 
 export interface RenderedView {
   text: string;
   /** 0-based line of each table row (-1 when the row is not shown). */
   rowLine: Int32Array;
-  /** Table row of each line (-1 for header and note lines). */
+  /** Table row of each line (-1 for header, blank and note lines). */
   lineRow: Int32Array;
+  /** Length of each line (UTF-16 units), for positions at the end of a line. */
+  lineLength: Int32Array;
+  /** Header lines: line -> connection index (0-based into analysis.connections). */
+  headerConn: Map<number, number>;
   shownSegments: number;
   totalSegments: number;
   truncated: boolean;
 }
 
+/** How a connection ended, in a few words: `graceful · client closed first`. */
+export function verdictParts(c: Connection): string[] {
+  const parts: string[] = [c.outcome];
+  if (c.closeInitiator === 'client' || c.closeInitiator === 'server') parts.push(`${c.closeInitiator} closed first`);
+  else if (c.closeInitiator === 'simultaneous') parts.push('both closed at once');
+  if (c.reset && c.outcome !== 'refused' && c.reset.by !== c.closeInitiator) parts.push(`RST by the ${c.reset.by}`);
+  return parts;
+}
+
+export function connectionHeader(c: Connection): string {
+  const n = c.findings.length;
+  return `# connection ${c.id}: ${c.client.addr}:${c.client.port} -> ${c.server.addr}:${c.server.port} · ${verdictParts(c).join(' · ')} · ${n} finding${n === 1 ? '' : 's'}`;
+}
+
+/** Time of day (UTC) with microseconds, as tcpdump prints it by default. */
 function clock(a: Analysis, r: number): string {
   const t = a.table;
   const sec = t.tsSec[r];
@@ -27,23 +50,46 @@ function clock(a: Analysis, r: number): string {
   const hh = String(Math.floor(day / 3600)).padStart(2, '0');
   const mm = String(Math.floor((day % 3600) / 60)).padStart(2, '0');
   const ss = String(day % 60).padStart(2, '0');
-  return `${hh}:${mm}:${ss}.${String(Math.floor(t.tsNsec[r] / 1000)).padStart(6, '0')}`;
+  return `${hh}:${mm}:${ss}.${String(Math.floor(t.tsNsec[r] / 1000)).padStart(6, '0')} `;
 }
 
-/** One segment as tcpdump prints it (`-nn`, relative numbers unless `absolute`). */
-export function segmentLine(a: Analysis, c: Connection, r: number, absolute: boolean): string {
+/**
+ * tcpdump's relative-number state for one conversation (print-tcp.c, `tcp_seq_hash`): the bases are
+ * set by the first ACK-carrying segment (and reset by any SYN-ACK), which is printed absolute.
+ */
+export class RelativeBases {
+  private readonly bases = new Map<number, [number, number]>();
+
+  /** [seq, ack] as tcpdump prints row r of connection c (`absolute`: `-S`). */
+  numbers(a: Analysis, c: Connection, r: number, absolute: boolean): [number, number] {
+    const t = a.table;
+    const seq = t.seq[r];
+    const ack = t.ack[r];
+    const f = t.flags[r];
+    if (absolute || !(f & ACK)) return [seq, ack];
+    const fromClient = a.rowDir[r] === 0;
+    const b = this.bases.get(c.id);
+    if (b === undefined || f & SYN) {
+      // [client base, server base]
+      this.bases.set(c.id, fromClient ? [seq, (ack - 1) >>> 0] : [(ack - 1) >>> 0, seq]);
+      return [seq, ack];
+    }
+    const own = fromClient ? b[0] : b[1];
+    const peer = fromClient ? b[1] : b[0];
+    return [(seq - own) >>> 0, (ack - peer) >>> 0];
+  }
+}
+
+/** One segment as `tcpdump -nn` prints it (without options). */
+export function segmentLine(a: Analysis, c: Connection, r: number, bases: RelativeBases, absolute: boolean): string {
   const t = a.table;
   const fromClient = a.rowDir[r] === 0;
   const src = fromClient ? c.client : c.server;
   const dst = fromClient ? c.server : c.client;
   const f = t.flags[r];
   const ip = src.ipVersion === 4 ? 'IP' : 'IP6';
-  const ownIsn = fromClient ? c.isn.client : c.isn.server;
-  const peerIsn = fromClient ? c.isn.server : c.isn.client;
-  const rel = !absolute && !(f & SYN);
-  const seq = rel ? seqDistance(ownIsn, t.seq[r]) : t.seq[r];
-  const ack = rel ? seqDistance(peerIsn, t.ack[r]) : t.ack[r];
-  let s = `${String(t.frame[r]).padStart(5)}  ${clock(a, r)} ${ip} ${src.addr}.${src.port} > ${dst.addr}.${dst.port}: Flags [${flagLetters(f)}]`;
+  const [seq, ack] = bases.numbers(a, c, r, absolute);
+  let s = `${clock(a, r)}${ip} ${src.addr}.${src.port} > ${dst.addr}.${dst.port}: Flags [${flagLetters(f)}]`;
   const len = t.len[r];
   if (len > 0 || f & (SYN | FIN | RST)) s += `, seq ${seq}${len > 0 ? `:${(seq + len) >>> 0}` : ''}`;
   if (f & ACK) s += `, ack ${ack}`;
@@ -51,14 +97,25 @@ export function segmentLine(a: Analysis, c: Connection, r: number, absolute: boo
   return s;
 }
 
+/** The connections shown by a view (`connection`: a `?conn=N` view). */
+function viewConnections(a: Analysis, connection: number | undefined): Connection[] {
+  if (connection === undefined) return a.connections;
+  const c = a.connections[connection - 1];
+  return c && c.id === connection ? [c] : a.connections.filter((x) => x.id === connection);
+}
+
 export function renderCapture(a: Analysis, opts: { absolute: boolean; maxSegments: number; connection?: number }): RenderedView {
   const n = a.table.length;
   const rowLine = new Int32Array(n).fill(-1);
   const lines: string[] = [];
   const lineRows: number[] = [];
+  const headerConn = new Map<number, number>();
+  const bases = new RelativeBases();
   let shown = 0;
   let truncated = false;
-  const conns = opts.connection === undefined ? a.connections : a.connections.filter((c) => c.id === opts.connection);
+  const conns = viewConnections(a, opts.connection);
+  let total = 0;
+  for (const c of conns) total += c.rows.length;
   for (const c of conns) {
     if (shown >= opts.maxSegments) {
       truncated = true;
@@ -68,8 +125,8 @@ export function renderCapture(a: Analysis, opts: { absolute: boolean; maxSegment
       lines.push('');
       lineRows.push(-1);
     }
-    const nf = c.findings.length;
-    lines.push(`# connection ${c.id}: ${connectionTitle(c)} · ${connectionVerdict(c)} · ${nf} finding${nf === 1 ? '' : 's'}`);
+    headerConn.set(lines.length, c.id - 1);
+    lines.push(connectionHeader(c));
     lineRows.push(-1);
     for (const r of c.rows) {
       if (shown >= opts.maxSegments) {
@@ -77,7 +134,8 @@ export function renderCapture(a: Analysis, opts: { absolute: boolean; maxSegment
         break;
       }
       rowLine[r] = lines.length;
-      lines.push(segmentLine(a, c, r, opts.absolute));
+      const frame = a.table.frame[r];
+      lines.push(`${String(frame).padStart(5)}  ${segmentLine(a, c, r, bases, opts.absolute)}`);
       lineRows.push(r);
       shown++;
     }
@@ -85,19 +143,38 @@ export function renderCapture(a: Analysis, opts: { absolute: boolean; maxSegment
   if (truncated) {
     lines.push('');
     lineRows.push(-1);
-    lines.push(`# ${n - shown} more segments are not shown (setting teardownTracer.maxSegmentsShown = ${opts.maxSegments}); open one connection from the Teardown side bar.`);
+    lines.push(
+      `# ${total - shown} more segments are not shown (setting teardownTracer.maxSegmentsShown = ${opts.maxSegments}); open one connection from the Teardown side bar.`,
+    );
     lineRows.push(-1);
   }
   if (conns.length === 0) {
     lines.push(opts.connection === undefined ? '# no TCP segments in this capture' : `# no connection ${opts.connection} in this capture`);
     lineRows.push(-1);
   }
+  const lineLength = new Int32Array(lines.length);
+  for (let i = 0; i < lines.length; i++) lineLength[i] = lines[i].length;
   return {
     text: lines.join('\n') + '\n',
     rowLine,
     lineRow: Int32Array.from(lineRows),
+    lineLength,
+    headerConn,
     shownSegments: shown,
-    totalSegments: n,
+    totalSegments: total,
     truncated,
   };
+}
+
+/** Plain `tcpdump -nn` text of some connections' segments in capture order (the tcpdump export). */
+export function tcpdumpText(a: Analysis, conns: readonly Connection[], absolute: boolean): string {
+  const wanted = new Set(conns.map((c) => c.id - 1));
+  const bases = new RelativeBases();
+  const out: string[] = [];
+  for (let r = 0; r < a.table.length; r++) {
+    const ci = a.rowConn[r];
+    if (ci < 0 || !wanted.has(ci)) continue;
+    out.push(segmentLine(a, a.connections[ci], r, bases, absolute));
+  }
+  return out.join('\n') + (out.length > 0 ? '\n' : '');
 }

@@ -1,0 +1,495 @@
+/**
+ * Every editor feature and custom request as a pure function of a {@link TraceDoc}: diagnostics,
+ * hover, inlay hints, folding, symbols, code lenses, definition, and the `teardown/*` requests.
+ *
+ * The same functions run on the main thread (text traces) and in the analysis worker (captures,
+ * see analysisHost.ts), which is why they take plain parameters and return plain JSON values.
+ */
+import {
+  DiagnosticSeverity,
+  InlayHintKind,
+  MarkupKind,
+  SymbolKind,
+  type CodeLens,
+  type Diagnostic,
+  type DocumentSymbol,
+  type FoldingRange,
+  type Hover,
+  type InlayHint,
+  type InlayHintLabelPart,
+  type Location,
+  type Range,
+} from 'vscode-languageserver';
+import { CATALOG, STATES, type Analysis, type Connection, type Finding, type Side } from '../core/engine';
+import { flagNames, ACK, FIN, SYN } from '../core/model/segment';
+import { analysisJson } from '../core/report/json';
+import { ladderText } from '../core/report/ladder';
+import { indexOfRow, kindNames, ladderSummary, ladderWindow } from '../core/report/ladderModel';
+import { mermaidSequence } from '../core/report/mermaid';
+import { stateTableMarkdown } from '../core/report/stateTable';
+import { seqAdd, seqDistance } from '../core/seq';
+import type { AnalysisChangedParams, ConnectionsRequest, ExportRequest, OpenCaptureRequest, SegmentAtRequest, SegmentsRequest } from '../shared/lspProtocol';
+import { tcpdumpText, verdictParts } from './captureView';
+import { filterConnectionIds } from './filter';
+import type { TraceDoc } from './traceDoc';
+
+export const SOURCE = 'teardown-tracer';
+
+const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error,
+  warning: DiagnosticSeverity.Warning,
+  info: DiagnosticSeverity.Information,
+  hint: DiagnosticSeverity.Hint,
+};
+
+/** The RFC section each finding's explanation cites first, as a link (Diagnostic.codeDescription). */
+const CODE_HREF = new Map<string, string>();
+for (const [code, entry] of Object.entries(CATALOG)) {
+  const m = /RFC (\d+) (\d+(?:\.\d+)*)/.exec(entry.explanation);
+  CODE_HREF.set(code, m ? `https://www.rfc-editor.org/rfc/rfc${m[1]}.html#section-${m[2]}` : 'https://www.rfc-editor.org/rfc/rfc9293.html');
+}
+
+// ------------------------------------------------------------------------------------------ helpers
+
+function lineRange(t: TraceDoc, line: number): Range {
+  const len = line >= 0 && line < t.lineLength.length ? t.lineLength[line] : 0;
+  return { start: { line, character: 0 }, end: { line, character: len } };
+}
+
+export function rowAt(t: TraceDoc, line: number): number {
+  return line >= 0 && line < t.lineRow.length ? t.lineRow[line] : -1;
+}
+
+function connOfRow(t: TraceDoc, row: number): Connection | undefined {
+  const ci = row >= 0 && row < t.analysis.rowConn.length ? t.analysis.rowConn[row] : -1;
+  return ci >= 0 ? t.analysis.connections[ci] : undefined;
+}
+
+function connById(a: Analysis, id: number): Connection | undefined {
+  const c = a.connections[id - 1];
+  return c && c.id === id ? c : a.connections.find((x) => x.id === id);
+}
+
+/** How a side is called: `A` / `B` in RFC figures (as the figure names them), else client / server. */
+function sideName(t: TraceDoc, c: Connection, side: Side): string {
+  if (t.loaded.format !== 'rfc') return side;
+  const ep = side === 'client' ? c.clientEp : c.serverEp;
+  return ep === 0 ? 'A' : ep === 1 ? 'B' : side;
+}
+
+/** `frame 8 (line 10)` for captures, `line 8` for text traces. */
+function ref(t: TraceDoc, row: number): string {
+  const fr = t.analysis.table.frame[row];
+  const line = t.rowLine[row];
+  if (fr > 0) return line >= 0 ? `frame ${fr} (line ${line + 1})` : `frame ${fr}`;
+  return line >= 0 ? `line ${line + 1}` : `segment ${row + 1}`;
+}
+
+function byRow(t: TraceDoc): Map<number, Finding[]> {
+  if (!t.byRow) {
+    const m = new Map<number, Finding[]>();
+    for (const f of t.analysis.findings) {
+      const list = m.get(f.row);
+      if (list) list.push(f);
+      else m.set(f.row, [f]);
+    }
+    t.byRow = m;
+  }
+  return t.byRow;
+}
+
+function findingLine(t: TraceDoc, f: Finding): number {
+  if (f.line !== undefined) return f.line;
+  return f.row >= 0 ? t.rowLine[f.row] : -1;
+}
+
+// -------------------------------------------------------------------------------------- diagnostics
+
+export function diagnostics(t: TraceDoc): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const e of t.loaded.parseErrors) {
+    out.push({
+      range: { start: { line: e.line, character: e.startCol }, end: { line: e.line, character: e.endCol } },
+      severity: DiagnosticSeverity.Error,
+      source: SOURCE,
+      code: 'parse-error',
+      message: e.message,
+    });
+  }
+  if (t.loaded.error !== null) {
+    out.push({ range: lineRange(t, 0), severity: DiagnosticSeverity.Error, source: SOURCE, code: 'unreadable', message: t.loaded.error });
+  } else if (t.view !== null && t.loaded.input.warnings.length > 0) {
+    // Decoder notes (skipped packets, a capture cut short) on the first line of the view.
+    out.push({
+      range: lineRange(t, 0),
+      severity: /^(truncated|stopped) /.test(t.loaded.input.warnings[t.loaded.input.warnings.length - 1] ?? '') ? DiagnosticSeverity.Warning : DiagnosticSeverity.Information,
+      source: SOURCE,
+      code: 'decoder',
+      message: t.loaded.input.warnings.join('\n'),
+    });
+  }
+  for (const f of t.analysis.findings) {
+    const line = findingLine(t, f);
+    if (line < 0) continue;
+    const range: Range =
+      f.line !== undefined && f.startCol !== undefined
+        ? { start: { line, character: f.startCol }, end: { line, character: f.endCol ?? f.startCol + 1 } }
+        : lineRange(t, line);
+    const d: Diagnostic = {
+      range,
+      severity: SEVERITY[f.severity],
+      source: SOURCE,
+      code: f.code,
+      codeDescription: { href: CODE_HREF.get(f.code) ?? 'https://www.rfc-editor.org/rfc/rfc9293.html' },
+      message: f.message,
+    };
+    const related = f.related
+      .filter((r) => r.row >= 0 && t.rowLine[r.row] >= 0)
+      .map((r) => ({ location: { uri: t.uri, range: lineRange(t, t.rowLine[r.row]) }, message: `${r.message} (${ref(t, r.row)})` }));
+    if (related.length > 0) d.relatedInformation = related;
+    out.push(d);
+  }
+  return out;
+}
+
+/** What the AnalysisChanged notification counts. */
+export function counts(t: TraceDoc): Omit<AnalysisChangedParams, 'uri' | 'version'> {
+  return {
+    connections: t.analysis.connections.length,
+    findings: t.analysis.findings.length,
+    errors: t.loaded.parseErrors.length + (t.loaded.error !== null ? 1 : 0),
+  };
+}
+
+// -------------------------------------------------------------------------------------------- hover
+
+export function hover(t: TraceDoc, line: number): Hover | null {
+  const r = rowAt(t, line);
+  if (r < 0) {
+    const ci = t.view?.headerConn.get(line);
+    if (ci === undefined) return null;
+    const c = t.analysis.connections[ci];
+    return c ? { contents: { kind: MarkupKind.Markdown, value: connectionMarkdown(t, c) }, range: lineRange(t, line) } : null;
+  }
+  const c = connOfRow(t, r);
+  if (!c) return null;
+  return { contents: { kind: MarkupKind.Markdown, value: segmentMarkdown(t, c, r) }, range: lineRange(t, line) };
+}
+
+/** The states of both endpoints before -> after a row: `client: ESTABLISHED → FIN-WAIT-1 · server: ...`. */
+function statesLine(t: TraceDoc, c: Connection, r: number): string {
+  const a = t.analysis;
+  const one = (side: Side, before: number, after: number): string =>
+    before === after ? `${sideName(t, c, side)}: ${STATES[after]}` : `${sideName(t, c, side)}: ${STATES[before]} → **${STATES[after]}**`;
+  return `${one('client', a.clientBefore[r], a.clientAfter[r])} · ${one('server', a.serverBefore[r], a.serverAfter[r])}`;
+}
+
+function segmentMarkdown(t: TraceDoc, c: Connection, r: number): string {
+  const a = t.analysis;
+  const tb = a.table;
+  const f = tb.flags[r];
+  const fromClient = a.rowDir[r] === 0;
+  const src = fromClient ? 'client' : 'server';
+  const dst = fromClient ? 'server' : 'client';
+  const out: string[] = [];
+  out.push(
+    `**${flagNames(f) || 'no flags'}** ${sideName(t, c, src)} → ${sideName(t, c, dst)} · ${ref(t, r)} · connection #${c.id} ` +
+      `(${c.client.addr}:${c.client.port} → ${c.server.addr}:${c.server.port})`,
+  );
+  out.push('');
+  out.push(statesLine(t, c, r));
+  out.push('');
+  out.push('| | before | after |');
+  out.push('|---|---|---|');
+  out.push(`| ${sideName(t, c, 'client')} ${c.client.addr}:${c.client.port} | ${STATES[a.clientBefore[r]]} | ${STATES[a.clientAfter[r]]} |`);
+  out.push(`| ${sideName(t, c, 'server')} ${c.server.addr}:${c.server.port} | ${STATES[a.serverBefore[r]]} | ${STATES[a.serverAfter[r]]} |`);
+  out.push('');
+  const s = a.transitionStart[r];
+  const e = a.transitionStart[r + 1];
+  if (e > s) {
+    out.push('**Why**');
+    out.push('');
+    const ts = a.transitions;
+    for (let k = s; k < e; k++) {
+      const tr = ts[k];
+      const cause = tr.cause !== r && tr.cause >= 0 ? ` (caused by ${ref(t, tr.cause)})` : '';
+      out.push(`- ${sideName(t, c, tr.side)}: ${tr.from} → ${tr.to}${tr.inferred ? ' *(inferred)*' : ''}: ${tr.reason}${cause}`);
+    }
+  } else {
+    out.push('No state change.');
+  }
+  out.push('');
+  const ownIsn = fromClient ? c.isn.client : c.isn.server;
+  const peerIsn = fromClient ? c.isn.server : c.isn.client;
+  const nums = [`seq ${seqDistance(ownIsn, tb.seq[r])} (absolute ${tb.seq[r]})`];
+  if (f & ACK) nums.push(`ack ${seqDistance(peerIsn, tb.ack[r])} (absolute ${tb.ack[r]})`);
+  nums.push(`len ${tb.len[r]}`, `win ${tb.win[r]}`);
+  out.push(nums.join(' · '));
+  const acks = a.acks[r];
+  const ackedBy = a.ackedBy[r];
+  const links: string[] = [];
+  if (acks >= 0) links.push(`acknowledges the ${flagNames(tb.flags[acks]) || 'segment'} in ${ref(t, acks)}`);
+  if (ackedBy >= 0) links.push(`acknowledged by ${ref(t, ackedBy)}`);
+  else if (tb.len[r] > 0 || f & (SYN | FIN)) links.push('never acknowledged in this trace');
+  if (links.length > 0) {
+    out.push('');
+    out.push(links.join(' · '));
+  }
+  const kinds = kindNames(a.rowKind[r]);
+  if (kinds.length > 0) {
+    out.push('');
+    out.push(`*${kinds.join(', ')}*`);
+  }
+  for (const fd of byRow(t).get(r) ?? []) {
+    out.push('');
+    out.push(`**${fd.code}** (${fd.severity}): ${fd.message}`);
+    out.push('');
+    out.push(fd.explanation);
+  }
+  const relatedTo = c.findings.filter((fd) => fd.row !== r && fd.related.some((x) => x.row === r));
+  for (const fd of relatedTo) {
+    out.push('');
+    out.push(`Part of **${fd.code}** (${fd.row >= 0 ? ref(t, fd.row) : 'connection'}): ${fd.related.find((x) => x.row === r)?.message ?? ''}`);
+  }
+  return out.join('\n');
+}
+
+function connectionMarkdown(t: TraceDoc, c: Connection): string {
+  const a = t.analysis;
+  const tb = a.table;
+  const out: string[] = [];
+  out.push(`**Connection #${c.id}** ${c.client.addr}:${c.client.port} → ${c.server.addr}:${c.server.port}${c.rolesInferred ? ' *(roles inferred)*' : ''}`);
+  out.push('');
+  out.push(verdictParts(c).join(' · '));
+  out.push('');
+  out.push(`${sideName(t, c, 'client')}: ${c.initialState.client} → **${c.finalState.client}** · ${sideName(t, c, 'server')}: ${c.initialState.server} → **${c.finalState.server}**`);
+  const dur = tb.time(c.lastRow) - tb.time(c.firstRow);
+  out.push('');
+  out.push(`${c.rows.length} segments${Number.isFinite(dur) ? ` over ${dur.toFixed(3)} s` : ''}${c.reset ? ` · reset by the ${c.reset.by}: ${c.reset.reason}` : ''}`);
+  for (const f of c.findings) {
+    out.push('');
+    out.push(`- **${f.code}** (${f.severity}): ${f.message}`);
+  }
+  return out.join('\n');
+}
+
+// -------------------------------------------------------------------------------------- inlay hints
+
+export function inlayHints(t: TraceDoc, startLine: number, endLine: number): InlayHint[] {
+  const a = t.analysis;
+  const out: InlayHint[] = [];
+  const last = Math.min(endLine, t.lineRow.length - 1);
+  let ts: Analysis['transitions'] | null = null;
+  for (let line = Math.max(0, startLine); line <= last; line++) {
+    const r = t.lineRow[line];
+    if (r < 0 || t.rowLine[r] !== line) continue;
+    const s = a.transitionStart[r];
+    const e = a.transitionStart[r + 1];
+    if (e === s) continue;
+    ts ??= a.transitions;
+    const c = connOfRow(t, r);
+    const parts: InlayHintLabelPart[] = [];
+    for (let k = s; k < e; k++) {
+      const tr = ts[k];
+      if (parts.length > 0) parts.push({ value: ' · ' });
+      const name = c ? sideName(t, c, tr.side) : tr.side;
+      parts.push({ value: `${name}: ${tr.from} → ${tr.to}${tr.inferred ? ' (inferred)' : ''}`, tooltip: tr.reason });
+    }
+    out.push({ position: { line, character: t.lineLength[line] ?? 0 }, label: parts, kind: InlayHintKind.Type, paddingLeft: true });
+  }
+  return out;
+}
+
+// ----------------------------------------------------------------------- folding, symbols, lenses
+
+/** First and last line of a connection, the header line included in capture views. */
+function connectionLines(t: TraceDoc, c: Connection): [number, number] | null {
+  let first = t.rowLine[c.firstRow];
+  let last = t.rowLine[c.lastRow];
+  if (first < 0) return null;
+  if (last < 0) {
+    // Truncated view: the connection's last shown row.
+    for (let i = c.rows.length - 1; i >= 0 && last < 0; i--) last = t.rowLine[c.rows[i]];
+  }
+  if (t.view !== null && first > 0 && t.view.headerConn.get(first - 1) === c.id - 1) first -= 1;
+  return [first, Math.max(first, last)];
+}
+
+export function foldingRanges(t: TraceDoc): FoldingRange[] {
+  const out: FoldingRange[] = [];
+  for (const c of t.analysis.connections) {
+    const span = connectionLines(t, c);
+    if (!span || span[1] <= span[0]) continue;
+    // Only where no other connection's segment sits in between (text traces may interleave them).
+    let clean = true;
+    for (let l = span[0]; l <= span[1] && clean; l++) {
+      const r = t.lineRow[l];
+      if (r >= 0 && t.analysis.rowConn[r] !== c.id - 1) clean = false;
+    }
+    if (clean) out.push({ startLine: span[0], endLine: span[1], kind: 'region' });
+  }
+  return out;
+}
+
+export function documentSymbols(t: TraceDoc): DocumentSymbol[] {
+  const out: DocumentSymbol[] = [];
+  for (const c of t.analysis.connections) {
+    const span = connectionLines(t, c);
+    if (!span) continue;
+    const range: Range = { start: { line: span[0], character: 0 }, end: { line: span[1], character: t.lineLength[span[1]] ?? 0 } };
+    const children: DocumentSymbol[] = [];
+    for (const f of c.findings) {
+      const line = findingLine(t, f);
+      if (line < 0) continue;
+      children.push({ name: f.code, detail: f.message, kind: SymbolKind.Event, range: lineRange(t, line), selectionRange: lineRange(t, line) });
+    }
+    out.push({
+      name: `${c.client.addr}:${c.client.port} → ${c.server.addr}:${c.server.port}`,
+      detail: verdictParts(c).join(', '),
+      kind: SymbolKind.Object,
+      range,
+      selectionRange: lineRange(t, span[0]),
+      children,
+    });
+  }
+  return out;
+}
+
+export function codeLenses(t: TraceDoc): CodeLens[] {
+  const out: CodeLens[] = [];
+  for (const c of t.analysis.connections) {
+    const span = connectionLines(t, c);
+    if (!span) continue;
+    const range: Range = { start: { line: span[0], character: 0 }, end: { line: span[0], character: 0 } };
+    out.push({ range, command: { title: 'Show teardown diagram', command: 'teardownTracer.showDiagram', arguments: [t.uri, c.id] } });
+    const n = c.findings.length;
+    const first = c.findings.find((f) => findingLine(t, f) >= 0);
+    out.push({
+      range,
+      command:
+        n > 0 && first
+          ? {
+              title: `${n} finding${n === 1 ? '' : 's'}`,
+              command: 'teardownTracer.revealFinding',
+              arguments: [t.uri, c.id, first.row >= 0 ? indexOfRow(c, first.row) : -1, first.code, findingLine(t, first)],
+            }
+          : { title: n > 0 ? `${n} finding${n === 1 ? '' : 's'}` : 'no findings', command: '' },
+    });
+  }
+  return out;
+}
+
+// --------------------------------------------------------------------------------------- definition
+
+/**
+ * From an ACK to the segment it acknowledges: the segment it newly acknowledges, else (a duplicate
+ * ACK) the latest earlier segment of the peer whose end it covers exactly.
+ */
+export function definition(t: TraceDoc, line: number): Location | null {
+  const r = rowAt(t, line);
+  if (r < 0) return null;
+  const a = t.analysis;
+  const tb = a.table;
+  let target = a.acks[r];
+  if (target < 0 && tb.flags[r] & ACK) {
+    const c = connOfRow(t, r);
+    if (c) {
+      const dir = a.rowDir[r];
+      for (let i = indexOfRow(c, r) - 1; i >= 0 && target < 0; i--) {
+        const q = c.rows[i];
+        if (a.rowDir[q] === dir) continue;
+        const space = tb.len[q] + (tb.flags[q] & SYN ? 1 : 0) + (tb.flags[q] & FIN ? 1 : 0);
+        if (space > 0 && seqAdd(tb.seq[q], space) === tb.ack[r]) target = q;
+      }
+    }
+  }
+  if (target < 0 || t.rowLine[target] < 0) return null;
+  return { uri: t.uri, range: lineRange(t, t.rowLine[target]) };
+}
+
+// ---------------------------------------------------------------------------------- custom requests
+
+export function connections(t: TraceDoc, filter: string | undefined): ConnectionsRequest.Result {
+  const a = t.analysis;
+  let conns = a.connections;
+  let filterErrors: ConnectionsRequest.Result['filterErrors'] = [];
+  if (filter !== undefined && filter.trim() !== '') {
+    const res = filterConnectionIds(a, filter);
+    filterErrors = res.errors;
+    const ids = res.ids;
+    conns = ids === null ? [] : conns.filter((c) => ids.has(c.id));
+  }
+  const lineOf = (row: number): number => (row >= 0 ? t.rowLine[row] : -1);
+  return {
+    input: { ...t.loaded.input, warnings: [...t.loaded.input.warnings] },
+    connections: conns.map((c) => ladderSummary(a, c, lineOf)),
+    filterErrors,
+  };
+}
+
+export function segments(t: TraceDoc, p: Omit<SegmentsRequest.Params, 'uri'>): SegmentsRequest.Result {
+  return ladderWindow(t.analysis, p.connection, p.start, p.count, (row) => (row >= 0 ? t.rowLine[row] : -1));
+}
+
+export function segmentAt(t: TraceDoc, line: number): SegmentAtRequest.Result {
+  const r = rowAt(t, line);
+  if (r < 0) return null;
+  const c = connOfRow(t, r);
+  return c ? { connection: c.id, index: indexOfRow(c, r) } : null;
+}
+
+export function exportText(t: TraceDoc, kind: ExportRequest.Params['kind'], connection: number | undefined): ExportRequest.Result {
+  const a = t.analysis;
+  const one = connection === undefined ? undefined : connById(a, connection);
+  const conns = connection === undefined ? a.connections : one ? [one] : [];
+  const relative = t.settings.relative;
+  switch (kind) {
+    case 'analysis-json': {
+      const ids = new Set(conns.map((c) => c.id));
+      const view: Analysis = { ...a, connections: conns, findings: a.findings.filter((f) => ids.has(f.connection)) };
+      return { text: JSON.stringify(analysisJson(view, t.loaded.input), null, 2) + '\n' };
+    }
+    case 'state-table':
+      return { text: conns.map((c) => stateTableMarkdown(a, c, { relative })).join('\n') };
+    case 'mermaid':
+      return { text: conns.map((c) => mermaidSequence(a, c, { relative })).join('\n') };
+    case 'tcptrace':
+      return { text: conns.map((c) => `# connection ${c.id}: ${c.client.addr}:${c.client.port} -> ${c.server.addr}:${c.server.port}\n${ladderText(a, c, { relative })}`).join('\n') };
+    case 'tcpdump':
+      return { text: tcpdumpText(a, conns, !relative) };
+  }
+}
+
+export function openCapture(t: TraceDoc): OpenCaptureRequest.Result {
+  const v = t.view;
+  if (v === null) return { text: '', truncated: false, shownSegments: 0, totalSegments: 0, error: 'not a capture view' };
+  return { text: v.text, truncated: v.truncated, shownSegments: v.shownSegments, totalSegments: v.totalSegments, error: t.loaded.error };
+}
+
+/** Every feature by name, as the analysis worker dispatches calls. */
+export const FEATURES = {
+  diagnostics: (t: TraceDoc): Diagnostic[] => diagnostics(t),
+  counts: (t: TraceDoc) => counts(t),
+  hover: (t: TraceDoc, p: { line: number }) => hover(t, p.line),
+  inlayHints: (t: TraceDoc, p: { start: number; end: number }) => inlayHints(t, p.start, p.end),
+  foldingRanges: (t: TraceDoc) => foldingRanges(t),
+  documentSymbols: (t: TraceDoc) => documentSymbols(t),
+  codeLenses: (t: TraceDoc) => codeLenses(t),
+  definition: (t: TraceDoc, p: { line: number }) => definition(t, p.line),
+  connections: (t: TraceDoc, p: { filter?: string }) => connections(t, p.filter),
+  segments: (t: TraceDoc, p: Omit<SegmentsRequest.Params, 'uri'>) => segments(t, p),
+  segmentAt: (t: TraceDoc, p: { line: number }) => segmentAt(t, p.line),
+  exportText: (t: TraceDoc, p: { kind: ExportRequest.Params['kind']; connection?: number }) => exportText(t, p.kind, p.connection),
+  openCapture: (t: TraceDoc) => openCapture(t),
+} satisfies Record<string, (t: TraceDoc, p: never) => unknown>;
+
+export type FeatureName = keyof typeof FEATURES;
+export type FeatureParams<K extends FeatureName> = Parameters<(typeof FEATURES)[K]>[1];
+export type FeatureResult<K extends FeatureName> = ReturnType<(typeof FEATURES)[K]>;
+
+/** Calls a feature by name (the worker's dispatch). */
+export function runFeature<K extends FeatureName>(t: TraceDoc, name: K, params: FeatureParams<K>): FeatureResult<K> {
+  const fn = FEATURES[name] as (t: TraceDoc, p: FeatureParams<K>) => FeatureResult<K>;
+  return fn(t, params);
+}
+

@@ -1,0 +1,63 @@
+/**
+ * The `teardownTracer.*` settings the server reads (workspace/configuration, section
+ * `teardownTracer`), with their defaults and validation. Pure: no connection, no I/O.
+ */
+import { FINDING_CODES, type EngineOptions, type FindingCode, type Severity } from '../core/engine';
+
+export const SECTION = 'teardownTracer';
+
+export interface ServerSettings {
+  /** `teardownTracer.severity.<code>`: error | warning | info | hint | off. Absent: the catalog's default. */
+  severities: Partial<Record<FindingCode, Severity | 'off'>>;
+  /** `teardownTracer.mslSeconds` (TIME-WAIT lasts 2 MSL). */
+  mslSeconds: number;
+  /** `teardownTracer.lingerSeconds`. */
+  lingerSeconds: number;
+  /** `teardownTracer.relativeSequenceNumbers`. */
+  relative: boolean;
+  /** `teardownTracer.maxSegmentsShown`: segments per capture view. */
+  maxSegmentsShown: number;
+}
+
+export const DEFAULT_SETTINGS: ServerSettings = Object.freeze({
+  severities: {},
+  mslSeconds: 30,
+  lingerSeconds: 30,
+  relative: true,
+  maxSegmentsShown: 50_000,
+});
+
+const LEVELS = new Set(['error', 'warning', 'info', 'hint', 'off']);
+
+/**
+ * Reads the object the client returns for the section. VS Code nests dotted keys
+ * (`severity: { 'missing-ack': 'error' }`); a client may also send them flat (`'severity.missing-ack'`).
+ * Anything invalid falls back to the default.
+ */
+export function parseSettings(raw: unknown): ServerSettings {
+  if (typeof raw !== 'object' || raw === null) return { ...DEFAULT_SETTINGS, severities: {} };
+  const c = raw as Record<string, unknown>;
+  const nested = typeof c.severity === 'object' && c.severity !== null ? (c.severity as Record<string, unknown>) : {};
+  const severities: ServerSettings['severities'] = {};
+  for (const code of FINDING_CODES) {
+    const v = nested[code] ?? c[`severity.${code}`];
+    if (typeof v === 'string' && LEVELS.has(v)) severities[code] = v as Severity | 'off';
+  }
+  const num = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : d);
+  return {
+    severities,
+    mslSeconds: num(c.mslSeconds, DEFAULT_SETTINGS.mslSeconds),
+    lingerSeconds: num(c.lingerSeconds, DEFAULT_SETTINGS.lingerSeconds),
+    relative: c.relativeSequenceNumbers !== false,
+    maxSegmentsShown: Math.max(100, Math.floor(num(c.maxSegmentsShown, DEFAULT_SETTINGS.maxSegmentsShown))),
+  };
+}
+
+export function engineOptions(s: ServerSettings): Partial<EngineOptions> {
+  return { mslSeconds: s.mslSeconds, lingerSeconds: s.lingerSeconds, severities: { ...s.severities } };
+}
+
+/** A key of what changes the analysis itself (as opposed to how it is shown). */
+export function analysisKey(s: ServerSettings): string {
+  return JSON.stringify([s.mslSeconds, s.lingerSeconds, FINDING_CODES.map((c) => s.severities[c] ?? '')]);
+}

@@ -1,0 +1,395 @@
+/**
+ * Every document the server analyzes, and when.
+ *
+ * - Text traces (`tcpdump-text`, `tcp-trace`): parsed and analyzed on the main thread (a 10,000-line
+ *   trace takes tens of milliseconds), on open at once and on edits after a short debounce. A request
+ *   on a document with a pending edit analyzes it first, so answers always match the text the client
+ *   has; the analysis records the version it was made from and the debounced run skips a version
+ *   already analyzed.
+ * - Captures: one {@link AnalysisHost} (a worker_thread) per capture file, shared by all its views
+ *   (`?view=all`, `?conn=N`). Loads report `$/progress` for large files and can be cancelled from the
+ *   client's progress UI; answers of an older generation (before a settings change or a reload) are
+ *   dropped. Hosts with no open view are disposed after a few idle minutes.
+ * - Files named by a `file:` URI that the client has not opened (the side bar asks for them): read
+ *   from disk, a capture by its magic number.
+ */
+import * as fs from 'fs';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { Diagnostic } from 'vscode-languageserver';
+import { loadTrace } from '../node/loadTrace';
+import { looksLikeCapture } from '../node/captureFile';
+import { CAPTURE_SCHEME, LANG_TCPDUMP, LANG_TCPTRACE, type AnalysisChangedParams } from '../shared/lspProtocol';
+import { AnalysisHost, CancelledError } from './analysisHost';
+import { counts, diagnostics, runFeature, SOURCE, type FeatureName, type FeatureParams, type FeatureResult } from './features';
+import { DEFAULT_SETTINGS, type ServerSettings } from './settings';
+import { filePath, parseCaptureUri, textDocFromLoaded, textTraceDoc, type TraceDoc } from './traceDoc';
+
+/** Debounce of re-analysis after an edit (ms). */
+export const EDIT_DEBOUNCE_MS = 120;
+/** Captures at least this large report `$/progress` while they are analyzed. */
+export const PROGRESS_MIN_BYTES = 1 << 20;
+/** A capture host with no open view is disposed after this long without a request (ms). */
+const IDLE_HOST_MS = 5 * 60_000;
+
+export interface CancelToken {
+  readonly isCancellationRequested: boolean;
+  onCancellationRequested(cb: () => void): { dispose(): void };
+}
+
+export interface Progress {
+  report(percent: number, message: string): void;
+  done(): void;
+  /** Set when the user cancels it in the client. */
+  onCancel(cb: () => void): void;
+}
+
+export interface StoreDeps {
+  documents: { get(uri: string): TextDocument | undefined };
+  publishDiagnostics(uri: string, version: number | undefined, diagnostics: Diagnostic[]): void;
+  analysisChanged(p: AnalysisChangedParams): void;
+  /** A work-done progress in the client, or null when it has none. */
+  createProgress(title: string): Promise<Progress | null>;
+  log(message: string): void;
+  /** The script a worker runs (dist/server.js itself). */
+  workerScript: string;
+}
+
+interface TextEntry {
+  doc: TraceDoc | null;
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
+export function isCaptureUri(uri: string): boolean {
+  return uri.startsWith(`${CAPTURE_SCHEME}:`);
+}
+
+function stampOf(path: string): string {
+  try {
+    const st = fs.statSync(path);
+    return `${st.size}:${st.mtimeMs}`;
+  } catch {
+    return 'missing';
+  }
+}
+
+function sizeOf(path: string): number {
+  try {
+    return fs.statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+function isCaptureFile(path: string): boolean {
+  if (/\.(pcap|pcapng|cap)$/i.test(path)) return true;
+  try {
+    const fd = fs.openSync(path, 'r');
+    try {
+      const head = new Uint8Array(4);
+      return fs.readSync(fd, head, 0, 4, 0) === 4 && looksLikeCapture(head);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
+function raceToken<T>(p: Promise<T>, token: CancelToken | undefined): Promise<T> {
+  if (!token) return p;
+  if (token.isCancellationRequested) return Promise.reject(new CancelledError());
+  return new Promise<T>((resolve, reject) => {
+    const sub = token.onCancellationRequested(() => reject(new CancelledError()));
+    p.then(
+      (v) => {
+        sub.dispose();
+        resolve(v);
+      },
+      (e: unknown) => {
+        sub.dispose();
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+export class TraceStore {
+  settings: ServerSettings = DEFAULT_SETTINGS;
+  private readonly texts = new Map<string, TextEntry>();
+  private readonly hosts = new Map<string, AnalysisHost>();
+  /** View URIs (as the client spells them) per capture path: opened or asked about. */
+  private readonly views = new Map<string, Set<string>>();
+  private readonly openViews = new Set<string>();
+  /** Unopened `file:` traces read from disk, by URI, with the file stamp they were read at. */
+  private readonly files = new Map<string, { stamp: string; doc: TraceDoc | null; capture: boolean }>();
+  private readonly idleTimer: ReturnType<typeof setInterval>;
+  /** Time of the last text analysis (ms), for the log and the benchmark. */
+  lastTextAnalysisMs = 0;
+
+  constructor(private readonly deps: StoreDeps) {
+    this.idleTimer = setInterval(() => this.disposeIdleHosts(), 60_000);
+    this.idleTimer.unref();
+  }
+
+  // ------------------------------------------------------------------------------ text documents
+
+  opened(doc: TextDocument): void {
+    if (isCaptureUri(doc.uri)) {
+      this.openViews.add(doc.uri);
+      const { path } = parseCaptureUri(doc.uri);
+      this.knowView(path, doc.uri);
+      const h = this.host(path, true);
+      if (h.isReady) void this.publishView(doc.uri);
+      return;
+    }
+    this.analyzeText(doc);
+  }
+
+  changed(doc: TextDocument): void {
+    if (isCaptureUri(doc.uri)) return; // the server's own rendering; its analysis is the capture's
+    const e = this.texts.get(doc.uri) ?? { doc: null, timer: null };
+    this.texts.set(doc.uri, e);
+    if (e.timer) clearTimeout(e.timer);
+    e.timer = setTimeout(() => {
+      e.timer = null;
+      const current = this.deps.documents.get(doc.uri);
+      if (current && e.doc?.version !== current.version) this.analyzeText(current);
+    }, EDIT_DEBOUNCE_MS);
+  }
+
+  closed(uri: string): void {
+    if (isCaptureUri(uri)) this.openViews.delete(uri);
+    const e = this.texts.get(uri);
+    if (e?.timer) clearTimeout(e.timer);
+    this.texts.delete(uri);
+    this.deps.publishDiagnostics(uri, undefined, []);
+  }
+
+  /** The analysis of an open text document, made now if an edit is pending. */
+  private textDoc(doc: TextDocument): TraceDoc {
+    const e = this.texts.get(doc.uri);
+    if (e?.doc && e.doc.version === doc.version) return e.doc;
+    return this.analyzeText(doc);
+  }
+
+  private analyzeText(doc: TextDocument): TraceDoc {
+    const e = this.texts.get(doc.uri) ?? { doc: null, timer: null };
+    this.texts.set(doc.uri, e);
+    if (e.timer) {
+      clearTimeout(e.timer);
+      e.timer = null;
+    }
+    const t0 = performance.now();
+    const lang = doc.languageId === LANG_TCPDUMP || doc.languageId === LANG_TCPTRACE ? doc.languageId : undefined;
+    const t = textTraceDoc(doc.uri, doc.version, doc.getText(), lang, this.settings);
+    this.lastTextAnalysisMs = performance.now() - t0;
+    e.doc = t;
+    this.deps.publishDiagnostics(doc.uri, doc.version, diagnostics(t));
+    this.deps.analysisChanged({ uri: doc.uri, version: doc.version, ...counts(t) });
+    return t;
+  }
+
+  /** A trace file the client has not opened, read from disk (null: not a trace we can read). */
+  private fileDoc(uri: string): TraceDoc | { capture: string } | null {
+    const path = filePath(uri);
+    if (path === null) return null;
+    const stamp = stampOf(path);
+    let f = this.files.get(uri);
+    if (!f || f.stamp !== stamp) {
+      if (isCaptureFile(path)) f = { stamp, doc: null, capture: true };
+      else {
+        let text: string | null = null;
+        try {
+          text = fs.readFileSync(path, 'utf8');
+        } catch {
+          text = null;
+        }
+        // Unreadable: loadTrace says why, as a diagnostic-ready error.
+        const doc =
+          text === null
+            ? textDocFromLoaded(uri, null, '', loadTrace(path), this.settings)
+            : textTraceDoc(uri, null, text, path.endsWith('.tcptrace') ? LANG_TCPTRACE : path.endsWith('.tcpdump') ? LANG_TCPDUMP : undefined, this.settings);
+        f = { stamp, doc, capture: false };
+      }
+      this.files.set(uri, f);
+      if (this.files.size > 32) this.files.delete(this.files.keys().next().value as string);
+    }
+    return f.capture ? { capture: path } : f.doc;
+  }
+
+  // ------------------------------------------------------------------------------------ captures
+
+  private knowView(path: string, uri: string): void {
+    let s = this.views.get(path);
+    if (!s) this.views.set(path, (s = new Set()));
+    s.add(uri);
+  }
+
+  /** The host of a capture file; `checkFile`: reload it when the file changed on disk. */
+  private host(path: string, checkFile = false): AnalysisHost {
+    let h = this.hosts.get(path);
+    if (h && (h.dead !== null || (checkFile && h.stamp !== stampOf(path)))) {
+      h.dispose('reloading');
+      h = undefined;
+    }
+    if (!h) {
+      const host: AnalysisHost = new AnalysisHost(path, this.settings, stampOf(path), this.deps.workerScript, {
+        progress: (generation, percent, message) => this.progress(host, generation)?.report(percent, message),
+        loaded: (generation, s) => {
+          this.progressDone(host, generation);
+          this.deps.log(
+            `${path}: ${s.segments} segments, ${s.connections} connections, ${s.findings} findings ` +
+              `(decode ${s.decodeMs.toFixed(0)} ms, analysis ${s.analyzeMs.toFixed(0)} ms)${s.error ? `; ${s.error}` : ''}`,
+          );
+          for (const uri of this.views.get(path) ?? []) void this.publishView(uri);
+        },
+        failed: (message) => {
+          this.progressDone(host, host.generation);
+          if (this.hosts.get(path) === host) this.hosts.delete(path);
+          if (message === 'reloading' || message === 'the capture was closed') return;
+          this.deps.log(`${path}: ${message}`);
+          for (const uri of this.views.get(path) ?? []) {
+            if (!this.openViews.has(uri)) continue;
+            this.deps.publishDiagnostics(uri, undefined, [
+              { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: 1, source: SOURCE, code: 'analysis-failed', message },
+            ]);
+          }
+        },
+      });
+      h = host;
+      this.hosts.set(path, h);
+      if (sizeOf(path) >= PROGRESS_MIN_BYTES) this.startProgress(h);
+    }
+    return h;
+  }
+
+  private readonly progresses = new Map<AnalysisHost, { generation: number; progress: Progress | null; pending: Promise<Progress | null> }>();
+
+  private startProgress(h: AnalysisHost): void {
+    const generation = h.generation;
+    const name = h.path.slice(Math.max(h.path.lastIndexOf('/'), h.path.lastIndexOf('\\')) + 1);
+    const entry = { generation, progress: null as Progress | null, pending: this.deps.createProgress(`Analyzing ${name}`) };
+    this.progresses.set(h, entry);
+    void entry.pending.then((p) => {
+      if (this.progresses.get(h) !== entry || !p) {
+        p?.done();
+        return;
+      }
+      entry.progress = p;
+      p.onCancel(() => {
+        this.deps.log(`${h.path}: analysis cancelled`);
+        h.dispose('analysis cancelled');
+        if (this.hosts.get(h.path) === h) this.hosts.delete(h.path);
+      });
+      if (h.isReady) this.progressDone(h, h.generation);
+    });
+  }
+
+  private progress(h: AnalysisHost, generation: number): Progress | null {
+    const e = this.progresses.get(h);
+    return e && e.generation === generation ? e.progress : null;
+  }
+
+  private progressDone(h: AnalysisHost, generation: number): void {
+    const e = this.progresses.get(h);
+    if (!e || e.generation > generation) return;
+    this.progresses.delete(h);
+    e.progress?.done();
+  }
+
+  /** Publishes a capture view's diagnostics (when open) and announces its analysis. */
+  private async publishView(uri: string): Promise<void> {
+    const { path, connection } = parseCaptureUri(uri);
+    const h = this.hosts.get(path);
+    if (!h || !h.isReady) return;
+    const generation = h.generation;
+    try {
+      const open = this.openViews.has(uri);
+      const [diags, n] = await Promise.all([open ? h.call(uri, connection, 'diagnostics', undefined) : Promise.resolve(null), h.call(uri, connection, 'counts', undefined)]);
+      if (h.generation !== generation || this.hosts.get(path) !== h) return; // stale
+      if (diags && this.openViews.has(uri)) this.deps.publishDiagnostics(uri, undefined, diags);
+      this.deps.analysisChanged({ uri, version: null, ...n });
+    } catch (e) {
+      this.deps.log(`${uri}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private disposeIdleHosts(): void {
+    const now = Date.now();
+    for (const [path, h] of this.hosts) {
+      const open = [...(this.views.get(path) ?? [])].some((u) => this.openViews.has(u));
+      if (!open && now - h.lastUsed > IDLE_HOST_MS) {
+        h.dispose();
+        this.hosts.delete(path);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------ requests
+
+  /** OpenCaptureRequest: (re)loads the file if it changed, renders the view. */
+  async openCapture(uri: string, token?: CancelToken): Promise<FeatureResult<'openCapture'>> {
+    const { path, connection } = parseCaptureUri(uri);
+    this.knowView(path, uri);
+    const h = this.host(path, true);
+    await raceToken(h.ready(), token);
+    return h.call(uri, connection, 'openCapture', undefined, token);
+  }
+
+  /**
+   * Runs a feature on a document: a capture view in its worker, a text trace here. Null when the
+   * document is unknown. Rejects with CancelledError when `token` is cancelled first.
+   */
+  async call<K extends FeatureName>(uri: string, name: K, params: FeatureParams<K>, token?: CancelToken): Promise<FeatureResult<K> | null> {
+    let capturePath: string | null = null;
+    let connection: number | undefined;
+    let viewUri = uri;
+    if (isCaptureUri(uri)) {
+      const p = parseCaptureUri(uri);
+      capturePath = p.path;
+      connection = p.connection;
+    } else {
+      const doc = this.deps.documents.get(uri);
+      if (doc) {
+        if (token?.isCancellationRequested) throw new CancelledError();
+        return runFeature(this.textDoc(doc), name, params);
+      }
+      const f = this.fileDoc(uri);
+      if (f === null) return null;
+      if ('capture' in f) {
+        // A capture named by its file: its whole view.
+        capturePath = f.capture;
+        viewUri = uri;
+      } else {
+        if (token?.isCancellationRequested) throw new CancelledError();
+        return runFeature(f, name, params);
+      }
+    }
+    this.knowView(capturePath, viewUri);
+    const h = this.host(capturePath);
+    await raceToken(h.ready(), token);
+    return h.call(viewUri, connection, name, params, token);
+  }
+
+  // ------------------------------------------------------------------------------------ settings
+
+  updateSettings(s: ServerSettings): void {
+    this.settings = s;
+    this.files.clear();
+    for (const [uri, e] of this.texts) {
+      const doc = this.deps.documents.get(uri);
+      if (doc) this.analyzeText(doc);
+      else if (e.timer) clearTimeout(e.timer);
+    }
+    for (const h of this.hosts.values()) {
+      h.updateSettings(s);
+      if (sizeOf(h.path) >= PROGRESS_MIN_BYTES) this.startProgress(h);
+    }
+  }
+
+  dispose(): void {
+    clearInterval(this.idleTimer);
+    for (const h of this.hosts.values()) h.dispose('the server is shutting down');
+    this.hosts.clear();
+  }
+}

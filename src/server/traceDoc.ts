@@ -1,0 +1,108 @@
+/**
+ * A trace document as the server's features see it: the analysis, how the document's lines map to
+ * table rows, and what the loader said. Built from a text trace (the document's own lines) or from a
+ * capture view (the lines the server rendered, see captureView.ts).
+ */
+import { analyze, type Analysis, type Finding } from '../core/engine';
+import { loadTrace, type LoadedTrace } from '../node/loadTrace';
+import { renderCapture, type RenderedView } from './captureView';
+import { engineOptions, type ServerSettings } from './settings';
+
+export interface TraceDoc {
+  uri: string;
+  /** The document version analyzed (text documents), null for capture views and unopened files. */
+  version: number | null;
+  loaded: LoadedTrace;
+  analysis: Analysis;
+  settings: ServerSettings;
+  /** Line of each row (-1 when not shown) and row of each line (-1 for other lines). */
+  rowLine: Int32Array;
+  lineRow: Int32Array;
+  lineLength: Int32Array;
+  /** Capture views: the rendered text; null for text traces. */
+  view: RenderedView | null;
+  /** Findings per row, built on first use. */
+  byRow?: Map<number, Finding[]>;
+}
+
+/** Line lengths and the row <-> line maps of a text trace (rows know their line). */
+function textMaps(a: Analysis, text: string, arrivals: readonly { row: number; line: number }[]): { rowLine: Int32Array; lineRow: Int32Array; lineLength: Int32Array } {
+  const lengths: number[] = [];
+  let start = 0;
+  for (;;) {
+    const nl = text.indexOf('\n', start);
+    const end = nl < 0 ? text.length : nl;
+    lengths.push(end > start && text.charCodeAt(end - 1) === 13 ? end - start - 1 : end - start);
+    if (nl < 0) break;
+    start = nl + 1;
+  }
+  const lineLength = Int32Array.from(lengths);
+  const t = a.table;
+  const rowLine = new Int32Array(t.length);
+  const lineRow = new Int32Array(lineLength.length).fill(-1);
+  for (let r = 0; r < t.length; r++) {
+    const l = t.line[r];
+    rowLine[r] = l;
+    if (l >= 0 && l < lineRow.length && lineRow[l] < 0) lineRow[l] = r;
+  }
+  // RFC figures: a line that only delivers a segment in flight (`... <SEQ=..> -->`) shows that segment.
+  for (const s of arrivals) {
+    if (s.line >= 0 && s.line < lineRow.length && lineRow[s.line] < 0) lineRow[s.line] = s.row;
+  }
+  return { rowLine, lineRow, lineLength };
+}
+
+/** Parses and analyzes a text trace (tcpdump output or RFC figure notation). Never throws. */
+export function textTraceDoc(uri: string, version: number | null, text: string, languageId: string | undefined, settings: ServerSettings): TraceDoc {
+  const loaded = loadTrace(languageId !== undefined ? { text, languageId } : { text });
+  return textDocFromLoaded(uri, version, text, loaded, settings);
+}
+
+export function textDocFromLoaded(uri: string, version: number | null, text: string, loaded: LoadedTrace, settings: ServerSettings): TraceDoc {
+  const analysis = analyze(loaded.table, engineOptions(settings), loaded.steps);
+  const arrivals: { row: number; line: number }[] = [];
+  for (const s of loaded.steps ?? []) if (s.kind === 'arrive' && 'line' in s && typeof s.line === 'number') arrivals.push({ row: s.row, line: s.line });
+  const maps = textMaps(analysis, text, arrivals);
+  return { uri, version, loaded, analysis, settings, ...maps, view: null };
+}
+
+/** A capture view: the capture's analysis shown as rendered lines (`connection`: a `?conn=N` view). */
+export function captureViewDoc(uri: string, loaded: LoadedTrace, analysis: Analysis, settings: ServerSettings, connection: number | undefined): TraceDoc {
+  const view = renderCapture(analysis, { absolute: !settings.relative, maxSegments: settings.maxSegmentsShown, connection });
+  return { uri, version: null, loaded, analysis, settings, rowLine: view.rowLine, lineRow: view.lineRow, lineLength: view.lineLength, view };
+}
+
+/** `teardown-capture:/abs/path.pcap?conn=3` (query possibly percent-encoded) -> the file and the connection shown. */
+export function parseCaptureUri(uri: string): { path: string; connection?: number } {
+  const q = uri.indexOf('?');
+  const head = q < 0 ? uri : uri.slice(0, q);
+  const query = q < 0 ? '' : safeDecode(uri.slice(q + 1));
+  let path = safeDecode(head.replace(/^[A-Za-z][A-Za-z0-9+.-]*:/, '').replace(/#.*$/, ''));
+  // teardown-capture://authority/path is not used, but tolerate an empty authority.
+  if (path.startsWith('//')) path = path.slice(path.indexOf('/', 2));
+  // Windows drive paths arrive as /c:/x/y.pcap.
+  if (/^\/[A-Za-z]:\//.test(path)) path = path.slice(1);
+  const m = /(?:^|&)conn=(\d+)(?:&|$)/.exec(query);
+  return m ? { path, connection: Number(m[1]) } : { path };
+}
+
+/** The file system path of a `file:` URI, or null. */
+export function filePath(uri: string): string | null {
+  if (!uri.startsWith('file:')) return null;
+  try {
+    const u = new URL(uri);
+    let p = decodeURIComponent(u.pathname);
+    if (/^\/[A-Za-z]:\//.test(p)) p = p.slice(1);
+    return p;
+  } catch {
+    return null;
+  }
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Messages between the language server's main thread and a capture's analysis worker
+ * (analysisHost.ts on the main side, analysisWorker.ts in the worker).
+ */
+import type { FeatureName } from './features';
+import type { ServerSettings } from './settings';
+
+/** `workerData` that makes dist/server.js run as an analysis worker instead of a server. */
+export const WORKER_ROLE = 'teardown-tracer-analysis';
+
+export type ToWorker =
+  /** Decode and analyze the capture file (again). Answered by `loaded` with the same generation. */
+  | { type: 'load'; generation: number; path: string; settings: ServerSettings }
+  /** New settings: re-analyze if they change the analysis, re-render views. Answered by `loaded`. */
+  | { type: 'settings'; generation: number; settings: ServerSettings }
+  /** Run a feature on a capture view (`uri`, a `teardown-capture:` URI of this file). */
+  | { type: 'call'; id: number; uri: string; connection: number | undefined; name: FeatureName; params: unknown };
+
+export interface LoadSummary {
+  error: string | null;
+  segments: number;
+  connections: number;
+  findings: number;
+  /** Milliseconds spent decoding and analyzing. */
+  decodeMs: number;
+  analyzeMs: number;
+}
+
+export type FromWorker =
+  | { type: 'progress'; generation: number; percent: number; message: string }
+  | { type: 'loaded'; generation: number; summary: LoadSummary }
+  | { type: 'result'; id: number; value: unknown }
+  | { type: 'failed'; id: number; message: string };
