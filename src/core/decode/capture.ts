@@ -16,6 +16,8 @@ const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 
 /** Wireshark's largest accepted packet (WTAP_MAX_PACKET_SIZE_STANDARD). */
 const MAX_PACKET = 262144;
+/** A pcap record longer than this is damage, whatever snapshot length the header claims. */
+const MAX_PCAP_RECORD = 1 << 20;
 /** The largest block we are willing to buffer; a longer length field is damage, never an allocation. */
 const MAX_BLOCK = 16 * 1024 * 1024;
 
@@ -166,7 +168,7 @@ export class CaptureDecoder {
 
   private parsePcap(buf: Uint8Array, _dv: DataView, p: number, len: number): number {
     const hdr = this.modified ? 24 : 16;
-    const limit = Math.min(MAX_BLOCK, Math.max(MAX_PACKET, this.pcapSnap));
+    const limit = Math.min(MAX_PCAP_RECORD, Math.max(MAX_PACKET, this.pcapSnap));
     const r = this.report;
     while (len - p >= hdr) {
       const sec = this.u32(buf, p);
@@ -363,7 +365,8 @@ export class CaptureDecoder {
         const origlen = dv.getUint32(p + 8, le);
         let caplen = Math.min(origlen, blen - 16);
         if (iface.snaplen > 0) caplen = Math.min(caplen, iface.snaplen);
-        this.packet(buf, p + 12, caplen, iface.linkType, frame, 0, 0, at, origlen);
+        // A Simple Packet Block carries no timestamp.
+        this.packet(buf, p + 12, caplen, iface.linkType, frame, NaN, 0, at, origlen);
         return true;
       }
       default:

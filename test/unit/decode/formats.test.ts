@@ -153,9 +153,8 @@ describe('decode: re-encapsulated kernel captures (test/fixtures/decode/make.mjs
   });
 
   // SegmentView documents tsSec as "NaN when the source gives no time"; a Simple Packet Block has
-  // no timestamp (tshark prints no frame.time_epoch for it), but the decoder reports 0.000000000
-  // (1 January 1970). Pending until the decoder sets NaN there.
-  it.skip('a Simple Packet Block frame has no time ("" rather than 1970)', () => {
+  // no timestamp (tshark prints no frame.time_epoch for it): not 0.000000000 (1 January 1970).
+  it('a Simple Packet Block frame has no time ("" rather than 1970)', () => {
     for (const m of manifest.filter((x) => x.times.includes('none'))) {
       const segs = decodeAll(read(path.join(GEN, m.file))).segs;
       assert.strictEqual(segs[m.times.indexOf('none')].time, '');
