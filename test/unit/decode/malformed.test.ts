@@ -212,9 +212,8 @@ describe('decode: malformed input', () => {
     assert.strictEqual(d.finish().tcpSegments, 1);
   });
 
-  // With a snaplen of 0xFFFFFFFF in the global header the decoder's limit becomes 16 MiB, so a
-  // 2 MiB caplen is buffered and accepted as a packet (tshark rejects anything over 262144 for
-  // Ethernet). Pending until the limit no longer follows an implausible snaplen.
+  // An implausible snaplen of 0xFFFFFFFF in the global header must not raise the record limit
+  // (tshark rejects anything over 262144 for Ethernet).
   it('pcap caplen > 1 MiB stops even when the header claims snaplen 0xFFFFFFFF', () => {
     const huge = [...le32(0), ...le32(0), ...le32(2 << 20), ...le32(2 << 20)];
     const d = new CaptureDecoder(() => undefined);
