@@ -279,6 +279,20 @@ export function inlayHints(t: TraceDoc, startLine: number, endLine: number): Inl
   const a = t.analysis;
   const out: InlayHint[] = [];
   const last = Math.min(endLine, t.lineRow.length - 1);
+  if (t.lineTransitions) {
+    for (let line = Math.max(0, startLine); line <= last; line++) {
+      const list = t.lineTransitions.get(line);
+      if (!list) continue;
+      const c = connOfRow(t, t.lineRow[line]) ?? t.analysis.connections[0];
+      const parts: InlayHintLabelPart[] = [];
+      for (const tr of list) {
+        if (parts.length > 0) parts.push({ value: ' · ' });
+        parts.push({ value: `${c ? sideName(t, c, tr.side) : tr.side}: ${tr.from} → ${tr.to}${tr.inferred ? ' (inferred)' : ''}`, tooltip: tr.reason });
+      }
+      out.push({ position: { line, character: t.lineLength[line] ?? 0 }, label: parts, kind: InlayHintKind.Type, paddingLeft: true });
+    }
+    return out;
+  }
   let ts: Analysis['transitions'] | null = null;
   for (let line = Math.max(0, startLine); line <= last; line++) {
     const r = t.lineRow[line];
@@ -442,7 +456,8 @@ export function exportText(t: TraceDoc, kind: ExportRequest.Params['kind'], conn
   const a = t.analysis;
   const one = connection === undefined ? undefined : connById(a, connection);
   const conns = connection === undefined ? a.connections : one ? [one] : [];
-  const relative = t.settings.relative;
+  // An RFC figure's numbers are the author's own: exports keep them as written.
+  const relative = t.settings.relative && t.loaded.format !== 'rfc';
   switch (kind) {
     case 'analysis-json': {
       const ids = new Set(conns.map((c) => c.id));

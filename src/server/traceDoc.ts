@@ -3,7 +3,7 @@
  * table rows, and what the loader said. Built from a text trace (the document's own lines) or from a
  * capture view (the lines the server rendered, see captureView.ts).
  */
-import { analyze, type Analysis, type Finding } from '../core/engine';
+import { analyze, STATES, type Analysis, type EngineStep, type Finding, type Side, type TcpState } from '../core/engine';
 import { loadTrace, type LoadedTrace } from '../node/loadTrace';
 import { renderCapture, type RenderedView } from './captureView';
 import { engineOptions, type ServerSettings } from './settings';
@@ -21,8 +21,89 @@ export interface TraceDoc {
   lineLength: Int32Array;
   /** Capture views: the rendered text; null for text traces. */
   view: RenderedView | null;
+  /**
+   * RFC figures: the state changes by the line of the event that made them (a send, an arrival of
+   * a segment in flight, `(Close)`, `(2 MSL)`), for inlay hints. Absent for other traces, whose
+   * changes are shown on the line of the row they are recorded at.
+   */
+  lineTransitions?: Map<number, LineTransition[]>;
   /** Findings per row, built on first use. */
   byRow?: Map<number, Finding[]>;
+}
+
+export interface LineTransition {
+  side: Side;
+  from: TcpState;
+  to: TcpState;
+  reason: string;
+  inferred: boolean;
+}
+
+type FigureStep = EngineStep & { line?: number };
+
+/**
+ * Attributes an RFC figure's transitions to the lines of the steps that made them. The engine
+ * replays the steps in order and logs transitions in that order, so each step takes the run of
+ * following transitions that fit it: a send changes its sender, an arrival its receiver (both with
+ * the row as cause), `(Close)` and `(2 MSL)` the endpoint named. A `(Close)` before the first
+ * segment is not in the log (no row yet): it is rebuilt from the states around it.
+ */
+function figureTransitionLines(a: Analysis, steps: readonly FigureStep[]): Map<number, LineTransition[]> {
+  const out = new Map<number, LineTransition[]>();
+  const add = (line: number, tr: LineTransition): void => {
+    const list = out.get(line);
+    if (list) list.push(tr);
+    else out.set(line, [tr]);
+  };
+  const ts = a.transitions;
+  const sideOfEp = (ep: number): { side: Side; conn: number } | null => {
+    for (let i = 0; i < a.connections.length; i++) {
+      const c = a.connections[i];
+      if (c.clientEp === ep) return { side: 'client', conn: i };
+      if (c.serverEp === ep) return { side: 'server', conn: i };
+    }
+    return null;
+  };
+  let k = 0;
+  let seenSegment = false;
+  for (const st of steps) {
+    const line = st.line ?? -1;
+    let fits: ((i: number) => boolean) | null = null;
+    if (st.kind === 'segment' || st.kind === 'arrive') {
+      seenSegment ||= st.kind === 'segment';
+      const r = st.row;
+      const senderIsClient = a.rowDir[r] === 0;
+      const side: Side = (st.kind === 'segment') === senderIsClient ? 'client' : 'server';
+      fits = (i) => ts[i].cause === r && ts[i].side === side;
+    } else if (st.kind === 'close' || st.kind === 'timeout') {
+      const who = sideOfEp(st.endpoint);
+      if (!who) continue;
+      if (st.kind === 'close' && !seenSegment) {
+        // Before any segment: from the connection's initial state to the state before its first row.
+        const c = a.connections[who.conn];
+        const from = who.side === 'client' ? c.initialState.client : c.initialState.server;
+        const to = STATES[who.side === 'client' ? a.clientBefore[c.firstRow] : a.serverBefore[c.firstRow]];
+        if (from !== to && line >= 0) add(line, { side: who.side, from, to, reason: 'The application called CLOSE (RFC 9293 3.10.4).', inferred: false });
+        continue;
+      }
+      fits =
+        st.kind === 'timeout'
+          ? (i) => ts[i].side === who.side && ts[i].from === 'TIME-WAIT' && ts[i].to === 'CLOSED'
+          : (i) => ts[i].side === who.side && (ts[i].to === 'FIN-WAIT-1' || ts[i].to === 'LAST-ACK' || ts[i].to === 'CLOSED');
+    }
+    if (fits === null) continue;
+    while (k < ts.length && fits(k)) {
+      const tr = ts[k++];
+      if (line >= 0) add(line, { side: tr.side, from: tr.from, to: tr.to, reason: tr.reason, inferred: tr.inferred });
+    }
+  }
+  // Anything left (timers at the end of the figure): on the line of the row it is recorded at.
+  for (; k < ts.length; k++) {
+    const tr = ts[k];
+    const line = tr.row >= 0 ? a.table.line[tr.row] : -1;
+    if (line >= 0) add(line, { side: tr.side, from: tr.from, to: tr.to, reason: tr.reason, inferred: tr.inferred });
+  }
+  return out;
 }
 
 /** Line lengths and the row <-> line maps of a text trace (rows know their line). */
@@ -63,7 +144,9 @@ export function textDocFromLoaded(uri: string, version: number | null, text: str
   const arrivals: { row: number; line: number }[] = [];
   for (const s of loaded.steps ?? []) if (s.kind === 'arrive' && 'line' in s && typeof s.line === 'number') arrivals.push({ row: s.row, line: s.line });
   const maps = textMaps(analysis, text, arrivals);
-  return { uri, version, loaded, analysis, settings, ...maps, view: null };
+  const doc: TraceDoc = { uri, version, loaded, analysis, settings, ...maps, view: null };
+  if (loaded.steps && loaded.format === 'rfc') doc.lineTransitions = figureTransitionLines(analysis, loaded.steps);
+  return doc;
 }
 
 /** A capture view: the capture's analysis shown as rendered lines (`connection`: a `?conn=N` view). */
