@@ -354,6 +354,30 @@ describe('tcpdump-text grammar', () => {
     assert.ok(note.every((x) => x.scopes.some((s) => s.startsWith('comment.line.number-sign'))));
   });
 
+  it('ends an unclosed Flags [ or options [ with its line', async () => {
+    const [cut, next] = tokenizeLines(await grammar(TCPDUMP), [
+      'IP 10.0.0.1.1 > 10.0.0.2.2: Flags [S.], seq 1, ack 1, win 5, options [mss 1460,',
+      'IP 10.0.0.1.1 > 10.0.0.2.2: Flags [F.], seq 1, ack 1, win 5, length 0',
+    ]);
+    hasScope(cut, 'mss', 'support.constant.option');
+    hasScope(next, 'F', 'keyword.control.flag.fin');
+    lacksScope(next, 'IP', 'meta.options');
+  });
+
+  it('scopes -i any interface prefixes, ISO times and frames without times', async () => {
+    const [any, iso, frame] = tokenizeLines(await grammar(TCPDUMP), [
+      '18:09:20.375364 lo    In  IP 127.0.0.1.47798 > 127.0.0.1.18080: Flags [S], seq 1, win 5, length 0',
+      '2026-11-21T18:09:20.375364Z IP 10.0.0.1.1 > 10.0.0.2.2: Flags [R], seq 1, win 0, length 0',
+      '   12  IP 10.0.0.1.1 > 10.0.0.2.2: Flags [R.], seq 1, ack 1, win 0, length 0',
+    ]);
+    hasScope(any, 'lo', 'entity.name.tag.interface');
+    hasScope(any, 'In', 'keyword.other.direction');
+    hasScope(any, '127.0.0.1', 'constant.other.address.ipv4');
+    hasScope(iso, '2026-11-21T18:09:20.375364Z', 'constant.numeric.timestamp');
+    hasScope(frame, '12', 'constant.numeric.integer.frame');
+    hasScope(frame, 'R', 'keyword.control.flag.rst');
+  });
+
   it('leaves payload lines (-A, -v HTTP) plain', async () => {
     const [get, host] = tokenizeLines(await grammar(TCPDUMP), ['\tGET /teardown HTTP/1.1', '\tHost: 10.88.0.2']);
     assert.deepStrictEqual(
@@ -477,6 +501,21 @@ describe('tcp-trace grammar', () => {
     hasScope(syn, 'SYN', 'keyword.control.flag.syn');
     hasScope(syn, 'WND', 'keyword.other.field');
     hasScope(syn, '+', 'keyword.operator.relative');
+  });
+
+  it('scopes per-field keys and numbers, and ends an unclosed <CTL= with its line', async () => {
+    const [seg, next] = tokenizeLines(await grammar(TRACE), [
+      '  4.  ESTABLISHED--> <SEQ=5><ACK=7><CTL=SYN',
+      '  5.  CLOSED',
+    ]);
+    hasScope(seg, 'ESTABLISHED', 'entity.name.type.state');
+    hasScope(seg, 'SEQ', 'keyword.other.field.seq');
+    hasScope(seg, '5', 'constant.numeric.integer.seq');
+    hasScope(seg, 'ACK', 'keyword.other.field.ack');
+    hasScope(seg, '7', 'constant.numeric.integer.ack');
+    hasScope(seg, 'SYN', 'keyword.control.flag.syn');
+    hasScope(next, '5', 'constant.numeric.integer.step');
+    hasScope(next, 'CLOSED', 'entity.name.type.state');
   });
 
   it('does not take parts of words for states', async () => {
