@@ -1,21 +1,40 @@
 /**
- * The Wireshark display-filter subset people use on TCP teardowns:
+ * The Wireshark display-filter subset people use on TCP teardowns, compiled to closures over the
+ * segment table's columns:
  *
- *   tcp.flags.fin == 1 && ip.src == 10.0.0.1        tcp.flags == 0x0011
- *   tcp.flags.reset || (tcp.len > 0 and not tcp.port == 22)     ip.addr == 10.0.0.0/8
+ *   tcp.flags.fin == 1 && ip.src == 10.0.0.1        tcp.flags == 0x0011       tcp.len > 0
+ *   tcp.flags.reset || (tcp.port in {80, 443} and not tcp.flags.ack)    ip.addr == 10.0.0.0/8
  *
- * Fields: frame.number, ip.src/dst/addr, ipv6.src/dst/addr, tcp.srcport/dstport/port, tcp.stream,
- * tcp.seq/ack (relative to the connection's ISN) and tcp.seq_raw/ack_raw, tcp.len,
- * tcp.window_size_value, tcp.flags and tcp.flags.{fin,syn,reset,push,ack,urg,ece,cwr}.
- * Operators: == != < <= > >= (and eq ne lt le gt ge), && || ! (and, or, not), parentheses.
- * `ip.addr != X` means "neither address is X" (Wireshark 3.6+ semantics); a bare flag field
- * (`tcp.flags.syn`) means the flag is set; a bare address field means the packet has that IP version.
+ * Fields (see fields.ts): frame.number, frame.time_epoch, frame.time_relative; ip.src/dst/addr,
+ * ipv6.src/dst/addr (with CIDR prefixes); tcp.srcport/dstport/port, tcp.stream; tcp.seq, tcp.ack,
+ * tcp.nxtseq (relative to the ISNs the caller's context gives) and tcp.seq_raw/ack_raw; tcp.len,
+ * tcp.window_size_value, tcp.flags and tcp.flags.{fin,syn,reset,push,ack,urg,ece,cwr,ae}; a few
+ * tcp.options.*; the protocols frame, ip, ipv6, tcp.
+ * Operators: == != < <= > >= (eq ne lt le gt ge), `field & mask`, `field in {a b c..d}`,
+ * && || ! (and or not; precedence not > and > or), parentheses. Literals: decimal, 0x hex,
+ * 0b binary, leading-0 octal (as Wireshark), true/false, IPv4/IPv6 with /prefix.
  *
- * Parsing never throws: errors come back with their position in the filter text.
+ * Semantics, as Wireshark 4:
+ * - A comparison with a field the segment does not have is false, `!=` included (`ip.src != X` is
+ *   false for an IPv6 segment; `tcp.ack == 0` is false when the ACK flag is off).
+ * - Two-valued fields (ip.addr, ipv6.addr, tcp.port): `==`, `<`, `in` ... hold when EITHER value
+ *   does; `!=` holds when ALL values differ ("neither address is X", Wireshark 3.6+). So
+ *   `ip.addr != X` is `!(ip.addr == X)` on IPv4 segments.
+ * - A bare flag field (`tcp.flags.fin`) means the flag is set. (Wireshark 4.0 tests presence, which
+ *   every TCP segment passes; `tcp.flags.fin == 1` means the same in both.) Any other bare field
+ *   tests presence: `ip.src` is "an IPv4 segment", `tcp.seq` "the context knows the ISN".
+ * - `field & mask` alone means "some bit of mask is set".
+ *
+ * Parsing never throws: errors come back with their offsets in the filter text (end exclusive).
+ * Matching allocates nothing per row: address tests are cached per endpoint id.
  */
+
+import type { EndpointTable, SegmentTable } from '../model/segment';
 import { parseIPv4, parseIPv6 } from '../model/address';
-import { ACK, CWR, ECE, FIN, PSH, RST, SYN, URG, type SegmentTable } from '../model/segment';
-import { seqDistance } from '../seq';
+import { ALIASES, FIELD_BY_NAME, FIELDS, NO_CONTEXT, type FieldDef, type FilterContext, type NumGetter } from './fields';
+import { tokenize, type Token } from './lexer';
+
+export { NO_CONTEXT, FIELDS, type FieldDef, type FilterContext } from './fields';
 
 export interface FilterError {
   start: number;
@@ -23,288 +42,411 @@ export interface FilterError {
   message: string;
 }
 
-/** What a filter needs beyond the table: connection ids and relative-number bases per row. */
-export interface FilterContext {
-  stream(row: number): number;
-  seqBase(row: number): number;
-  ackBase(row: number): number;
-}
-
 export interface CompiledFilter {
   readonly text: string;
-  matches(table: SegmentTable, row: number, ctx: FilterContext): boolean;
+  /** The fields the filter reads (canonical names). */
+  readonly fields: readonly string[];
+  /** True when it reads tcp.seq / tcp.ack / tcp.nxtseq / tcp.stream, which need a context. */
+  readonly usesContext: boolean;
+  /** Does row `row` pass? `ctx` defaults to {@link NO_CONTEXT}. */
+  matches(table: SegmentTable, row: number, ctx?: FilterContext): boolean;
 }
 
-type Pred = (t: SegmentTable, r: number, ctx: FilterContext) => boolean;
-type NumGetter = (t: SegmentTable, r: number, ctx: FilterContext) => number;
+type Pred = (t: SegmentTable, r: number, c: FilterContext) => boolean;
+type Op = '==' | '!=' | '<' | '<=' | '>' | '>=';
 
-const FLAG_FIELDS: Record<string, number> = {
-  'tcp.flags.fin': FIN,
-  'tcp.flags.syn': SYN,
-  'tcp.flags.reset': RST,
-  'tcp.flags.push': PSH,
-  'tcp.flags.ack': ACK,
-  'tcp.flags.urg': URG,
-  'tcp.flags.ece': ECE,
-  'tcp.flags.cwr': CWR,
-};
+/** The fields the filter understands (for completion and help). */
+export const FILTER_FIELDS: readonly string[] = FIELDS.map((f) => f.name);
 
-const NUM_FIELDS: Record<string, NumGetter> = {
-  'frame.number': (t, r) => (t.frame[r] > 0 ? t.frame[r] : t.line[r] + 1),
-  'tcp.srcport': (t, r) => t.endpoints.get(t.src[r]).port,
-  'tcp.dstport': (t, r) => t.endpoints.get(t.dst[r]).port,
-  'tcp.stream': (_t, r, c) => c.stream(r),
-  'tcp.seq': (t, r, c) => seqDistance(c.seqBase(r), t.seq[r]),
-  'tcp.ack': (t, r, c) => (t.flags[r] & ACK ? seqDistance(c.ackBase(r), t.ack[r]) : 0),
-  'tcp.seq_raw': (t, r) => t.seq[r],
-  'tcp.ack_raw': (t, r) => t.ack[r],
-  'tcp.len': (t, r) => t.len[r],
-  'tcp.window_size_value': (t, r) => t.win[r],
-  'tcp.flags': (t, r) => t.flags[r],
-};
+class Stop extends Error {}
 
-const ADDR_FIELDS = ['ip.src', 'ip.dst', 'ip.addr', 'ipv6.src', 'ipv6.dst', 'ipv6.addr'];
-const ALL_FIELDS = [...Object.keys(FLAG_FIELDS), ...Object.keys(NUM_FIELDS), 'tcp.port', ...ADDR_FIELDS];
-
-const OPS: Record<string, string> = { '==': '==', '!=': '!=', '<': '<', '<=': '<=', '>': '>', '>=': '>=', eq: '==', ne: '!=', lt: '<', le: '<=', gt: '>', ge: '>=' };
-
-interface Token {
-  kind: 'word' | 'op' | 'lparen' | 'rparen' | 'and' | 'or' | 'not' | 'end';
-  text: string;
-  start: number;
-  end: number;
-}
-
-function tokenize(text: string, errors: FilterError[]): Token[] {
-  const out: Token[] = [];
-  let i = 0;
-  while (i < text.length) {
-    const ch = text[i];
-    if (/\s/.test(ch)) {
-      i++;
-      continue;
-    }
-    const two = text.slice(i, i + 2);
-    if (two === '&&' || two === '||') {
-      out.push({ kind: two === '&&' ? 'and' : 'or', text: two, start: i, end: i + 2 });
-      i += 2;
-    } else if (two === '==' || two === '!=' || two === '<=' || two === '>=') {
-      out.push({ kind: 'op', text: two, start: i, end: i + 2 });
-      i += 2;
-    } else if (ch === '<' || ch === '>') {
-      out.push({ kind: 'op', text: ch, start: i, end: i + 1 });
-      i++;
-    } else if (ch === '!') {
-      out.push({ kind: 'not', text: ch, start: i, end: i + 1 });
-      i++;
-    } else if (ch === '(' || ch === ')') {
-      out.push({ kind: ch === '(' ? 'lparen' : 'rparen', text: ch, start: i, end: i + 1 });
-      i++;
-    } else if (/[A-Za-z0-9_.:/\-[\]]/.test(ch)) {
-      let j = i;
-      while (j < text.length && /[A-Za-z0-9_.:/\-[\]]/.test(text[j])) j++;
-      const w = text.slice(i, j);
-      const lw = w.toLowerCase();
-      const kind = lw === 'and' ? 'and' : lw === 'or' ? 'or' : lw === 'not' ? 'not' : lw in OPS ? 'op' : 'word';
-      out.push({ kind, text: w, start: i, end: j });
-      i = j;
-    } else {
-      errors.push({ start: i, end: i + 1, message: `unexpected character '${ch}'` });
-      i++;
+function levenshtein(a: string, b: string): number {
+  const prev = new Array<number>(b.length + 1);
+  for (let j = 0; j <= b.length; j++) prev[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0];
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j];
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
     }
   }
-  out.push({ kind: 'end', text: '', start: text.length, end: text.length });
-  return out;
+  return prev[b.length];
 }
 
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-  return d[a.length][b.length];
-}
-
-function suggest(field: string): string {
-  let best = '';
+function suggestField(name: string): string | null {
+  let best: string | null = null;
   let bestD = Infinity;
-  for (const f of ALL_FIELDS) {
-    const dd = distance(field, f);
-    if (dd < bestD) {
-      bestD = dd;
+  for (const f of FILTER_FIELDS) {
+    const d = levenshtein(name, f);
+    if (d < bestD) {
+      bestD = d;
       best = f;
     }
   }
-  return bestD <= 4 ? `; did you mean ${best}?` : '';
+  // tcp.flags.rst -> tcp.flags.reset: same prefix, a short last part.
+  if (bestD > 2) {
+    const dot = name.lastIndexOf('.');
+    const head = name.slice(0, dot + 1);
+    const tail = name.slice(dot + 1);
+    for (const f of FILTER_FIELDS) {
+      if (dot > 0 && f.startsWith(head) && tail.length >= 2 && [...tail].every((ch) => f.slice(head.length).includes(ch))) return f;
+    }
+  }
+  return bestD <= Math.max(2, Math.floor(name.length / 4)) ? best : null;
 }
 
-function parseNumber(s: string): number | null {
-  if (/^0x[0-9a-f]+$/i.test(s)) return parseInt(s, 16);
+/** Integer literal as Wireshark reads it: decimal, 0x hex, 0b binary, leading-zero octal. */
+function parseInteger(s: string): number | null {
+  let m: RegExpExecArray | null;
+  if ((m = /^0x([0-9a-f]+)$/i.exec(s)) !== null) return parseInt(m[1], 16);
+  if ((m = /^0b([01]+)$/i.exec(s)) !== null) return parseInt(m[1], 2);
+  if ((m = /^0([0-7]+)$/.exec(s)) !== null) return parseInt(m[1], 8);
   if (/^\d+$/.test(s)) return Number(s);
   return null;
 }
 
-function compare(op: string, a: number, b: number): boolean {
-  switch (op) {
-    case '==':
-      return a === b;
-    case '!=':
-      return a !== b;
-    case '<':
-      return a < b;
-    case '<=':
-      return a <= b;
-    case '>':
-      return a > b;
-    default:
-      return a >= b;
-  }
+interface AddressLiteral {
+  v: 4 | 6;
+  bytes: Uint8Array;
+  bits: number;
 }
 
-/** An address value with an optional prefix length, as a byte mask test. */
-function addressMatcher(text: string, v: 4 | 6): ((b: Uint8Array) => boolean) | string {
-  const [addr, prefix] = text.split('/');
+function parseAddressLiteral(text: string, v: 4 | 6): AddressLiteral | string {
+  const slash = text.indexOf('/');
+  const addr = slash >= 0 ? text.slice(0, slash) : text;
+  const prefix = slash >= 0 ? text.slice(slash + 1) : undefined;
   const bytes = new Uint8Array(16);
-  const n = v === 4 ? 4 : 16;
-  if (!(v === 4 ? parseIPv4(addr, bytes) : parseIPv6(addr.replace(/^\[|\]$/g, ''), bytes))) return `'${text}' is not an IPv${v} address`;
-  const bits = prefix === undefined ? n * 8 : Number(prefix);
-  if (!Number.isInteger(bits) || bits < 0 || bits > n * 8) return `bad prefix length in '${text}'`;
-  return (b) => {
-    let left = bits;
-    for (let i = 0; i < n && left > 0; i++) {
-      const m = left >= 8 ? 0xff : (0xff << (8 - left)) & 0xff;
-      if ((b[i] & m) !== (bytes[i] & m)) return false;
-      left -= 8;
+  const ok = v === 4 ? parseIPv4(addr, bytes) : parseIPv6(addr.replace(/^\[|\]$/g, ''), bytes);
+  if (!ok) return `'${text}' is not an IPv${v} address${v === 4 && addr.includes(':') ? ' (use ipv6.* for IPv6)' : v === 6 && /^\d+(\.\d+){3}$/.test(addr) ? ' (use ip.* for IPv4)' : ''}`;
+  const max = v === 4 ? 32 : 128;
+  const bits = prefix === undefined ? max : /^\d+$/.test(prefix) ? Number(prefix) : NaN;
+  if (!(bits >= 0 && bits <= max)) return `bad prefix length in '${text}' (0 to ${max})`;
+  return { v, bytes, bits };
+}
+
+function prefixMatch(a: Uint8Array, lit: AddressLiteral): boolean {
+  let left = lit.bits;
+  for (let i = 0; left > 0; i++) {
+    const m = left >= 8 ? 0xff : (0xff << (8 - left)) & 0xff;
+    if ((a[i] & m) !== (lit.bytes[i] & m)) return false;
+    left -= 8;
+  }
+  return true;
+}
+
+/**
+ * A per-endpoint-id test, cached per endpoint table: an address is parsed once per endpoint, not
+ * once per row.
+ */
+function endpointTest(v: 4 | 6, lits: AddressLiteral[]): (t: SegmentTable, id: number) => boolean {
+  let owner: EndpointTable | null = null;
+  let cache = new Int8Array(0);
+  const scratch = new Uint8Array(16);
+  return (t, id) => {
+    if (t.endpoints !== owner) {
+      owner = t.endpoints;
+      cache = new Int8Array(Math.max(16, t.endpoints.list.length)).fill(-1);
     }
-    return true;
+    if (id >= cache.length) {
+      const grown = new Int8Array(Math.max(id + 1, cache.length * 2)).fill(-1);
+      grown.set(cache);
+      cache = grown;
+    }
+    let hit = cache[id];
+    if (hit < 0) {
+      const ep = t.endpoints.list[id];
+      hit = 0;
+      if (ep !== undefined && ep.ipVersion === v) {
+        scratch.fill(0);
+        const ok = v === 4 ? parseIPv4(ep.addr, scratch) : parseIPv6(ep.addr, scratch);
+        if (ok && lits.some((l) => prefixMatch(scratch, l))) hit = 1;
+      }
+      cache[id] = hit;
+    }
+    return hit === 1;
   };
+}
+
+function compareNumber(op: Op, g: NumGetter, v: number): Pred {
+  switch (op) {
+    case '==':
+      return (t, r, c) => g(t, r, c) === v;
+    case '!=':
+      return (t, r, c) => {
+        const x = g(t, r, c);
+        return x === x && x !== v; // present and different
+      };
+    case '<':
+      return (t, r, c) => g(t, r, c) < v;
+    case '<=':
+      return (t, r, c) => g(t, r, c) <= v;
+    case '>':
+      return (t, r, c) => g(t, r, c) > v;
+    default:
+      return (t, r, c) => g(t, r, c) >= v;
+  }
 }
 
 export function parseFilter(text: string): { filter: CompiledFilter | null; errors: FilterError[] } {
   const errors: FilterError[] = [];
-  const toks = tokenize(text, errors);
+  const used = new Set<string>();
+  let usesContext = false;
+  if (text.trim() === '') return { filter: null, errors: [{ start: 0, end: Math.max(1, text.length), message: 'the filter is empty' }] };
+  const toks = tokenize(text);
   let k = 0;
-  // The 'end' token is never passed: reading on at the end keeps returning it.
   const peek = (): Token => toks[Math.min(k, toks.length - 1)];
   const next = (): Token => toks[Math.min(k++, toks.length - 1)];
-  const addrBytes = new Uint8Array(16);
+  const fail = (start: number, end: number, message: string): never => {
+    errors.push({ start, end: Math.max(end, start + 1), message });
+    throw new Stop();
+  };
+  const describe = (t: Token): string => (t.kind === 'end' ? 'the end of the filter' : `'${t.text}'`);
 
-  const fieldPred = (fieldTok: Token): Pred | null => {
-    const field = fieldTok.text.toLowerCase();
-    const opTok = peek();
-    if (opTok.kind !== 'op') {
-      // A bare field.
-      if (field in FLAG_FIELDS) {
-        const bit = FLAG_FIELDS[field];
-        return (t, r) => (t.flags[r] & bit) !== 0;
-      }
-      if (field.startsWith('ipv6.')) return (t, r) => t.endpoints.get(t.src[r]).ipVersion === 6;
-      if (field.startsWith('ip.')) return (t, r) => t.endpoints.get(t.src[r]).ipVersion === 4;
-      if (field in NUM_FIELDS || field === 'tcp.port') return () => true;
-      errors.push({ start: fieldTok.start, end: fieldTok.end, message: `unknown field '${fieldTok.text}'${suggest(field)}` });
-      return null;
-    }
-    next();
-    const op = OPS[opTok.text.toLowerCase()];
-    const valTok = next();
-    if (valTok.kind !== 'word') {
-      errors.push({ start: valTok.start, end: Math.max(valTok.end, valTok.start + 1), message: `a value is needed after '${opTok.text}'` });
-      return null;
-    }
-    if (ADDR_FIELDS.includes(field)) {
-      const v: 4 | 6 = field.startsWith('ipv6') ? 6 : 4;
-      if (op !== '==' && op !== '!=') {
-        errors.push({ start: opTok.start, end: opTok.end, message: `addresses compare with == or != only` });
-        return null;
-      }
-      const m = addressMatcher(valTok.text, v);
-      if (typeof m === 'string') {
-        errors.push({ start: valTok.start, end: valTok.end, message: m });
-        return null;
-      }
-      const side = field.endsWith('.src') ? 0 : field.endsWith('.dst') ? 1 : 2;
-      const test = (t: SegmentTable, id: number): boolean => {
-        const ep = t.endpoints.get(id);
-        if (ep.ipVersion !== v) return false;
-        if (v === 4) parseIPv4(ep.addr, addrBytes);
-        else parseIPv6(ep.addr, addrBytes);
-        return m(addrBytes);
-      };
-      const any: Pred = side === 0 ? (t, r) => test(t, t.src[r]) : side === 1 ? (t, r) => test(t, t.dst[r]) : (t, r) => test(t, t.src[r]) || test(t, t.dst[r]);
-      return op === '==' ? any : (t, r, c) => t.endpoints.get(t.src[r]).ipVersion === v && !any(t, r, c);
-    }
-    const value = parseNumber(valTok.text);
-    if (value === null) {
-      errors.push({ start: valTok.start, end: valTok.end, message: `'${valTok.text}' is not a number` });
-      return null;
-    }
-    if (field === 'tcp.port') {
-      const sp = NUM_FIELDS['tcp.srcport'];
-      const dp = NUM_FIELDS['tcp.dstport'];
-      const any: Pred = (t, r, c) => compare(op === '!=' ? '==' : op, sp(t, r, c), value) || compare(op === '!=' ? '==' : op, dp(t, r, c), value);
-      return op === '!=' ? (t, r, c) => !any(t, r, c) : any;
-    }
-    if (field in FLAG_FIELDS) {
-      const bit = FLAG_FIELDS[field];
-      return (t, r) => compare(op, t.flags[r] & bit ? 1 : 0, value);
-    }
-    const get = NUM_FIELDS[field];
-    if (!get) {
-      errors.push({ start: fieldTok.start, end: fieldTok.end, message: `unknown field '${fieldTok.text}'${suggest(field)}` });
-      return null;
-    }
-    return (t, r, c) => compare(op, get(t, r, c), value);
+  const badToken = (t: Token): never => {
+    if (t.text === '=') return fail(t.start, t.end, "'=' is not an operator; did you mean '=='?");
+    if (t.text === '~' || t.text === '~=') return fail(t.start, t.end, `'${t.text}' is not supported here (== != < <= > >= and 'in' are)`);
+    if (t.text === '"' || t.text === "'") return fail(t.start, t.end, 'strings are not supported: TCP fields are numbers and addresses');
+    return fail(t.start, t.end, `unexpected character '${t.text}'`);
   };
 
-  const primary = (): Pred | null => {
-    const t = next();
+  const lookup = (tok: Token): FieldDef => {
+    const raw = tok.text.toLowerCase();
+    const name = ALIASES[raw] ?? raw;
+    const def = FIELD_BY_NAME.get(name);
+    if (def !== undefined) {
+      used.add(def.name);
+      if (def.context) usesContext = true;
+      return def;
+    }
+    if (/\[/.test(raw) && /^[a-z]/.test(raw)) {
+      return fail(tok.start, tok.end, `byte slices like '${tok.text}' are not supported; use the named fields (tcp.flags, tcp.len ...)`);
+    }
+    if (/^(\d|0x)/.test(raw)) return fail(tok.start, tok.end, `a field name is expected here, not the value '${tok.text}'`);
+    const s = suggestField(raw);
+    return fail(tok.start, tok.end, `unknown field '${tok.text}' at ${tok.start}-${tok.end}${s !== null ? `; did you mean ${s}?` : ''}`);
+  };
+
+  /** A value token for a field: number / boolean / float / address literal. */
+  const numberValue = (def: FieldDef, tok: Token): number => {
+    if (tok.kind !== 'word') return fail(tok.start, tok.end, `a value is needed here, not ${describe(tok)}`);
+    const s = tok.text.toLowerCase();
+    if (def.type === 'bool') {
+      if (s === 'true' || s === '1') return 1;
+      if (s === 'false' || s === '0') return 0;
+      return fail(tok.start, tok.end, `${def.name} is 0 or 1 (or true / false), not '${tok.text}'`);
+    }
+    if (def.type === 'float') {
+      if (/^\d+(\.\d+)?$/.test(s)) return Number(s);
+      return fail(tok.start, tok.end, `'${tok.text}' is not a number of seconds`);
+    }
+    const n = parseInteger(s);
+    if (n === null) {
+      if (/^\d+(\.\d+){3}(\/\d+)?$/.test(s) || s.includes(':')) return fail(tok.start, tok.end, `${def.name} is a number, not an address ('${tok.text}')`);
+      return fail(tok.start, tok.end, `'${tok.text}' is not a number`);
+    }
+    if (def.max !== undefined && n > def.max) return fail(tok.start, tok.end, `${tok.text} is too big for ${def.name} (at most ${def.max})`);
+    return n;
+  };
+
+  /** Elements of `{ ... }`: values and ranges `a..b`. */
+  const setValues = (): Token[] => {
+    const open = next();
+    if (open.kind !== 'lbrace') return fail(open.start, open.end, `'{' expected after 'in', not ${describe(open)}`);
+    const items: Token[] = [];
+    for (;;) {
+      const t = next();
+      if (t.kind === 'rbrace') break;
+      if (t.kind === 'comma') continue;
+      if (t.kind !== 'word') return fail(t.start, t.end, t.kind === 'end' ? "'}' expected" : `a value is needed in the set, not ${describe(t)}`);
+      items.push(t);
+    }
+    if (items.length === 0) return fail(open.start, peek().start, 'the set is empty');
+    return items;
+  };
+
+  const addressPredicate = (def: FieldDef, fieldTok: Token): Pred => {
+    const v: 4 | 6 = def.type === 'ipv4' ? 4 : 6;
+    const present: Pred = (t, r) => t.endpoints.list[t.src[r]].ipVersion === v;
+    const t0 = peek();
+    if (t0.kind === 'bitand') return fail(t0.start, t0.end, `'&' applies to number fields, not to ${def.name}`);
+    let op: Op;
+    let lits: AddressLiteral[];
+    if (t0.kind === 'cmp' || t0.kind === 'in') {
+      next();
+      if (t0.kind === 'cmp') {
+        op = t0.op!;
+        if (op !== '==' && op !== '!=') return fail(t0.start, t0.end, `addresses compare with == and != (or 'in {...}'), not '${t0.text}'`);
+        const valTok = next();
+        if (valTok.kind !== 'word') return fail(valTok.start, valTok.end, `a value is needed after '${t0.text}'`);
+        const lit = parseAddressLiteral(valTok.text, v);
+        if (typeof lit === 'string') return fail(valTok.start, valTok.end, lit);
+        lits = [lit];
+      } else {
+        op = '==';
+        lits = setValues().map((tok) => {
+          const lit = parseAddressLiteral(tok.text, v);
+          return typeof lit === 'string' ? fail(tok.start, tok.end, lit) : lit;
+        });
+      }
+    } else {
+      void fieldTok;
+      return present; // bare: the segment is IPv4 (ip.*) or IPv6 (ipv6.*)
+    }
+    const test = endpointTest(v, lits);
+    const which = def.which;
+    if (op === '==') {
+      if (which === 'src') return (t, r) => test(t, t.src[r]);
+      if (which === 'dst') return (t, r) => test(t, t.dst[r]);
+      return (t, r) => test(t, t.src[r]) || test(t, t.dst[r]);
+    }
+    // != : present, and every value differs.
+    if (which === 'src') return (t, r, c) => present(t, r, c) && !test(t, t.src[r]);
+    if (which === 'dst') return (t, r, c) => present(t, r, c) && !test(t, t.dst[r]);
+    return (t, r, c) => present(t, r, c) && !test(t, t.src[r]) && !test(t, t.dst[r]);
+  };
+
+  const numberPredicate = (def: FieldDef): Pred => {
+    let getters: NumGetter[] = def.get2 !== undefined ? [...def.get2] : [def.get!];
+    // field & mask
+    let masked = false;
+    if (peek().kind === 'bitand') {
+      const amp = next();
+      if (def.type !== 'uint') return fail(amp.start, amp.end, `'&' applies to number fields, not to ${def.name}`);
+      const maskTok = next();
+      if (maskTok.kind !== 'word') return fail(maskTok.start, maskTok.end, "a mask is needed after '&'");
+      const mask = numberValue(def, maskTok);
+      getters = getters.map((g) => (t: SegmentTable, r: number, c: FilterContext) => {
+        const x = g(t, r, c);
+        return x === x ? (x & mask) >>> 0 : NaN;
+      });
+      masked = true;
+    }
+    const t0 = peek();
+    const any = (preds: Pred[]): Pred => (preds.length === 1 ? preds[0] : (t, r, c) => preds[0](t, r, c) || preds[1](t, r, c));
+    const all = (preds: Pred[]): Pred => (preds.length === 1 ? preds[0] : (t, r, c) => preds[0](t, r, c) && preds[1](t, r, c));
+    if (t0.kind === 'cmp') {
+      next();
+      const valTok = next();
+      if (valTok.kind !== 'word') return fail(valTok.start, valTok.end, `a value is needed after '${t0.text}'`);
+      const v = numberValue(masked ? { ...def, max: undefined } : def, valTok);
+      const preds = getters.map((g) => compareNumber(t0.op!, g, v));
+      return t0.op === '!=' ? all(preds) : any(preds);
+    }
+    if (t0.kind === 'in') {
+      next();
+      const ranges: [number, number][] = setValues().map((tok) => {
+        const dots = tok.text.indexOf('..');
+        if (dots > 0) {
+          const lo = numberValue(def, { ...tok, text: tok.text.slice(0, dots), end: tok.start + dots });
+          const hi = numberValue(def, { ...tok, text: tok.text.slice(dots + 2), start: tok.start + dots + 2 });
+          return [lo, hi];
+        }
+        const v = numberValue(def, tok);
+        return [v, v];
+      });
+      const inSet = (x: number): boolean => {
+        for (const [lo, hi] of ranges) if (x >= lo && x <= hi) return true;
+        return false;
+      };
+      const preds = getters.map((g): Pred => (t, r, c) => inSet(g(t, r, c)));
+      return any(preds);
+    }
+    if (t0.kind === 'word' && /^(contains|matches)$/i.test(t0.text)) {
+      return fail(t0.start, t0.end, `'${t0.text}' is not supported here (== != < <= > >= and 'in' are)`);
+    }
+    if (t0.kind === 'bad') return badToken(t0);
+    // Bare: a flag is set; a masked field has a bit set; anything else is present.
+    if (masked) return any(getters.map((g): Pred => (t, r, c) => g(t, r, c) > 0));
+    if (def.type === 'bool') {
+      const g = getters[0];
+      return (t, r, c) => g(t, r, c) === 1;
+    }
+    return any(getters.map((g): Pred => (t, r, c) => g(t, r, c) === g(t, r, c)));
+  };
+
+  const test = (): Pred => {
+    const tok = next();
+    if (tok.kind === 'bad') return badToken(tok);
+    if (tok.kind !== 'word') {
+      return fail(tok.start, tok.end, tok.kind === 'end' ? 'the filter ends too early: a field is expected' : `a field is expected here, not ${describe(tok)}`);
+    }
+    const def = lookup(tok);
+    if (def.type === 'proto') {
+      const t0 = peek();
+      if (t0.kind === 'cmp' || t0.kind === 'in' || t0.kind === 'bitand') return fail(t0.start, t0.end, `'${def.name}' is a protocol: compare one of its fields (${def.name}.…)`);
+      if (def.name === 'ip') return (t, r) => t.endpoints.list[t.src[r]].ipVersion === 4;
+      if (def.name === 'ipv6') return (t, r) => t.endpoints.list[t.src[r]].ipVersion === 6;
+      return () => true;
+    }
+    if (def.type === 'ipv4' || def.type === 'ipv6') return addressPredicate(def, tok);
+    return numberPredicate(def);
+  };
+
+  const primary = (): Pred => {
+    const t = peek();
     if (t.kind === 'lparen') {
+      next();
       const e = orExpr();
       const close = next();
-      if (close.kind !== 'rparen') errors.push({ start: close.start, end: Math.max(close.end, close.start + 1), message: `')' expected` });
+      if (close.kind !== 'rparen') fail(close.start, close.end, `')' expected (to close the '(' at ${t.start}), not ${describe(close)}`);
       return e;
     }
-    if (t.kind === 'word') return fieldPred(t);
-    errors.push({ start: t.start, end: Math.max(t.end, t.start + 1), message: t.kind === 'end' ? 'the filter ends too early' : `unexpected '${t.text}'` });
-    return null;
+    return test();
   };
-  const notExpr = (): Pred | null => {
+  const notExpr = (): Pred => {
     if (peek().kind === 'not') {
       next();
       const e = notExpr();
-      return e && ((t, r, c) => !e(t, r, c));
+      return (t, r, c) => !e(t, r, c);
     }
     return primary();
   };
-  const andExpr = (): Pred | null => {
+  const andExpr = (): Pred => {
     let left = notExpr();
     while (peek().kind === 'and') {
       next();
-      const right = notExpr();
       const l = left;
-      left = l && right && ((t, r, c) => l(t, r, c) && right(t, r, c));
+      const right = notExpr();
+      left = (t, r, c) => l(t, r, c) && right(t, r, c);
     }
     return left;
   };
-  const orExpr = (): Pred | null => {
+  const orExpr = (): Pred => {
     let left = andExpr();
     while (peek().kind === 'or') {
       next();
-      const right = andExpr();
       const l = left;
-      left = l && right && ((t, r, c) => l(t, r, c) || right(t, r, c));
+      const right = andExpr();
+      left = (t, r, c) => l(t, r, c) || right(t, r, c);
     }
     return left;
   };
 
-  if (text.trim() === '') return { filter: null, errors: [{ start: 0, end: Math.max(1, text.length), message: 'the filter is empty' }] };
-  const pred = orExpr();
-  const rest = peek();
-  if (rest.kind !== 'end') errors.push({ start: rest.start, end: text.length, message: `unexpected '${rest.text}' after the end of the filter` });
-  if (errors.length > 0 || pred === null) return { filter: null, errors };
-  return { filter: { text, matches: pred }, errors };
+  let pred: Pred | null = null;
+  try {
+    pred = orExpr();
+    const rest = peek();
+    if (rest.kind !== 'end') {
+      if (rest.kind === 'bad') badToken(rest);
+      if (rest.kind === 'rparen') fail(rest.start, rest.end, "')' without a matching '('");
+      if (rest.kind === 'cmp') fail(rest.start, rest.end, `'${rest.text}' needs a field on its left`);
+      fail(rest.start, text.length, `unexpected ${describe(rest)} after a complete test: join tests with && or ||`);
+    }
+  } catch (e) {
+    if (!(e instanceof Stop)) errors.push({ start: 0, end: Math.max(1, text.length), message: `internal error: ${String(e)}` });
+    pred = null;
+  }
+  if (pred === null || errors.length > 0) return { filter: null, errors };
+  const compiled = pred;
+  return {
+    filter: {
+      text,
+      fields: [...used],
+      usesContext,
+      matches: (table, row, ctx = NO_CONTEXT) => compiled(table, row, ctx),
+    },
+    errors,
+  };
 }
-
-/** The fields the filter understands (for completion and help). */
-export const FILTER_FIELDS: readonly string[] = ALL_FIELDS;
-
