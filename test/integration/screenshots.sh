@@ -31,21 +31,29 @@ widen=(--command "Increase Current View Size" --command "Increase Current View S
 shot --open "$repo/test/integration/fixtures" \
   --click-text mixed.pcap --wait-selector '.squiggly-warning' \
   --command "Teardown: Focus on Connections View" --wait-selector '.monaco-list-row .codicon-pass' \
-  --click-text "Abrupt reset" --wait 2500 "${widen[@]}" --wait 1000 \
+  --click-text "Abrupt reset" --wait 2500 --command "Teardown: Focus on Connections View" "${widen[@]}" --wait 1500 \
   --shot capture-sidebar.png
 
-# 2. The capture's own tab: its summary.
+# 2. The same click with the ladder diagram opened as an editor panel: editor, side bar and diagram
+#    on the same segment.
+shot --open "$repo/test/integration/fixtures" \
+  --click-text mixed.pcap --wait-selector '.squiggly-warning' \
+  --command "Teardown: Focus on Connections View" --wait-selector '.monaco-list-row .codicon-pass' \
+  --click-text "Abrupt reset" --wait 2500 --command "Open Ladder Diagram in Editor" --wait 3500 \
+  --shot ladder-sync.png
+
+# 3. The capture's own tab: its summary.
 shot --open "$repo/test/integration/fixtures" \
   --click-text mixed.pcap --wait-selector '.squiggly-warning' \
   --click-text mixed.pcap --wait 3000 \
   --shot capture-summary.png
 
-# 3. The hover on a FIN: both endpoints' states.
+# 4. The hover on a FIN: both endpoints' states.
 shot --open "$repo/test/fixtures/kernel" \
   --click-text 04-half-close-lingering.pcap --wait-selector '.squiggly-warning' \
   --hover "18:09:26.503890" --shot hover-fin.png
 
-# 4. The Problems panel for a capture; a click opens the text view at the segment.
+# 5. The Problems panel for a capture; a click opens the text view at the segment.
 shot --open "$repo/test/integration/fixtures" \
   --click-text mixed.pcap --wait-selector '.squiggly-warning' \
   --key Control+Shift+M --wait-selector '.markers-panel .monaco-list-row' \
