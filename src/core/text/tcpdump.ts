@@ -312,7 +312,7 @@ export function parseTcpdump(text: string, options: TcpdumpOptions = {}): TraceP
   }
 
   const table = new SegmentTable(Math.max(16, recs.length));
-  const info: TcpdumpInfo = { timestamps: 'none', relativeConversations: 0, absoluteConversations: 0, inferredSeq: 0, unknownBases: 0 };
+  const info: TcpdumpInfo = { timestamps: 'none', relativeConversations: 0, absoluteConversations: 0, inferredSeq: 0, unknownBases: 0, probes: 0 };
   try {
     info.timestamps = resolveTimes(recs, hints, options);
     const convs = replaySeqTable(recs);
@@ -841,6 +841,8 @@ function fillTable(recs: Rec[], convs: Conversation[], table: SegmentTable, info
   const unknown: number[] = [];
   const unknownBase = new Set<Conversation>();
   const dirKeys: string[] = new Array<string>(n);
+  // The ack each row's sender had sent before it (NaN: none), for the keepalive test below.
+  const prevAck = new Float64Array(n).fill(NaN);
   for (let i = 0; i < n; i++) {
     const r = recs[i];
     const dirKey = `${r.key}#${r.dir}`;
@@ -882,6 +884,7 @@ function fillTable(recs: Rec[], convs: Conversation[], table: SegmentTable, info
         }
         ack = (r.ack + conv.base[1 - r.dir]) >>> 0;
       } else ack = r.ack;
+      prevAck[i] = lastAck.get(dirKey) ?? NaN;
       lastAck.set(dirKey, ack);
     }
     if ((r.flags & (SYN | ACK)) === SYN) {
@@ -897,6 +900,30 @@ function fillTable(recs: Rec[], convs: Conversation[], table: SegmentTable, info
     seqs[i] = seq;
     acks[i] = ack;
   }
+  // Keepalives and zero-window probes: a pure ACK that acknowledges nothing new, answered at once
+  // by a pure ACK from the peer that acknowledges nothing new either. A pure ACK at snd.nxt is never
+  // answered (ACKs are not acknowledged); one below the window is, so it carried snd.nxt - 1
+  // (RFC 9293 3.8.4; Linux sends both probes that way). tcpdump prints neither's seq without -vv.
+  const nextOfKey = new Int32Array(n).fill(-1);
+  const seen = new Map<string, number>();
+  for (let i = n - 1; i >= 0; i--) {
+    nextOfKey[i] = seen.get(recs[i].key) ?? -1;
+    seen.set(recs[i].key, i);
+  }
+  const pureAck = (r: Rec): boolean => (r.flags & (SYN | FIN | RST | ACK)) === ACK && r.len === 0 && r.hasAck;
+  const answer = new Uint8Array(n); // an answer to a probe is not a probe itself
+  for (let i = 0; i < n; i++) {
+    const r = recs[i];
+    const j = nextOfKey[i];
+    if (r.hasSeq || answer[i] === 1 || !pureAck(r) || j < 0) continue;
+    const q = recs[j];
+    if (q.dir === r.dir || !pureAck(q)) continue;
+    if (acks[i] !== prevAck[i] || acks[j] !== prevAck[j] || acks[j] !== seqs[i]) continue;
+    seqs[i] = (seqs[i] - 1) >>> 0;
+    answer[j] = 1;
+    info.probes++;
+  }
+
   // Backward fill: such a pure ACK carried the seq its sender's next segment starts at.
   for (const i of unknown) {
     for (let j = i + 1; j < n; j++) {

@@ -58,9 +58,12 @@ export interface TcpdumpInfo {
   absoluteConversations: number;
   /**
    * Rows whose sequence number tcpdump did not print (pure ACKs without -vv): their seq is the
-   * sender's next sequence number as the earlier lines show it (a keepalive's seq - 1 is lost).
+   * sender's next sequence number as the earlier lines show it, or one less for a keepalive or
+   * zero-window probe (a pure ACK the peer answers at once with a duplicate ACK; see `probes`).
    */
   inferredSeq: number;
+  /** Pure ACKs read as keepalives / zero-window probes (seq = snd.nxt - 1). */
+  probes: number;
   /**
    * Relative conversations whose tcpdump base for one direction was a seq tcpdump never printed
    * (the capture began on a pure ACK): that direction's numbers stay as printed, relative.
