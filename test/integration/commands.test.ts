@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as vscode from 'vscode';
 import { CAPTURE_SCHEME } from '../../src/shared/lspProtocol';
-import { api, closeAllEditors, diagnosticsWith, kernelFixture, ownFixture, tmpFile, until } from './helpers';
+import { api, closeAllEditors, diagnosticCode, diagnosticsWith, kernelFixture, ownFixture, tmpFile, until } from './helpers';
 
 const view = (file: vscode.Uri): vscode.Uri => vscode.Uri.from({ scheme: CAPTURE_SCHEME, path: file.path, query: 'view=all' });
 
@@ -79,6 +79,27 @@ describe('commands', () => {
     if (rendered) await rendered;
     await vscode.commands.executeCommand('teardownTracer.toggleRelativeSequenceNumbers');
     assert.strictEqual(cfg().get<boolean>('relativeSequenceNumbers'), before);
+  });
+
+  it('applies a severity setting: "off" removes the finding, another severity changes it', async () => {
+    const uri = view(kernelFixture('08-refused-closed-port.pcap'));
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    await diagnosticsWith(uri, ['refused']);
+    const cfg = vscode.workspace.getConfiguration('teardownTracer');
+    const refused = () => vscode.languages.getDiagnostics(uri).find((d) => diagnosticCode(d) === 'refused');
+    try {
+      await cfg.update('severity.refused', 'off', vscode.ConfigurationTarget.Global);
+      await until('the refused finding to go', () => (refused() ? undefined : true), [vscode.languages.onDidChangeDiagnostics]);
+      await cfg.update('severity.refused', 'error', vscode.ConfigurationTarget.Global);
+      await until('the refused finding as an error', () => (refused()?.severity === vscode.DiagnosticSeverity.Error ? true : undefined), [
+        vscode.languages.onDidChangeDiagnostics,
+      ]);
+    } finally {
+      await cfg.update('severity.refused', undefined, vscode.ConfigurationTarget.Global);
+    }
+    await until('the default severity back', () => (refused()?.severity === vscode.DiagnosticSeverity.Warning ? true : undefined), [
+      vscode.languages.onDidChangeDiagnostics,
+    ]);
   });
 
   it('restarts the language server and analyzes again', async () => {
