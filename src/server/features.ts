@@ -357,6 +357,7 @@ export function documentSymbols(t: TraceDoc): DocumentSymbol[] {
       if (line < 0) continue;
       children.push({ name: f.code, detail: f.message, kind: SymbolKind.Event, range: lineRange(t, line), selectionRange: lineRange(t, line) });
     }
+    children.sort((x, y) => x.range.start.line - y.range.start.line);
     out.push({
       name: `${c.client.addr}:${c.client.port} → ${c.server.addr}:${c.server.port}`,
       detail: verdictParts(c).join(', '),
@@ -377,7 +378,12 @@ export function codeLenses(t: TraceDoc): CodeLens[] {
     const range: Range = { start: { line: span[0], character: 0 }, end: { line: span[0], character: 0 } };
     out.push({ range, command: { title: 'Show teardown diagram', command: 'teardownTracer.showDiagram', arguments: [t.uri, c.id] } });
     const n = c.findings.length;
-    const first = c.findings.find((f) => findingLine(t, f) >= 0);
+    // The lens leads to the connection's first finding in the document.
+    let first: Finding | undefined;
+    for (const f of c.findings) {
+      const l = findingLine(t, f);
+      if (l >= 0 && (first === undefined || l < findingLine(t, first))) first = f;
+    }
     out.push({
       range,
       command:

@@ -152,6 +152,12 @@ export function textDocFromLoaded(uri: string, version: number | null, text: str
 /** A capture view: the capture's analysis shown as rendered lines (`connection`: a `?conn=N` view). */
 export function captureViewDoc(uri: string, loaded: LoadedTrace, analysis: Analysis, settings: ServerSettings, connection: number | undefined): TraceDoc {
   const view = renderCapture(analysis, { absolute: !settings.relative, maxSegments: settings.maxSegmentsShown, connection });
+  if (loaded.error !== null) {
+    // Nothing could be read: the view says why (its diagnostic sits on that line).
+    view.text = `# ${loaded.error}\n`;
+    view.lineLength = Int32Array.of(view.text.length - 1);
+    view.lineRow = Int32Array.of(-1);
+  }
   return { uri, version: null, loaded, analysis, settings, rowLine: view.rowLine, lineRow: view.lineRow, lineLength: view.lineLength, view };
 }
 
