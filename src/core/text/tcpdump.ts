@@ -81,6 +81,8 @@ interface Rec {
   sport: number;
   dport: number;
   key: string;
+  /** Small integer id of `key`. */
+  keyId: number;
   dir: 0 | 1;
   flags: number;
   hasSeq: boolean;
@@ -174,8 +176,6 @@ const SERVICES: Record<string, number> = {
 // ---------------------------------------------------------------------------------------------
 // Regular expressions (sticky ones are used with lastIndex to avoid slicing)
 
-/** `SRC.PORT > DST.PORT:` just before `Flags [`; the innermost pair when headers are nested. */
-const ADDRS = /(?:^|[\s(])([0-9A-Za-z:.%_[\]-]+?)\.([0-9A-Za-z_-]+) > ([0-9A-Za-z:.%_[\]-]+?)\.([0-9A-Za-z_-]+):\s*$/d;
 const QUIET_TCP = /(?:^|\s)\S+\.[0-9A-Za-z-]+ > \S+\.[0-9A-Za-z-]+: tcp \d+/;
 const V_HEADER = /\((?:tos 0x[0-9a-fA-F]+,[^]*?)\bproto ([\w-]+) \((\d+)\)/;
 const TOKEN = /\S+/g;
@@ -226,6 +226,7 @@ export function parseTcpdump(text: string, options: TcpdumpOptions = {}): TraceP
   const recs: Rec[] = [];
   const hints: (Hint | null)[] = [null];
   let skipped = 0;
+  const cache: ParseCache = { addrs: new Map(), keys: new Map() };
   try {
     const lines = text.split(/\r\n|\n|\r/);
     // -v state: the previous line was an IP header line ("(tos ..., proto X (n), length n)").
@@ -294,7 +295,7 @@ export function parseTcpdump(text: string, options: TcpdumpOptions = {}): TraceP
       const header = pendingHeader;
       pendingHeader = null;
       inPacket = true;
-      const r = parsePacket(line, ln, flagsAt, errors);
+      const r = parsePacket(line, ln, flagsAt, errors, cache);
       if (r === null) continue;
       if (r.tsKind === TS_NONE && header !== null && header.proto === 'TCP') {
         r.tsKind = header.kind;
@@ -317,7 +318,7 @@ export function parseTcpdump(text: string, options: TcpdumpOptions = {}): TraceP
     info.timestamps = resolveTimes(recs, hints, options);
     const convs = replaySeqTable(recs);
     decideModes(convs, hints, options, info);
-    fillTable(recs, convs, table, info);
+    fillTable(recs, convs, table, info, cache.keys.size);
   } catch (e) {
     errors.push({ line: 0, startCol: 0, endCol: 1, message: `internal error while reading tcpdump text: ${String(e)}` });
   }
@@ -495,25 +496,81 @@ function parsePort(text: string): number {
   return s === undefined ? -1 : s;
 }
 
-function parsePacket(line: string, ln: number, flagsAt: number, errors: ParseError[]): Rec | null {
+const ADDR_CHARS = /^[0-9A-Za-z:.%_[\]-]+$/;
+const PORT_CHARS = /^[0-9A-Za-z_-]+$/;
+
+/**
+ * `SRC.PORT > DST.PORT:` just before `Flags [` (the innermost pair when headers are nested), as
+ * [_, src, sport, dst, dport] with the column range of each; null when the line has none.
+ */
+function findAddresses(line: string, flagsAt: number): { [k: number]: string; ix: [number, number][] } | null {
+  let e = flagsAt;
+  while (e > 0 && line[e - 1] === ' ') e--;
+  if (e === 0 || line[e - 1] !== ':') return null;
+  const colon = e - 1;
+  const gt = line.lastIndexOf(' > ', colon);
+  if (gt < 0) return null;
+  let s = gt;
+  while (s > 0 && line[s - 1] !== ' ' && line[s - 1] !== '\t' && line[s - 1] !== '(') s--;
+  const a = line.slice(s, gt);
+  const b = line.slice(gt + 3, colon);
+  const da = a.lastIndexOf('.');
+  const db = b.lastIndexOf('.');
+  if (da <= 0 || db <= 0 || da === a.length - 1 || db === b.length - 1) return null;
+  const out: { [k: number]: string; ix: [number, number][] } = {
+    0: line.slice(s, colon + 1),
+    1: a.slice(0, da),
+    2: a.slice(da + 1),
+    3: b.slice(0, db),
+    4: b.slice(db + 1),
+    ix: [
+      [s, colon + 1],
+      [s, s + da],
+      [s + da + 1, gt],
+      [gt + 3, gt + 3 + db],
+      [gt + 3 + db + 1, colon],
+    ],
+  };
+  if (!ADDR_CHARS.test(out[1]) || !ADDR_CHARS.test(out[3]) || !PORT_CHARS.test(out[2]) || !PORT_CHARS.test(out[4])) return null;
+  return out;
+}
+
+/** Per-parse caches: parsed addresses (they repeat on every line), 4-tuple ids. */
+interface ParseCache {
+  addrs: Map<string, { v: 4 | 6 | 0; bytes: Uint8Array }>;
+  keys: Map<string, number>;
+}
+
+function cachedAddress(cache: ParseCache, text: string): { v: 4 | 6 | 0; bytes: Uint8Array } {
+  let a = cache.addrs.get(text);
+  if (a === undefined) {
+    const bytes = new Uint8Array(16);
+    a = { v: parseAddress(text, bytes), bytes };
+    cache.addrs.set(text, a);
+  }
+  return a;
+}
+
+function parsePacket(line: string, ln: number, flagsAt: number, errors: ParseError[], cache: ParseCache): Rec | null {
   const err = (start: number, end: number, message: string): null => {
     errors.push({ line: ln, startCol: start, endCol: Math.max(end, start + 1), message });
     return null;
   };
-  const before = line.slice(0, flagsAt);
-  const am = ADDRS.exec(before);
-  if (am === null || am.indices === undefined) {
+  const am = findAddresses(line, flagsAt);
+  if (am === null) {
     const start = Math.max(0, line.search(/\S/));
     return err(start, Math.max(flagsAt, start + 1), 'expected "SRC.PORT > DST.PORT:" before "Flags [...]"');
   }
-  const ix = am.indices;
-  const src = new Uint8Array(16);
-  const dst = new Uint8Array(16);
-  const vs = parseAddress(am[1], src);
+  const ix = am.ix;
+  const sa = cachedAddress(cache, am[1]);
+  const da = cachedAddress(cache, am[3]);
+  const src = sa.bytes;
+  const dst = da.bytes;
+  const vs = sa.v;
   if (vs === 0) {
     return err(ix[1][0], ix[1][1], `'${am[1]}' is not a numeric IPv4 or IPv6 address (run tcpdump with -nn)`);
   }
-  const vd = parseAddress(am[3], dst);
+  const vd = da.v;
   if (vd === 0) {
     return err(ix[3][0], ix[3][1], `'${am[3]}' is not a numeric IPv4 or IPv6 address (run tcpdump with -nn)`);
   }
@@ -547,6 +604,7 @@ function parsePacket(line: string, ln: number, flagsAt: number, errors: ParseErr
     sport,
     dport,
     key: '',
+    keyId: 0,
     dir: 0,
     flags,
     hasSeq: false,
@@ -571,16 +629,21 @@ function parsePacket(line: string, ln: number, flagsAt: number, errors: ParseErr
     conv: -1,
   };
   // The conversation key: the unordered 4-tuple.
-  const canon = (p: number, bytes: Uint8Array): string => `${bytes.subarray(0, vs === 4 ? 4 : 16).join(',')}|${p}`;
-  const ka = canon(sport, src);
-  const kb = canon(dport, dst);
+  const ka = `${am[1].toLowerCase()}.${sport}`;
+  const kb = `${am[3].toLowerCase()}.${dport}`;
   if (ka <= kb) {
-    r.key = `${vs}/${ka}/${kb}`;
+    r.key = `${ka}>${kb}`;
     r.dir = 0;
   } else {
-    r.key = `${vs}/${kb}/${ka}`;
+    r.key = `${kb}>${ka}`;
     r.dir = 1;
   }
+  let id = cache.keys.get(r.key);
+  if (id === undefined) {
+    id = cache.keys.size;
+    cache.keys.set(r.key, id);
+  }
+  r.keyId = id;
 
   // Timestamp: the first timestamp token before the addresses.
   const ts = scanTime(line, ix[1][0]);
@@ -830,24 +893,25 @@ function decideModes(convs: Conversation[], hints: (Hint | null)[], options: Tcp
   }
 }
 
-function fillTable(recs: Rec[], convs: Conversation[], table: SegmentTable, info: TcpdumpInfo): void {
+function fillTable(recs: Rec[], convs: Conversation[], table: SegmentTable, info: TcpdumpInfo, tuples: number): void {
   const n = recs.length;
   const seqs = new Float64Array(n);
   const acks = new Float64Array(n);
-  // Per direction of a 4-tuple: the next sequence number the sender has shown, and its last ack.
-  const nxt = new Map<string, number>();
-  const lastAck = new Map<string, number>();
+  // Per direction of a 4-tuple (2 * keyId + dir): the next sequence number the sender has shown,
+  // and its last ack; NaN until known.
+  const nxt = new Float64Array(2 * tuples).fill(NaN);
+  const lastAck = new Float64Array(2 * tuples).fill(NaN);
   // Pure ACKs whose seq nothing before them tells: filled from their sender's next segment.
   const unknown: number[] = [];
   const unknownBase = new Set<Conversation>();
-  const dirKeys: string[] = new Array<string>(n);
+  const dirKeys = new Int32Array(n);
   // The ack each row's sender had sent before it (NaN: none), for the keepalive test below.
   const prevAck = new Float64Array(n).fill(NaN);
   for (let i = 0; i < n; i++) {
     const r = recs[i];
-    const dirKey = `${r.key}#${r.dir}`;
+    const dirKey = 2 * r.keyId + r.dir;
     dirKeys[i] = dirKey;
-    const peerKey = `${r.key}#${1 - r.dir}`;
+    const peerKey = 2 * r.keyId + 1 - r.dir;
     const conv = r.conv >= 0 ? convs[r.conv] : null;
     const relative = r.mode === MODE_LATER && conv !== null && !conv.absolute;
     let seq: number;
@@ -862,10 +926,10 @@ function fillTable(recs: Rec[], convs: Conversation[], table: SegmentTable, info
       } else seq = r.seq;
     } else {
       info.inferredSeq++;
-      const own = nxt.get(dirKey);
-      const peer = lastAck.get(peerKey);
-      if (own !== undefined && (peer === undefined || Math.abs((peer - own) | 0) <= 1 << 20)) seq = own;
-      else if (peer !== undefined) seq = peer; // the peer's view is newer (a new incarnation)
+      const own = nxt[dirKey];
+      const peer = lastAck[peerKey];
+      if (!Number.isNaN(own) && (Number.isNaN(peer) || Math.abs((peer - own) | 0) <= 1 << 20)) seq = own;
+      else if (!Number.isNaN(peer)) seq = peer; // the peer's view is newer (a new incarnation)
       else if (conv !== null && !Number.isNaN(conv.base[r.dir])) seq = conv.base[r.dir];
       else {
         seq = 0;
@@ -884,19 +948,19 @@ function fillTable(recs: Rec[], convs: Conversation[], table: SegmentTable, info
         }
         ack = (r.ack + conv.base[1 - r.dir]) >>> 0;
       } else ack = r.ack;
-      prevAck[i] = lastAck.get(dirKey) ?? NaN;
-      lastAck.set(dirKey, ack);
+      prevAck[i] = lastAck[dirKey];
+      lastAck[dirKey] = ack;
     }
     if ((r.flags & (SYN | ACK)) === SYN) {
       // A new incarnation of the 4-tuple: what the peer sent before belongs to the old one.
-      nxt.delete(peerKey);
-      lastAck.delete(peerKey);
+      nxt[peerKey] = NaN;
+      lastAck[peerKey] = NaN;
     }
     const space = r.len + ((r.flags & SYN) !== 0 ? 1 : 0) + ((r.flags & FIN) !== 0 ? 1 : 0);
     const end = (seq + space) >>> 0;
-    const prev = nxt.get(dirKey);
+    const prev = nxt[dirKey];
     // A SYN starts the direction afresh (a new incarnation of the 4-tuple).
-    nxt.set(dirKey, prev === undefined || (r.flags & SYN) !== 0 ? end : seqMax(prev, end));
+    nxt[dirKey] = Number.isNaN(prev) || (r.flags & SYN) !== 0 ? end : seqMax(prev, end);
     seqs[i] = seq;
     acks[i] = ack;
   }
@@ -905,10 +969,10 @@ function fillTable(recs: Rec[], convs: Conversation[], table: SegmentTable, info
   // answered (ACKs are not acknowledged); one below the window is, so it carried snd.nxt - 1
   // (RFC 9293 3.8.4; Linux sends both probes that way). tcpdump prints neither's seq without -vv.
   const nextOfKey = new Int32Array(n).fill(-1);
-  const seen = new Map<string, number>();
+  const seen = new Int32Array(tuples).fill(-1);
   for (let i = n - 1; i >= 0; i--) {
-    nextOfKey[i] = seen.get(recs[i].key) ?? -1;
-    seen.set(recs[i].key, i);
+    nextOfKey[i] = seen[recs[i].keyId];
+    seen[recs[i].keyId] = i;
   }
   const pureAck = (r: Rec): boolean => (r.flags & (SYN | FIN | RST | ACK)) === ACK && r.len === 0 && r.hasAck;
   const answer = new Uint8Array(n); // an answer to a probe is not a probe itself
@@ -925,13 +989,14 @@ function fillTable(recs: Rec[], convs: Conversation[], table: SegmentTable, info
   }
 
   // Backward fill: such a pure ACK carried the seq its sender's next segment starts at.
-  for (const i of unknown) {
-    for (let j = i + 1; j < n; j++) {
-      if (dirKeys[j] === dirKeys[i] && recs[j].hasSeq) {
-        seqs[i] = seqs[j];
-        break;
-      }
+  if (unknown.length > 0) {
+    const nextSeqOfDir = new Int32Array(2 * tuples).fill(-1);
+    const fillFrom = new Int32Array(n).fill(-1);
+    for (let i = n - 1; i >= 0; i--) {
+      fillFrom[i] = nextSeqOfDir[dirKeys[i]];
+      if (recs[i].hasSeq) nextSeqOfDir[dirKeys[i]] = i;
     }
+    for (const i of unknown) if (fillFrom[i] >= 0) seqs[i] = seqs[fillFrom[i]];
   }
   info.unknownBases = unknownBase.size;
 
