@@ -51,9 +51,8 @@ export function ladderText(a: Analysis, c: Connection, opts: LadderOptions = {})
   const pad = (s: string, n: number): string => s + ' '.repeat(Math.max(1, n - s.length));
   const lines: string[] = [];
   const head = ' '.repeat(width + 2);
-  lines.push(
-    `${head}${pad(`TCP A (${c.client.addr}:${c.client.port})`, rightCol)}TCP B (${c.server.addr}:${c.server.port})`,
-  );
+  const ep = (e: { ipVersion: 4 | 6; addr: string; port: number }): string => (e.ipVersion === 6 ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`);
+  lines.push(`${head}${pad(`TCP A (${ep(c.client)})`, rightCol)}TCP B (${ep(c.server)})`);
   lines.push('');
   lines.push(`${pad(`${'0'.padStart(width - 1)}.`, width + 2)}${pad(c.initialState.client, rightCol)}${c.initialState.server}`);
   for (let k = 0; k < c.rows.length; k++) {
