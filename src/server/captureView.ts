@@ -165,16 +165,3 @@ export function renderCapture(a: Analysis, opts: { absolute: boolean; maxSegment
     truncated,
   };
 }
-
-/** Plain `tcpdump -nn` text of some connections' segments in capture order (the tcpdump export). */
-export function tcpdumpText(a: Analysis, conns: readonly Connection[], absolute: boolean): string {
-  const wanted = new Set(conns.map((c) => c.id - 1));
-  const bases = new RelativeBases();
-  const out: string[] = [];
-  for (let r = 0; r < a.table.length; r++) {
-    const ci = a.rowConn[r];
-    if (ci < 0 || !wanted.has(ci)) continue;
-    out.push(segmentLine(a, a.connections[ci], r, bases, absolute));
-  }
-  return out.join('\n') + (out.length > 0 ? '\n' : '');
-}

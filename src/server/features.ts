@@ -20,16 +20,17 @@ import {
   type Location,
   type Range,
 } from 'vscode-languageserver';
-import { CATALOG, STATES, type Analysis, type Connection, type Finding, type Side } from '../core/engine';
+import { analyze, CATALOG, STATES, type Analysis, type Connection, type Finding, type Side } from '../core/engine';
 import { flagNames, ACK, FIN, SYN } from '../core/model/segment';
 import { analysisJson } from '../core/report/json';
-import { ladderText } from '../core/report/ladder';
 import { indexOfRow, kindNames, ladderSummary, ladderWindow } from '../core/report/ladderModel';
 import { mermaidSequence } from '../core/report/mermaid';
 import { stateTableMarkdown } from '../core/report/stateTable';
 import { seqAdd, seqDistance } from '../core/seq';
 import type { AnalysisChangedParams, ConnectionsRequest, ExportRequest, OpenCaptureRequest, SegmentAtRequest, SegmentsRequest } from '../shared/lspProtocol';
-import { tcpdumpText, verdictParts } from './captureView';
+import { parseRfcTrace } from '../core/text/rfc';
+import { toRfcTrace, toTcpdumpText } from '../core/text/render';
+import { verdictParts } from './captureView';
 import { filterConnectionIds } from './filter';
 import type { TraceDoc } from './traceDoc';
 
@@ -475,10 +476,66 @@ export function exportText(t: TraceDoc, kind: ExportRequest.Params['kind'], conn
     case 'mermaid':
       return { text: conns.map((c) => mermaidSequence(a, c, { relative })).join('\n') };
     case 'tcptrace':
-      return { text: conns.map((c) => `# connection ${c.id}: ${c.client.addr}:${c.client.port} -> ${c.server.addr}:${c.server.port}\n${ladderText(a, c, { relative })}`).join('\n') };
-    case 'tcpdump':
-      return { text: tcpdumpText(a, conns, !relative) };
+      return { text: figures(a, conns) };
+    case 'tcpdump': {
+      // Capture order, absolute numbers (`-S`): the text reads back to the same segments.
+      const wanted = new Set(conns.map((c) => c.id - 1));
+      const rows: number[] = [];
+      for (let r = 0; r < a.table.length; r++) if (wanted.has(a.rowConn[r])) rows.push(r);
+      return { text: toTcpdumpText(a.table, rows) };
+    }
   }
+}
+
+/**
+ * Connections as RFC figures (client as TCP A, one figure each under a `# connection` line), the
+ * inferred states written in the columns. A figure draws every segment as received on its own
+ * line, so where the capture showed a delayed receipt (crossing FINs) a state written there would
+ * read back as a wrong claim: the text is read back and such states are left blank, so the
+ * exported trace analyzes without false diagnostics.
+ */
+function figures(a: Analysis, conns: readonly Connection[]): string {
+  const parts = conns.map((c) => ({
+    c,
+    states: { a: c.rows.map((r) => STATES[a.clientAfter[r]] as string), b: c.rows.map((r) => STATES[a.serverAfter[r]] as string) },
+    initial: { a: c.initialState.client, b: c.initialState.server } as { a: string; b: string } | undefined,
+  }));
+  const render = (): { text: string; starts: number[] } => {
+    const out: string[] = [];
+    const starts: number[] = [];
+    for (const p of parts) {
+      if (out.length > 0) out.push('');
+      starts.push(out.length);
+      out.push(`# connection ${p.c.id}: ${p.c.client.addr}:${p.c.client.port} -> ${p.c.server.addr}:${p.c.server.port}`);
+      const fig = toRfcTrace(a.table, p.c.rows, p.states, p.initial ? { a: p.c.clientEp, initial: p.initial } : { a: p.c.clientEp });
+      out.push(...fig.replace(/\n$/, '').split('\n'));
+    }
+    return { text: out.join('\n') + '\n', starts };
+  };
+  let r = render();
+  for (let pass = 0; pass < 2; pass++) {
+    const back = parseRfcTrace(r.text);
+    const replay = analyze(back.table, { ...a.options, severities: {} }, back.steps);
+    const wrong = replay.findings.filter((f) => f.code === 'state-claim-mismatch' && f.line !== undefined);
+    if (wrong.length === 0) break;
+    const lines = r.text.split('\n');
+    for (const f of wrong) {
+      const ln = f.line ?? -1;
+      let i = r.starts.length - 1;
+      while (i > 0 && r.starts[i] > ln) i--;
+      const p = parts[i];
+      let firstSegment = r.starts[i];
+      while (firstSegment < lines.length && !/ (-->|<--) </.test(lines[firstSegment])) firstSegment++;
+      const arrow = lines[ln].search(/-->|<--/);
+      const isA = arrow < 0 || (f.startCol ?? 0) < arrow;
+      const k = ln - firstSegment;
+      if (k < 0) p.initial = undefined;
+      else if (isA) p.states.a[k] = '';
+      else p.states.b[k] = '';
+    }
+    r = render();
+  }
+  return r.text;
 }
 
 export function openCapture(t: TraceDoc): OpenCaptureRequest.Result {

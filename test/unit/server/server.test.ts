@@ -434,6 +434,20 @@ describe('language server over JSON-RPC', function () {
       assert.strictEqual(other.text, '', 'no such connection');
     });
 
+    it('converts captures to traces that read back with the same findings and no false claims', async () => {
+      for (const name of ['09-lost-final-ack', '03-simultaneous-close', '11-tuple-reuse-time-wait', '15-server-fin-then-rst']) {
+        const src = captureUri(kernel(`${name}.pcap`));
+        const view = await s.conn.sendRequest(OpenCaptureRequest.type, { uri: src });
+        const original = (await s.open(src, LANG_TCPDUMP, view.text)).diagnostics.map((d) => String(d.code)).sort();
+        const trace = (await s.conn.sendRequest(ExportRequest.type, { uri: src, kind: 'tcptrace' })).text;
+        const asFigure = await s.open(textUri(`${name}.converted.tcptrace`), LANG_TCPTRACE, trace);
+        assert.deepStrictEqual(codes(asFigure).sort(), original, `${name} as an RFC figure`);
+        const dump = (await s.conn.sendRequest(ExportRequest.type, { uri: src, kind: 'tcpdump' })).text;
+        const asText = await s.open(textUri(`${name}.converted.tcpdump`), LANG_TCPDUMP, dump);
+        assert.deepStrictEqual(codes(asText).sort(), original, `${name} as tcpdump text`);
+      }
+    });
+
     it('reads files the client has not opened: a capture by its path, a trace by its text', async () => {
       const pcap = await s.conn.sendRequest(ConnectionsRequest.type, { uri: fileUri(kernel('04-half-close-lingering.pcap')) });
       assert.deepStrictEqual(pcap.connections.map((c) => [c.outcome, c.findings.map((f) => f.code)]), [['half-closed', ['lingering-half-close']]]);
