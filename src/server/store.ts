@@ -266,6 +266,8 @@ export class TraceStore {
   private readonly progresses = new Map<AnalysisHost, { generation: number; progress: Progress | null; pending: Promise<Progress | null> }>();
 
   private startProgress(h: AnalysisHost): void {
+    // A newer load replaces the progress of an older one still running.
+    this.progresses.get(h)?.progress?.done();
     const generation = h.generation;
     const name = h.path.slice(Math.max(h.path.lastIndexOf('/'), h.path.lastIndexOf('\\')) + 1);
     const entry = { generation, progress: null as Progress | null, pending: this.deps.createProgress(`Analyzing ${name}`) };
