@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import type { EngineStep } from '../core/engine';
 import { SegmentTable } from '../core/model/segment';
-import { decodeFile, decodeFileAsync, describeFsError, looksLikeCapture, UnreadableFileError } from './captureFile';
+import { decodeFile, describeFsError, looksLikeCapture, UnreadableFileError } from './captureFile';
 import { parseText, type TextParse } from './parseText';
 
 export type TraceKind = 'pcap' | 'pcapng' | 'tcpdump' | 'rfc';
@@ -84,30 +84,6 @@ export function loadCapture(path: string, onProgress?: (fraction: number, segmen
       const row = table.append(v);
       if (onProgress && (row & 0xffff) === 0xffff && size > 0) onProgress(Math.min(1, v.byteOffset / size), row + 1);
     });
-    if (report.unreadable) return empty(report.stoppedAt?.message ?? 'not a capture');
-    return {
-      format: report.format === 'pcapng' ? 'pcapng' : 'pcap',
-      table,
-      input: { format: report.format, packets: report.packets, tcpSegments: report.tcpSegments, warnings: report.notes() },
-      parseErrors: [],
-      steps: undefined,
-      error: null,
-    };
-  } catch (e) {
-    if (e instanceof UnreadableFileError) return empty(e.message);
-    throw e;
-  }
-}
-
-/** loadCapture for servers: yields while reading, reports progress, returns null when cancelled. */
-export async function loadCaptureAsync(
-  path: string,
-  hooks: { onProgress?: (done: number, total: number) => void; isCancelled?: () => boolean } = {},
-): Promise<LoadedTrace | null> {
-  const table = new SegmentTable(4096);
-  try {
-    const report = await decodeFileAsync(path, (v) => table.append(v), hooks);
-    if (report === null) return null;
     if (report.unreadable) return empty(report.stoppedAt?.message ?? 'not a capture');
     return {
       format: report.format === 'pcapng' ? 'pcapng' : 'pcap',

@@ -273,21 +273,22 @@ export class SegmentTable {
   }
 }
 
-/** tcpdump-style flag letters: "S", "S.", "F.", "R.", "P.", "." ... */
+/** tcpdump's flag letters in tcpdump's own order (print-tcp.c tcp_flag_values): F S R P . U E W e. */
 export function flagLetters(flags: number): string {
   let s = '';
-  if (flags & SYN) s += 'S';
   if (flags & FIN) s += 'F';
-  if (flags & PSH) s += 'P';
+  if (flags & SYN) s += 'S';
   if (flags & RST) s += 'R';
+  if (flags & PSH) s += 'P';
+  if (flags & ACK) s += '.';
   if (flags & URG) s += 'U';
   if (flags & ECE) s += 'E';
   if (flags & CWR) s += 'W';
-  if (flags & ACK) s += '.';
+  if (flags & AE) s += 'e';
   return s === '' ? 'none' : s;
 }
 
-/** RFC-style control names: "SYN,ACK", "FIN,ACK", "RST" ... */
+/** Control bits as the RFC figures write them: `SYN,ACK`, `FIN,ACK`, `RST` (ACK last). */
 export function flagNames(flags: number): string {
   const out: string[] = [];
   if (flags & SYN) out.push('SYN');
@@ -297,6 +298,7 @@ export function flagNames(flags: number): string {
   if (flags & URG) out.push('URG');
   if (flags & ECE) out.push('ECE');
   if (flags & CWR) out.push('CWR');
+  if (flags & AE) out.push('AE');
   if (flags & ACK) out.push('ACK');
   return out.join(',');
 }

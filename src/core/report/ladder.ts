@@ -3,7 +3,7 @@
  * step per segment (the frame number, or the line for text traces), the client's state on the
  * left, the segment and its direction in the middle, the server's state on the right.
  */
-import { ACK, FIN, RST, SYN, PSH, URG } from '../model/segment';
+import { ACK, flagNames } from '../model/segment';
 import { seqDistance } from '../seq';
 import { STATES, type Analysis, type Connection } from '../engine/types';
 
@@ -24,16 +24,9 @@ export function segmentNotation(a: Analysis, c: Connection, r: number, relative:
   const peerKnown = fromClient ? c.isnKnown.server : c.isnKnown.client;
   const seq = relative && ownKnown ? seqDistance(ownIsn, t.seq[r]) : t.seq[r];
   const ack = relative && peerKnown ? seqDistance(peerIsn, t.ack[r]) : t.ack[r];
-  const ctl: string[] = [];
-  if (f & SYN) ctl.push('SYN');
-  if (f & FIN) ctl.push('FIN');
-  if (f & RST) ctl.push('RST');
-  if (f & PSH) ctl.push('PSH');
-  if (f & URG) ctl.push('URG');
-  if (f & ACK) ctl.push('ACK');
   let s = `<SEQ=${seq}>`;
   if (f & ACK) s += `<ACK=${ack}>`;
-  s += `<CTL=${ctl.join(',')}>`;
+  s += `<CTL=${flagNames(f)}>`;
   if (t.len[r] > 0) s += `<DATA=${t.len[r]}>`;
   return s;
 }

@@ -4,37 +4,11 @@
  * rows (the round trips are tested).
  */
 
-import { formatTime, ACK, AE, CWR, ECE, FIN, OPT_MSS, OPT_SACK, OPT_SACK_PERM, OPT_TIMESTAMP, OPT_WSCALE, PSH, RST, SYN, URG, type Endpoint, type SegmentTable } from '../model/segment';
+import { formatTime, ACK, OPT_MSS, OPT_SACK, OPT_SACK_PERM, OPT_TIMESTAMP, OPT_WSCALE, type Endpoint, type SegmentTable } from '../model/segment';
 
-/** tcpdump's flag letters in tcpdump's own order (print-tcp.c tcp_flag_values): F S R P . U E W e. */
-export function tcpdumpFlags(flags: number): string {
-  let s = '';
-  if (flags & FIN) s += 'F';
-  if (flags & SYN) s += 'S';
-  if (flags & RST) s += 'R';
-  if (flags & PSH) s += 'P';
-  if (flags & ACK) s += '.';
-  if (flags & URG) s += 'U';
-  if (flags & ECE) s += 'E';
-  if (flags & CWR) s += 'W';
-  if (flags & AE) s += 'e';
-  return s === '' ? 'none' : s;
-}
-
-/** RFC-figure control bits, `SYN,ACK` / `FIN,ACK` / `RST` as the RFC writes them (ACK last). */
-export function rfcControls(flags: number): string {
-  const out: string[] = [];
-  if (flags & SYN) out.push('SYN');
-  if (flags & FIN) out.push('FIN');
-  if (flags & RST) out.push('RST');
-  if (flags & PSH) out.push('PSH');
-  if (flags & URG) out.push('URG');
-  if (flags & ECE) out.push('ECE');
-  if (flags & CWR) out.push('CWR');
-  if (flags & AE) out.push('AE');
-  if (flags & ACK) out.push('ACK');
-  return out.join(',');
-}
+/** tcpdump's flag letters and the RFC figures' control names: one definition, in the segment model. */
+export { flagLetters as tcpdumpFlags, flagNames as rfcControls } from '../model/segment';
+import { flagLetters as tcpdumpFlags, flagNames as rfcControls } from '../model/segment';
 
 function allRows(table: SegmentTable): number[] {
   const rows: number[] = [];
