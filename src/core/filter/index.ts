@@ -33,6 +33,7 @@ import type { EndpointTable, SegmentTable } from '../model/segment';
 import { parseIPv4, parseIPv6 } from '../model/address';
 import { ALIASES, FIELD_BY_NAME, FIELDS, NO_CONTEXT, type FieldDef, type FilterContext, type NumGetter } from './fields';
 import { tokenize, type Token } from './lexer';
+import { levenshtein } from '../levenshtein';
 
 export { NO_CONTEXT, FIELDS, type FieldDef, type FilterContext } from './fields';
 
@@ -60,20 +61,6 @@ export const FILTER_FIELDS: readonly string[] = FIELDS.map((f) => f.name);
 
 class Stop extends Error {}
 
-function levenshtein(a: string, b: string): number {
-  const prev = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) prev[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return prev[b.length];
-}
 
 function suggestField(name: string): string | null {
   let best: string | null = null;

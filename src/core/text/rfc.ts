@@ -54,6 +54,7 @@ import { parseIPv4, parseIPv6 } from '../model/address';
 import { ACK, AE, CWR, ECE, FIN, PSH, RST, SegmentTable, SegmentView, SYN, URG } from '../model/segment';
 import { detectTraceFormat } from './detect';
 import type { ParseError, TraceParse, TraceStep } from './types';
+import { levenshtein } from '../levenshtein';
 
 const STATE_ALIASES: Record<string, TcpState> = {
   CLOSED: 'CLOSED',
@@ -117,20 +118,6 @@ export function parseEndpointText(text: string): Ep | null {
   return parseIPv4(addr, bytes) ? { v: 4, bytes, port: p } : null;
 }
 
-function levenshtein(a: string, b: string): number {
-  const prev = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) prev[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return prev[b.length];
-}
 
 function suggestState(word: string): string {
   const w = word.toUpperCase();
