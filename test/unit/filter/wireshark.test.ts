@@ -297,7 +297,7 @@ describe('display filters', () => {
     );
   });
 
-  it('is fast: a million rows in well under a second', () => {
+  it('matches a million rows correctly', () => {
     const big = new SegmentTable(1 << 20);
     const v = new SegmentView();
     for (let i = 0; i < 1_000_000; i++) {
