@@ -1,75 +1,93 @@
 /**
- * `teardown-tracer decode FILE`: every TCP segment of a capture, in frame order.
- * `--format jsonl` is a contract (see README); `text` is tcpdump-like; `count` prints only totals.
+ * `teardown-tracer decode FILE [--format text|jsonl|count] [--stats]`: every TCP segment of a
+ * capture, in frame order.
+ *
+ * - `jsonl` is a contract (README): one JSON object per segment.
+ * - `text` (the default): tcpdump-like lines, prefixed with the frame number.
+ * - `count`: no per-segment output; the report's summary and counts (the benchmark times decoding
+ *   alone with it).
+ * - `--stats`: decode time, packets/s and MB/s on stderr.
+ *
+ * Exit status: 0 when the file was read (warnings, skipped counts and where decoding stopped go to
+ * stderr), 2 when it cannot be read at all (missing, not a capture) or the arguments are wrong.
  */
-import { flagLetters, type SegmentView } from '../core/model/segment';
+import { jsonLine, textLine, type DecodeReport } from '../core/decode';
+import type { SegmentView } from '../core/model/segment';
 import { decodeFile, UnreadableFileError } from '../node/captureFile';
 import type { CliIO } from './main';
 
 type Format = 'text' | 'jsonl' | 'count';
 
-/** Collects output in large chunks: one write per ~1 MiB, not one per line. */
+const USAGE = 'usage: teardown-tracer decode FILE [--format text|jsonl|count] [--stats]\n';
+
+/** Output gathered into large strings: one write per ~1 MiB of text, never one per line. */
 class BufferedOut {
   private parts: string[] = [];
   private size = 0;
-  constructor(private readonly io: CliIO) {}
+  constructor(
+    private readonly io: CliIO,
+    private readonly limit = 1 << 20,
+  ) {}
   add(s: string): void {
     this.parts.push(s);
     this.size += s.length;
-    if (this.size > 1 << 20) this.flush();
+    if (this.size >= this.limit) this.flush();
   }
   flush(): void {
-    if (this.parts.length > 0) this.io.out(this.parts.join(''));
+    if (this.parts.length === 0) return;
+    this.io.out(this.parts.join(''));
     this.parts = [];
     this.size = 0;
   }
 }
 
-function jsonLine(v: SegmentView): string {
-  return `{"frame":${v.frame},"time":"${v.timeString()}","src":"${v.srcString()}","sport":${v.sport},"dst":"${v.dstString()}","dport":${v.dport},"seq":${v.seq},"ack":${v.ack},"flags":${v.flags},"len":${v.len},"win":${v.win}}\n`;
-}
-
-function textLine(v: SegmentView): string {
-  const ip = v.ipVersion === 4 ? 'IP' : 'IP6';
-  let s = `${v.frame} ${v.timeString()} ${ip} ${v.srcString()}.${v.sport} > ${v.dstString()}.${v.dport}: Flags [${flagLetters(v.flags)}]`;
-  if (v.len > 0 || v.flags & 0x07) s += `, seq ${v.seq}${v.len > 0 ? `:${(v.seq + v.len) >>> 0}` : ''}`;
-  if (v.flags & 0x10) s += `, ack ${v.ack}`;
-  return `${s}, win ${v.win}, length ${v.len}\n`;
-}
-
-export async function runDecode(args: string[], io: CliIO): Promise<number> {
+function parseArgs(args: string[]): { file: string; format: Format; stats: boolean } | string {
   let format: Format = 'text';
   let stats = false;
   let file: string | null = null;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (a === '--format') {
-      const f = args[++i];
-      if (f !== 'text' && f !== 'jsonl' && f !== 'count') {
-        io.err(`teardown-tracer decode: --format takes text, jsonl or count, not '${f ?? ''}'\n`);
-        return 2;
-      }
+    if (a === '--format' || a.startsWith('--format=')) {
+      const f = a === '--format' ? args[++i] : a.slice('--format='.length);
+      if (f !== 'text' && f !== 'jsonl' && f !== 'count') return `--format takes text, jsonl or count, not '${f ?? ''}'`;
       format = f;
     } else if (a === '--stats') stats = true;
-    else if (a.startsWith('-')) {
-      io.err(`teardown-tracer decode: unknown option '${a}'\n`);
-      return 2;
-    } else if (file === null) file = a;
-    else {
-      io.err(`teardown-tracer decode: unexpected argument '${a}'\n`);
-      return 2;
-    }
+    else if (a === '-h' || a === '--help') return '';
+    else if (a.startsWith('-') && a !== '-') return `unknown option '${a}'`;
+    else if (file === null) file = a;
+    else return `unexpected argument '${a}' (one FILE only)`;
   }
-  if (file === null) {
-    io.err('teardown-tracer decode: no input file\n');
+  if (file === null) return 'no input file';
+  return { file, format, stats };
+}
+
+/** The counts behind `--format count`: the summary line, then one line per skip reason. */
+function countText(file: string, r: DecodeReport): string {
+  const lines = [`${file}: ${r.summary()}`];
+  for (const [reason, n] of Object.entries(r.skipped)) lines.push(`  skipped ${reason}: ${n}`);
+  if (r.unknownBlocks > 0) lines.push(`  pcapng blocks of other types: ${r.unknownBlocks}`);
+  if (r.warningCount > 0) lines.push(`  warnings: ${r.warningCount}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export async function runDecode(args: string[], io: CliIO): Promise<number> {
+  const parsed = parseArgs(args);
+  if (typeof parsed === 'string') {
+    if (parsed === '') {
+      io.out(USAGE);
+      return 0;
+    }
+    io.err(`teardown-tracer decode: ${parsed}\n${USAGE}`);
     return 2;
   }
+  const { file, format, stats } = parsed;
   const out = new BufferedOut(io);
   const line = format === 'jsonl' ? jsonLine : format === 'text' ? textLine : null;
+  const onSegment = line === null ? () => undefined : (v: SegmentView) => out.add(line(v));
   const t0 = process.hrtime.bigint();
-  let report;
+  let report: DecodeReport;
   try {
-    report = decodeFile(file, line === null ? () => undefined : (v) => out.add(line(v)));
+    report = decodeFile(file, onSegment);
   } catch (e) {
     if (e instanceof UnreadableFileError) {
       io.err(`teardown-tracer decode: cannot read ${e.message}\n`);
@@ -78,15 +96,20 @@ export async function runDecode(args: string[], io: CliIO): Promise<number> {
     throw e;
   }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (format === 'count') out.add(`${report.summary()}\n`);
-  out.flush();
   if (report.unreadable) {
+    out.flush();
     io.err(`teardown-tracer decode: cannot read ${file}: ${report.stoppedAt?.message ?? 'not a capture'}\n`);
     return 2;
   }
+  if (format === 'count') out.add(countText(file, report));
+  out.flush();
   for (const note of report.notes()) io.err(`${file}: ${note}\n`);
   if (stats) {
-    io.err(`decoded ${report.packets} packets (${report.tcpSegments} TCP segments) in ${ms.toFixed(1)} ms: ${Math.round(report.packets / (ms / 1000))} packets/s\n`);
+    const secs = ms / 1000;
+    io.err(
+      `decoded ${report.packets} packets (${report.tcpSegments} TCP segments, ${report.bytesRead} bytes) in ${ms.toFixed(1)} ms: ` +
+        `${Math.round(report.packets / secs)} packets/s, ${(report.bytesRead / 1e6 / secs).toFixed(1)} MB/s\n`,
+    );
   }
   return 0;
 }

@@ -1,391 +1,737 @@
 /**
- * Streaming pcap / pcapng decoding. Push bytes in chunks of any size; every TCP segment is handed to
- * the callback in ONE reused SegmentView. Only the bytes of an incomplete record are kept between
- * chunks, so memory stays flat in file size. Nothing here throws at the caller: damage stops the
- * decoder with a positioned sentence, and what was decoded before it stays decoded.
+ * Streaming pcap / pcapng decoding. Push bytes in chunks of any size; every TCP segment is handed
+ * to the callback in ONE reused SegmentView. Only the bytes of an incomplete record or block are
+ * kept between chunks (copied: the caller may reuse its buffer), so memory stays flat in file size.
+ *
+ * The format is recognised by its magic number only: classic pcap in both byte orders with
+ * microsecond or nanosecond times and its variants (the "modified" a1b2cd34 files, Red Hat 6.1,
+ * SuSE 6.3 and Nokia record headers, told apart by looking at the first records as Wireshark
+ * does); pcapng with any number of sections (each with its own byte order and interfaces).
+ *
+ * Nothing here throws at the caller: damage stops the decoder with a positioned sentence, and what
+ * was decoded before it stays decoded. No length field is trusted before it is checked against a
+ * sane bound: a block claiming 4 GiB stops the decoder, it is never allocated.
  */
 import { SegmentView } from '../model/segment';
-import { decodePacket, isKnownLinkType, type SkipReason } from './packet';
-import { DecodeReport } from './report';
+import { isKnownLinkType, PacketDecoder } from './packet';
+import { DecodeReport, linkTypeName } from './report';
 
+// ---- decoder modes ----
+const MAGIC = 0;
+const PCAP_HEADER = 1;
+const PROBE = 2;
+const PCAP = 3;
+const PCAPNG = 4;
+const STOPPED = 5;
+
+/** The first four bytes, read big-endian. */
 const PCAP_US = 0xa1b2c3d4;
 const PCAP_NS = 0xa1b23c4d;
 const PCAP_MODIFIED = 0xa1b2cd34;
 const PCAPNG_SHB = 0x0a0d0d0a;
-const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 
-/** Wireshark's largest accepted packet (WTAP_MAX_PACKET_SIZE_STANDARD). */
+/** Wireshark's largest packet for ordinary link types (WTAP_MAX_PACKET_SIZE_STANDARD). */
 const MAX_PACKET = 262144;
 /** A pcap record longer than this is damage, whatever snapshot length the header claims. */
 const MAX_PCAP_RECORD = 1 << 20;
-/** The largest block we are willing to buffer; a longer length field is damage, never an allocation. */
-const MAX_BLOCK = 16 * 1024 * 1024;
+/** The largest pcapng block buffered; a longer length field is damage, never an allocation. */
+const MAX_BLOCK = 16 << 20;
+
+/**
+ * pcap record-header variants (Wireshark's names). All have seconds, fraction, caplen and original
+ * length first; the patched libpcaps of 1999 add interface index, protocol and packet type.
+ */
+const V_PCAP = 0;
+const V_SS990417 = 1; // Red Hat 6.1: standard magic, 24-byte record header
+const V_SS991029 = 2; // "modified" magic a1b2cd34, 24-byte record header
+const V_SS990915 = 3; // SuSE 6.3: modified magic, 28-byte record header
+const V_NOKIA = 4; // Nokia IPSO: standard magic, 4 more bytes per record
+const VARIANT_HEADER = [16, 24, 24, 28, 20];
+const VARIANT_NAME = ['', 'Red Hat 6.1 record headers', 'modified record headers', 'SuSE 6.3 record headers', 'Nokia record headers'];
+/** tshark reads this many records to guess a variant. */
+const PROBE_RECORDS = 3;
+
+/** How pcap record lengths are stored (versions before 2.3 swapped caplen and original length). */
+const LENGTHS_AS_IS = 0;
+const LENGTHS_SWAPPED = 1;
+const LENGTHS_MAYBE_SWAPPED = 2;
 
 interface Interface {
   linkType: number;
   snaplen: number;
-  /** Ticks per second: 10^n or 2^n. */
+  /** Time resolution: 10^-exp seconds when decimal, else 2^-exp (if_tsresol). */
   resolDecimal: boolean;
   resolExp: number;
-  /** if_tsoffset, seconds. */
+  /** if_tsoffset: seconds added to every time. */
   offset: number;
 }
-
-type State = 'magic' | 'pcap' | 'pcapng' | 'stopped';
 
 export interface DecoderOptions {
   /** Stop after this many packet records (for previews). */
   maxPackets?: number;
+  /**
+   * The input's total length when known (a file's size): lets a length field that runs past the
+   * end be reported at once, with how many bytes remain.
+   */
+  totalLength?: number;
+}
+
+function rd32(b: Uint8Array, o: number, le: boolean): number {
+  return le ? (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0 : ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+}
+function rd16(b: Uint8Array, o: number, le: boolean): number {
+  return le ? b[o] | (b[o + 1] << 8) : (b[o] << 8) | b[o + 1];
+}
+
+/** "an Enhanced Packet Block", "a block of type 0x80000abc" ... */
+function blockName(type: number): string {
+  switch (type) {
+    case PCAPNG_SHB:
+      return 'a Section Header Block';
+    case 1:
+      return 'an Interface Description Block';
+    case 2:
+      return 'a Packet Block';
+    case 3:
+      return 'a Simple Packet Block';
+    case 4:
+      return 'a Name Resolution Block';
+    case 5:
+      return 'an Interface Statistics Block';
+    case 6:
+      return 'an Enhanced Packet Block';
+    case 9:
+      return 'a systemd Journal Export Block';
+    case 10:
+      return 'a Decryption Secrets Block';
+    case 0xbad:
+    case 0x40000bad:
+      return 'a Custom Block';
+    default:
+      return `a block of type 0x${type.toString(16)}`;
+  }
+}
+
+/** A sentence naming the first bytes of a file that is not a capture. */
+function notACapture(b: Uint8Array, p: number, magic: number): string {
+  const hex = `magic 0x${magic.toString(16).padStart(8, '0')}`;
+  if (b[p] === 0x1f && b[p + 1] === 0x8b) return `not a pcap or pcapng file (${hex}): it is gzip-compressed; decompress it first`;
+  if (magic === 0x28b52ffd) return `not a pcap or pcapng file (${hex}): it is zstd-compressed; decompress it first`;
+  if (b[p] === 0x42 && b[p + 1] === 0x5a && b[p + 2] === 0x68) return `not a pcap or pcapng file (${hex}): it is bzip2-compressed; decompress it first`;
+  if (magic === 0x504b0304) return `not a pcap or pcapng file (${hex}): it is a zip archive`;
+  let text = true;
+  for (let i = p; i < p + 4; i++) if (b[i] < 0x09 || b[i] > 0x7e) text = false;
+  if (text) return `not a pcap or pcapng file (${hex}): it starts with text ("${String.fromCharCode(b[p], b[p + 1], b[p + 2], b[p + 3])}")`;
+  return `not a pcap or pcapng file (${hex})`;
 }
 
 export class CaptureDecoder {
   readonly report = new DecodeReport();
   private readonly view = new SegmentView();
-  private state: State = 'magic';
-  /** Leftover bytes of an incomplete record (owned copy) and how many are in use. */
+  private readonly packets: PacketDecoder;
+  private mode = MAGIC;
+  /** Owned copy of the bytes of an incomplete record or block; pendLen of them are in use. */
   private pend = new Uint8Array(0);
   private pendLen = 0;
-  /** Absolute file offset of pend[0] (or of the next byte to parse). */
+  /** Absolute input offset of the next byte not yet consumed (pend[0] when pendLen > 0). */
   private base = 0;
+  private readonly maxPackets: number;
+  private readonly totalLength: number;
+  /** Bytes the probe needs, counted from the first record (valid in PROBE mode). */
+  private probeNeed = 0;
   // pcap
   private le = true;
   private nsec = false;
   private modified = false;
+  private recHdr = 16;
+  private lengths = LENGTHS_AS_IS;
   private pcapLink = 0;
   private pcapSnap = 0;
+  private versionMajor = 0;
+  private versionMinor = 0;
   // pcapng
   private interfaces: Interface[] = [];
-  private sectionSeen = false;
+  /** Scratch results of ticks -> time. */
+  private tsSec = 0;
+  private tsNsec = 0;
 
   constructor(
     private readonly onSegment: (v: SegmentView) => void,
-    private readonly options: DecoderOptions = {},
-  ) {}
+    options: DecoderOptions = {},
+  ) {
+    this.packets = new PacketDecoder(this.view);
+    this.view.line = -1;
+    this.maxPackets = options.maxPackets ?? Infinity;
+    this.totalLength = options.totalLength ?? -1;
+  }
 
-  /** Decodes as much of `chunk` as forms complete records; keeps a copy of the rest. */
+  /** Whether decoding stopped (damage, maxPackets): further pushes are ignored. */
+  get stopped(): boolean {
+    return this.mode === STOPPED;
+  }
+
+  /** Decodes every complete record in `chunk`; keeps a copy of an incomplete one. */
   push(chunk: Uint8Array): void {
-    if (this.state === 'stopped' || chunk.length === 0) return;
-    let buf: Uint8Array;
-    let len: number;
-    if (this.pendLen === 0) {
-      buf = chunk;
-      len = chunk.length;
-    } else {
-      const need = this.pendLen + chunk.length;
-      if (this.pend.length < need) {
-        const grown = new Uint8Array(Math.max(need, this.pend.length * 2));
-        grown.set(this.pend.subarray(0, this.pendLen));
-        this.pend = grown;
+    if (this.mode === STOPPED || chunk.length === 0) return;
+    let p = 0;
+    // First complete what is pending, taking from the chunk only what it needs.
+    while (this.pendLen > 0 && p < chunk.length) {
+      const need = this.needed();
+      const take = Math.min(need - this.pendLen, chunk.length - p);
+      if (take > 0) {
+        this.append(chunk, p, take);
+        p += take;
       }
-      this.pend.set(chunk, this.pendLen);
-      this.pendLen = need;
-      buf = this.pend;
-      len = need;
+      if (this.pendLen < need) return; // the chunk is used up
+      const used = this.parse(this.pend, 0, this.pendLen);
+      if (this.mode === STOPPED) return this.drop();
+      this.consumePending(used);
+      if (used === 0 && take === 0) break; // nothing moved: parse directly below (cannot happen)
     }
-    const used = this.parse(buf, len);
-    const rest = len - used;
-    this.base += used;
-    if ((this.state as State) === 'stopped') {
-      this.pendLen = 0;
+    if (p >= chunk.length) return;
+    if (this.pendLen > 0) {
+      // Still pending (PROBE needs several records): keep the rest of the chunk too.
+      this.append(chunk, p, chunk.length - p);
+      const used = this.parse(this.pend, 0, this.pendLen);
+      if (this.mode === STOPPED) return this.drop();
+      this.consumePending(used);
       return;
     }
-    if (rest === 0) {
-      this.pendLen = 0;
-    } else if (buf === this.pend) {
-      this.pend.copyWithin(0, used, len);
-      this.pendLen = rest;
-    } else {
-      if (this.pend.length < rest) this.pend = new Uint8Array(Math.max(rest, 65536));
-      this.pend.set(chunk.subarray(used, len));
-      this.pendLen = rest;
-    }
+    const used = this.parse(chunk, p, chunk.length);
+    if (this.mode === STOPPED) return this.drop();
+    if (used < chunk.length) this.append(chunk, used, chunk.length - used);
   }
 
-  /** Ends the input: anything left over is a truncated record. */
+  /** Ends the input: a pending incomplete record is reported as truncation. */
   finish(): DecodeReport {
-    if (this.state === 'magic') {
-      if (this.pendLen === 0 && this.base === 0) this.report.stop(0, 0, 'the file is empty');
-      else this.report.stop(this.base, 0, `the file is too short to be a capture (${this.pendLen} bytes)`);
-    } else if (this.state !== 'stopped' && this.pendLen > 0) {
-      this.report.stop(
-        this.base,
-        this.report.packets,
-        `the file ends inside a ${this.state === 'pcap' ? 'packet record' : 'block'}: ${this.pendLen} bytes of it remain`,
-        true,
-      );
-    }
-    this.state = 'stopped';
-    this.pendLen = 0;
-    return this.report;
-  }
-
-  /** Parses complete records from buf[0, len); returns how many bytes were consumed. */
-  private parse(buf: Uint8Array, len: number): number {
-    let p = 0;
-    if (this.state === 'magic') {
-      if (len < 4) return 0;
-      const m = (buf[0] | (buf[1] << 8) | (buf[2] << 16) | (buf[3] << 24)) >>> 0;
-      const mbe = ((buf[0] << 24) | (buf[1] << 16) | (buf[2] << 8) | buf[3]) >>> 0;
-      if (m === PCAPNG_SHB) {
-        this.state = 'pcapng';
-        this.report.format = 'pcapng';
-      } else if (m === PCAP_US || m === PCAP_NS || m === PCAP_MODIFIED || mbe === PCAP_US || mbe === PCAP_NS || mbe === PCAP_MODIFIED) {
-        if (len < 24) return 0;
-        const magic = m === PCAP_US || m === PCAP_NS || m === PCAP_MODIFIED ? m : mbe;
-        this.le = magic === m;
-        this.nsec = magic === PCAP_NS;
-        this.modified = magic === PCAP_MODIFIED;
-        this.pcapSnap = this.u32(buf, 16);
-        const network = this.u32(buf, 20);
-        this.pcapLink = network & 0xffff;
-        this.report.format = 'pcap';
-        this.state = 'pcap';
-        if ((network & 0x03ff0000) !== 0 && (network >>> 26) === 0) {
-          // Bits 16-25 are reserved (RFC draft "pcap", section 4): a non-zero value is not a pcap we can trust.
-          this.report.stop(20, 0, `the link-type field has reserved bits set (0x${network.toString(16)}): not a readable pcap`);
-          this.state = 'stopped';
-          return len;
-        }
-        this.report.addLinkType(this.pcapLink);
-        if (!isKnownLinkType(this.pcapLink)) this.report.warn(20, 0, `unknown link type ${this.pcapLink}: its packets are skipped`);
-        p = 24;
-      } else {
-        this.report.format = 'unknown';
-        this.report.stop(0, 0, `not a pcap or pcapng file (magic 0x${mbe.toString(16).padStart(8, '0')})`, false, true);
-        this.state = 'stopped';
-        return len;
-      }
-    }
-    const dv = new DataView(buf.buffer, buf.byteOffset, len);
-    return this.state === 'pcap' ? this.parsePcap(buf, dv, p, len) : this.parsePcapng(buf, dv, p, len);
-  }
-
-  private u32(buf: Uint8Array, o: number): number {
-    return this.le
-      ? (buf[o] | (buf[o + 1] << 8) | (buf[o + 2] << 16) | (buf[o + 3] << 24)) >>> 0
-      : ((buf[o] << 24) | (buf[o + 1] << 16) | (buf[o + 2] << 8) | buf[o + 3]) >>> 0;
-  }
-
-  private parsePcap(buf: Uint8Array, _dv: DataView, p: number, len: number): number {
-    const hdr = this.modified ? 24 : 16;
-    const limit = Math.min(MAX_PCAP_RECORD, Math.max(MAX_PACKET, this.pcapSnap));
     const r = this.report;
-    while (len - p >= hdr) {
-      const sec = this.u32(buf, p);
-      const frac = this.u32(buf, p + 4);
-      const caplen = this.u32(buf, p + 8);
-      const origlen = this.u32(buf, p + 12);
-      if (caplen > limit) {
-        r.stop(this.base + p, r.packets, `packet record ${r.packets + 1} claims ${caplen} captured bytes, more than the largest packet a capture can hold (${limit})`);
-        this.state = 'stopped';
-        return len;
+    if (this.mode === PROBE) {
+      // Fewer records than the probe wanted: decide with what there is, then read them.
+      this.decideVariant(this.pend, 0, this.pendLen, true);
+      const used = this.parse(this.pend, 0, this.pendLen);
+      if (!this.stopped) this.consumePending(used);
+    }
+    if (this.mode === MAGIC) {
+      if (this.base === 0 && this.pendLen === 0) r.stop(0, 'the file is empty', { unreadable: true });
+      else r.stop(0, `the file is too short to be a capture (${this.pendLen} bytes)`, { unreadable: true });
+    } else if (this.mode === PCAP_HEADER) {
+      r.stop(0, `the file is too short to be a pcap file: its header needs 24 bytes, there are ${this.pendLen}`, { unreadable: true });
+    } else if (this.mode !== STOPPED && this.pendLen > 0) {
+      const what = this.mode === PCAPNG ? this.pendingBlockText() : this.pendingRecordText();
+      r.stop(this.base, `the file ends inside ${what}`, { truncated: true, unreadable: this.mode === PCAPNG && r.sections === 0 });
+    } else if (this.mode === PCAPNG && r.sections === 0 && r.stoppedAt === null) {
+      r.stop(0, 'the file ends before its first section header is complete', { truncated: true, unreadable: true });
+    }
+    r.bytesRead = this.base;
+    this.mode = STOPPED;
+    this.pendLen = 0;
+    return r;
+  }
+
+  private drop(): void {
+    this.pendLen = 0;
+    this.report.bytesRead = this.base;
+  }
+
+  private append(src: Uint8Array, from: number, n: number): void {
+    const need = this.pendLen + n;
+    if (this.pend.length < need) {
+      const grown = new Uint8Array(Math.max(need, Math.min(this.pend.length * 2, MAX_BLOCK), 4096));
+      grown.set(this.pend.subarray(0, this.pendLen));
+      this.pend = grown;
+    }
+    this.pend.set(src.subarray(from, from + n), this.pendLen);
+    this.pendLen = need;
+  }
+
+  private consumePending(used: number): void {
+    if (used >= this.pendLen) this.pendLen = 0;
+    else if (used > 0) {
+      this.pend.copyWithin(0, used, this.pendLen);
+      this.pendLen -= used;
+    }
+  }
+
+  /**
+   * How many bytes (from pend[0]) the unit at the head of the input needs before it can be
+   * parsed. A length that is damaged returns pendLen, so that parse() sees it and stops.
+   */
+  private needed(): number {
+    const b = this.pend;
+    const n = this.pendLen;
+    switch (this.mode) {
+      case MAGIC:
+        return 4;
+      case PCAP_HEADER:
+        return 24;
+      case PROBE:
+        return this.probeNeed;
+      case PCAP: {
+        const h = this.recHdr;
+        if (n < h) return h;
+        const caplen = this.recordCaplen(b, 0);
+        return caplen > MAX_PCAP_RECORD ? n : h + caplen;
       }
-      if (len - p < hdr + caplen) break;
+      default: {
+        if (n < 12) return 12;
+        const le = rd32(b, 0, true) === PCAPNG_SHB ? this.shbLittleEndian(b, 0) : this.le;
+        const blen = rd32(b, 4, le);
+        return blen < 12 || blen % 4 !== 0 || blen > MAX_BLOCK ? n : blen;
+      }
+    }
+  }
+
+  /** Parses whole units from buf[start, end); returns the index after the last one consumed. */
+  private parse(buf: Uint8Array, start: number, end: number): number {
+    let p = start;
+    if (this.mode <= PROBE) {
+      p = this.parseHead(buf, p, end);
+      this.base += p - start;
+      if (this.mode !== PCAP && this.mode !== PCAPNG) return p;
+    }
+    const from = p;
+    p = this.mode === PCAP ? this.parsePcap(buf, p, end) : this.parsePcapng(buf, p, end);
+    this.base += p - from;
+    return p;
+  }
+
+  // ---- the head of the file: magic number, pcap header, pcap variant ----
+
+  private parseHead(buf: Uint8Array, p: number, end: number): number {
+    const r = this.report;
+    if (this.mode === MAGIC) {
+      if (end - p < 4) return p;
+      const m = ((buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3]) >>> 0;
+      const swapped = ((buf[p + 3] << 24) | (buf[p + 2] << 16) | (buf[p + 1] << 8) | buf[p]) >>> 0;
+      if (m === PCAPNG_SHB) {
+        r.format = 'pcapng';
+        r.formatDetail = 'pcapng';
+        this.mode = PCAPNG;
+        return p;
+      }
+      const magic = m === PCAP_US || m === PCAP_NS || m === PCAP_MODIFIED ? m : swapped;
+      if (magic !== PCAP_US && magic !== PCAP_NS && magic !== PCAP_MODIFIED) {
+        this.stopHere(0, notACapture(buf, p, m), true);
+        return p;
+      }
+      r.format = 'pcap';
+      this.le = magic !== m;
+      this.nsec = magic === PCAP_NS;
+      this.modified = magic === PCAP_MODIFIED;
+      this.mode = PCAP_HEADER;
+    }
+    if (this.mode === PCAP_HEADER) {
+      if (end - p < 24) return p;
+      if (!this.pcapHeader(buf, p)) return p;
+      p += 24;
+    }
+    if (this.mode === PROBE) this.decideVariant(buf, p, end, false);
+    return p;
+  }
+
+  /** The 24-byte pcap header: magic, version, thiszone, sigfigs, snaplen, link type. */
+  private pcapHeader(b: Uint8Array, p: number): boolean {
+    const le = this.le;
+    const r = this.report;
+    const major = rd16(b, p + 4, le);
+    const minor = rd16(b, p + 6, le);
+    this.versionMajor = major;
+    this.versionMinor = minor;
+    this.pcapSnap = rd32(b, p + 16, le);
+    let network = rd32(b, p + 20, le);
+    if (major < 2) {
+      this.stopHere(p, `pcap version ${major}.${minor} is not supported (2.0 and later are)`, true);
+      return false;
+    }
+    // Bits 16-25 of the link-type field are reserved: a file with them set cannot be trusted.
+    if ((network & 0x03ff0000) !== 0) {
+      this.stopHere(p + 20, `the link-type field 0x${network.toString(16).padStart(8, '0')} has reserved bits set: not a pcap file this reader understands`, true);
+      return false;
+    }
+    // Versions before 2.3 wrote the original length before the captured length.
+    this.lengths = LENGTHS_AS_IS;
+    // Nanosecond files have one variant; the others are told apart by their first records.
+    let known = this.nsec ? V_PCAP : -1;
+    if (major === 2 && minor < 3) {
+      this.lengths = LENGTHS_SWAPPED;
+    } else if (major === 2 && minor === 3) {
+      this.lengths = LENGTHS_MAYBE_SWAPPED;
+    } else if (major === 543) {
+      this.lengths = LENGTHS_SWAPPED;
+    }
+    // AIX's tcpdump: version 2.2, nanosecond times, and RFC 1573 ifType values for the link type.
+    if (!this.modified && !this.nsec && major === 2 && minor === 2 && (network === 6 || network === 24)) {
+      network = network === 6 ? 1 : 0;
+      this.nsec = true;
+      known = V_PCAP;
+    }
+    this.pcapLink = network & 0xffff;
+    r.addLinkType(this.pcapLink);
+    if (!isKnownLinkType(this.pcapLink)) r.warn(p + 20, 0, `the capture's link type is ${linkTypeName(this.pcapLink)}, which this decoder does not read: its packets are skipped`);
+    if (known >= 0) this.setVariant(known);
+    else {
+      this.mode = PROBE;
+      this.probeNeed = 0;
+    }
+    return true;
+  }
+
+  private setVariant(v: number): void {
+    this.recHdr = VARIANT_HEADER[v];
+    this.mode = PCAP;
+    const order = this.le ? 'little-endian' : 'big-endian';
+    const extra = VARIANT_NAME[v] ? `, ${VARIANT_NAME[v]}` : '';
+    this.report.formatDetail = `pcap ${this.versionMajor}.${this.versionMinor} (${order}, ${this.nsec ? 'nanoseconds' : 'microseconds'}${extra})`;
+  }
+
+  /**
+   * Which record-header variant a standard- or modified-magic file uses, as tshark 4.0 decides it:
+   * each candidate in turn reads up to three records; the first record that looks wrong gives
+   * the candidate its score (how many things are wrong with it). The first candidate with nothing
+   * wrong wins, else the least wrong. Sets PCAP mode when decided, else probeNeed.
+   */
+  private decideVariant(buf: Uint8Array, p: number, end: number, final: boolean): void {
+    const candidates = this.modified ? [V_SS991029, V_SS990915] : [V_PCAP, V_SS990417, V_NOKIA];
+    let best = candidates[0];
+    let bestScore = Infinity;
+    for (const v of candidates) {
+      const score = this.tryVariant(buf, p, end, v, final);
+      if (score < 0) return; // more bytes needed (probeNeed is set)
+      if (score === 0) return this.setVariant(v);
+      if (score < bestScore) {
+        best = v;
+        bestScore = score;
+      }
+    }
+    this.setVariant(best);
+  }
+
+  /** How wrong the first records look as variant `v` (0: not at all), or -1 when more bytes are needed. */
+  private tryVariant(b: Uint8Array, p: number, end: number, v: number, final: boolean): number {
+    const le = this.le;
+    const hdr = VARIANT_HEADER[v];
+    let q = p;
+    for (let i = 0; i < PROBE_RECORDS; i++) {
+      // At the end of the input: tshark counts a record cut short there against the variant. We
+      // do so only when the variant read no whole record (no evidence for it either), so that a
+      // file truncated in its first records is not read as another variant.
+      const cutShort = i === 0 ? 1 : 0;
+      if (end - q < hdr) {
+        if (!final) {
+          this.probeNeed = q + hdr - p;
+          return -1;
+        }
+        return end > q ? cutShort : 0;
+      }
+      const frac = rd32(b, q + 4, le);
+      const caplen = this.recordCaplen(b, q);
+      const origlen = this.recordOriglen(b, q);
+      let score = 0;
+      if (frac >= (this.nsec ? 1_000_000_000 : 1_000_000)) score++;
+      if (caplen > MAX_PACKET) score++;
+      if (origlen > 128 * 1024 * 1024) score++;
+      if (caplen > this.pcapSnap) score++;
+      if (caplen > origlen) score++;
+      if (score > 0) return score;
+      if (end - q < hdr + caplen) {
+        if (!final) {
+          this.probeNeed = q + hdr + caplen - p;
+          return -1;
+        }
+        return cutShort;
+      }
+      q += hdr + caplen;
+    }
+    return 0;
+  }
+
+  // ---- pcap records ----
+
+  /** The captured length of the record at b[o], honouring the version's length order. */
+  private recordCaplen(b: Uint8Array, o: number): number {
+    const a = rd32(b, o + 8, this.le);
+    if (this.lengths === LENGTHS_AS_IS) return a;
+    const c = rd32(b, o + 12, this.le);
+    return this.lengths === LENGTHS_SWAPPED || a > c ? c : a;
+  }
+
+  /** The original length of the record at b[o], honouring the version's length order. */
+  private recordOriglen(b: Uint8Array, o: number): number {
+    const c = rd32(b, o + 12, this.le);
+    if (this.lengths === LENGTHS_AS_IS) return c;
+    const a = rd32(b, o + 8, this.le);
+    return this.lengths === LENGTHS_SWAPPED || a > c ? a : c;
+  }
+
+  private parsePcap(buf: Uint8Array, p: number, end: number): number {
+    const r = this.report;
+    const hdr = this.recHdr;
+    const le = this.le;
+    const swapLengths = this.lengths !== LENGTHS_AS_IS;
+    const snap = this.pcapSnap;
+    const link = this.pcapLink;
+    const nsMul = this.nsec ? 1 : 1000;
+    const base = this.base - p;
+    while (end - p >= hdr) {
+      let caplen = rd32(buf, p + 8, le);
+      let origlen = rd32(buf, p + 12, le);
+      if (swapLengths && (this.lengths === LENGTHS_SWAPPED || caplen > origlen)) {
+        const t = caplen;
+        caplen = origlen;
+        origlen = t;
+      }
+      if (caplen > MAX_PCAP_RECORD) {
+        this.stopHere(base + p, `packet record ${r.packets + 1} claims ${caplen} captured bytes, more than any packet a capture holds (${MAX_PCAP_RECORD})`);
+        return p;
+      }
+      if (end - p < hdr + caplen) break;
       const frame = ++r.packets;
-      if (caplen > this.pcapSnap && this.pcapSnap > 0) r.warn(this.base + p, frame, `frame ${frame} has ${caplen} captured bytes, more than the snapshot length ${this.pcapSnap}`);
-      if (caplen > origlen) r.warn(this.base + p, frame, `frame ${frame} has more captured bytes (${caplen}) than its original length (${origlen})`);
-      let s = sec;
-      let ns = this.nsec ? frac : frac * 1000;
+      if (caplen > snap && snap > 0) r.warn(base + p, frame, `frame ${frame} has ${caplen} captured bytes, more than the snapshot length ${snap}`);
+      if (caplen > origlen) r.warn(base + p, frame, `frame ${frame} has more captured bytes (${caplen}) than its original length (${origlen})`);
+      let sec = rd32(buf, p, le);
+      let ns = rd32(buf, p + 4, le) * nsMul;
       if (ns >= 1_000_000_000) {
-        s += Math.floor(ns / 1_000_000_000);
+        // An out-of-range fraction: carried into the seconds rather than printed with ten digits.
+        sec += Math.floor(ns / 1_000_000_000);
         ns %= 1_000_000_000;
       }
-      this.packet(buf, p + hdr, caplen, this.pcapLink, frame, s, ns, this.base + p, origlen);
+      this.emit(buf, p + hdr, caplen, origlen, link, frame, sec, ns, base + p);
       p += hdr + caplen;
-      if (this.options.maxPackets !== undefined && r.packets >= this.options.maxPackets) {
-        this.state = 'stopped';
-        return len;
+      if (r.packets >= this.maxPackets) {
+        this.mode = STOPPED;
+        return p;
       }
     }
     return p;
   }
 
-  private packet(buf: Uint8Array, off: number, caplen: number, linkType: number, frame: number, sec: number, nsec: number, fileOffset: number, origlen: number): void {
+  private emit(buf: Uint8Array, off: number, caplen: number, origlen: number, link: number, frame: number, sec: number, ns: number, at: number): void {
     const v = this.view;
     v.frame = frame;
     v.tsSec = sec;
-    v.tsNsec = nsec;
-    v.byteOffset = fileOffset;
-    v.line = -1;
-    const res: SkipReason | null = decodePacket(buf, off, caplen, linkType, v, origlen);
+    v.tsNsec = ns;
+    v.byteOffset = at;
+    const res = this.packets.decode(buf, off, caplen, origlen, link);
     if (res === null) {
       this.report.tcpSegments++;
       this.onSegment(v);
     } else this.report.skip(res);
   }
 
-  private parsePcapng(buf: Uint8Array, dv: DataView, p: number, len: number): number {
+  // ---- pcapng blocks ----
+
+  /** The byte order a Section Header Block at b[o] declares (its byte-order magic). */
+  private shbLittleEndian(b: Uint8Array, o: number): boolean {
+    return rd32(b, o + 8, true) === 0x1a2b3c4d;
+  }
+
+  private parsePcapng(buf: Uint8Array, p: number, end: number): number {
     const r = this.report;
-    while (len - p >= 12) {
-      const at = this.base + p;
-      let type = dv.getUint32(p, this.le);
-      if (type === PCAPNG_SHB) {
+    const base = this.base - p;
+    while (end - p >= 12) {
+      const at = base + p;
+      let type = rd32(buf, p, this.le);
+      if (rd32(buf, p, true) === PCAPNG_SHB) {
         // A Section Header Block sets the byte order of everything up to the next one.
-        if (len - p < 12) break;
-        const bom = dv.getUint32(p + 8, true);
-        if (bom === BYTE_ORDER_MAGIC) this.le = true;
-        else if (bom === 0x4d3c2b1a) this.le = false;
-        else {
-          r.stop(at, r.packets, `a section header has an invalid byte-order magic (0x${bom.toString(16)})`);
-          this.state = 'stopped';
-          return len;
+        const bom = rd32(buf, p + 8, true);
+        if (bom !== 0x1a2b3c4d && bom !== 0x4d3c2b1a) {
+          this.stopHere(at, `a Section Header Block has an invalid byte-order magic (0x${bom.toString(16).padStart(8, '0')})`, r.sections === 0);
+          return p;
         }
+        this.le = bom === 0x1a2b3c4d;
         type = PCAPNG_SHB;
-      } else if (!this.sectionSeen) {
-        r.stop(at, r.packets, 'the pcapng file does not start with a section header block');
-        this.state = 'stopped';
-        return len;
+      } else if (r.sections === 0) {
+        this.stopHere(at, 'the pcapng file does not start with a Section Header Block', true);
+        return p;
       }
-      const blen = dv.getUint32(p + 4, this.le);
+      const blen = rd32(buf, p + 4, this.le);
       if (blen < 12 || blen % 4 !== 0 || blen > MAX_BLOCK) {
-        r.stop(at, r.packets, `a block (type 0x${type.toString(16)}) claims ${blen} bytes, which is ${blen < 12 ? 'shorter than a block header' : blen % 4 !== 0 ? 'not a multiple of 4' : 'larger than any real block'}`);
-        this.state = 'stopped';
-        return len;
+        this.stopHere(at, `${blockName(type)} claims ${blen} bytes${this.badBlockLength(blen, at)}`, r.sections === 0);
+        return p;
       }
-      if (len - p < blen) break;
-      const trailer = dv.getUint32(p + blen - 4, this.le);
+      if (end - p < blen) break;
+      const trailer = rd32(buf, p + blen - 4, this.le);
       if (trailer !== blen) {
-        r.stop(at, r.packets, `a block (type 0x${type.toString(16)}) has a leading length ${blen} but a trailing length ${trailer}`);
-        this.state = 'stopped';
-        return len;
+        this.stopHere(at, `${blockName(type)} says it is ${blen} bytes long at its start but ${trailer} at its end`, r.sections === 0);
+        return p;
       }
-      if (!this.block(buf, dv, p, blen, type, at)) {
-        this.state = 'stopped';
-        return len;
-      }
+      if (!this.block(buf, p, blen, type, at)) return p;
       p += blen;
-      if (this.options.maxPackets !== undefined && r.packets >= this.options.maxPackets) {
-        this.state = 'stopped';
-        return len;
+      if (r.packets >= this.maxPackets) {
+        this.mode = STOPPED;
+        return p;
       }
     }
     return p;
   }
 
-  /** One complete pcapng block at buf[p, p + blen). Returns false when decoding must stop. */
-  private block(buf: Uint8Array, dv: DataView, p: number, blen: number, type: number, at: number): boolean {
+  /** What is wrong with a block length, as the end of a sentence. */
+  private badBlockLength(blen: number, at: number): string {
+    if (blen < 12) return ", fewer than the 12 bytes of a block's type and lengths";
+    if (blen % 4 !== 0) return ', which is not a multiple of 4';
+    if (this.totalLength >= 0 && at + blen > this.totalLength) return ` but only ${this.totalLength - at} remain`;
+    return `, more than the ${MAX_BLOCK} bytes this reader accepts for a block`;
+  }
+
+  /** One complete block at buf[p, p + blen). Returns false when decoding stopped. */
+  private block(buf: Uint8Array, p: number, blen: number, type: number, at: number): boolean {
     const r = this.report;
     const le = this.le;
-    const bodyEnd = p + blen - 4;
     switch (type) {
       case PCAPNG_SHB: {
-        if (blen < 28) {
-          r.stop(at, r.packets, `a section header block is only ${blen} bytes long`);
-          return false;
-        }
-        const major = dv.getUint16(p + 12, le);
-        if (major !== 1) {
-          r.stop(at, r.packets, `unsupported pcapng version ${major}.${dv.getUint16(p + 14, le)}`);
-          return false;
-        }
-        this.sectionSeen = true;
-        this.interfaces = [];
+        // Byte-order magic, major and minor version, section length (64 bits), options.
+        if (blen < 28) return this.stopHere(at, `a Section Header Block is only ${blen} bytes long (at least 28)`, r.sections === 0);
+        const major = rd16(buf, p + 12, le);
+        if (major !== 1) return this.stopHere(at, `pcapng version ${major}.${rd16(buf, p + 14, le)} is not supported (1.x is)`, r.sections === 0);
         r.sections++;
+        this.interfaces = [];
         return true;
       }
-      case 1: {
-        // Interface Description Block: link type, reserved, snaplen, options.
-        if (blen < 20) {
-          r.stop(at, r.packets, `an interface description block is only ${blen} bytes long`);
-          return false;
-        }
-        const iface: Interface = {
-          linkType: dv.getUint16(p + 8, le),
-          snaplen: dv.getUint32(p + 12, le),
-          resolDecimal: true,
-          resolExp: 6,
-          offset: 0,
-        };
-        let o = p + 16;
-        while (o + 4 <= bodyEnd) {
-          const code = dv.getUint16(o, le);
-          const olen = dv.getUint16(o + 2, le);
-          if (code === 0) break;
-          if (o + 4 + olen > bodyEnd) {
-            r.warn(at, r.packets, `an interface option (code ${code}) runs past its block; the rest of the options are ignored`);
-            break;
-          }
-          if (code === 9 && olen >= 1) {
-            const v = buf[o + 4];
-            iface.resolDecimal = (v & 0x80) === 0;
-            iface.resolExp = v & 0x7f;
-          } else if (code === 14 && olen >= 8) {
-            iface.offset = Number(dv.getBigInt64(o + 4, le));
-          }
-          o += 4 + ((olen + 3) & ~3);
-        }
-        this.interfaces.push(iface);
-        r.addLinkType(iface.linkType);
-        if (!isKnownLinkType(iface.linkType)) r.warn(at, r.packets, `interface ${this.interfaces.length - 1} has unknown link type ${iface.linkType}: its packets are skipped`);
-        return true;
-      }
+      case 1:
+        return this.interfaceBlock(buf, p, blen, at);
       case 6:
       case 2: {
-        // Enhanced Packet Block (6) / obsolete Packet Block (2).
-        if (blen < 32) {
-          r.stop(at, r.packets, `a packet block is only ${blen} bytes long`);
-          return false;
-        }
-        const ifId = type === 6 ? dv.getUint32(p + 8, le) : dv.getUint16(p + 8, le);
-        const hi = dv.getUint32(p + 12, le);
-        const lo = dv.getUint32(p + 16, le);
-        const caplen = dv.getUint32(p + 20, le);
-        const origlen = dv.getUint32(p + 24, le);
+        // Enhanced Packet Block: interface id, timestamp (high, low), captured and original length,
+        // data, options. The obsolete Packet Block: a 16-bit interface id and a drops count instead.
+        if (blen < 32) return this.stopHere(at, `${blockName(type)} is only ${blen} bytes long (at least 32)`);
+        const ifId = type === 6 ? rd32(buf, p + 8, le) : rd16(buf, p + 8, le);
+        const caplen = rd32(buf, p + 20, le);
+        const origlen = rd32(buf, p + 24, le);
+        if (caplen > blen - 32) return this.stopHere(at, `${blockName(type)} claims ${caplen} captured bytes but holds only ${blen - 32}`);
         const frame = ++r.packets;
-        if (caplen > blen - 32) {
-          r.stop(at, frame - 1, `packet block of frame ${frame} claims ${caplen} captured bytes but the block holds only ${blen - 32}`);
-          r.packets--;
-          return false;
-        }
         const iface = this.interfaces[ifId];
         if (iface === undefined) {
-          r.warn(at, frame, `frame ${frame} names interface ${ifId}, which was never described`);
-          r.skip('unknown-link-type');
+          r.warn(at, frame, `frame ${frame} names interface ${ifId}, which its section never described`);
+          r.skip('unknown-interface');
           return true;
         }
         if (caplen > origlen) r.warn(at, frame, `frame ${frame} has more captured bytes (${caplen}) than its original length (${origlen})`);
         if (iface.snaplen > 0 && caplen > iface.snaplen) r.warn(at, frame, `frame ${frame} has ${caplen} captured bytes, more than the snapshot length ${iface.snaplen}`);
-        const [sec, ns] = ticksToTime(hi, lo, iface);
-        this.packet(buf, p + 28, caplen, iface.linkType, frame, sec + iface.offset, ns, at, origlen);
+        this.ticks(rd32(buf, p + 12, le), rd32(buf, p + 16, le), iface);
+        this.emit(buf, p + 28, caplen, origlen, iface.linkType, frame, this.tsSec + iface.offset, this.tsNsec, at);
         return true;
       }
       case 3: {
-        // Simple Packet Block: original length, data; interface 0, no timestamp.
-        if (blen < 16) {
-          r.stop(at, r.packets, `a simple packet block is only ${blen} bytes long`);
-          return false;
-        }
+        // Simple Packet Block: original length, data; interface 0, and no timestamp.
+        if (blen < 16) return this.stopHere(at, `a Simple Packet Block is only ${blen} bytes long (at least 16)`);
         const frame = ++r.packets;
         const iface = this.interfaces[0];
         if (iface === undefined) {
-          r.warn(at, frame, `frame ${frame} is a simple packet block but no interface was described`);
-          r.skip('unknown-link-type');
+          r.warn(at, frame, `frame ${frame} is a Simple Packet Block, but its section describes no interface`);
+          r.skip('unknown-interface');
           return true;
         }
-        const origlen = dv.getUint32(p + 8, le);
+        const origlen = rd32(buf, p + 8, le);
         let caplen = Math.min(origlen, blen - 16);
-        if (iface.snaplen > 0) caplen = Math.min(caplen, iface.snaplen);
-        // A Simple Packet Block carries no timestamp.
-        this.packet(buf, p + 12, caplen, iface.linkType, frame, NaN, 0, at, origlen);
+        if (iface.snaplen > 0 && caplen > iface.snaplen) caplen = iface.snaplen;
+        this.emit(buf, p + 12, caplen, origlen, iface.linkType, frame, NaN, 0, at);
         return true;
       }
+      case 9:
+      case 0xbad:
+      case 0x40000bad:
+        // Records that Wireshark shows as frames (numbered with the packets), without packet data.
+        r.packets++;
+        r.skip('not-a-packet');
+        return true;
       default:
         r.unknownBlocks++;
         return true;
     }
   }
+
+  /** Interface Description Block: link type, reserved, snaplen, options (if_tsresol, if_tsoffset). */
+  private interfaceBlock(buf: Uint8Array, p: number, blen: number, at: number): boolean {
+    const r = this.report;
+    const le = this.le;
+    if (blen < 20) return this.stopHere(at, `an Interface Description Block is only ${blen} bytes long (at least 20)`);
+    const iface: Interface = { linkType: rd16(buf, p + 8, le), snaplen: rd32(buf, p + 12, le), resolDecimal: true, resolExp: 6, offset: 0 };
+    const bodyEnd = p + blen - 4;
+    for (let o = p + 16; o + 4 <= bodyEnd; ) {
+      const code = rd16(buf, o, le);
+      const olen = rd16(buf, o + 2, le);
+      if (code === 0) break; // opt_endofopt
+      if (o + 4 + olen > bodyEnd) {
+        r.warn(at, r.packets, `an interface option (code ${code}) runs past its block; the options after it are ignored`);
+        break;
+      }
+      if (code === 9 && olen >= 1) {
+        // if_tsresol: the top bit picks base 2 (set) or 10, the rest is the negative exponent.
+        iface.resolDecimal = (buf[o + 4] & 0x80) === 0;
+        iface.resolExp = buf[o + 4] & 0x7f;
+      } else if (code === 14 && olen >= 8) {
+        // if_tsoffset: a signed 64-bit number of seconds.
+        const hi = rd32(buf, o + (le ? 8 : 4), le) | 0;
+        const lo = rd32(buf, o + (le ? 4 : 8), le);
+        iface.offset = hi * 4294967296 + lo;
+      }
+      o += 4 + ((olen + 3) & ~3);
+    }
+    this.interfaces.push(iface);
+    r.interfaces++;
+    r.addLinkType(iface.linkType);
+    if (!isKnownLinkType(iface.linkType)) {
+      r.warn(at, r.packets, `interface ${this.interfaces.length - 1} of section ${r.sections} has ${linkTypeName(iface.linkType)}, which this decoder does not read: its packets are skipped`);
+    }
+    return true;
+  }
+
+  /** 64-bit tick count to exact seconds + nanoseconds in tsSec / tsNsec. */
+  private ticks(hi: number, lo: number, iface: Interface): void {
+    if (iface.resolDecimal && iface.resolExp <= 9 && hi < 0x200000) {
+      // hi * 2^32 + lo < 2^53: exact in a double, and so are the quotient and remainder.
+      const d = TEN[iface.resolExp];
+      const t = hi * 4294967296 + lo;
+      const sec = Math.floor(t / d);
+      this.tsSec = sec;
+      this.tsNsec = (t - sec * d) * NS_PER_TICK[iface.resolExp];
+      return;
+    }
+    const [sec, ns] = ticksToTime(hi, lo, iface);
+    this.tsSec = sec;
+    this.tsNsec = ns;
+  }
+
+  // ---- the rest ----
+
+  /** Stops decoding at `at` with a sentence. Returns false (for `return this.stopHere(...)`). */
+  private stopHere(at: number, message: string, unreadable = false): false {
+    this.report.stop(at, message, { unreadable });
+    this.mode = STOPPED;
+    return false;
+  }
+
+  private pendingRecordText(): string {
+    const b = this.pend;
+    if (this.pendLen < this.recHdr) return `the header of packet record ${this.report.packets + 1}: ${this.pendLen} of its ${this.recHdr} bytes are there`;
+    const caplen = this.recordCaplen(b, 0);
+    return `packet record ${this.report.packets + 1}: it claims ${caplen} captured bytes, ${this.pendLen - this.recHdr} are there`;
+  }
+
+  private pendingBlockText(): string {
+    const b = this.pend;
+    if (this.pendLen < 12) return `a block header: ${this.pendLen} of its 12 bytes are there`;
+    const shb = rd32(b, 0, true) === PCAPNG_SHB;
+    const le = shb ? this.shbLittleEndian(b, 0) : this.le;
+    const type = shb ? PCAPNG_SHB : rd32(b, 0, le);
+    return `${blockName(type)}: it claims ${rd32(b, 4, le)} bytes, ${this.pendLen} are there`;
+  }
 }
 
 const TEN = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+const NS_PER_TICK = [1e9, 1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 100, 10, 1];
 
-/** 64-bit tick count to exact seconds + nanoseconds (no single float holds both). */
+/**
+ * A 64-bit tick count (high and low 32 bits) at 10^-exp (decimal) or 2^-exp seconds per tick to
+ * exact [seconds, nanoseconds] (nanoseconds rounded down when a tick is finer than 1 ns). No
+ * single float holds both: long division in 16-bit pieces, or BigInt on the rare resolutions.
+ */
 export function ticksToTime(hi: number, lo: number, iface: { resolDecimal: boolean; resolExp: number }): [number, number] {
   if (iface.resolDecimal && iface.resolExp <= 9) {
     const d = TEN[iface.resolExp];
     let sec: number;
     let rem: number;
     if (hi < 0x200000) {
-      // hi * 2^32 + lo < 2^53: exact in a double.
       const t = hi * 4294967296 + lo;
       sec = Math.floor(t / d);
       rem = t - sec * d;
@@ -401,19 +747,16 @@ export function ticksToTime(hi: number, lo: number, iface: { resolDecimal: boole
       rem = x - q3 * d;
       sec = q1 * 4294967296 + q2 * 65536 + q3;
     }
-    return [sec, rem * (1e9 / d)];
+    return [sec, rem * NS_PER_TICK[iface.resolExp]];
   }
-  // Rare resolutions (2^-n, or finer than 1 ns): exact with BigInt.
   const ticks = (BigInt(hi) << 32n) | BigInt(lo);
   const per = iface.resolDecimal ? 10n ** BigInt(iface.resolExp) : 1n << BigInt(iface.resolExp);
-  const sec = ticks / per;
-  const rem = ticks % per;
-  return [Number(sec), Number((rem * 1_000_000_000n) / per)];
+  return [Number(ticks / per), Number(((ticks % per) * 1_000_000_000n) / per)];
 }
 
 /** Decodes a whole capture held in memory. */
 export function decodeBytes(bytes: Uint8Array, onSegment: (v: SegmentView) => void, options?: DecoderOptions): DecodeReport {
-  const d = new CaptureDecoder(onSegment, options);
+  const d = new CaptureDecoder(onSegment, { totalLength: bytes.length, ...options });
   d.push(bytes);
   return d.finish();
 }

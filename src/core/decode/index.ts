@@ -1,3 +1,5 @@
 export { CaptureDecoder, decodeBytes, ticksToTime, type DecoderOptions } from './capture';
-export { DecodeReport, type Positioned } from './report';
-export { decodePacket, isKnownLinkType, type SkipReason } from './packet';
+export { DecodeReport, linkTypeName, MAX_WARNINGS, type Positioned, type SkipReason } from './report';
+export { PacketDecoder, isKnownLinkType, type PacketResult } from './packet';
+export { inflatePayload, inflateRaw } from './inflate';
+export { jsonLine, textLine } from './format';
