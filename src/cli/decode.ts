@@ -98,7 +98,7 @@ export async function runDecode(args: string[], io: CliIO): Promise<number> {
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (report.unreadable) {
     out.flush();
-    io.err(`teardown-tracer decode: cannot read ${file}: ${report.stoppedAt?.message ?? 'not a capture'}\n`);
+    io.err(`teardown-tracer decode: cannot read ${file}: ${report.stopReason || 'not a capture'}\n`);
     return 2;
   }
   if (format === 'count') out.add(countText(file, report));

@@ -105,6 +105,8 @@ export class DecodeReport {
   warningCount = 0;
   /** Where decoding stopped early because of damage or a truncated file, or null when it read all. */
   stoppedAt: Positioned | null = null;
+  /** Why it stopped, without the position (stoppedAt.message has both); "" when it did not. */
+  stopReason = '';
   /** Nothing could be read: not a capture, empty, or a header that cannot be read. */
   unreadable = false;
 
@@ -130,6 +132,7 @@ export class DecodeReport {
     const frame = this.packets;
     const where = frame > 0 ? `at byte ${byteOffset} (after frame ${frame})` : `at byte ${byteOffset}`;
     this.stoppedAt = { byteOffset, frame, message: `${opts.truncated === true ? 'truncated' : 'stopped'} ${where}: ${message}` };
+    this.stopReason = message;
     this.unreadable = opts.unreadable === true;
   }
 
