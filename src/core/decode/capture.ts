@@ -581,8 +581,11 @@ export class CaptureDecoder {
       case PCAPNG_SHB: {
         // Byte-order magic, major and minor version, section length (64 bits), options.
         if (blen < 28) return this.stopHere(at, `a Section Header Block is only ${blen} bytes long (at least 28)`, r.sections === 0);
+        // Version 1.0; 1.2 was written by some old libpcaps for the same format (as libpcap and
+        // tshark accept it). Anything else is not a format we know.
         const major = rd16(buf, p + 12, le);
-        if (major !== 1) return this.stopHere(at, `pcapng version ${major}.${rd16(buf, p + 14, le)} is not supported (1.x is)`, r.sections === 0);
+        const minor = rd16(buf, p + 14, le);
+        if (major !== 1 || (minor !== 0 && minor !== 2)) return this.stopHere(at, `pcapng version ${major}.${minor} is not supported (1.0 is)`, r.sections === 0);
         r.sections++;
         this.interfaces = [];
         return true;

@@ -75,6 +75,11 @@ const LINK_NAMES: Record<number, string> = {
   276: 'Linux SLL2',
 };
 
+/** "1 packet", "2 packets". */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 export function linkTypeName(lt: number): string {
   const name = LINK_NAMES[lt];
   return name === undefined ? `link type ${lt}` : `${name} (${lt})`;
@@ -148,13 +153,13 @@ export class DecodeReport {
     const out: string[] = [];
     const skipped = Object.entries(this.skipped) as [SkipReason, number][];
     if (skipped.length > 0) {
-      out.push(`skipped ${this.skippedTotal()} of ${this.packets} packets without a TCP segment: ${skipped.map(([k, n]) => `${n} ${SKIP_TEXT[k]}`).join(', ')}`);
+      out.push(`skipped ${this.skippedTotal()} of ${count(this.packets, 'packet')} without a TCP segment: ${skipped.map(([k, n]) => `${n} ${SKIP_TEXT[k]}`).join(', ')}`);
     }
-    if (this.unknownBlocks > 0) out.push(`skipped ${this.unknownBlocks} pcapng blocks of other types`);
+    if (this.unknownBlocks > 0) out.push(`skipped ${count(this.unknownBlocks, 'pcapng block')} of other types`);
     for (const w of this.warnings) out.push(`byte ${w.byteOffset}${w.frame > 0 ? ` (frame ${w.frame})` : ''}: ${w.message}`);
-    if (this.warningCount > this.warnings.length) out.push(`... and ${this.warningCount - this.warnings.length} more warnings`);
+    if (this.warningCount > this.warnings.length) out.push(`... and ${count(this.warningCount - this.warnings.length, 'more warning')}`);
     if (this.stoppedAt !== null) {
-      out.push(this.unreadable ? this.stoppedAt.message : `${this.stoppedAt.message}; the ${this.packets} packets before it are kept`);
+      out.push(this.unreadable ? this.stoppedAt.message : `${this.stoppedAt.message}; the ${count(this.packets, 'packet')} before it ${this.packets === 1 ? 'is' : 'are'} kept`);
     }
     return out;
   }
@@ -165,6 +170,6 @@ export class DecodeReport {
     const links = this.linkTypes.length > 0 ? `, ${this.linkTypes.map(linkTypeName).join(', ')}` : '';
     const skipped = this.skippedTotal();
     const stop = this.stoppedAt === null ? '' : `; ${this.stoppedAt.message}`;
-    return `${this.formatDetail || this.format}${links}: ${this.packets} packets, ${this.tcpSegments} TCP segments${skipped > 0 ? `, ${skipped} skipped` : ''}${stop}`;
+    return `${this.formatDetail || this.format}${links}: ${count(this.packets, 'packet')}, ${count(this.tcpSegments, 'TCP segment')}${skipped > 0 ? `, ${skipped} skipped` : ''}${stop}`;
   }
 }

@@ -261,7 +261,7 @@ describe('decode: malformed input, byte by byte', () => {
     assert.strictEqual(badBom.stoppedAt!.message, 'stopped at byte 0: a Section Header Block has an invalid byte-order magic (0x11223344)');
     assert.strictEqual(badBom.unreadable, true);
     const v2 = decode(bytes(shb(2))).report;
-    assert.strictEqual(v2.stoppedAt!.message, 'stopped at byte 0: pcapng version 2.0 is not supported (1.x is)');
+    assert.strictEqual(v2.stoppedAt!.message, 'stopped at byte 0: pcapng version 2.0 is not supported (1.0 is)');
     const spb = decode(bytes(shb(), block(3, [...le32(10), ...new Array<number>(10).fill(0)]))).report;
     assert.deepStrictEqual(spb.skipped, { 'unknown-interface': 1 });
   });
@@ -350,7 +350,7 @@ describe('decode: malformed input, byte by byte', () => {
     assert.strictEqual(segs.length, 0);
     assert.deepStrictEqual(report.skipped, { 'bad-ip-header': 1 });
     assert.strictEqual(report.packets, 1);
-    assert.ok(report.notes().includes('skipped 1 of 1 packets without a TCP segment: 1 with a malformed IP header'), report.notes().join('\n'));
+    assert.ok(report.notes().includes('skipped 1 of 1 packet without a TCP segment: 1 with a malformed IP header'), report.notes().join('\n'));
   });
 
   it('IPv4 total length shorter than its header; IHL past the captured bytes', () => {
