@@ -14,7 +14,7 @@
  */
 import { SegmentView } from '../model/segment';
 import { isKnownLinkType, PacketDecoder } from './packet';
-import { DecodeReport, linkTypeName } from './report';
+import { DecodeReport, linkTypeName, MAX_WARNINGS } from './report';
 
 // ---- decoder modes ----
 const MAGIC = 0;
@@ -64,6 +64,9 @@ interface Interface {
   resolExp: number;
   /** if_tsoffset: seconds added to every time. */
   offset: number;
+  /** Ticks per second when that is 10^n with n <= 9, else 0; and nanoseconds per tick then. */
+  divisor: number;
+  nsPerTick: number;
 }
 
 export interface DecoderOptions {
@@ -161,6 +164,10 @@ export class CaptureDecoder {
   ) {
     this.packets = new PacketDecoder(this.view);
     this.view.line = -1;
+    // Seconds are not always small integers (pcapng ticks, if_tsoffset): give the view's field a
+    // double representation from the start, so that no store ever boxes a number.
+    this.view.tsSec = 0.5;
+    this.view.tsSec = 0;
     this.maxPackets = options.maxPackets ?? Infinity;
     this.totalLength = options.totalLength ?? -1;
   }
@@ -486,8 +493,8 @@ export class CaptureDecoder {
       }
       if (end - p < hdr + caplen) break;
       const frame = ++r.packets;
-      if (caplen > snap && snap > 0) r.warn(base + p, frame, `frame ${frame} has ${caplen} captured bytes, more than the snapshot length ${snap}`);
-      if (caplen > origlen) r.warn(base + p, frame, `frame ${frame} has more captured bytes (${caplen}) than its original length (${origlen})`);
+      if (caplen > snap && snap > 0) this.warnSnap(base + p, frame, caplen, snap);
+      if (caplen > origlen) this.warnOrig(base + p, frame, caplen, origlen);
       let sec = rd32(buf, p, le);
       let ns = rd32(buf, p + 4, le) * nsMul;
       if (ns >= 1_000_000_000) {
@@ -555,7 +562,7 @@ export class CaptureDecoder {
         this.stopHere(at, `${blockName(type)} says it is ${blen} bytes long at its start but ${trailer} at its end`, r.sections === 0);
         return p;
       }
-      if (!this.block(buf, p, blen, type, at)) return p;
+      if (!(type === 6 ? this.packetBlock(buf, p, blen, type, at) : this.block(buf, p, blen, type, at))) return p;
       p += blen;
       if (r.packets >= this.maxPackets) {
         this.mode = STOPPED;
@@ -593,34 +600,16 @@ export class CaptureDecoder {
       case 1:
         return this.interfaceBlock(buf, p, blen, at);
       case 6:
-      case 2: {
-        // Enhanced Packet Block: interface id, timestamp (high, low), captured and original length,
-        // data, options. The obsolete Packet Block: a 16-bit interface id and a drops count instead.
-        if (blen < 32) return this.stopHere(at, `${blockName(type)} is only ${blen} bytes long (at least 32)`);
-        const ifId = type === 6 ? rd32(buf, p + 8, le) : rd16(buf, p + 8, le);
-        const caplen = rd32(buf, p + 20, le);
-        const origlen = rd32(buf, p + 24, le);
-        if (caplen > blen - 32) return this.stopHere(at, `${blockName(type)} claims ${caplen} captured bytes but holds only ${blen - 32}`);
-        const frame = ++r.packets;
-        const iface = this.interfaces[ifId];
-        if (iface === undefined) {
-          r.warn(at, frame, `frame ${frame} names interface ${ifId}, which its section never described`);
-          r.skip('unknown-interface');
-          return true;
-        }
-        if (caplen > origlen) r.warn(at, frame, `frame ${frame} has more captured bytes (${caplen}) than its original length (${origlen})`);
-        if (iface.snaplen > 0 && caplen > iface.snaplen) r.warn(at, frame, `frame ${frame} has ${caplen} captured bytes, more than the snapshot length ${iface.snaplen}`);
-        this.ticks(rd32(buf, p + 12, le), rd32(buf, p + 16, le), iface);
-        this.emit(buf, p + 28, caplen, origlen, iface.linkType, frame, this.tsSec + iface.offset, this.tsNsec, at);
-        return true;
-      }
+      case 2:
+        return this.packetBlock(buf, p, blen, type, at);
       case 3: {
         // Simple Packet Block: original length, data; interface 0, and no timestamp.
         if (blen < 16) return this.stopHere(at, `a Simple Packet Block is only ${blen} bytes long (at least 16)`);
         const frame = ++r.packets;
         const iface = this.interfaces[0];
         if (iface === undefined) {
-          r.warn(at, frame, `frame ${frame} is a Simple Packet Block, but its section describes no interface`);
+          if (r.warnings.length < MAX_WARNINGS) r.warn(at, frame, `frame ${frame} is a Simple Packet Block, but its section describes no interface`);
+          else r.warningCount++;
           r.skip('unknown-interface');
           return true;
         }
@@ -643,12 +632,51 @@ export class CaptureDecoder {
     }
   }
 
+  /**
+   * Enhanced Packet Block (6): interface id, timestamp (high, low), captured and original length,
+   * data, options. The obsolete Packet Block (2): a 16-bit interface id and a drops count instead.
+   * The common block: kept apart from block() so that the loop can inline it.
+   */
+  private packetBlock(buf: Uint8Array, p: number, blen: number, type: number, at: number): boolean {
+    const r = this.report;
+    const le = this.le;
+    if (blen < 32) return this.stopHere(at, `${blockName(type)} is only ${blen} bytes long (at least 32)`);
+    const ifId = type === 6 ? rd32(buf, p + 8, le) : rd16(buf, p + 8, le);
+    const caplen = rd32(buf, p + 20, le);
+    const origlen = rd32(buf, p + 24, le);
+    if (caplen > blen - 32) return this.stopHere(at, `${blockName(type)} claims ${caplen} captured bytes but holds only ${blen - 32}`);
+    const frame = ++r.packets;
+    const iface = this.interfaces[ifId];
+    if (iface === undefined) {
+      if (r.warnings.length < MAX_WARNINGS) r.warn(at, frame, `frame ${frame} names interface ${ifId}, which its section never described`);
+      else r.warningCount++;
+      r.skip('unknown-interface');
+      return true;
+    }
+    if (caplen > origlen) this.warnOrig(at, frame, caplen, origlen);
+    if (iface.snaplen > 0 && caplen > iface.snaplen) this.warnSnap(at, frame, caplen, iface.snaplen);
+    const hi = rd32(buf, p + 12, le);
+    const lo = rd32(buf, p + 16, le);
+    const d = iface.divisor;
+    if (d > 0 && hi < 0x200000) {
+      // The common resolutions (10^-n s, n <= 9): hi * 2^32 + lo < 2^53 is exact in a double,
+      // and so are the quotient and the remainder.
+      const t = hi * 4294967296 + lo;
+      const sec = Math.floor(t / d);
+      this.emit(buf, p + 28, caplen, origlen, iface.linkType, frame, sec + iface.offset, (t - sec * d) * iface.nsPerTick, at);
+    } else {
+      this.ticks(hi, lo, iface);
+      this.emit(buf, p + 28, caplen, origlen, iface.linkType, frame, this.tsSec, this.tsNsec, at);
+    }
+    return true;
+  }
+
   /** Interface Description Block: link type, reserved, snaplen, options (if_tsresol, if_tsoffset). */
   private interfaceBlock(buf: Uint8Array, p: number, blen: number, at: number): boolean {
     const r = this.report;
     const le = this.le;
     if (blen < 20) return this.stopHere(at, `an Interface Description Block is only ${blen} bytes long (at least 20)`);
-    const iface: Interface = { linkType: rd16(buf, p + 8, le), snaplen: rd32(buf, p + 12, le), resolDecimal: true, resolExp: 6, offset: 0 };
+    const iface: Interface = { linkType: rd16(buf, p + 8, le), snaplen: rd32(buf, p + 12, le), resolDecimal: true, resolExp: 6, offset: 0, divisor: 0, nsPerTick: 0 };
     const bodyEnd = p + blen - 4;
     for (let o = p + 16; o + 4 <= bodyEnd; ) {
       const code = rd16(buf, o, le);
@@ -670,6 +698,10 @@ export class CaptureDecoder {
       }
       o += 4 + ((olen + 3) & ~3);
     }
+    if (iface.resolDecimal && iface.resolExp <= 9) {
+      iface.divisor = TEN[iface.resolExp];
+      iface.nsPerTick = NS_PER_TICK[iface.resolExp];
+    }
     this.interfaces.push(iface);
     r.interfaces++;
     r.addLinkType(iface.linkType);
@@ -679,23 +711,36 @@ export class CaptureDecoder {
     return true;
   }
 
-  /** 64-bit tick count to exact seconds + nanoseconds in tsSec / tsNsec. */
+  /** 64-bit tick count (plus if_tsoffset) to exact seconds + nanoseconds in tsSec / tsNsec. */
   private ticks(hi: number, lo: number, iface: Interface): void {
     if (iface.resolDecimal && iface.resolExp <= 9 && hi < 0x200000) {
       // hi * 2^32 + lo < 2^53: exact in a double, and so are the quotient and remainder.
       const d = TEN[iface.resolExp];
       const t = hi * 4294967296 + lo;
       const sec = Math.floor(t / d);
-      this.tsSec = sec;
-      this.tsNsec = (t - sec * d) * NS_PER_TICK[iface.resolExp];
+      this.tsNsec = ((t - sec * d) * NS_PER_TICK[iface.resolExp]) | 0;
+      this.tsSec = sec + iface.offset;
       return;
     }
     const [sec, ns] = ticksToTime(hi, lo, iface);
-    this.tsSec = sec;
+    this.tsSec = sec + iface.offset;
     this.tsNsec = ns;
   }
 
   // ---- the rest ----
+
+  // Per-packet warnings: once MAX_WARNINGS are kept, only counted (no sentence is built).
+  private warnSnap(at: number, frame: number, caplen: number, snaplen: number): void {
+    const r = this.report;
+    if (r.warnings.length < MAX_WARNINGS) r.warn(at, frame, `frame ${frame} has ${caplen} captured bytes, more than the snapshot length ${snaplen}`);
+    else r.warningCount++;
+  }
+
+  private warnOrig(at: number, frame: number, caplen: number, origlen: number): void {
+    const r = this.report;
+    if (r.warnings.length < MAX_WARNINGS) r.warn(at, frame, `frame ${frame} has more captured bytes (${caplen}) than its original length (${origlen})`);
+    else r.warningCount++;
+  }
 
   /** Stops decoding at `at` with a sentence. Returns false (for `return this.stopHere(...)`). */
   private stopHere(at: number, message: string, unreadable = false): false {
