@@ -22,22 +22,20 @@ const USAGE = 'usage: teardown-tracer decode FILE [--format text|jsonl|count] [-
 
 /** Output gathered into large strings: one write per ~1 MiB of text, never one per line. */
 class BufferedOut {
-  private parts: string[] = [];
-  private size = 0;
+  private text = '';
   constructor(
     private readonly io: CliIO,
     private readonly limit = 1 << 20,
   ) {}
   add(s: string): void {
-    this.parts.push(s);
-    this.size += s.length;
-    if (this.size >= this.limit) this.flush();
+    // Concatenation builds a rope that is flattened once, on write (cheaper than join()).
+    this.text += s;
+    if (this.text.length >= this.limit) this.flush();
   }
   flush(): void {
-    if (this.parts.length === 0) return;
-    this.io.out(this.parts.join(''));
-    this.parts = [];
-    this.size = 0;
+    if (this.text === '') return;
+    this.io.out(this.text);
+    this.text = '';
   }
 }
 
