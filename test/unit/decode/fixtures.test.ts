@@ -72,7 +72,7 @@ describe('decode: real captures against tshark (test/fixtures/decode)', () => {
 
   it('make.sh made every container, variant and link type asked for', () => {
     for (const f of Object.keys(FORMAT)) assert.ok(files.includes(f), f);
-    for (const f of ['vlan', 'qinq', 'qinq9100', 'vlan3', 'pppoe', 'pppoe-vlan', 'ipip', 'ip6tnl', 'gre', 'gre-teb', 'frag', 'ext', 'ipcomp']) {
+    for (const f of ['vlan', 'qinq', 'qinq9100', 'vlan3', 'pppoe', 'pppoe-vlan', 'ipip', 'ip6tnl', 'gre', 'gre-teb', 'pptp', 'mpls', 'frag', 'ext', 'ipcomp']) {
       assert.ok(files.includes(`gen/${f}.pcap`), f);
     }
     assert.ok(/^TShark \(Wireshark\) 4\./.test(exp.tshark), exp.tshark);
