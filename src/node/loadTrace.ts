@@ -65,23 +65,27 @@ export function loadTrace(source: string | { text: string; languageId?: string }
   return loadText(text, lang);
 }
 
+/** Rows decoded before the table's final size is estimated from the file size. */
+const SAMPLE_ROWS = 4096;
+
 /**
  * Decodes a capture file. `onProgress` (optional) is told the fraction of the file decoded so far,
  * about every 64k segments (the language server turns it into `$/progress`).
  */
 export function loadCapture(path: string, onProgress?: (fraction: number, segments: number) => void): LoadedTrace {
-  const table = new SegmentTable(4096);
+  const table = new SegmentTable(SAMPLE_ROWS);
   try {
     let size = 0;
-    if (onProgress) {
-      try {
-        size = fs.statSync(path).size;
-      } catch {
-        size = 0;
-      }
+    try {
+      size = fs.statSync(path).size;
+    } catch {
+      size = 0;
     }
     const report = decodeFile(path, (v) => {
       const row = table.append(v);
+      // Once the first rows show how many bytes a segment takes in this file, the columns grow
+      // once to the estimated total (instead of doubling, and copying, ten times on a large file).
+      if (row === SAMPLE_ROWS - 1 && size > 0 && v.byteOffset > 0) table.reserve(Math.ceil((size / v.byteOffset) * SAMPLE_ROWS * 1.05));
       if (onProgress && (row & 0xffff) === 0xffff && size > 0) onProgress(Math.min(1, v.byteOffset / size), row + 1);
     });
     if (report.unreadable) return empty(report.stoppedAt?.message ?? 'not a capture');

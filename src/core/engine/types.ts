@@ -101,6 +101,8 @@ export interface Connection {
   incarnation: number;
   /** Rows of this connection, in source order. */
   rows: number[];
+  /** Number of rows (segments) of this connection: rows.length without building the list. */
+  segments: number;
   firstRow: number;
   lastRow: number;
   closeInitiator: CloseInitiator;

@@ -19,7 +19,7 @@ import {
   KIND_ZERO_WINDOW,
   KIND_ZERO_WINDOW_PROBE,
 } from './types';
-import type { TrackedConnection } from './tracker';
+import type { Tracks } from './tracker';
 
 /** Delivery point meaning "never received, as far as the capture shows". */
 export const NEVER = -1;
@@ -29,12 +29,13 @@ export const RETRANSMITTED_CONTROL = -2;
 /** How a RST relates to its receiver's window (RFC 9293 3.10.7.4, RFC 5961 3). */
 export type RstCheck = 'exact' | 'in-window' | 'out-of-window' | 'unknown' | 'syn-ack-ok' | 'syn-ack-bad';
 
-const F_ISN_KNOWN = 1;
-const F_SEEN = 2;
-const F_SENT_SYN = 4;
-const F_SENT_SYNACK = 8;
-const F_HAS_FIN = 16;
-const F_ACKED = 32;
+/** Bits of {@link SenderColumns.bits}. */
+export const F_ISN_KNOWN = 1;
+export const F_SEEN = 2;
+export const F_SENT_SYN = 4;
+export const F_SENT_SYNACK = 8;
+export const F_HAS_FIN = 16;
+export const F_ACKED = 32;
 
 /**
  * What every sender (one direction of one connection) showed on the wire, as columns indexed by
@@ -68,10 +69,11 @@ export class SenderColumns {
   }
 }
 
-const R_LAST_SYN = 0;
-const R_FIRST_FIN = 1;
-const R_LAST_FIN = 2;
-const R_FIRST_RST = 3;
+/** Slots of {@link SenderColumns.rows} (per sender k: rows[k * ROWS + slot]). */
+export const R_LAST_SYN = 0;
+export const R_FIRST_FIN = 1;
+export const R_LAST_FIN = 2;
+export const R_FIRST_RST = 3;
 const R_FIRST_DATA = 4;
 const R_LAST_DATA = 5;
 const R_UNSEEN_ACK = 6;
@@ -79,9 +81,10 @@ const R_UNACKED_HEAD = 7;
 const R_UNACKED_TAIL = 8;
 const R_PEND_SYN = 9;
 const R_PEND_SYN_NC = 11;
-const C_FIN = 0;
-const C_RST = 1;
-const C_KEEPALIVE = 2;
+/** Slots of {@link SenderColumns.counts} (per sender k: counts[k * 4 + slot]). */
+export const C_FIN = 0;
+export const C_RST = 1;
+export const C_KEEPALIVE = 2;
 const C_ZWP = 3;
 
 /** A view of one sender's columns (what one direction of a connection showed on the wire). */
@@ -205,11 +208,19 @@ export interface WirePass {
   deliverInferred: Uint8Array;
   /** For RST rows: how the RST fits its receiver's window. */
   rstCheck: Map<number, RstCheck>;
-  /** Per connection: [client wire, server wire]. */
-  sides: [SenderWire, SenderWire][];
+  /** What each sender showed, indexed by `2 * connection + direction`. */
+  columns: SenderColumns;
+  /** A view of one sender: connection `ci`, direction 0 (client) or 1 (server). */
+  side(ci: number, dir: number): SenderWire;
 }
 
-export function wirePass(table: SegmentTable, connections: TrackedConnection[], rowConn: Int32Array): WirePass {
+/** Sequence space of row r: payload plus one for a SYN and one for a FIN. */
+function spaceOf(flags: Uint16Array, len: Uint32Array, r: number): number {
+  const f = flags[r];
+  return len[r] + (f & SYN ? 1 : 0) + (f & FIN ? 1 : 0);
+}
+
+export function wirePass(table: SegmentTable, tracks: Tracks, rowConn: Int32Array): WirePass {
   const n = table.length;
   const rowDir = new Uint8Array(n);
   const rowKind = new Uint8Array(n);
@@ -218,24 +229,24 @@ export function wirePass(table: SegmentTable, connections: TrackedConnection[], 
   const deliverAt = new Int32Array(n).fill(NEVER);
   const deliverInferred = new Uint8Array(n);
   const rstCheck = new Map<number, RstCheck>();
-  const columns = new SenderColumns(connections.length * 2);
+  const senders = tracks.count * 2;
+  const C = new SenderColumns(senders);
   const nextFin = new Int32Array(n).fill(-1);
   const nextUnacked = new Int32Array(n).fill(-1);
-  const sides: [SenderWire, SenderWire][] = new Array(connections.length);
-  for (let i = 0; i < connections.length; i++) {
-    sides[i] = [new SenderWire(columns, 2 * i, nextFin), new SenderWire(columns, 2 * i + 1, nextFin)];
-  }
+  const side = (ci: number, dir: number): SenderWire => new SenderWire(C, 2 * ci + dir, nextFin);
+  const { bits, isn, sndNxt, synEnd, finSeq, highestAck, wscale: wsc, lastWin, dataBytes, counts, rows } = C;
+  const RW = SenderColumns.ROWS;
 
   const { src, flags, seq, ack, len, win, opts, wscale } = table;
+  const clientEp = tracks.clientEp;
 
   for (let r = 0; r < n; r++) {
     const ci = rowConn[r];
     if (ci < 0) continue;
-    const conn = connections[ci];
-    const dir = src[r] === conn.clientEp ? 0 : 1;
+    const dir = src[r] === clientEp[ci] ? 0 : 1;
     rowDir[r] = dir;
-    const me = sides[ci][dir];
-    const peer = sides[ci][1 - dir];
+    const k = 2 * ci + dir; // this sender
+    const p = k ^ 1; // its peer
     const f = flags[r];
     const s = seq[r];
     const l = len[r];
@@ -245,110 +256,122 @@ export function wirePass(table: SegmentTable, connections: TrackedConnection[], 
     const hasAck = (f & ACK) !== 0;
     const space = l + (syn ? 1 : 0) + (fin ? 1 : 0);
     const end = seqAdd(s, space);
+    const seen = (bits[k] & F_SEEN) !== 0;
     let kind = 0;
 
     if (rst) {
-      rstCheck.set(r, checkRst(me, peer, s, ack[r], hasAck));
-      me.addRst(r);
+      rstCheck.set(r, checkRst(side(ci, dir), side(ci, 1 - dir), s, ack[r], hasAck));
+      if (rows[k * RW + R_FIRST_RST] < 0) rows[k * RW + R_FIRST_RST] = r;
+      counts[k * 4 + C_RST]++;
     } else {
       // Keepalive (as Wireshark defines it): 0 or 1 byte at SND.NXT - 1, no SYN/FIN/RST.
-      if (me.seen && !syn && !fin && l <= 1 && s === seqAdd(me.sndNxt, -1)) {
+      if (seen && !syn && !fin && l <= 1 && s === seqAdd(sndNxt[k], -1)) {
         kind |= KIND_KEEPALIVE;
-        me.keepalives++;
-      } else if (me.seen && !syn && !fin && l === 1 && s === me.sndNxt && peer.lastWin === 0) {
+        counts[k * 4 + C_KEEPALIVE]++;
+      } else if (seen && !syn && !fin && l === 1 && s === sndNxt[k] && lastWin[p] === 0) {
         kind |= KIND_ZERO_WINDOW_PROBE;
-        me.zeroWindowProbes++;
-      } else if (space > 0 && me.seen && seqLe(end, me.sndNxt)) {
+        counts[k * 4 + C_ZWP]++;
+      } else if (space > 0 && seen && seqLe(end, sndNxt[k])) {
         kind |= KIND_RETRANSMISSION;
       } else if (l > 0) {
         kind |= KIND_DATA;
-        if (me.firstDataRow < 0) me.firstDataRow = r;
-        me.lastDataRow = r;
-        me.dataBytes += l;
+        if (rows[k * RW + R_FIRST_DATA] < 0) rows[k * RW + R_FIRST_DATA] = r;
+        rows[k * RW + R_LAST_DATA] = r;
+        dataBytes[k] += l;
       }
       if (!syn && win[r] === 0) kind |= KIND_ZERO_WINDOW;
     }
 
     if (syn) {
-      if (!me.sentSyn) {
-        me.isn = s;
-        me.isnKnown = true;
-        me.synEnd = seqAdd(s, 1);
-        me.sentSyn = true;
+      if ((bits[k] & F_SENT_SYN) === 0) {
+        isn[k] = s;
+        synEnd[k] = seqAdd(s, 1);
+        bits[k] |= F_ISN_KNOWN | F_SENT_SYN;
       }
-      if (hasAck) me.sentSynAck = true;
-      me.lastSynTx = r;
-      if (opts[r] & OPT_WSCALE) me.wscale = wscale[r];
+      if (hasAck) bits[k] |= F_SENT_SYNACK;
+      rows[k * RW + R_LAST_SYN] = r;
+      if (opts[r] & OPT_WSCALE) wsc[k] = wscale[r];
     }
     if (fin && !rst) {
-      const fs = seqAdd(s, l);
-      if (!me.hasFin) {
-        me.hasFin = true;
-        me.finSeq = fs;
+      if ((bits[k] & F_HAS_FIN) === 0) {
+        bits[k] |= F_HAS_FIN;
+        finSeq[k] = seqAdd(s, l);
       }
-      me.addFin(r);
+      const tail = rows[k * RW + R_LAST_FIN];
+      if (tail < 0) rows[k * RW + R_FIRST_FIN] = r;
+      else nextFin[tail] = r;
+      rows[k * RW + R_LAST_FIN] = r;
+      counts[k * 4 + C_FIN]++;
     }
     if (!rst) {
-      if (!me.seen) {
-        me.seen = true;
-        me.sndNxt = end;
-        if (!me.isnKnown && !syn) me.isn = seqAdd(s, -1);
-      } else if (seqGt(end, me.sndNxt)) {
-        me.sndNxt = end;
+      if (!seen) {
+        bits[k] |= F_SEEN;
+        sndNxt[k] = end;
+        if ((bits[k] & F_ISN_KNOWN) === 0 && !syn) isn[k] = seqAdd(s, -1);
+      } else if (seqGt(end, sndNxt[k])) {
+        sndNxt[k] = end;
       }
       // Scaled window (RFC 7323 2.3): never scaled in a SYN; scaled only when both sides offered it.
-      const shift = !syn && me.wscale >= 0 && peer.wscale >= 0 ? me.wscale : 0;
-      me.lastWin = shift === 0 ? win[r] : win[r] * (1 << Math.min(shift, 14));
+      const shift = !syn && wsc[k] >= 0 && wsc[p] >= 0 ? wsc[k] : 0;
+      lastWin[k] = shift === 0 ? win[r] : win[r] * (1 << Math.min(shift, 14));
     }
 
     if (hasAck) {
       const a = ack[r];
-      if (peer.seen && seqGt(a, peer.sndNxt) && peer.unseenAckRow < 0 && !rst) peer.unseenAckRow = r;
-      if (me.acked && a === me.highestAck && space === 0 && !rst && !(kind & (KIND_KEEPALIVE | KIND_ZERO_WINDOW_PROBE)))
+      if ((bits[p] & F_SEEN) !== 0 && seqGt(a, sndNxt[p]) && rows[p * RW + R_UNSEEN_ACK] < 0 && !rst) rows[p * RW + R_UNSEEN_ACK] = r;
+      const acked = (bits[k] & F_ACKED) !== 0;
+      if (acked && a === highestAck[k] && space === 0 && !rst && !(kind & (KIND_KEEPALIVE | KIND_ZERO_WINDOW_PROBE)))
         kind |= KIND_DUP_ACK;
-      if (!me.acked || seqGt(a, me.highestAck)) {
-        me.highestAck = a;
-        me.acked = true;
+      if (!acked || seqGt(a, highestAck[k])) {
+        highestAck[k] = a;
+        bits[k] |= F_ACKED;
       }
       // What this ACK newly covers in the other direction (rows are mostly acknowledged in order).
-      let u = peer.unackedHead;
-      while (u >= 0) {
-        const uend = seqAdd(seq[u], len[u] + (flags[u] & SYN ? 1 : 0) + (flags[u] & FIN ? 1 : 0));
-        if (!seqGe(a, uend)) break;
-        ackedBy[u] = r;
-        acks[r] = u;
-        u = nextUnacked[u];
+      let u = rows[p * RW + R_UNACKED_HEAD];
+      if (u >= 0) {
+        while (u >= 0) {
+          if (!seqGe(a, seqAdd(seq[u], spaceOf(flags, len, u)))) break;
+          ackedBy[u] = r;
+          acks[r] = u;
+          u = nextUnacked[u];
+        }
+        rows[p * RW + R_UNACKED_HEAD] = u;
+        if (u < 0) rows[p * RW + R_UNACKED_TAIL] = -1;
       }
-      peer.unackedHead = u;
       // Evidence for the delivery of the peer's SYN/FIN rows.
       if (!rst) {
-        for (let slot: 0 | 1 = 0; slot < 2; slot = (slot + 1) as 0 | 1) {
-          const p = peer.pendRow(slot);
-          if (p < 0) continue;
-          const pend = seqAdd(seq[p], len[p] + (flags[p] & SYN ? 1 : 0) + (flags[p] & FIN ? 1 : 0));
-          if (seqGe(a, pend)) {
-            const nc = peer.pendNonCover(slot);
-            deliverAt[p] = nc >= 0 ? nc : p;
-            peer.setPend(slot, -1, -1);
-          } else peer.setPend(slot, p, r);
+        for (let slot = 0; slot < 2; slot++) {
+          const q = rows[p * RW + R_PEND_SYN + slot];
+          if (q < 0) continue;
+          if (seqGe(a, seqAdd(seq[q], spaceOf(flags, len, q)))) {
+            const nc = rows[p * RW + R_PEND_SYN_NC + slot];
+            deliverAt[q] = nc >= 0 ? nc : q;
+            rows[p * RW + R_PEND_SYN + slot] = -1;
+            rows[p * RW + R_PEND_SYN_NC + slot] = -1;
+          } else rows[p * RW + R_PEND_SYN_NC + slot] = r;
         }
       }
     }
 
     if (syn && !hasAck) {
       // A SYN sent again without an ACK: its sender has not received the peer's SYN-ACK (still SYN-SENT).
-      for (let slot: 0 | 1 = 0; slot < 2; slot = (slot + 1) as 0 | 1) {
-        const p = peer.pendRow(slot);
-        if (p >= 0) peer.setPend(slot, p, r);
+      for (let slot = 0; slot < 2; slot++) {
+        if (rows[p * RW + R_PEND_SYN + slot] >= 0) rows[p * RW + R_PEND_SYN_NC + slot] = r;
       }
     }
     if (space > 0 && !rst) {
-      me.pushUnacked(r, nextUnacked);
-      const firstTx = !(kind & KIND_RETRANSMISSION);
-      if ((syn || fin) && firstTx) {
+      const tail = rows[k * RW + R_UNACKED_TAIL];
+      nextUnacked[r] = -1;
+      if (tail < 0) rows[k * RW + R_UNACKED_HEAD] = r;
+      else nextUnacked[tail] = r;
+      rows[k * RW + R_UNACKED_TAIL] = r;
+      if ((syn || fin) && !(kind & KIND_RETRANSMISSION)) {
         const slot = syn ? 0 : 1;
         // A second first-transmission (a FIN whose sequence number moved) keeps the earlier evidence.
-        if (me.pendRow(slot) < 0 && deliverAt[r] === NEVER) me.setPend(slot, r, -1);
+        if (rows[k * RW + R_PEND_SYN + slot] < 0 && deliverAt[r] === NEVER) {
+          rows[k * RW + R_PEND_SYN + slot] = r;
+          rows[k * RW + R_PEND_SYN_NC + slot] = -1;
+        }
       }
     }
     rowKind[r] = kind;
@@ -356,18 +379,17 @@ export function wirePass(table: SegmentTable, connections: TrackedConnection[], 
 
   // SYN/FIN rows never acknowledged: received on arrival if the peer said nothing afterwards
   // (an assumption, marked inferred), never received if the peer went on without acknowledging them.
-  for (const pair of sides) {
-    for (const w of pair) {
-      for (let slot: 0 | 1 = 0; slot < 2; slot = (slot + 1) as 0 | 1) {
-        const p = w.pendRow(slot);
-        if (p < 0) continue;
-        if (w.pendNonCover(slot) >= 0) deliverAt[p] = NEVER;
-        else {
-          deliverAt[p] = p;
-          deliverInferred[p] = 1;
-        }
-        w.setPend(slot, -1, -1);
+  for (let k = 0; k < senders; k++) {
+    for (let slot = 0; slot < 2; slot++) {
+      const q = rows[k * RW + R_PEND_SYN + slot];
+      if (q < 0) continue;
+      if (rows[k * RW + R_PEND_SYN_NC + slot] >= 0) deliverAt[q] = NEVER;
+      else {
+        deliverAt[q] = q;
+        deliverInferred[q] = 1;
       }
+      rows[k * RW + R_PEND_SYN + slot] = -1;
+      rows[k * RW + R_PEND_SYN_NC + slot] = -1;
     }
   }
   for (let r = 0; r < n; r++) {
@@ -378,7 +400,7 @@ export function wirePass(table: SegmentTable, connections: TrackedConnection[], 
     if (!(f & (SYN | FIN)) || f & RST) deliverAt[r] = r;
     else if (rowKind[r] & KIND_RETRANSMISSION) deliverAt[r] = RETRANSMITTED_CONTROL;
   }
-  return { rowDir, rowKind, ackedBy, acks, deliverAt, deliverInferred, rstCheck, sides };
+  return { rowDir, rowKind, ackedBy, acks, deliverAt, deliverInferred, rstCheck, columns: C, side };
 }
 
 /**

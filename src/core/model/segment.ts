@@ -106,7 +106,14 @@ export interface Endpoint {
 /** Interns endpoints (address + port) to small integer ids. */
 export class EndpointTable {
   readonly list: Endpoint[] = [];
-  private readonly v4 = new Map<number, number>();
+  /**
+   * IPv4 endpoints in an open-addressing hash table (the hot path: two lookups per decoded
+   * segment); a slot holds the address, the port + 1 (0 = empty) and the endpoint id.
+   */
+  private v4Addr = new Uint32Array(1024);
+  private v4Port = new Int32Array(1024);
+  private v4Id = new Int32Array(1024);
+  private v4Count = 0;
   private readonly other = new Map<string, number>();
 
   /** The id of the source (which=0) or destination (which=1) endpoint of a view. */
@@ -115,14 +122,7 @@ export class EndpointTable {
     const port = which === 0 ? v.sport : v.dport;
     if (v.ipVersion === 4) {
       const key = ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
-      const k = key * 65536 + port;
-      let id = this.v4.get(k);
-      if (id === undefined) {
-        id = this.list.length;
-        this.list.push({ ipVersion: 4, addr: formatAddress(4, bytes), port });
-        this.v4.set(k, id);
-      }
-      return id;
+      return this.v4(key, port, bytes);
     }
     const addr = formatAddress(6, bytes);
     return this.intern(6, addr, port);
@@ -132,16 +132,7 @@ export class EndpointTable {
   intern(ipVersion: 4 | 6, addr: string, port: number): number {
     if (ipVersion === 4) {
       const b = new Uint8Array(4);
-      if (parseIPv4(addr, b)) {
-        const k = (((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0) * 65536 + port;
-        let id = this.v4.get(k);
-        if (id === undefined) {
-          id = this.list.length;
-          this.list.push({ ipVersion: 4, addr: formatAddress(4, b), port });
-          this.v4.set(k, id);
-        }
-        return id;
-      }
+      if (parseIPv4(addr, b)) return this.v4(((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0, port, b);
     } else {
       const b = new Uint8Array(16);
       if (parseIPv6(addr, b)) addr = formatAddress(6, b);
@@ -154,6 +145,46 @@ export class EndpointTable {
       this.other.set(key, id);
     }
     return id;
+  }
+
+  private v4(addr: number, port: number, bytes: Uint8Array): number {
+    const mask = this.v4Port.length - 1;
+    let i = (Math.imul(addr, 0x9e3779b1) ^ Math.imul(port + 1, 0x85ebca6b)) >>> 0;
+    i = (i ^ (i >>> 15)) & mask;
+    for (;;) {
+      const p = this.v4Port[i];
+      if (p === 0) break;
+      if (p === port + 1 && this.v4Addr[i] === addr) return this.v4Id[i];
+      i = (i + 1) & mask;
+    }
+    const id = this.list.length;
+    this.list.push({ ipVersion: 4, addr: formatAddress(4, bytes), port });
+    this.v4Addr[i] = addr;
+    this.v4Port[i] = port + 1;
+    this.v4Id[i] = id;
+    if (++this.v4Count * 2 > this.v4Port.length) this.growV4();
+    return id;
+  }
+
+  private growV4(): void {
+    const addrs = this.v4Addr;
+    const ports = this.v4Port;
+    const ids = this.v4Id;
+    const n = ports.length * 2;
+    this.v4Addr = new Uint32Array(n);
+    this.v4Port = new Int32Array(n);
+    this.v4Id = new Int32Array(n);
+    const mask = n - 1;
+    for (let j = 0; j < ports.length; j++) {
+      const p = ports[j];
+      if (p === 0) continue;
+      let i = (Math.imul(addrs[j], 0x9e3779b1) ^ Math.imul(p, 0x85ebca6b)) >>> 0;
+      i = (i ^ (i >>> 15)) & mask;
+      while (this.v4Port[i] !== 0) i = (i + 1) & mask;
+      this.v4Addr[i] = addrs[j];
+      this.v4Port[i] = p;
+      this.v4Id[i] = ids[j];
+    }
   }
 
   get(id: number): Endpoint {
@@ -212,6 +243,11 @@ export class SegmentTable {
     return this.frame.length;
   }
 
+  /** Grows the columns once to hold at least `rows` rows (producers that can estimate their size). */
+  reserve(rows: number): void {
+    if (rows > this.frame.length) this.grow(rows);
+  }
+
   /** Copies a view into a new row and returns the row index. */
   append(v: SegmentView): number {
     if (this.length === this.frame.length) this.grow();
@@ -246,8 +282,8 @@ export class SegmentTable {
     return formatTime(this.tsSec[i], this.tsNsec[i]);
   }
 
-  private grow(): void {
-    const n = this.frame.length * 2;
+  private grow(atLeast = 0): void {
+    const n = Math.max(this.frame.length * 2, atLeast);
     const g = <T extends Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array>(a: T): T => {
       const b = new (a.constructor as new (n: number) => T)(n);
       b.set(a);
