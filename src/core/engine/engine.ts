@@ -15,7 +15,12 @@
 
 import { ACK, FIN, RST, SYN, type SegmentTable } from '../model/segment';
 import { seqAdd, seqGe } from '../seq';
-import { CATALOG } from './catalog';
+import { ConnectionData, ConnectionRecord } from './records';
+import { makeFinding, Summarizer } from './summarize';
+import {
+  CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SimStore, S_DECLARED, S_SYNCHRONIZED,
+  SYN_RECEIVED, SYN_SENT, TIME_WAIT, UNKNOWN,
+} from './sim';
 import { trackConnections, type Tracks } from './tracker';
 import {
   KIND_DATA,
@@ -23,25 +28,18 @@ import {
   KIND_RETRANSMISSION,
   STATES,
   type Analysis,
-  type CloseInitiator,
   type Connection,
   type EngineOptions,
   type Finding,
-  type FindingCode,
-  type Outcome,
-  type RelatedSegment,
-  type Severity,
   type Side,
   type TcpState,
   type Transition,
 } from './types';
 import {
-  C_FIN,
   C_KEEPALIVE,
   C_RST,
   F_HAS_FIN,
   F_ISN_KNOWN,
-  F_SEEN,
   F_SENT_SYN,
   F_SENT_SYNACK,
   NEVER,
@@ -51,7 +49,6 @@ import {
   RETRANSMITTED_CONTROL,
   SenderColumns,
   wirePass,
-  type RstCheck,
   type WirePass,
 } from './wire';
 
@@ -84,28 +81,6 @@ export interface ClaimResult {
 
 const SIDES: readonly Side[] = ['client', 'server'];
 
-// States as indexes into STATES (checked against it below).
-const UNKNOWN = 0;
-const CLOSED = 1;
-const LISTEN = 2;
-const SYN_SENT = 3;
-const SYN_RECEIVED = 4;
-const ESTABLISHED = 5;
-const FIN_WAIT_1 = 6;
-const FIN_WAIT_2 = 7;
-const CLOSE_WAIT = 8;
-const CLOSING = 9;
-const LAST_ACK = 10;
-const TIME_WAIT = 11;
-(
-  [
-    [UNKNOWN, 'UNKNOWN'], [CLOSED, 'CLOSED'], [LISTEN, 'LISTEN'], [SYN_SENT, 'SYN-SENT'], [SYN_RECEIVED, 'SYN-RECEIVED'],
-    [ESTABLISHED, 'ESTABLISHED'], [FIN_WAIT_1, 'FIN-WAIT-1'], [FIN_WAIT_2, 'FIN-WAIT-2'], [CLOSE_WAIT, 'CLOSE-WAIT'],
-    [CLOSING, 'CLOSING'], [LAST_ACK, 'LAST-ACK'], [TIME_WAIT, 'TIME-WAIT'],
-  ] as const
-).forEach(([i, s]) => {
-  if (STATES[i] !== s) throw new Error(`engine state ${i} is not ${s}`);
-});
 const STATE_INDEX: Record<TcpState, number> = Object.fromEntries(STATES.map((s, i) => [s, i])) as Record<TcpState, number>;
 
 /**
@@ -162,11 +137,21 @@ const WHY = {
  */
 class TransitionLog {
   length = 0;
-  private row = new Int32Array(4096);
-  private cause = new Int32Array(4096);
-  private code = new Uint8Array(4096); // side | from << 1 | inferred << 7 ; to in `to`
-  private to = new Uint8Array(4096);
-  private reason = new Uint32Array(4096);
+  private row: Int32Array;
+  private cause: Int32Array;
+  private code: Uint8Array; // side | from << 1 | inferred << 7 ; to in `to`
+  private to: Uint8Array;
+  private reason: Uint32Array;
+
+  /** Room for `capacity` transitions before the first growth (about one per segment is usual). */
+  constructor(capacity: number) {
+    const n = Math.max(1024, capacity);
+    this.row = new Int32Array(n);
+    this.cause = new Int32Array(n);
+    this.code = new Uint8Array(n);
+    this.to = new Uint8Array(n);
+    this.reason = new Uint32Array(n);
+  }
 
   push(row: number, cause: number, side: number, from: number, to: number, why: number, inferred: boolean): number {
     if (this.length === this.row.length) this.grow();
@@ -207,62 +192,6 @@ class TransitionLog {
   }
 }
 
-/** What only some connections need during the replay. */
-interface Extras {
-  reset: { side: number; row: number; reason: string } | null;
-  halfCloseDataRows: [number[], number[]];
-  dataAfterFinRows: [number[], number[]];
-  lostAckRows: { row: number; side: number; retransmission: number }[];
-  ignoredRsts: { row: number; check: RstCheck }[];
-}
-
-/** Per-connection bits of the replay. */
-const S_SYNCHRONIZED = 1; // some side reached ESTABLISHED: the handshake completed
-const S_DECLARED = 2; // the trace declared its starting states (claims before the first segment)
-
-/** The replay's state of every connection, as columns indexed by `2 * connection + side` (or connection). */
-class SimStore {
-  readonly state: Uint8Array;
-  readonly initial: Uint8Array;
-  /** The side's own FIN has been acknowledged (as the side evidently learned). */
-  readonly finAcked: Uint8Array;
-  /** The peer's FIN has been received. */
-  readonly peerFinReceived: Uint8Array;
-  readonly timeWaitSince: Float64Array;
-  readonly timeWaitRow: Int32Array;
-  /** Index in the transition log of each side's last transition, -1 if none. */
-  readonly lastTransition: Int32Array;
-  readonly halfCloseData: Float64Array;
-  /** S_* bits per connection. */
-  readonly bits: Uint8Array;
-  readonly extras = new Map<number, Extras>();
-  constructor(connections: number) {
-    const sides = connections * 2;
-    this.state = new Uint8Array(sides);
-    this.initial = new Uint8Array(sides);
-    this.finAcked = new Uint8Array(sides);
-    this.peerFinReceived = new Uint8Array(sides);
-    this.timeWaitSince = new Float64Array(sides).fill(NaN);
-    this.timeWaitRow = new Int32Array(sides).fill(-1);
-    this.lastTransition = new Int32Array(sides).fill(-1);
-    this.halfCloseData = new Float64Array(sides);
-    this.bits = new Uint8Array(connections);
-  }
-
-  extra(ci: number): Extras {
-    let e = this.extras.get(ci);
-    if (e === undefined) {
-      e = { reset: null, halfCloseDataRows: [[], []], dataAfterFinRows: [[], []], lostAckRows: [], ignoredRsts: [] };
-      this.extras.set(ci, e);
-    }
-    return e;
-  }
-
-  reset(ci: number): Extras['reset'] {
-    return this.extras.get(ci)?.reset ?? null;
-  }
-}
-
 export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {}, steps?: EngineStep[]): Analysis {
   const opts: EngineOptions = { ...DEFAULT_OPTIONS, ...options, severities: { ...options.severities } };
   const { tracks, rowConn } = trackConnections(table);
@@ -273,7 +202,7 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
   const clientAfter = new Uint8Array(n);
   const serverBefore = new Uint8Array(n);
   const serverAfter = new Uint8Array(n);
-  const transitions = new TransitionLog();
+  const transitions = new TransitionLog(table.length + (table.length >> 2));
   const transitionStart = new Int32Array(n + 1);
   const S = new SimStore(m);
   const claimResults: ClaimResult[] = [];
@@ -389,10 +318,13 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
 
   let materialized: Transition[] | undefined;
   const findings: Finding[] = [];
-  const data = new ConnectionData(table, tracks, wire.columns, S);
-  const summarizer = new Summarizer(table, opts, wire, tracks, S, findings, endTime);
-  const connections: Connection[] = new Array<Connection>(m);
-  for (let ci = 0; ci < m; ci++) connections[ci] = summarizer.summarize(new ConnectionRecord(data, ci));
+  const data = new ConnectionData(table, tracks, wire, S);
+  const summarizer = new Summarizer(data, opts, findings, endTime);
+  const records = new Array<ConnectionRecord>(m);
+  for (let ci = 0; ci < m; ci++) {
+    records[ci] = new ConnectionRecord(data, ci);
+    summarizer.summarize(records[ci]);
+  }
   for (const cr of claimResults) {
     if (cr.claimed === cr.inferred) continue;
     let ci = -1;
@@ -400,23 +332,21 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
     if (ci < 0) continue;
     const side = tracks.clientEp[ci] === cr.endpoint ? 'client' : 'server';
     const why = cr.because ? ` (${cr.because.reason})` : '';
-    const f = makeFinding(opts, 'state-claim-mismatch', connections[ci], cr.because?.row ?? -1, table, () => [
-      `The trace says the ${side} is ${cr.claimed} here, but the segments imply ${cr.inferred}${why}.`,
-      [],
-    ]);
+    const message = `The trace says the ${side} is ${cr.claimed} here, but the segments imply ${cr.inferred}${why}.`;
+    const f = makeFinding(opts, 'state-claim-mismatch', records[ci], cr.because?.row ?? -1, () => [message, []]);
     if (f) {
       f.line = cr.line;
       f.startCol = cr.startCol;
       f.endCol = cr.endCol;
       findings.push(f);
-      connections[ci].findings.push(f);
+      records[ci].addFinding(f);
     }
   }
   findings.sort((a, b) => a.row - b.row);
 
   return {
     table,
-    connections,
+    connections: records as Connection[],
     rowConn,
     rowDir: wire.rowDir,
     clientBefore,
@@ -444,144 +374,6 @@ function captureEnd(table: SegmentTable): number {
     if (t > end) end = t;
   }
   return end;
-}
-
-/** What every connection object reads its columns from (one per analysis). */
-class ConnectionData {
-  constructor(
-    readonly table: SegmentTable,
-    readonly tracks: Tracks,
-    readonly wire: SenderColumns,
-    readonly sim: SimStore,
-  ) {}
-}
-
-/** A connection: scalars as fields, its rows and state pairs built from the columns when read. */
-class ConnectionRecord implements Connection {
-  readonly id: number;
-  readonly clientEp: number;
-  readonly serverEp: number;
-  readonly incarnation: number;
-  readonly firstRow: number;
-  readonly lastRow: number;
-  readonly segments: number;
-  closeInitiator: CloseInitiator = 'none';
-  outcome: Outcome = 'open';
-  reset: Connection['reset'] = null;
-  findings: Finding[] = [];
-  private rowsArray: number[] | undefined;
-
-  constructor(
-    private readonly data: ConnectionData,
-    private readonly ci: number,
-  ) {
-    const t = data.tracks;
-    this.id = ci + 1;
-    this.clientEp = t.clientEp[ci];
-    this.serverEp = t.serverEp[ci];
-    this.incarnation = t.incarnation[ci];
-    this.firstRow = t.firstRow[ci];
-    this.lastRow = t.lastRow[ci];
-    this.segments = t.rowCount(ci);
-  }
-
-  get client(): Connection['client'] {
-    return this.data.table.endpoints.get(this.clientEp);
-  }
-  get server(): Connection['server'] {
-    return this.data.table.endpoints.get(this.serverEp);
-  }
-  get rolesInferred(): boolean {
-    return this.data.tracks.rolesInferred(this.ci);
-  }
-  get rows(): number[] {
-    this.rowsArray ??= Array.from(this.data.tracks.rows(this.ci));
-    return this.rowsArray;
-  }
-  get initialState(): Connection['initialState'] {
-    const s = this.data.sim.initial;
-    return { client: STATES[s[2 * this.ci]], server: STATES[s[2 * this.ci + 1]] };
-  }
-  get finalState(): Connection['finalState'] {
-    const s = this.data.sim.state;
-    return { client: STATES[s[2 * this.ci]], server: STATES[s[2 * this.ci + 1]] };
-  }
-  get isn(): Connection['isn'] {
-    const w = this.data.wire;
-    return { client: w.isn[2 * this.ci], server: w.isn[2 * this.ci + 1] };
-  }
-  get isnKnown(): Connection['isnKnown'] {
-    const w = this.data.wire;
-    return { client: (w.bits[2 * this.ci] & F_ISN_KNOWN) !== 0, server: (w.bits[2 * this.ci + 1] & F_ISN_KNOWN) !== 0 };
-  }
-
-  /** A plain object with every field (for serialization and structural comparison). */
-  toJSON(): Omit<Connection, 'findings'> & { findings: unknown[] } {
-    return {
-      id: this.id,
-      client: this.client,
-      server: this.server,
-      clientEp: this.clientEp,
-      serverEp: this.serverEp,
-      rolesInferred: this.rolesInferred,
-      incarnation: this.incarnation,
-      rows: this.rows,
-      segments: this.segments,
-      firstRow: this.firstRow,
-      lastRow: this.lastRow,
-      closeInitiator: this.closeInitiator,
-      outcome: this.outcome,
-      reset: this.reset,
-      initialState: this.initialState,
-      finalState: this.finalState,
-      isn: this.isn,
-      isnKnown: this.isnKnown,
-      findings: this.findings.map((f) => (f as FindingRecord).toJSON?.() ?? f),
-    };
-  }
-}
-
-/** A finding whose sentence and related segments are written when first read. */
-class FindingRecord implements Finding {
-  readonly explanation: string;
-  line?: number;
-  startCol?: number;
-  endCol?: number;
-  private text: [string, RelatedSegment[]] | undefined;
-  constructor(
-    readonly code: FindingCode,
-    readonly severity: Severity,
-    readonly connection: number,
-    readonly row: number,
-    readonly frame: number,
-    private readonly write: () => [string, RelatedSegment[]],
-  ) {
-    this.explanation = CATALOG[code].explanation;
-  }
-  get message(): string {
-    this.text ??= this.write();
-    return this.text[0];
-  }
-  get related(): RelatedSegment[] {
-    this.text ??= this.write();
-    return this.text[1];
-  }
-  toJSON(): Finding {
-    const o: Finding = {
-      code: this.code,
-      severity: this.severity,
-      connection: this.connection,
-      row: this.row,
-      frame: this.frame,
-      message: this.message,
-      explanation: this.explanation,
-      related: this.related,
-    };
-    if (this.line !== undefined) o.line = this.line;
-    if (this.startCol !== undefined) o.startCol = this.startCol;
-    if (this.endCol !== undefined) o.endCol = this.endCol;
-    return o;
-  }
 }
 
 /** The replay of segments on both endpoints. */
@@ -830,309 +622,6 @@ class Replay {
     }
     return 'abort: the application reset instead of closing (SO_LINGER 0, or close() with unread received data, RFC 1122 4.2.2.13)';
   }
-}
-
-function makeFinding(
-  opts: EngineOptions,
-  code: FindingCode,
-  conn: Connection,
-  row: number,
-  table: SegmentTable,
-  write: () => [string, RelatedSegment[]],
-): FindingRecord | null {
-  const sev = opts.severities[code] ?? CATALOG[code].severity;
-  if (sev === 'off') return null;
-  return new FindingRecord(code, sev, conn.id, row, row >= 0 ? table.frame[row] : 0, write);
-}
-
-function ref(table: SegmentTable, r: number): string {
-  const fr = table.frame[r];
-  if (fr > 0) return `frame ${fr}`;
-  return `line ${table.line[r] + 1}`;
-}
-
-function fmtDuration(s: number): string {
-  if (!Number.isFinite(s)) return 'an unknown time';
-  if (s < 1) return `${(s * 1000).toFixed(s < 0.01 ? 3 : 1)} ms`;
-  if (s < 120) return `${s.toFixed(3)} s`;
-  return `${(s / 60).toFixed(1)} min`;
-}
-
-/** How each connection ended and what went wrong: outcome, close initiator, reset, findings. */
-class Summarizer {
-  private readonly w: SenderColumns;
-  constructor(
-    private readonly table: SegmentTable,
-    private readonly opts: EngineOptions,
-    private readonly wire: WirePass,
-    private readonly tracks: Tracks,
-    private readonly S: SimStore,
-    private readonly all: Finding[],
-    private readonly endTime: number,
-  ) {
-    this.w = wire.columns;
-  }
-
-  private add(conn: ConnectionRecord, code: FindingCode, row: number, write: () => [string, RelatedSegment[]]): void {
-    const f = makeFinding(this.opts, code, conn, row, this.table, write);
-    if (f) {
-      conn.findings.push(f);
-      this.all.push(f);
-    }
-  }
-
-  summarize(conn: ConnectionRecord): ConnectionRecord {
-    const { table, opts, wire, tracks, S, w, endTime } = this;
-    const ci = conn.id - 1;
-    const k = 2 * ci;
-    const RW = SenderColumns.ROWS;
-    const cb = w.bits[k];
-    const sb = w.bits[k + 1];
-    const name = (side: number): string => SIDES[side];
-    const extras = S.extras.get(ci);
-    const reset = extras?.reset ?? null;
-
-    // How it ended.
-    const firstFin = [w.rows[k * RW + R_FIRST_FIN], w.rows[(k + 1) * RW + R_FIRST_FIN]];
-    const refused = reset !== null && wire.rstCheck.get(reset.row) === 'syn-ack-ok';
-    const simultaneous = firstFin[0] >= 0 && firstFin[1] >= 0 && crossed(table, firstFin, w, k);
-    if (refused) conn.closeInitiator = 'none';
-    else if (simultaneous) conn.closeInitiator = 'simultaneous';
-    else {
-      // The side whose FIN or RST came first.
-      let first = -1;
-      let who: CloseInitiator = 'none';
-      if (firstFin[0] >= 0) {
-        first = firstFin[0];
-        who = 'client';
-      }
-      if (firstFin[1] >= 0 && (first < 0 || firstFin[1] < first)) {
-        first = firstFin[1];
-        who = 'server';
-      }
-      if (reset && (first < 0 || reset.row < first)) who = SIDES[reset.side];
-      conn.closeInitiator = who;
-    }
-    if (reset) conn.reset = { by: SIDES[reset.side], row: reset.row, frame: table.frame[reset.row], reason: reset.reason };
-    const handshakeDone = !(cb & F_SENT_SYN) || (S.bits[ci] & S_SYNCHRONIZED) !== 0;
-    let outcome: Outcome;
-    if (refused) outcome = 'refused';
-    else if (reset) outcome = 'reset';
-    else if (simultaneous) outcome = 'simultaneous';
-    else if (cb & F_HAS_FIN && sb & F_HAS_FIN) outcome = 'graceful';
-    else if (cb & F_HAS_FIN || sb & F_HAS_FIN) outcome = 'half-closed';
-    else if (!handshakeDone) outcome = 'half-open';
-    else outcome = 'open';
-    conn.outcome = outcome;
-
-    // Findings.
-    const rows = (): Int32Array => tracks.rows(ci);
-    if (refused && reset) {
-      this.add(conn, 'refused', reset.row, () => {
-        const synRow = rows().find((r) => (table.flags[r] & SYN) !== 0) ?? conn.firstRow;
-        return [
-          `Connection refused: the server ${conn.server.addr}:${conn.server.port} answered the SYN (${ref(table, synRow)}) with RST,ACK (${ref(table, reset.row)}); nothing listens on the port.`,
-          [{ row: synRow, message: 'the refused SYN' }],
-        ];
-      });
-    } else if (reset) {
-      this.add(conn, 'abrupt-reset', reset.row, () => [
-        `The ${name(reset.side)} reset the connection in ${ref(table, reset.row)}: ${reset.reason}.`,
-        firstFin.filter((r) => r >= 0).map((r) => ({ row: r, message: 'FIN sent before the RST' })),
-      ]);
-    }
-    for (const ig of extras?.ignoredRsts ?? []) {
-      const by = name(wire.rowDir[ig.row]);
-      this.add(conn, 'rst-out-of-window', ig.row, () => [
-        ig.check === 'in-window'
-          ? `The ${by}'s RST in ${ref(table, ig.row)} is inside the window but not at RCV.NXT: a correct stack answers with a challenge ACK and keeps the connection (RFC 5961).`
-          : ig.check === 'syn-ack-bad'
-            ? `The ${by}'s RST in ${ref(table, ig.row)} does not acknowledge the SYN and is ignored in SYN-SENT.`
-            : `The ${by}'s RST in ${ref(table, ig.row)} has a sequence number outside the receiver's window: it is ignored, and may have been injected.`,
-        [],
-      ]);
-    }
-    if (simultaneous) {
-      this.add(conn, 'simultaneous-close', Math.max(firstFin[0], firstFin[1]), () => [
-        `Simultaneous close: the FINs in ${ref(table, firstFin[0])} (client) and ${ref(table, firstFin[1])} (server) crossed; neither acknowledges the other, so both sides pass through CLOSING.`,
-        [{ row: Math.min(firstFin[0], firstFin[1]), message: 'the other FIN' }],
-      ]);
-    }
-    for (let side = 0; side < 2; side++) {
-      const ks = k + side;
-      const bits = w.bits[ks];
-      const hasFin = (bits & F_HAS_FIN) !== 0;
-      const finCount = w.counts[ks * 4 + C_FIN];
-      const firstFinRow = w.rows[ks * RW + R_FIRST_FIN];
-      if (finCount > 1) {
-        const sw = wire.side(ci, side);
-        const finRows = sw.finRows;
-        this.add(conn, 'fin-retransmitted', finRows[1], () => [
-          `The ${name(side)}'s FIN was sent ${finRows.length} times (${finRows.map((r) => ref(table, r)).join(', ')}): the first one or its ACK was lost or late.`,
-          finRows.filter((_, i) => i !== 1).map((r) => ({ row: r, message: 'transmission of the same FIN' })),
-        ]);
-        const moved = finRows.find((r) => seqAdd(table.seq[r], table.len[r]) !== w.finSeq[ks]);
-        if (moved !== undefined)
-          this.add(conn, 'fin-seq-moved', moved, () => [
-            `The ${name(side)}'s FIN in ${ref(table, moved)} sits at a different sequence number than its first FIN (${ref(table, firstFinRow)}).`,
-            [{ row: firstFinRow, message: 'the first FIN' }],
-          ]);
-      }
-      // A FIN never acknowledged, unless the connection was reset afterwards. It is a finding only
-      // when the peer had its chance: it sent something later without acknowledging the FIN, the FIN
-      // was retransmitted, or the capture went on for a retransmission timeout (1 s, RFC 6298 2.4).
-      if (hasFin && !S.finAcked[ks] && !reset) {
-        const finEnd = seqAdd(w.finSeq[ks], 1);
-        let peerAcks = false;
-        let peerSpoke = false;
-        for (const r of rows()) {
-          if (wire.rowDir[r] === side || r < firstFinRow) continue;
-          if (table.flags[r] & ACK && seqGe(table.ack[r], finEnd)) peerAcks = true;
-          else peerSpoke = true;
-        }
-        const waited = endTime - table.time(firstFinRow) >= 1;
-        // With no segment at all from the peer, the capture shows one direction only: nothing to conclude.
-        if (!peerAcks && w.bits[ks ^ 1] & F_SEEN && (peerSpoke || waited || finCount > 1)) {
-          const left = STATES[S.state[ks]];
-          this.add(conn, 'missing-ack', firstFinRow, () => [
-            `The ${name(side)}'s FIN (${ref(table, firstFinRow)}) was never acknowledged by the end of the capture; the ${name(side)} is left in ${left}.`,
-            [],
-          ]);
-        }
-      }
-      if (extras !== undefined && extras.dataAfterFinRows[side].length > 0) {
-        const r0 = extras.dataAfterFinRows[side][0];
-        this.add(conn, 'data-after-fin', r0, () => [
-          `The ${name(side)} sent new data in ${ref(table, r0)} after its own FIN (${ref(table, firstFinRow)}).`,
-          [{ row: firstFinRow, message: 'the FIN' }],
-        ]);
-      }
-      if (extras !== undefined && extras.halfCloseDataRows[side].length > 0) {
-        const hr = extras.halfCloseDataRows[side];
-        const bytes = S.halfCloseData[ks];
-        const peerFin = w.rows[(ks ^ 1) * RW + R_FIRST_FIN];
-        this.add(conn, 'half-close-data', hr[0], () => [
-          `The ${name(side)} sent ${bytes} bytes in ${hr.length} segment${hr.length === 1 ? '' : 's'} (${ref(table, hr[0])}${hr.length > 1 ? ` to ${ref(table, hr[hr.length - 1])}` : ''}) after receiving the ${name(1 - side)}'s FIN (${ref(table, peerFin)}): a half-close, which is legal.`,
-          [{ row: peerFin, message: 'the FIN that half-closed the connection' }],
-        ]);
-      }
-      const unseenAck = wire.side(ci, side).unseenAckRow;
-      if (unseenAck >= 0) {
-        this.add(conn, 'ack-unseen-data', unseenAck, () => [
-          `The ACK in ${ref(table, unseenAck)} acknowledges ${name(side)} data the capture never showed: segments are missing from the capture.`,
-          [],
-        ]);
-      }
-    }
-    for (const lost of extras?.lostAckRows ?? []) {
-      const by = name(lost.side);
-      const other = name(1 - lost.side);
-      this.add(conn, 'missing-ack', lost.row, () => [
-        `The ${by}'s ACK in ${ref(table, lost.row)} evidently never reached the ${other}: the ${other} retransmitted in ${ref(table, lost.retransmission)} (RFC 9293 3.6).`,
-        [{ row: lost.retransmission, message: 'the retransmission this ACK should have prevented' }],
-      ]);
-    }
-    // A half-close: one FIN only. Lingering when the other side never closed by the end of the capture,
-    // or closed only after the linger threshold.
-    for (let side = 0; side < 2; side++) {
-      const ks = k + side;
-      const ko = ks ^ 1;
-      if (!(w.bits[ks] & F_HAS_FIN) || reset || refused) continue;
-      const finRow = w.rows[ks * RW + R_FIRST_FIN];
-      const otherFin = w.rows[ko * RW + R_FIRST_FIN];
-      if (!(w.bits[ko] & F_HAS_FIN)) {
-        // Only when the other side was seen at all: a one-direction capture cannot show its FIN.
-        if (w.bits[ko] & F_SEEN && (S.peerFinReceived[ko] || S.state[ko] === CLOSE_WAIT)) {
-          const dur = endTime - table.time(finRow);
-          const waits = STATES[S.state[ks]];
-          this.add(conn, 'lingering-half-close', finRow, () => [
-            `The ${name(1 - side)} never closed: it stayed in CLOSE-WAIT for ${fmtDuration(dur)} after the ${name(side)}'s FIN (${ref(table, finRow)}) until the end of the capture, and the ${name(side)} waits in ${waits}.`,
-            [],
-          ]);
-        }
-      } else if (otherFin > finRow && !simultaneous) {
-        const dur = table.time(otherFin) - table.time(finRow);
-        if (dur >= opts.lingerSeconds)
-          this.add(conn, 'lingering-half-close', finRow, () => [
-            `The ${name(1 - side)} stayed in CLOSE-WAIT for ${fmtDuration(dur)} after the ${name(side)}'s FIN (${ref(table, finRow)}) before closing (${ref(table, otherFin)}).`,
-            [{ row: otherFin, message: 'the late FIN' }],
-          ]);
-      }
-    }
-    // Handshake never completed.
-    if (!refused && cb & F_SENT_SYN && !handshakeDone && !reset) {
-      const first = conn.firstRow;
-      const left = [STATES[S.state[k]], STATES[S.state[k + 1]]];
-      const synRows = rows().filter((r) => (table.flags[r] & (SYN | ACK)) === SYN);
-      const synAck = rows().find((r) => (table.flags[r] & (SYN | ACK)) === (SYN | ACK));
-      this.add(conn, 'half-open', first, () => [
-        synAck === undefined
-          ? `The handshake never completed: the SYN (${ref(table, first)}${synRows.length > 1 ? `, sent ${synRows.length} times` : ''}) was never answered.`
-          : `The handshake never completed: the SYN-ACK (${ref(table, synAck)}) was never acknowledged; the client is left in ${left[0]} and the server in ${left[1]}.`,
-        synAck !== undefined ? [{ row: synAck, message: 'the unacknowledged SYN-ACK' }] : [],
-      ]);
-    }
-    // Port reuse: an earlier connection on the same 4-tuple in this capture, recently enough that
-    // its TIME-WAIT (2 MSL) could still hold the tuple; older reuse is ordinary and not reported.
-    const prev = tracks.previous[ci];
-    if (prev >= 0) {
-      const prevLast = tracks.lastRow[prev];
-      const start = table.time(conn.firstRow);
-      const gap = start - table.time(prevLast);
-      if (!(gap >= 2 * opts.mslSeconds)) {
-        const twoMsl = 2 * opts.mslSeconds;
-        const tw = [0, 1].filter((s) => S.timeWaitRow[2 * prev + s] >= 0 && start - S.timeWaitSince[2 * prev + s] < twoMsl);
-        this.add(conn, 'port-reuse', conn.firstRow, () => {
-          const twNote = tw.length > 0 ? `; the ${tw.map((s) => name(s)).join(' and ')} of #${prev + 1} was still in TIME-WAIT` : '';
-          return [
-            `The 4-tuple ${conn.client.addr}:${conn.client.port} -> ${conn.server.addr}:${conn.server.port} was used before by connection #${prev + 1} (last ${ref(table, prevLast)}, ${fmtDuration(gap)} earlier)${twNote}.`,
-            [{ row: prevLast, message: `last segment of connection #${prev + 1}` }],
-          ];
-        });
-      }
-    }
-    // Idle before the close.
-    let closeRow = -1;
-    for (const r of [firstFin[0], firstFin[1], reset ? reset.row : -1]) if (r >= 0 && (closeRow < 0 || r < closeRow)) closeRow = r;
-    if (closeRow >= 0) {
-      const idx = tracks.indexOfRow(ci, closeRow);
-      if (idx > 0) {
-        const before = tracks.rowList[tracks.rowStart[ci] + idx - 1];
-        const idle = table.time(closeRow) - table.time(before);
-        if (idle >= opts.idleSeconds)
-          this.add(conn, 'idle-before-close', closeRow, () => [
-            `The connection was idle for ${fmtDuration(idle)} before ${ref(table, closeRow)} closed it.`,
-            [{ row: before, message: 'the last segment before the idle period' }],
-          ]);
-      }
-    }
-    const cSeen = (cb & F_SEEN) !== 0;
-    const sSeen = (sb & F_SEEN) !== 0;
-    if (!cSeen || !sSeen) {
-      const only = cSeen ? 'client' : 'server';
-      if (!refused && !(cb & F_SENT_SYN && !sSeen))
-        this.add(conn, 'capture-incomplete', conn.firstRow, () => [
-          `The capture shows only the ${only}'s segments of this connection (one direction): the peer's states are guesses.`,
-          [],
-        ]);
-    } else if (!(cb & F_SENT_SYN) && !(sb & F_SENT_SYNACK) && !refused && !(S.bits[ci] & S_DECLARED)) {
-      this.add(conn, 'capture-incomplete', conn.firstRow, () => [
-        `No handshake was captured for this connection: it was already open at ${ref(table, conn.firstRow)}, so its roles and first states are inferred.`,
-        [],
-      ]);
-    }
-    return conn;
-  }
-}
-
-/**
- * Two FINs crossed when the second one's ACK does not cover the first FIN: its sender had not
- * received the first FIN when it sent its own (DESIGN.md, the engine's central idea).
- */
-function crossed(table: SegmentTable, firstFin: number[], w: SenderColumns, k: number): boolean {
-  const [c, s] = firstFin;
-  if (c < s) return !(table.flags[s] & ACK) || !seqGe(table.ack[s], seqAdd(w.finSeq[k], 1));
-  return !(table.flags[c] & ACK) || !seqGe(table.ack[c], seqAdd(w.finSeq[k + 1], 1));
 }
 
 export { NEVER };

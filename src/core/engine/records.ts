@@ -1,0 +1,207 @@
+/**
+ * The engine's Connection and Finding objects. A capture can have a hundred thousand connections
+ * and as many findings, so each object is small: a connection reads its scalars from the engine's
+ * columns and builds its row list when first asked; a finding writes its sentence and related
+ * segments when first read (a summary of counts never pays for a hundred thousand sentences).
+ */
+import type { SegmentTable } from '../model/segment';
+import { CATALOG } from './catalog';
+import type { Tracks } from './tracker';
+import { STATES, type CloseInitiator, type Connection, type Finding, type FindingCode, type Outcome, type RelatedSegment, type Severity } from './types';
+import { F_ISN_KNOWN, type WirePass } from './wire';
+import type { SimStore } from './sim';
+
+export const OUTCOMES: readonly Outcome[] = ['open', 'graceful', 'simultaneous', 'reset', 'refused', 'half-closed', 'half-open'];
+export const INITIATORS: readonly CloseInitiator[] = ['none', 'client', 'server', 'simultaneous'];
+const SIDE_NAMES = ['client', 'server'] as const;
+const NO_FINDINGS: Finding[] = [];
+Object.freeze(NO_FINDINGS);
+
+/** What every connection object reads its columns from (one per analysis). */
+export class ConnectionData {
+  /** Index into OUTCOMES and INITIATORS per connection (written by the summary). */
+  readonly outcome: Uint8Array;
+  readonly initiator: Uint8Array;
+  constructor(
+    readonly table: SegmentTable,
+    readonly tracks: Tracks,
+    readonly wire: WirePass,
+    readonly sim: SimStore,
+  ) {
+    this.outcome = new Uint8Array(tracks.count);
+    this.initiator = new Uint8Array(tracks.count);
+  }
+}
+
+/** A connection of the analysis: a view of the columns at index `ci`. */
+export class ConnectionRecord implements Connection {
+  private findingList: Finding[] | undefined;
+  private rowsArray: number[] | undefined;
+
+  constructor(
+    readonly data: ConnectionData,
+    readonly ci: number,
+  ) {}
+
+  get id(): number {
+    return this.ci + 1;
+  }
+  get clientEp(): number {
+    return this.data.tracks.clientEp[this.ci];
+  }
+  get serverEp(): number {
+    return this.data.tracks.serverEp[this.ci];
+  }
+  get client(): Connection['client'] {
+    return this.data.table.endpoints.get(this.clientEp);
+  }
+  get server(): Connection['server'] {
+    return this.data.table.endpoints.get(this.serverEp);
+  }
+  get rolesInferred(): boolean {
+    return this.data.tracks.rolesInferred(this.ci);
+  }
+  get incarnation(): number {
+    return this.data.tracks.incarnation[this.ci];
+  }
+  get firstRow(): number {
+    return this.data.tracks.firstRow[this.ci];
+  }
+  get lastRow(): number {
+    return this.data.tracks.lastRow[this.ci];
+  }
+  get segments(): number {
+    return this.data.tracks.rowCount(this.ci);
+  }
+  get rows(): number[] {
+    this.rowsArray ??= Array.from(this.data.tracks.rows(this.ci));
+    return this.rowsArray;
+  }
+  get closeInitiator(): CloseInitiator {
+    return INITIATORS[this.data.initiator[this.ci]];
+  }
+  get outcome(): Outcome {
+    return OUTCOMES[this.data.outcome[this.ci]];
+  }
+  get reset(): Connection['reset'] {
+    const r = this.data.sim.extras.get(this.ci)?.reset;
+    if (!r) return null;
+    return { by: SIDE_NAMES[r.side], row: r.row, frame: this.data.table.frame[r.row], reason: r.reason };
+  }
+  get initialState(): Connection['initialState'] {
+    const s = this.data.sim.initial;
+    return { client: STATES[s[2 * this.ci]], server: STATES[s[2 * this.ci + 1]] };
+  }
+  get finalState(): Connection['finalState'] {
+    const s = this.data.sim.state;
+    return { client: STATES[s[2 * this.ci]], server: STATES[s[2 * this.ci + 1]] };
+  }
+  get isn(): Connection['isn'] {
+    const w = this.data.wire.columns;
+    return { client: w.isn[2 * this.ci], server: w.isn[2 * this.ci + 1] };
+  }
+  get isnKnown(): Connection['isnKnown'] {
+    const w = this.data.wire.columns;
+    return { client: (w.bits[2 * this.ci] & F_ISN_KNOWN) !== 0, server: (w.bits[2 * this.ci + 1] & F_ISN_KNOWN) !== 0 };
+  }
+  get findings(): Finding[] {
+    return this.findingList ?? NO_FINDINGS;
+  }
+  addFinding(f: Finding): void {
+    (this.findingList ??= []).push(f);
+  }
+
+  /** A plain object with every field (JSON.stringify and structural comparisons see the values). */
+  toJSON(): Record<string, unknown> {
+    return {
+      id: this.id,
+      client: this.client,
+      server: this.server,
+      clientEp: this.clientEp,
+      serverEp: this.serverEp,
+      rolesInferred: this.rolesInferred,
+      incarnation: this.incarnation,
+      rows: this.rows,
+      segments: this.segments,
+      firstRow: this.firstRow,
+      lastRow: this.lastRow,
+      closeInitiator: this.closeInitiator,
+      outcome: this.outcome,
+      reset: this.reset,
+      initialState: this.initialState,
+      finalState: this.finalState,
+      isn: this.isn,
+      isnKnown: this.isnKnown,
+      findings: this.findings,
+    };
+  }
+}
+
+/** Writes a finding's sentence and related segments from the finding's owner and parameters. */
+export type FindingWriter = (f: FindingRecord) => [string, RelatedSegment[]];
+
+/** A finding whose sentence and related segments are written when first read. */
+export class FindingRecord implements Finding {
+  line?: number;
+  startCol?: number;
+  endCol?: number;
+  private text: [string, RelatedSegment[]] | undefined;
+  constructor(
+    readonly code: FindingCode,
+    readonly severity: Severity,
+    readonly owner: ConnectionRecord,
+    readonly row: number,
+    private readonly write: FindingWriter,
+    /** Numbers the writer needs (their meaning is the writer's). */
+    readonly p0 = 0,
+    readonly p1 = 0,
+    readonly p2 = 0,
+  ) {}
+  get connection(): number {
+    return this.owner.id;
+  }
+  get frame(): number {
+    return this.row >= 0 ? this.owner.data.table.frame[this.row] : 0;
+  }
+  get explanation(): string {
+    return CATALOG[this.code].explanation;
+  }
+  get message(): string {
+    this.text ??= this.write(this);
+    return this.text[0];
+  }
+  get related(): RelatedSegment[] {
+    this.text ??= this.write(this);
+    return this.text[1];
+  }
+  toJSON(): Finding {
+    const o: Finding = {
+      code: this.code,
+      severity: this.severity,
+      connection: this.connection,
+      row: this.row,
+      frame: this.frame,
+      message: this.message,
+      explanation: this.explanation,
+      related: this.related,
+    };
+    if (this.line !== undefined) o.line = this.line;
+    if (this.startCol !== undefined) o.startCol = this.startCol;
+    if (this.endCol !== undefined) o.endCol = this.endCol;
+    return o;
+  }
+}
+
+/** "frame N" for captures, "line N" for text traces. */
+export function ref(table: SegmentTable, r: number): string {
+  const fr = table.frame[r];
+  if (fr > 0) return `frame ${fr}`;
+  return `line ${table.line[r] + 1}`;
+}
+
+export function fmtDuration(s: number): string {
+  if (!Number.isFinite(s)) return 'an unknown time';
+  if (s < 1) return `${(s * 1000).toFixed(s < 0.01 ? 3 : 1)} ms`;
+  if (s < 120) return `${s.toFixed(3)} s`;
+  return `${(s / 60).toFixed(1)} min`;
+}

@@ -1,0 +1,86 @@
+/**
+ * The replay's per-side state, shared by the replay (engine.ts) and the summary (summarize.ts):
+ * states as indexes into STATES, and columns indexed by `2 * connection + side`.
+ */
+import { STATES } from './types';
+import type { RstCheck } from './wire';
+
+// States as indexes into STATES (checked against it below).
+export const UNKNOWN = 0;
+export const CLOSED = 1;
+export const LISTEN = 2;
+export const SYN_SENT = 3;
+export const SYN_RECEIVED = 4;
+export const ESTABLISHED = 5;
+export const FIN_WAIT_1 = 6;
+export const FIN_WAIT_2 = 7;
+export const CLOSE_WAIT = 8;
+export const CLOSING = 9;
+export const LAST_ACK = 10;
+export const TIME_WAIT = 11;
+(
+  [
+    [UNKNOWN, 'UNKNOWN'], [CLOSED, 'CLOSED'], [LISTEN, 'LISTEN'], [SYN_SENT, 'SYN-SENT'], [SYN_RECEIVED, 'SYN-RECEIVED'],
+    [ESTABLISHED, 'ESTABLISHED'], [FIN_WAIT_1, 'FIN-WAIT-1'], [FIN_WAIT_2, 'FIN-WAIT-2'], [CLOSE_WAIT, 'CLOSE-WAIT'],
+    [CLOSING, 'CLOSING'], [LAST_ACK, 'LAST-ACK'], [TIME_WAIT, 'TIME-WAIT'],
+  ] as const
+).forEach(([i, s]) => {
+  if (STATES[i] !== s) throw new Error(`engine state ${i} is not ${s}`);
+});
+
+/** What only some connections need during the replay. */
+export interface Extras {
+  reset: { side: number; row: number; reason: string } | null;
+  halfCloseDataRows: [number[], number[]];
+  dataAfterFinRows: [number[], number[]];
+  lostAckRows: { row: number; side: number; retransmission: number }[];
+  ignoredRsts: { row: number; check: RstCheck }[];
+}
+
+/** Per-connection bits of the replay. */
+export const S_SYNCHRONIZED = 1; // some side reached ESTABLISHED: the handshake completed
+export const S_DECLARED = 2; // the trace declared its starting states (claims before the first segment)
+
+/** The replay's state of every connection, as columns indexed by `2 * connection + side` (or connection). */
+export class SimStore {
+  readonly state: Uint8Array;
+  readonly initial: Uint8Array;
+  /** The side's own FIN has been acknowledged (as the side evidently learned). */
+  readonly finAcked: Uint8Array;
+  /** The peer's FIN has been received. */
+  readonly peerFinReceived: Uint8Array;
+  readonly timeWaitSince: Float64Array;
+  readonly timeWaitRow: Int32Array;
+  /** Index in the transition log of each side's last transition, -1 if none. */
+  readonly lastTransition: Int32Array;
+  readonly halfCloseData: Float64Array;
+  /** S_* bits per connection. */
+  readonly bits: Uint8Array;
+  readonly extras = new Map<number, Extras>();
+  constructor(connections: number) {
+    const sides = connections * 2;
+    this.state = new Uint8Array(sides);
+    this.initial = new Uint8Array(sides);
+    this.finAcked = new Uint8Array(sides);
+    this.peerFinReceived = new Uint8Array(sides);
+    this.timeWaitSince = new Float64Array(sides).fill(NaN);
+    this.timeWaitRow = new Int32Array(sides).fill(-1);
+    this.lastTransition = new Int32Array(sides).fill(-1);
+    this.halfCloseData = new Float64Array(sides);
+    this.bits = new Uint8Array(connections);
+  }
+
+  extra(ci: number): Extras {
+    let e = this.extras.get(ci);
+    if (e === undefined) {
+      e = { reset: null, halfCloseDataRows: [[], []], dataAfterFinRows: [[], []], lostAckRows: [], ignoredRsts: [] };
+      this.extras.set(ci, e);
+    }
+    return e;
+  }
+
+  reset(ci: number): Extras['reset'] {
+    return this.extras.get(ci)?.reset ?? null;
+  }
+}
+
