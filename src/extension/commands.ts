@@ -5,7 +5,7 @@
  * scripts) and return where they wrote.
  */
 import * as vscode from 'vscode';
-import { ConnectionsRequest, ExportRequest, LANG_TCPDUMP, LANG_TCPTRACE, SegmentAtRequest, SegmentsRequest, type ConnectionSummary } from '../shared/lspProtocol';
+import { ConnectionsRequest, ExportRequest, LANG_TCPDUMP, LANG_TCPTRACE, SegmentAtRequest, StepRequest, type ConnectionSummary } from '../shared/lspProtocol';
 import type { ActiveTrace } from './activeTrace';
 import type { Analyses } from './analyses';
 import { CAPTURE_EDITOR_VIEW_TYPE } from './capture/editor';
@@ -54,7 +54,7 @@ export function registerCommands(context: vscode.ExtensionContext, d: CommandDep
   /** The trace (analysis URI) a command works on, and a connection if the argument names one. */
   const target = (arg: unknown, connArg?: unknown): { uri: vscode.Uri; connection: number | undefined } => {
     const node = asNode(arg);
-    if (node) return { uri: node.uri, connection: node.kind === 'group' ? undefined : node.connection.id };
+    if (node) return { uri: node.uri, connection: node.kind === 'group' || node.kind === 'more' ? undefined : node.connection.id };
     const given = toUri(arg);
     const connection = typeof connArg === 'number' ? connArg : undefined;
     if (given) return { uri: analysisUri(given), connection };
@@ -73,8 +73,7 @@ export function registerCommands(context: vscode.ExtensionContext, d: CommandDep
       const at = await d.client.request(SegmentAtRequest.type, { uri: uri.toString(), line: editor.selection.active.line });
       if (at) return at.connection;
     }
-    const conns = (await d.analyses.connections(uri)).connections;
-    return (conns.find((c) => c.findings.length > 0) ?? conns[0])?.id;
+    return (await d.analyses.firstInteresting(uri))?.id;
   };
 
   reg('teardownTracer.showDiagram', async (arg?: unknown, conn?: unknown) => {
@@ -122,14 +121,14 @@ export function registerCommands(context: vscode.ExtensionContext, d: CommandDep
       validateInput: async (text) => {
         if (!uri || text.trim() === '') return undefined;
         try {
-          // Straight to the server, not through the cache: every keystroke is a new filter.
-          const r = await d.client.request(ConnectionsRequest.type, { uri: uri.toString(), filter: text.trim() });
+          // Straight to the server, not through the cache: every keystroke is a new filter. Counts only.
+          const r = await d.client.request(ConnectionsRequest.type, { uri: uri.toString(), filter: text.trim(), limit: 0 });
           if (r.filterErrors.length > 0)
             return {
               message: r.filterErrors.map((e) => `${e.message} (column ${e.start + 1})`).join('; '),
               severity: vscode.InputBoxValidationSeverity.Error,
             };
-          return { message: `${r.connections.length} of the trace's connections match`, severity: vscode.InputBoxValidationSeverity.Info };
+          return { message: `${r.total.toLocaleString('en-US')} of the trace's connections match`, severity: vscode.InputBoxValidationSeverity.Info };
         } catch (e) {
           return { message: errorText(e), severity: vscode.InputBoxValidationSeverity.Warning };
         }
@@ -139,6 +138,10 @@ export function registerCommands(context: vscode.ExtensionContext, d: CommandDep
   });
 
   reg('teardownTracer.clearFilter', () => d.tree.setFilter(''));
+  reg('teardownTracer.loadMoreConnections', (arg?: unknown) => {
+    const node = asNode(arg);
+    if (node && (node.kind === 'more' || node.kind === 'group')) d.tree.loadMore(node);
+  });
   reg('teardownTracer.refreshConnections', () => {
     const uri = d.active.uri;
     if (uri) d.analyses.invalidate(uri);
@@ -211,7 +214,7 @@ export function registerCommands(context: vscode.ExtensionContext, d: CommandDep
     if (connection === undefined) throw new Error(`${displayName(t.uri)} has no connections.`);
     if (!isCaptureView(t.uri)) {
       // A text trace has one document: reveal the connection in it.
-      const c = (await d.analyses.connections(t.uri)).connections.find((x) => x.id === connection);
+      const c = await d.analyses.connection(t.uri, connection);
       if (c) await d.navigator.revealConnection(t.uri, c);
       return t.uri;
     }
@@ -223,7 +226,7 @@ export function registerCommands(context: vscode.ExtensionContext, d: CommandDep
   reg('teardownTracer.revealConnection', async (uriArg?: unknown, id?: unknown) => {
     const uri = toUri(uriArg);
     if (!uri || typeof id !== 'number') return;
-    const c: ConnectionSummary | undefined = (await d.analyses.connections(uri)).connections.find((x) => x.id === id);
+    const c: ConnectionSummary | undefined = await d.analyses.connection(uri, id);
     if (c) await d.navigator.revealConnection(uri, c, { preserveFocus: true });
   });
 
@@ -237,7 +240,7 @@ export function registerCommands(context: vscode.ExtensionContext, d: CommandDep
 function asNode(arg: unknown): TreeNode | undefined {
   if (typeof arg === 'object' && arg !== null && 'kind' in arg && 'uri' in arg) {
     const k = (arg as { kind: unknown }).kind;
-    if (k === 'group' || k === 'connection' || k === 'finding') return arg as TreeNode;
+    if (k === 'group' || k === 'connection' || k === 'finding' || k === 'more') return arg as TreeNode;
   }
   return undefined;
 }
@@ -273,9 +276,10 @@ async function writeExport(kind: ExportKind, source: vscode.Uri, connection: num
 }
 
 /**
- * Stepping. With a trace in the active editor, the editor leads: the cursor moves to the next
- * segment or finding and the diagram follows. Otherwise (the diagram has the focus) the diagram
- * steps and tells the editor where it went.
+ * Stepping. With a trace in the active editor, the editor leads: the server says where the step
+ * goes (`teardown/step`: it knows every connection, the client needs none), the cursor moves there
+ * and the diagram follows. Otherwise (the diagram has the focus) the diagram steps and tells the
+ * editor where it went.
  */
 async function step(d: CommandDeps, kind: DiagramStep): Promise<void> {
   const editor = vscode.window.activeTextEditor;
@@ -284,49 +288,10 @@ async function step(d: CommandDeps, kind: DiagramStep): Promise<void> {
     return;
   }
   const uri = editor.document.uri;
-  const line = editor.selection.active.line;
-  const conns = (await d.analyses.connections(uri)).connections.filter((c) => c.firstLine >= 0).sort((a, b) => a.firstLine - b.firstLine);
-  if (conns.length === 0) return;
-  let dest: { connection: number; index: number; line: number } | undefined;
-  if (kind === 'nextFinding' || kind === 'previousFinding') {
-    const all = conns.flatMap((c) => c.findings.filter((f) => f.line >= 0).map((f) => ({ connection: c.id, index: f.index, line: f.line })));
-    all.sort((a, b) => a.line - b.line || a.index - b.index);
-    if (all.length === 0) {
-      vscode.window.setStatusBarMessage('Teardown Tracer: no findings in this trace', 3000);
-      return;
-    }
-    dest = kind === 'nextFinding' ? (all.find((f) => f.line > line) ?? all[0]) : ([...all].reverse().find((f) => f.line < line) ?? all[all.length - 1]);
-  } else {
-    const at = await d.client.request(SegmentAtRequest.type, { uri: uri.toString(), line });
-    const here = at ? conns.find((c) => c.id === at.connection) : undefined;
-    const segmentLine = async (c: ConnectionSummary, index: number): Promise<number> => {
-      const r = await d.client.request(SegmentsRequest.type, { uri: uri.toString(), connection: c.id, start: index, count: 1 });
-      return r.segments[0]?.line ?? -1;
-    };
-    if (!at || !here) {
-      // Between connections: the next (or previous) connection's first (or last) segment.
-      const c = kind === 'previous' ? [...conns].reverse().find((x) => x.firstLine < line) : conns.find((x) => x.firstLine > line);
-      const target = c ?? (kind === 'previous' ? conns[conns.length - 1] : conns[0]);
-      const index = kind === 'previous' || kind === 'last' ? target.segments - 1 : 0;
-      dest = { connection: target.id, index, line: await segmentLine(target, index) };
-    } else {
-      let index = at.index;
-      let c = here;
-      if (kind === 'first') index = 0;
-      else if (kind === 'last') index = c.segments - 1;
-      else if (kind === 'next') {
-        if (index + 1 < c.segments) index++;
-        else {
-          c = conns[(conns.indexOf(c) + 1) % conns.length];
-          index = 0;
-        }
-      } else if (index > 0) index--;
-      else {
-        c = conns[(conns.indexOf(c) - 1 + conns.length) % conns.length];
-        index = c.segments - 1;
-      }
-      dest = { connection: c.id, index, line: await segmentLine(c, index) };
-    }
+  const dest = await d.client.request(StepRequest.type, { uri: uri.toString(), line: editor.selection.active.line, kind });
+  if (!dest) {
+    if (kind === 'nextFinding' || kind === 'previousFinding') vscode.window.setStatusBarMessage('Teardown Tracer: no findings in this trace', 3000);
+    return;
   }
   if (dest.line >= 0) await d.navigator.revealLine(uri, dest.line);
   d.diagram().select(uri.toString(), dest.connection, dest.index);

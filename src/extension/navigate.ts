@@ -81,11 +81,11 @@ export class Navigator {
    * the size limit) in the connection's own view.
    */
   private async locate(uri: vscode.Uri, connection: number, lineOf: (c: ConnectionSummary) => number): Promise<{ uri: vscode.Uri; line: number }> {
-    const here = (await this.analyses.connections(uri)).connections.find((c) => c.id === connection);
+    const here = await this.analyses.connection(uri, connection);
     if (here && lineOf(here) >= 0) return { uri, line: lineOf(here) };
     if (!isCaptureView(uri) || viewConnection(uri) !== undefined) return { uri, line: here ? Math.max(0, here.firstLine) : 0 };
     const own = connectionViewUri(uri, connection);
-    const there = (await this.analyses.connections(own)).connections.find((c) => c.id === connection);
+    const there = await this.analyses.connection(own, connection);
     return { uri: own, line: there ? Math.max(0, lineOf(there)) : 0 };
   }
 }

@@ -26,9 +26,6 @@ export class TraceStatusBar implements vscode.Disposable {
       analyses.onDidChange((uri) => {
         if (!uri || uri.toString() === active.uri?.toString()) void this.update();
       }),
-      analyses.onDidFetch((uri) => {
-        if (uri.toString() === active.uri?.toString()) void this.update();
-      }),
     ];
     void this.update();
   }
@@ -39,9 +36,9 @@ export class TraceStatusBar implements vscode.Disposable {
   }
 
   /**
-   * The counts come from the server's analysisChanged notification (cheap even for a capture of a
-   * million packets); the outcome breakdown in the tooltip from the connections the side bar or the
-   * summary already fetched. Only before any notification does it ask for the connections itself.
+   * The counts and the outcome breakdown come from one counts-only `teardown/connections` request
+   * (`limit: 0`: the server's `summary`, no connection), the same the side bar's top level makes;
+   * the unreadable lines from the server's analysisChanged notification.
    */
   private async update(): Promise<void> {
     const gen = ++this.generation;
@@ -50,38 +47,48 @@ export class TraceStatusBar implements vscode.Disposable {
       this.item.hide();
       return;
     }
-    const note = this.client.lastAnalysis(uri);
+    if (!this.client.lastAnalysis(uri)) this.analyzing(uri);
     let result: ConnectionsRequest.Result | undefined;
     try {
-      const pending = this.analyses.peek(uri) ?? (note ? undefined : this.analyses.connections(uri));
-      result = pending ? await pending : undefined;
+      result = await this.analyses.summary(uri);
     } catch {
       result = undefined;
     }
     if (gen !== this.generation) return;
-    const connections = note?.connections ?? result?.connections.length;
-    const findings = note?.findings ?? result?.connections.reduce((n, c) => n + c.findings.length, 0);
-    if (connections === undefined || findings === undefined) {
-      this.item.text = '$(loading~spin) Teardown';
-      this.item.tooltip = `Analyzing ${displayName(uri)}…`;
-      this.item.show();
+    const note = this.client.lastAnalysis(uri);
+    const s = result?.summary;
+    if (!s) {
+      this.analyzing(uri);
       return;
     }
-    const severities = result?.connections.flatMap((c) => c.findings.map((f) => f.severity)) ?? [];
-    const icon = severities.includes('error') || (note?.errors ?? 0) > 0 ? '$(error)' : severities.includes('warning') || (!result && findings > 0) ? '$(warning)' : findings > 0 ? '$(info)' : '$(pass)';
-    this.item.text = `${icon} ${count(connections, 'connection')}, ${count(findings, 'finding')}`;
+    const errors = note?.errors ?? 0;
+    const icon = s.bySeverity.error > 0 || errors > 0 ? '$(error)' : s.bySeverity.warning > 0 ? '$(warning)' : s.findings > 0 ? '$(info)' : '$(pass)';
+    this.item.text = `${icon} ${count(s.connections, 'connection')}, ${count(s.findings, 'finding')}`;
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**${escape(displayName(uri))}**\n\n`);
-    if (result)
-      for (const o of OUTCOMES) {
-        const n = result.connections.filter((c) => c.outcome === o.outcome).length;
-        if (n > 0) md.appendMarkdown(`$(${o.icon}) ${o.label}: ${n}  \n`);
-      }
-    if (note && note.errors > 0) md.appendMarkdown(`\n$(error) ${count(note.errors, 'line')} not understood\n`);
+    for (const o of OUTCOMES) {
+      const n = s.outcomes[o.outcome] ?? 0;
+      if (n > 0) md.appendMarkdown(`$(${o.icon}) ${o.label}: ${n.toLocaleString('en-US')}  \n`);
+    }
+    const severities = (['error', 'warning', 'info', 'hint'] as const).filter((k) => s.bySeverity[k] > 0).map((k) => `${s.bySeverity[k].toLocaleString('en-US')} ${k}`);
+    if (severities.length > 0) md.appendMarkdown(`\nFindings: ${severities.join(', ')}\n`);
+    if (errors > 0) md.appendMarkdown(`\n$(error) ${count(errors, 'line')} not understood\n`);
     md.appendMarkdown('\nClick to show the Teardown side bar.');
     this.item.tooltip = md;
-    this.item.accessibilityInformation = { label: `Teardown Tracer: ${count(connections, 'connection')}, ${count(findings, 'finding')}` };
+    this.item.accessibilityInformation = { label: `Teardown Tracer: ${count(s.connections, 'connection')}, ${count(s.findings, 'finding')}` };
     this.item.show();
+  }
+
+  private analyzing(uri: vscode.Uri): void {
+    this.item.text = '$(loading~spin) Teardown';
+    this.item.tooltip = `Analyzing ${displayName(uri)}…`;
+    this.item.show();
+  }
+
+  /** The tooltip's Markdown, for tests. */
+  get tooltipText(): string {
+    const t = this.item.tooltip;
+    return typeof t === 'string' ? t : (t?.value ?? '');
   }
 
   dispose(): void {

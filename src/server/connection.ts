@@ -18,10 +18,13 @@ import {
   AnalysisChangedNotification,
   ConnectionsRequest,
   ExportRequest,
+  FindingCatalogRequest,
   OpenCaptureRequest,
   SegmentAtRequest,
   SegmentsRequest,
+  StepRequest,
 } from '../shared/lspProtocol';
+import { findingCatalog, noConnections } from './features';
 import { CancelledError } from './analysisHost';
 import { parseSettings, SECTION } from './settings';
 import { TraceStore, type Progress } from './store';
@@ -131,10 +134,12 @@ export function startServer(workerScript: string): Connection {
   connection.onRequest(OpenCaptureRequest.type, (p, token) => guard('openCapture', () => store.openCapture(p.uri, token)));
   connection.onRequest(ConnectionsRequest.type, (p, token) =>
     guard('connections', async () => {
-      const r = await store.call(p.uri, 'connections', p.filter !== undefined ? { filter: p.filter } : {}, token);
-      return r ?? { input: { format: 'unknown', packets: 0, tcpSegments: 0, warnings: [`${p.uri} is not open`] }, connections: [], filterErrors: [] };
+      const { uri, ...params } = p;
+      return (await store.call(uri, 'connections', params, token)) ?? noConnections(`${uri} is not open`);
     }),
   );
+  connection.onRequest(FindingCatalogRequest.type, () => findingCatalog());
+  connection.onRequest(StepRequest.type, (p, token) => guard('step', async () => (await store.call(p.uri, 'step', { line: p.line, kind: p.kind }, token)) ?? null));
   connection.onRequest(SegmentsRequest.type, (p, token) =>
     guard('segments', async () => {
       const r = await store.call(p.uri, 'segments', { connection: p.connection, start: p.start, count: p.count }, token);

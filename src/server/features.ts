@@ -27,12 +27,23 @@ import { indexOfRow, kindNames, ladderSummary, ladderWindow } from '../core/repo
 import { mermaidSequence } from '../core/report/mermaid';
 import { stateTableMarkdown } from '../core/report/stateTable';
 import { seqAdd, seqDistance } from '../core/seq';
-import type { AnalysisChangedParams, ConnectionsRequest, ExportRequest, OpenCaptureRequest, SegmentAtRequest, SegmentsRequest } from '../shared/lspProtocol';
+import {
+  OUTCOME_ORDER,
+  type AnalysisChangedParams,
+  type ConnectionCounts,
+  type ConnectionsRequest,
+  type ExportRequest,
+  type FindingCatalogRequest,
+  type OpenCaptureRequest,
+  type SegmentAtRequest,
+  type SegmentsRequest,
+  type StepRequest,
+} from '../shared/lspProtocol';
 import { parseRfcTrace } from '../core/text/rfc';
 import { toRfcTrace, toTcpdumpText } from '../core/text/render';
 import { verdictParts } from './captureView';
 import { filterConnectionIds } from './filter';
-import type { TraceDoc } from './traceDoc';
+import type { FilteredConnections, FindingStop, ShownConnections, TraceDoc } from './traceDoc';
 
 export const SOURCE = 'teardown-tracer';
 
@@ -430,22 +441,185 @@ export function definition(t: TraceDoc, line: number): Location | null {
 
 // ---------------------------------------------------------------------------------- custom requests
 
-export function connections(t: TraceDoc, filter: string | undefined): ConnectionsRequest.Result {
-  const a = t.analysis;
-  let conns = a.connections;
-  let filterErrors: ConnectionsRequest.Result['filterErrors'] = [];
-  if (filter !== undefined && filter.trim() !== '') {
-    const res = filterConnectionIds(a, filter);
-    filterErrors = res.errors;
-    const ids = res.ids;
-    conns = ids === null ? [] : conns.filter((c) => ids.has(c.id));
+/** Counts over some connections: the `summary` of `teardown/connections`. */
+export function countConnections(conns: readonly Connection[]): ConnectionCounts {
+  const outcomes = Object.fromEntries(OUTCOME_ORDER.map((o) => [o, 0])) as ConnectionCounts['outcomes'];
+  const bySeverity: ConnectionCounts['bySeverity'] = { error: 0, warning: 0, info: 0, hint: 0 };
+  const byCode: ConnectionCounts['byCode'] = {};
+  let findings = 0;
+  let withFindings = 0;
+  for (const c of conns) {
+    outcomes[c.outcome]++;
+    const n = c.findings.length;
+    if (n === 0) continue;
+    withFindings++;
+    findings += n;
+    for (const f of c.findings) {
+      bySeverity[f.severity]++;
+      const e = byCode[f.code];
+      if (e) e.count++;
+      else byCode[f.code] = { severity: f.severity, count: 1 };
+    }
   }
+  return { connections: conns.length, withFindings, outcomes, findings, bySeverity, byCode };
+}
+
+/** What `teardown/connections` answers for a document no one opened and the server cannot read. */
+export function noConnections(warning: string): ConnectionsRequest.Result {
+  return {
+    input: { format: 'unknown', packets: 0, tcpSegments: 0, warnings: [warning] },
+    connections: [],
+    total: 0,
+    offset: 0,
+    summary: countConnections([]),
+    filterErrors: [],
+  };
+}
+
+/** Distinct display filters remembered per document (a tree pages through one filter's matches). */
+const FILTERS_REMEMBERED = 4;
+
+/** The connections matching a display filter (all for an empty one), with their counts; remembered per document. */
+function matching(t: TraceDoc, filter: string): FilteredConnections {
+  const memo = (t.filtered ??= new Map());
+  const hit = memo.get(filter);
+  if (hit) return hit;
+  const a = t.analysis;
+  let entry: FilteredConnections;
+  if (filter === '') entry = { connections: a.connections, errors: [], counts: countConnections(a.connections) };
+  else {
+    const res = filterConnectionIds(a, filter);
+    const ids = res.ids;
+    const conns = ids === null ? [] : a.connections.filter((c) => ids.has(c.id));
+    entry = { connections: conns, errors: res.errors, counts: countConnections(conns) };
+  }
+  if (memo.size >= FILTERS_REMEMBERED) memo.delete(memo.keys().next().value as string);
+  memo.set(filter, entry);
+  return entry;
+}
+
+/** A non-negative integer from the wire, or `fallback`. */
+function count(v: unknown, fallback: number): number {
+  return typeof v === 'number' && Number.isFinite(v) ? Math.max(0, Math.floor(v)) : fallback;
+}
+
+export function connections(t: TraceDoc, p: Omit<ConnectionsRequest.Params, 'uri'>): ConnectionsRequest.Result {
+  const a = t.analysis;
+  const m = matching(t, typeof p.filter === 'string' ? p.filter.trim() : '');
+  let conns = m.connections;
+  if (typeof p.outcome === 'string') {
+    const o = p.outcome;
+    conns = conns.filter((c) => c.outcome === o);
+  }
+  if (p.withFindings === true) conns = conns.filter((c) => c.findings.length > 0);
+  if (Array.isArray(p.ids)) {
+    const wanted = new Set(p.ids);
+    // A few ids from every connection: look them up instead of scanning.
+    if (conns === a.connections && wanted.size < conns.length) {
+      const found: Connection[] = [];
+      for (const id of wanted) {
+        const c = typeof id === 'number' ? connById(a, id) : undefined;
+        if (c) found.push(c);
+      }
+      conns = found.sort((x, y) => x.id - y.id);
+    } else conns = conns.filter((c) => wanted.has(c.id));
+  }
+  const total = conns.length;
+  const offset = Math.min(total, count(p.offset, 0));
+  const end = Math.min(total, offset + count(p.limit, total));
+  const explanations = p.includeExplanations === true;
   const lineOf = (row: number): number => (row >= 0 ? t.rowLine[row] : -1);
+  const page: ConnectionsRequest.Result['connections'] = [];
+  for (let i = offset; i < end; i++) page.push(ladderSummary(a, conns[i], lineOf, explanations));
   return {
     input: { ...t.loaded.input, warnings: [...t.loaded.input.warnings] },
-    connections: conns.map((c) => ladderSummary(a, c, lineOf)),
-    filterErrors,
+    connections: page,
+    total,
+    offset,
+    summary: m.counts,
+    filterErrors: m.errors,
   };
+}
+
+/** Every finding code's title, default severity, explanation and RFC link. */
+export function findingCatalog(): FindingCatalogRequest.Result {
+  const codes: FindingCatalogRequest.Result['codes'] = {};
+  for (const [code, e] of Object.entries(CATALOG))
+    codes[code] = { title: e.title, defaultSeverity: e.severity, explanation: e.explanation, href: CODE_HREF.get(code) ?? 'https://www.rfc-editor.org/rfc/rfc9293.html' };
+  return { codes };
+}
+
+// ------------------------------------------------------------------------------------------ stepping
+
+/** The connections shown in the document, by their first line; remembered per document. */
+function shownConnections(t: TraceDoc): ShownConnections {
+  if (!t.shown) {
+    const order = t.analysis.connections.filter((c) => t.rowLine[c.firstRow] >= 0).sort((x, y) => t.rowLine[x.firstRow] - t.rowLine[y.firstRow]);
+    const position = new Map<number, number>();
+    order.forEach((c, i) => position.set(c.id, i));
+    const stops: FindingStop[] = [];
+    for (const c of order)
+      for (const f of c.findings) {
+        const line = findingLine(t, f);
+        if (line >= 0) stops.push({ connection: c.id, index: f.row >= 0 ? indexOfRow(c, f.row) : -1, line });
+      }
+    stops.sort((x, y) => x.line - y.line || x.index - y.index);
+    t.shown = { order, position, stops };
+  }
+  return t.shown;
+}
+
+/** First position in a sorted list whose key exceeds `v` (`orEqual`: is at least `v`). */
+function upperBound<T>(list: readonly T[], key: (x: T) => number, v: number, orEqual = false): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const k = key(list[mid]);
+    if (k > v || (orEqual && k === v)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** Where a stepping command leads from `line` (see `StepRequest`). */
+export function step(t: TraceDoc, line: number, kind: StepRequest.Params['kind']): StepRequest.Result {
+  const { order, position, stops } = shownConnections(t);
+  if (order.length === 0) return null;
+  if (kind === 'nextFinding' || kind === 'previousFinding') {
+    if (stops.length === 0) return null;
+    const at = kind === 'nextFinding' ? upperBound(stops, (s) => s.line, line) : upperBound(stops, (s) => s.line, line, true) - 1;
+    const s = kind === 'nextFinding' ? (stops[at] ?? stops[0]) : (stops[at] ?? stops[stops.length - 1]);
+    return { ...s };
+  }
+  const lineOfSegment = (c: Connection, index: number): number => t.rowLine[c.rows[index]] ?? -1;
+  const dest = (c: Connection, index: number): StepRequest.Result => ({ connection: c.id, index, line: lineOfSegment(c, index) });
+  const at = segmentAt(t, line);
+  const here = at ? position.get(at.connection) : undefined;
+  const firstLine = (c: Connection): number => t.rowLine[c.firstRow];
+  if (!at || here === undefined) {
+    // Between connections: the next (or previous) connection's first (or last) segment.
+    let c: Connection | undefined;
+    if (kind === 'previous') c = order[upperBound(order, firstLine, line, true) - 1] ?? order[order.length - 1];
+    else c = order[upperBound(order, firstLine, line)] ?? order[0];
+    return dest(c, kind === 'previous' || kind === 'last' ? c.rows.length - 1 : 0);
+  }
+  let c = order[here];
+  let index = at.index;
+  if (kind === 'first') index = 0;
+  else if (kind === 'last') index = c.rows.length - 1;
+  else if (kind === 'next') {
+    if (index + 1 < c.rows.length) index++;
+    else {
+      c = order[(here + 1) % order.length];
+      index = 0;
+    }
+  } else if (index > 0) index--;
+  else {
+    c = order[(here - 1 + order.length) % order.length];
+    index = c.rows.length - 1;
+  }
+  return dest(c, index);
 }
 
 export function segments(t: TraceDoc, p: Omit<SegmentsRequest.Params, 'uri'>): SegmentsRequest.Result {
@@ -554,7 +728,8 @@ export const FEATURES = {
   documentSymbols: (t: TraceDoc) => documentSymbols(t),
   codeLenses: (t: TraceDoc) => codeLenses(t),
   definition: (t: TraceDoc, p: { line: number }) => definition(t, p.line),
-  connections: (t: TraceDoc, p: { filter?: string }) => connections(t, p.filter),
+  connections: (t: TraceDoc, p: Omit<ConnectionsRequest.Params, 'uri'>) => connections(t, p),
+  step: (t: TraceDoc, p: Omit<StepRequest.Params, 'uri'>) => step(t, p.line, p.kind),
   segments: (t: TraceDoc, p: Omit<SegmentsRequest.Params, 'uri'>) => segments(t, p),
   segmentAt: (t: TraceDoc, p: { line: number }) => segmentAt(t, p.line),
   exportText: (t: TraceDoc, p: { kind: ExportRequest.Params['kind']; connection?: number }) => exportText(t, p.kind, p.connection),

@@ -3,7 +3,8 @@
  * table rows, and what the loader said. Built from a text trace (the document's own lines) or from a
  * capture view (the lines the server rendered, see captureView.ts).
  */
-import { analyze, STATES, type Analysis, type EngineStep, type Finding, type Side, type TcpState } from '../core/engine';
+import { analyze, STATES, type Analysis, type Connection, type EngineStep, type Finding, type Side, type TcpState } from '../core/engine';
+import type { ConnectionCounts } from '../shared/lspProtocol';
 import { loadTrace, type LoadedTrace } from '../node/loadTrace';
 import { renderCapture, type RenderedView } from './captureView';
 import { engineOptions, type ServerSettings } from './settings';
@@ -29,6 +30,31 @@ export interface TraceDoc {
   lineTransitions?: Map<number, LineTransition[]>;
   /** Findings per row, built on first use. */
   byRow?: Map<number, Finding[]>;
+  /** The connections matching the last few display filters ('' for all), with their counts (teardown/connections). */
+  filtered?: Map<string, FilteredConnections>;
+  /** The connections shown in the document in line order, and their findings' lines (teardown/step). */
+  shown?: ShownConnections;
+}
+
+export interface FilteredConnections {
+  connections: readonly Connection[];
+  errors: { start: number; end: number; message: string }[];
+  counts: ConnectionCounts;
+}
+
+export interface FindingStop {
+  connection: number;
+  index: number;
+  line: number;
+}
+
+export interface ShownConnections {
+  /** Connections whose first segment is shown, by the line of that segment. */
+  order: readonly Connection[];
+  /** Position in `order` by connection id. */
+  position: Map<number, number>;
+  /** Findings shown, by line then segment index. */
+  stops: FindingStop[];
 }
 
 export interface LineTransition {

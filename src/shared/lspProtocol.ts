@@ -24,7 +24,12 @@ export interface FindingInfo {
   code: string;
   severity: Severity;
   message: string;
-  explanation: string;
+  /**
+   * The catalog's explanation of the code, citing the RFC. The same text for every finding of a
+   * code, so `teardown/connections` leaves it out unless asked (`includeExplanations`); clients
+   * look it up once with {@link FindingCatalogRequest}. Always present in `teardown/segments`.
+   */
+  explanation?: string;
   /** Index of the segment within its connection. */
   index: number;
   frame: number;
@@ -33,12 +38,18 @@ export interface FindingInfo {
   related: { index: number; line: number; message: string }[];
 }
 
+/** How a connection ended (the side bar's groups). */
+export type Outcome = 'graceful' | 'simultaneous' | 'reset' | 'refused' | 'half-closed' | 'half-open' | 'open';
+
+/** Every outcome, in the order the views list them. */
+export const OUTCOME_ORDER: readonly Outcome[] = ['graceful', 'simultaneous', 'reset', 'refused', 'half-closed', 'half-open', 'open'];
+
 export interface ConnectionSummary {
   id: number;
   client: EndpointInfo;
   server: EndpointInfo;
   rolesInferred: boolean;
-  outcome: 'graceful' | 'simultaneous' | 'reset' | 'refused' | 'half-closed' | 'half-open' | 'open';
+  outcome: Outcome;
   closeInitiator: 'client' | 'server' | 'simultaneous' | 'none';
   finalState: { client: string; server: string };
   segments: number;
@@ -133,19 +144,93 @@ export namespace OpenCaptureRequest {
   export const type = new RequestType<Params, Result, void>(method);
 }
 
-/** Client -> server: the connections of a document with their findings. */
+/**
+ * Counts over a document's connections (those matching the display filter, when one is given),
+ * computed by the server so that no client needs every connection to show totals.
+ */
+export interface ConnectionCounts {
+  /** Connections counted. */
+  connections: number;
+  /** Of those, how many have at least one finding. */
+  withFindings: number;
+  /** Connections per outcome; every outcome is a key (0 when none). */
+  outcomes: Record<Outcome, number>;
+  /** Findings of the counted connections. */
+  findings: number;
+  /** Findings per severity; every severity is a key (0 when none). */
+  bySeverity: Record<Severity, number>;
+  /** Findings per code (only codes that occur), with the severity the settings give the code. */
+  byCode: Record<string, { severity: Severity; count: number }>;
+}
+
+/**
+ * Client -> server: a document's connections with their findings, pageable.
+ *
+ * Which connections: those matching `filter` (a display filter), then `outcome`, `withFindings`
+ * and `ids`, all optional and combined with "and"; `total` counts them. The page is `limit`
+ * connections from position `offset` of that list in id order (first frame order). Without
+ * `limit` every matching connection from `offset` on is returned: fine for a text trace, not for a
+ * capture of 100,000 connections, so views ask for pages (`limit`), single connections (`ids`) or
+ * only the counts (`limit: 0`). `summary` counts the connections matching `filter` alone (not
+ * narrowed by `outcome`, `withFindings`, `ids` or the page), so one `limit: 0` request gives the
+ * side bar's group sizes, the status bar and the capture summary.
+ *
+ * Findings come without their `explanation` unless `includeExplanations` is true: the text is the
+ * same for every finding of a code; {@link FindingCatalogRequest} gives them once.
+ */
 export namespace ConnectionsRequest {
   export const method = 'teardown/connections';
   export interface Params {
     uri: string;
-    /** A display filter (Wireshark syntax); only matching connections are returned. */
+    /** A display filter (Wireshark syntax); only connections with a matching segment count. */
     filter?: string;
+    /** Only connections that ended this way. */
+    outcome?: Outcome;
+    /** Only connections with at least one finding. */
+    withFindings?: boolean;
+    /** Only these connection ids (unknown ids are ignored; the answer is in id order). */
+    ids?: number[];
+    /** Position of the first connection returned in the list of matching ones (default 0). */
+    offset?: number;
+    /** At most this many connections (default: all from `offset`); 0 for the counts only. */
+    limit?: number;
+    /** Fill `FindingInfo.explanation` (default false). */
+    includeExplanations?: boolean;
   }
   export interface Result {
     input: InputInfo;
+    /** The page of matching connections, in id order. */
     connections: ConnectionSummary[];
-    /** Errors in the filter, positioned in the filter text. */
+    /** How many connections match (filter, outcome, withFindings, ids) before paging. */
+    total: number;
+    /** The position of `connections[0]` among them (the requested offset, clamped to `total`). */
+    offset: number;
+    /** Counts over the connections matching `filter` only. */
+    summary: ConnectionCounts;
+    /** Errors in the filter, positioned in the filter text (no connection matches then). */
     filterErrors: { start: number; end: number; message: string }[];
+  }
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+/** One finding code as the catalog describes it. */
+export interface FindingCodeInfo {
+  /** A short title ("Lingering half-close"). */
+  title: string;
+  /** The severity without settings. */
+  defaultSeverity: Severity;
+  /** Why it matters, citing the RFC. */
+  explanation: string;
+  /** The RFC section the explanation cites first. */
+  href: string;
+}
+
+/** Client -> server: every finding code's title and explanation (the same for all documents). */
+export namespace FindingCatalogRequest {
+  export const method = 'teardown/findingCatalog';
+  export type Params = Record<string, never>;
+  export interface Result {
+    codes: Record<string, FindingCodeInfo>;
   }
   export const type = new RequestType<Params, Result, void>(method);
 }
@@ -177,6 +262,26 @@ export namespace SegmentAtRequest {
     line: number;
   }
   export type Result = { connection: number; index: number } | null;
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+/**
+ * Client -> server: where the editor's stepping commands lead from a line of a document: the next
+ * or previous segment (crossing into the next or previous connection in document order, wrapping
+ * around), the first or last segment of the line's connection, the next or previous finding.
+ * Computed over every connection, so the client needs none of them. From a line between
+ * connections, segment steps go to the nearest connection in that direction. `line` of the answer
+ * is -1 when the segment is not shown in the document (a capture view cut at the size limit);
+ * null when the document shows no connection (for finding steps: no finding).
+ */
+export namespace StepRequest {
+  export const method = 'teardown/step';
+  export interface Params {
+    uri: string;
+    line: number;
+    kind: 'next' | 'previous' | 'first' | 'last' | 'nextFinding' | 'previousFinding';
+  }
+  export type Result = { connection: number; index: number; line: number } | null;
   export const type = new RequestType<Params, Result, void>(method);
 }
 

@@ -51,7 +51,7 @@ export enum FromWebview {
   Export = 'export',
   /** The user chose another connection of the same trace. */
   PickConnection = 'pickConnection',
-  /** A request: the connections of the shown trace (for the picker). */
+  /** A request: a page of the shown trace's connections (for the picker, which lists a page at a time). */
   GetConnections = 'getConnections',
   /** The answer to a host request. */
   Reply = 'reply',
@@ -211,15 +211,25 @@ export interface PickConnectionMessage {
   connection: number;
 }
 
+/** A page of the trace's connections in id order: `limit` of them from position `offset`. */
 export interface GetConnectionsRequest {
   type: FromWebview.GetConnections;
   messageId: number;
   uri: string;
+  offset: number;
+  /** The host answers at most {@link MAX_CONNECTIONS_PAGE}. */
+  limit: number;
 }
 
 export interface ConnectionsReply {
   connections: ConnectionChoice[];
+  /** Connections in the trace, and the position of `connections[0]` among them. */
+  total: number;
+  offset: number;
 }
+
+/** The largest page of connections the host sends the picker. */
+export const MAX_CONNECTIONS_PAGE = 1000;
 
 export interface WebviewReplyMessage {
   type: FromWebview.Reply;

@@ -82,7 +82,7 @@ export function renderExplanation(target: HTMLElement, s: LadderSegment | undefi
     title.appendChild(html('code', undefined, f.code));
     title.appendChild(document.createTextNode(` ${f.message}`));
     box.appendChild(title);
-    box.appendChild(html('p', 'finding-expl', f.explanation));
+    if (f.explanation) box.appendChild(html('p', 'finding-expl', f.explanation));
     box.appendChild(linkButton('Show in Problems', () => ctx.onShowProblem(s.index)));
     target.appendChild(box);
   }

@@ -75,7 +75,12 @@ toolbar.setAttribute('aria-label', 'Step through the segments');
 const picker = html('select', 'picker');
 picker.setAttribute('aria-label', 'Connection');
 picker.addEventListener('change', () => {
-  const id = Number(picker.value);
+  const v = picker.value;
+  if (v.startsWith('page:')) {
+    void refreshPicker(Number(v.slice(5)));
+    return;
+  }
+  const id = Number(v);
   if (id > 0 && id !== connectionId) post({ type: FromWebview.PickConnection, uri, connection: id });
 });
 
@@ -282,19 +287,49 @@ scroller.addEventListener('scroll', () => {
 });
 new ResizeObserver(() => requestAnimationFrame(positionHeads)).observe(scroller);
 
-async function refreshPicker(): Promise<void> {
+/** Connections the picker lists at a time: a capture may have 100,000 of them. */
+const PICKER_PAGE = 200;
+let pickerRequest = 0;
+
+function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/**
+ * The picker: a page of the trace's connections (by default the page holding the shown one, ids
+ * being positions in id order), with entries leading to the previous and next pages.
+ */
+async function refreshPicker(offset = Math.floor(Math.max(0, connectionId - 1) / PICKER_PAGE) * PICKER_PAGE): Promise<void> {
+  const req = ++pickerRequest;
   try {
-    const { connections } = await channel.request(FromWebview.GetConnections, { uri });
+    const page = await channel.request(FromWebview.GetConnections, { uri, offset, limit: PICKER_PAGE });
+    if (req !== pickerRequest) return;
+    const { connections, total } = page;
+    const first = page.offset;
+    const end = first + connections.length;
     picker.replaceChildren();
-    for (const c of connections) {
-      const o = html('option', undefined, `${c.label}${c.findings > 0 ? ` (${c.findings} finding${c.findings === 1 ? '' : 's'})` : ''}`);
-      o.value = String(c.id);
-      if (c.id === connectionId) o.selected = true;
+    const option = (value: string, text: string): HTMLOptionElement => {
+      const o = html('option', undefined, text);
+      o.value = value;
       picker.appendChild(o);
+      return o;
+    };
+    if (!connections.some((c) => c.id === connectionId)) {
+      const here = option('', `Connections ${count(first + 1)}–${count(end)} of ${count(total)}`);
+      here.selected = true;
     }
-    picker.hidden = connections.length <= 1;
+    if (first > 0) {
+      const prev = Math.max(0, first - PICKER_PAGE);
+      option(`page:${prev}`, `‹ Connections ${count(prev + 1)}–${count(first)}`);
+    }
+    for (const c of connections) {
+      const o = option(String(c.id), `${c.label}${c.findings > 0 ? ` (${c.findings} finding${c.findings === 1 ? '' : 's'})` : ''}`);
+      if (c.id === connectionId) o.selected = true;
+    }
+    if (end < total) option(`page:${end}`, `Connections ${count(end + 1)}–${count(Math.min(total, end + PICKER_PAGE))} of ${count(total)} ›`);
+    picker.hidden = total <= 1;
   } catch {
-    picker.hidden = true;
+    if (req === pickerRequest) picker.hidden = true;
   }
 }
 

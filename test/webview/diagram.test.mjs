@@ -280,6 +280,47 @@ describe('diagram webview: connections, safety checks', () => {
     await d.close();
   });
 
+  it('lists a trace of 450 connections a page of 200 at a time, never asking for all of them', async () => {
+    const analysis = model.analyze(model.manyConnections(450));
+    assert.strictEqual(analysis.connections.length, 450);
+    const uri = 'file:///synthetic/many.pcap';
+    const fx = { uri, analysis, server: model.fakeServer(new Map([[uri, analysis]])) };
+    const d = await open(browser, fx);
+    const { page } = d;
+    const options = () => page.evaluate(() => [...document.querySelectorAll('.picker option')].map((o) => [o.value, o.textContent, o.selected]));
+    // The default connection (none has a finding: the first), its page, and the way to the next one.
+    await until(page, () => document.querySelectorAll('.picker option').length > 0);
+    let opts = await options();
+    assert.deepStrictEqual(opts.map((o) => o[0]).slice(0, 2), ['1', '2']);
+    assert.strictEqual(opts.length, 201);
+    assert.deepStrictEqual(opts[200], ['page:200', 'Connections 201–400 of 450 ›', false]);
+    assert.deepStrictEqual(opts.filter((o) => o[2]).map((o) => o[0]), ['1'], 'the shown connection is selected');
+    // The next page: a heading for the page (the shown connection is not on it), back, 200, forward.
+    await page.selectOption('.picker', 'page:200');
+    await until(page, () => document.querySelector('.picker option')?.value === '');
+    opts = await options();
+    assert.deepStrictEqual(opts.slice(0, 2).map((o) => o.slice(0, 2)), [['', 'Connections 201–400 of 450'], ['page:0', '‹ Connections 1–200']]);
+    assert.deepStrictEqual([opts[2][0], opts[201][0], opts[202][0], opts.length], ['201', '400', 'page:400', 203]);
+    // Picking a connection there shows it; the picker then lists the page holding it.
+    await page.selectOption('.picker', '250');
+    await until(page, () => document.querySelector('.conn-title').textContent.startsWith('#250 '));
+    assert.deepStrictEqual(d.session.place, { uri, connection: 250 });
+    await until(page, () => document.querySelector('.picker').value === '250' && document.querySelector('.picker option').value === 'page:0');
+    // The last page holds the rest.
+    await page.selectOption('.picker', 'page:400');
+    await until(page, () => document.querySelectorAll('.picker option').length === 52);
+    opts = await options();
+    assert.deepStrictEqual([opts[0][0], opts[1][0], opts[2][0], opts[51][0]], ['', 'page:200', '401', '450']);
+    const asked = fx.server.calls.filter((c) => c.method === 'teardown/connections').map((c) => c.params);
+    assert.ok(asked.length >= 4, `${asked.length} requests`);
+    assert.ok(
+      asked.every((p) => typeof p.limit === 'number' && p.limit <= 200),
+      `every request is a page: ${JSON.stringify(asked.map((p) => [p.offset, p.limit]))}`,
+    );
+    assert.deepStrictEqual(d.problems, { csp: [], console: [], pageErrors: [], failed: [] });
+    await d.close();
+  });
+
   it('shows a sentence, not an error, for a trace without connections', async () => {
     const fx = await loadFixture('04-half-close-lingering');
     const empty = { request: async (type) => (type.method === 'teardown/connections' ? { input: {}, connections: [], filterErrors: [] } : fx.server.request(type, {})) };

@@ -84,6 +84,47 @@ export function longConnection(n) {
 }
 
 /**
+ * `n` short connections (handshake, FIN from the client, its ACK, FIN from the server, its ACK),
+ * one after the other, each from its own client port: a trace whose picker needs pages.
+ */
+export function manyConnections(n) {
+  const table = new SegmentTable(n * 7 + 16);
+  const v = new SegmentView();
+  let t = 1_800_000_000;
+  let frame = 0;
+  for (let i = 0; i < n; i++) {
+    const port = 10000 + i;
+    const C = (0x10000000 + i * 7919) >>> 0;
+    const S = (0x70000000 + i * 104729) >>> 0;
+    const put = (c2s, flags, seq, ack) => {
+      t += 0.001;
+      v.frame = ++frame;
+      v.tsSec = Math.floor(t);
+      v.tsNsec = Math.round((t - Math.floor(t)) * 1e9) % 1e9;
+      v.ipVersion = 4;
+      v.src.set(c2s ? [192, 0, 2, 10] : [198, 51, 100, 20]);
+      v.dst.set(c2s ? [198, 51, 100, 20] : [192, 0, 2, 10]);
+      v.sport = c2s ? port : 80;
+      v.dport = c2s ? 80 : port;
+      v.seq = seq >>> 0;
+      v.ack = ack >>> 0;
+      v.flags = flags;
+      v.len = 0;
+      v.win = 502;
+      table.append(v);
+    };
+    put(true, SYN, C, 0);
+    put(false, SYN | ACK, S, C + 1);
+    put(true, ACK, C + 1, S + 1);
+    put(true, FIN | ACK, C + 1, S + 1);
+    put(false, ACK, S + 1, C + 2);
+    put(false, FIN | ACK, S + 1, C + 2);
+    put(true, ACK, C + 2, S + 2);
+  }
+  return table;
+}
+
+/**
  * A fake language server over one analysis: the requests the diagram host sends. Document lines
  * are faked as "one line per segment, in table order" (the capture view's layout).
  */
@@ -98,12 +139,21 @@ export function fakeServer(analyses) {
       switch (type.method) {
         case 'teardown/segments':
           return ladderWindow(a, params.connection, params.start, params.count, lineOf);
-        case 'teardown/connections':
+        case 'teardown/connections': {
+          // The paging of the real server (no display filter or counts: the diagram needs neither).
+          let conns = a.connections;
+          if (params.withFindings) conns = conns.filter((c) => c.findings.length > 0);
+          if (params.ids) conns = conns.filter((c) => params.ids.includes(c.id));
+          const offset = Math.min(conns.length, params.offset ?? 0);
+          const end = Math.min(conns.length, offset + (params.limit ?? conns.length));
           return {
             input: { format: 'pcap', packets: a.table.length, tcpSegments: a.table.length, warnings: [] },
-            connections: a.connections.map((c) => ladderSummary(a, c, lineOf)),
+            connections: conns.slice(offset, end).map((c) => ladderSummary(a, c, lineOf, params.includeExplanations === true)),
+            total: conns.length,
+            offset,
             filterErrors: [],
           };
+        }
         case 'teardown/export':
           return { text: `${params.kind} of #${params.connection}` };
         default:

@@ -34,7 +34,8 @@ export interface LadderFinding {
   code: string;
   severity: 'error' | 'warning' | 'info' | 'hint';
   message: string;
-  explanation: string;
+  /** The catalog's explanation; left out of connection summaries unless asked for. */
+  explanation?: string;
   index: number;
   frame: number;
   line: number;
@@ -159,21 +160,24 @@ function since(a: Analysis, from: number, to: number): number {
   return Number.isFinite(d) ? d : 0;
 }
 
-export function ladderFinding(a: Analysis, c: Connection, f: Finding, lineOf: LineOf = defaultLineOf(a)): LadderFinding {
+/** A finding as the protocol carries it; without `explanation` when `explanations` is false. */
+export function ladderFinding(a: Analysis, c: Connection, f: Finding, lineOf: LineOf = defaultLineOf(a), explanations = true): LadderFinding {
   const line = f.line !== undefined ? f.line : lineOf(f.row);
-  return {
+  const out: LadderFinding = {
     code: f.code,
     severity: f.severity,
     message: f.message,
-    explanation: f.explanation,
     index: f.row >= 0 ? indexOfRow(c, f.row) : -1,
     frame: f.frame,
     line,
     related: f.related.map((r) => ({ index: indexOfRow(c, r.row), line: lineOf(r.row), message: r.message })),
   };
+  if (explanations) out.explanation = f.explanation;
+  return out;
 }
 
-export function ladderSummary(a: Analysis, c: Connection, lineOf: LineOf = defaultLineOf(a)): LadderConnectionSummary {
+/** A connection as the protocol carries it; its findings without explanations when `explanations` is false. */
+export function ladderSummary(a: Analysis, c: Connection, lineOf: LineOf = defaultLineOf(a), explanations = true): LadderConnectionSummary {
   const t = a.table;
   return {
     id: c.id,
@@ -190,7 +194,7 @@ export function ladderSummary(a: Analysis, c: Connection, lineOf: LineOf = defau
     lastLine: lineOf(c.lastRow),
     startTime: timeOf(a, c.firstRow),
     endTime: timeOf(a, c.lastRow),
-    findings: c.findings.map((f) => ladderFinding(a, c, f, lineOf)),
+    findings: c.findings.map((f) => ladderFinding(a, c, f, lineOf, explanations)),
   };
 }
 

@@ -7,7 +7,8 @@
  *     (language tcpdump-text), in the same group (setting `teardownTracer.captureEditor.openText`),
  *     where the server's hovers, inlay hints, diagnostics, outline and code lenses live.
  * The server decodes the file; the text view is paged by `teardownTracer.maxSegmentsShown`, and
- * every connection also has its own view (`?conn=N`).
+ * every connection also has its own view (`?conn=N`). The summary asks the server for the counts
+ * and the first {@link SUMMARY_MAX_ROWS} connections only (`limit`), never every connection.
  */
 import * as vscode from 'vscode';
 import type { ConnectionsRequest } from '../../shared/lspProtocol';
@@ -56,7 +57,8 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
     const send = async (): Promise<void> => {
       if (!ready) return;
       try {
-        const result = await this.deps.analyses.connections(view);
+        // The counts and the first rows only, however many connections the capture has.
+        const result = await this.deps.analyses.connections(view, { limit: SUMMARY_MAX_ROWS });
         post({ type: 'data', data: summaryData(file, result, this.deps.content.viewInfo(view)) });
       } catch (e) {
         post({ type: 'error', message: `The language server could not analyze ${displayName(file)}: ${errorText(e)}` });
@@ -127,8 +129,8 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
         await vscode.commands.executeCommand('teardownTracer.showDiagram', view, m.connection);
         return;
       case 'revealFinding': {
-        const result = await this.deps.analyses.connections(view);
-        const f = result.connections.find((c) => c.id === m.connection)?.findings.find((x) => x.index === m.index);
+        const c = await this.deps.analyses.connection(view, m.connection);
+        const f = c?.findings.find((x) => x.index === m.index);
         await this.deps.revealFinding(view, m.connection, m.index, f?.code ?? '', m.line);
         return;
       }
@@ -141,23 +143,18 @@ function isOpenInTab(uri: vscode.Uri): boolean {
   return vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === key));
 }
 
+/** The summary tab's data from a `teardown/connections` answer: counts from its `summary`, rows from its page. */
 export function summaryData(file: vscode.Uri, result: ConnectionsRequest.Result, view: ViewInfo | undefined): SummaryData {
-  const conns = result.connections;
-  const byCode = new Map<string, { code: string; severity: string; count: number }>();
-  for (const c of conns)
-    for (const f of c.findings) {
-      const e = byCode.get(f.code) ?? { code: f.code, severity: f.severity, count: 0 };
-      e.count++;
-      byCode.set(f.code, e);
-    }
-  const rank = (s: string): number => SEVERITY_RANK[s as keyof typeof SEVERITY_RANK] ?? 9;
+  const s = result.summary;
+  const rank = (sev: string): number => SEVERITY_RANK[sev as keyof typeof SEVERITY_RANK] ?? 9;
+  const byCode = Object.entries(s.byCode).map(([code, e]) => ({ code, severity: e.severity, count: e.count }));
   return {
     file: displayName(file),
     input: result.input,
     view: view ?? null,
-    outcomes: OUTCOMES.map((o) => ({ outcome: o.outcome, label: o.label, count: conns.filter((c) => c.outcome === o.outcome).length })),
-    findingsByCode: [...byCode.values()].sort((a, b) => rank(a.severity) - rank(b.severity) || b.count - a.count || a.code.localeCompare(b.code)),
-    connections: conns.slice(0, SUMMARY_MAX_ROWS).map((c) => ({
+    outcomes: OUTCOMES.map((o) => ({ outcome: o.outcome, label: o.label, count: s.outcomes[o.outcome] ?? 0 })),
+    findingsByCode: byCode.sort((a, b) => rank(a.severity) - rank(b.severity) || b.count - a.count || a.code.localeCompare(b.code)),
+    connections: result.connections.slice(0, SUMMARY_MAX_ROWS).map((c) => ({
       id: c.id,
       client: endpoint(c.client),
       server: endpoint(c.server),
@@ -166,6 +163,6 @@ export function summaryData(file: vscode.Uri, result: ConnectionsRequest.Result,
       segments: c.segments,
       findings: c.findings.map((f) => ({ code: f.code, severity: f.severity, message: f.message, index: f.index, line: f.line })),
     })),
-    totalConnections: conns.length,
+    totalConnections: result.total,
   };
 }

@@ -7,6 +7,7 @@ import type { RequestType } from 'vscode-languageserver-protocol';
 import { ConnectionsRequest, SegmentsRequest, type ConnectionSummary } from '../../shared/lspProtocol';
 import {
   FromWebview,
+  MAX_CONNECTIONS_PAGE,
   RequestChannel,
   ToWebview,
   assertNever,
@@ -104,12 +105,17 @@ export class DiagramSession {
         );
         break;
       case FromWebview.GetConnections:
-        this.host.request(ConnectionsRequest.type, { uri: m.uri }).then(
+        // A page only: a capture may have 100,000 connections.
+        this.host.request(ConnectionsRequest.type, { uri: m.uri, offset: Math.max(0, m.offset), limit: Math.max(0, Math.min(MAX_CONNECTIONS_PAGE, m.limit)) }).then(
           (r) =>
             this.post({
               type: ToWebview.Reply,
               messageId: m.messageId,
-              body: { connections: r.connections.map((c) => ({ id: c.id, label: connectionLabel(c), findings: c.findings.length })) },
+              body: {
+                connections: r.connections.map((c) => ({ id: c.id, label: connectionLabel(c), findings: c.findings.length })),
+                total: r.total,
+                offset: r.offset,
+              },
             }),
           (e: unknown) => this.post({ type: ToWebview.Reply, messageId: m.messageId, body: null, error: String(e) }),
         );
@@ -190,8 +196,9 @@ export class DiagramSession {
     try {
       let id = t.connection;
       if (id <= 0) {
-        const list = await this.host.request(ConnectionsRequest.type, { uri: t.uri });
-        const pick = list.connections.find((c) => c.findings.length > 0) ?? list.connections[0];
+        // The first connection with a finding, else the first: one connection asked for, not all.
+        const withFindings = await this.host.request(ConnectionsRequest.type, { uri: t.uri, withFindings: true, limit: 1 });
+        const pick = withFindings.connections[0] ?? (await this.host.request(ConnectionsRequest.type, { uri: t.uri, limit: 1 })).connections[0];
         if (!pick) {
           if (seq === this.loadSeq) this.post({ type: ToWebview.Empty, reason: `${this.host.title(t.uri)} has no TCP connections.` });
           return;
