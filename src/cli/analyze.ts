@@ -3,8 +3,8 @@
  * A contract other tools rely on: see README ("analyze") for the JSON document.
  */
 import { analyze, FINDING_CODES, type Analysis, type EngineOptions, type FindingCode, type Severity } from '../core/engine';
-import { analysisJson, type InputSummary } from '../core/report/json';
-import { summaryText } from '../core/report/summary';
+import { analysisJson, analysisJsonChunks, type InputSummary } from '../core/report/json';
+import { summaryTextChunks } from '../core/report/summary';
 import { ladderText } from '../core/report/ladder';
 
 import { parseFilter } from '../core/filter';
@@ -124,20 +124,27 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     view = { ...a, connections: shown, findings: a.findings.filter((f) => ids.has(f.connection)) };
   }
 
-  if (parsed.json) {
-    const doc = analysisJson(view, input, { connections: !parsed.summaryOnly });
-    io.out(JSON.stringify(doc, null, parsed.summaryOnly ? 2 : undefined) + '\n');
+  // Large outputs are written in chunks of about 1 MiB as they are made, never as one string.
+  if (parsed.json && !parsed.summaryOnly) {
+    for (const chunk of analysisJsonChunks(view, input)) io.out(chunk);
+    io.out('\n');
+  } else if (parsed.json) {
+    io.out(JSON.stringify(analysisJson(view, input, { connections: false }), null, 2) + '\n');
   } else if (parsed.summaryOnly) {
     const doc = analysisJson(view, input, { connections: false });
     io.out(JSON.stringify({ input: doc.input, summary: doc.summary }, null, 2) + '\n');
   } else {
-    const chunks: string[] = [summaryText(view, input)];
+    for (const chunk of summaryTextChunks(view, input)) io.out(chunk);
+    let out = '';
     for (const c of shown) {
       if (parsed.ladder === 'none' || (parsed.ladder === 'problems' && c.findings.length === 0)) continue;
-      chunks.push(`\n#${c.id} step by step:\n`);
-      chunks.push(ladderText(a, c, { relative: !parsed.absolute }));
+      out += `\n#${c.id} step by step:\n` + ladderText(a, c, { relative: !parsed.absolute });
+      if (out.length >= 1 << 20) {
+        io.out(out);
+        out = '';
+      }
     }
-    io.out(chunks.join(''));
+    if (out !== '') io.out(out);
   }
   if (parsed.failOn !== null) {
     const min = SEVERITY_RANK[parsed.failOn];

@@ -10,13 +10,19 @@ const USAGE = `usage: teardown-tracer <command> [options] FILE
 
 commands:
   decode FILE   print every TCP segment of a capture
-                --format text|jsonl   (default text: tcpdump-like lines)
+                --format text|jsonl|count   (default text: tcpdump-like lines)
+                --stats               decode time and rates on stderr
   analyze FILE  connections, both endpoints' states, findings
-                --json                one JSON document
-                --filter EXPR         only segments/connections matching a display filter
+                --json                one JSON document (with --summary: the counts only)
+                --summary             the counts only (input, outcomes, findings per code)
+                --ladder problems|all|none   step-by-step ladders (default: connections with findings)
+                --absolute            absolute sequence numbers in ladders
+                --filter EXPR         only connections with a segment matching a display filter
                 --fail-on SEVERITY    exit 1 when a finding of this severity or worse exists
+                --severity CODE=LEVEL a finding code's severity (error|warning|info|hint|off)
                 --msl SECONDS         maximum segment lifetime (TIME-WAIT = 2 MSL; default 30)
-                --linger SECONDS      half-close linger threshold (default 1)
+                --linger SECONDS      a half-close longer than this is lingering (default 30)
+                --idle SECONDS        idle time before a close worth reporting (default 30)
 `;
 
 export interface CliIO {
@@ -26,6 +32,17 @@ export interface CliIO {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // Writes to a pipe are made blocking (as they are to files and terminals): output is written in
+  // chunks as it is produced, and a slow reader must hold the writer back instead of letting
+  // unwritten chunks pile up in memory.
+  for (const s of [process.stdout, process.stderr]) {
+    (s as unknown as { _handle?: { setBlocking?: (b: boolean) => void } })._handle?.setBlocking?.(true);
+  }
+  // A reader that stops early (`| head`) closes the pipe: stop quietly, as Unix tools do.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   const io: CliIO = {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),

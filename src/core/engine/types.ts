@@ -144,7 +144,7 @@ export interface Transition {
 export interface EngineOptions {
   /** Maximum segment lifetime in seconds; TIME-WAIT lasts 2 MSL. Default 30 (Linux: 60 s TIME-WAIT). */
   mslSeconds: number;
-  /** A half-close lasting longer than this many seconds is reported as lingering. Default 1. */
+  /** A half-close lasting longer than this many seconds is reported as lingering. Default 30. */
   lingerSeconds: number;
   /** Idle time before a close worth reporting (seconds). Default 30. */
   idleSeconds: number;

@@ -74,7 +74,7 @@ export function connectionJson(a: Analysis, c: Connection): ConnectionJson {
     incarnation: c.incarnation,
     firstFrame: t.frame[c.firstRow],
     lastFrame: t.frame[c.lastRow],
-    segments: c.rows.length,
+    segments: c.segments,
     startTime: t.timeString(c.firstRow),
     endTime: t.timeString(c.lastRow),
     closeInitiator: c.closeInitiator,
@@ -86,14 +86,36 @@ export function connectionJson(a: Analysis, c: Connection): ConnectionJson {
   };
 }
 
-export function analysisJson(a: Analysis, input: InputSummary, opts: { connections?: boolean } = {}): AnalysisJson {
+function summaryOf(a: Analysis): AnalysisJson['summary'] {
   const findings: Record<string, number> = {};
   const outcomes: Record<string, number> = {};
   for (const f of a.findings) findings[f.code] = (findings[f.code] ?? 0) + 1;
   for (const c of a.connections) outcomes[c.outcome] = (outcomes[c.outcome] ?? 0) + 1;
+  return { connections: a.connections.length, findings, outcomes };
+}
+
+export function analysisJson(a: Analysis, input: InputSummary, opts: { connections?: boolean } = {}): AnalysisJson {
   return {
     input,
-    summary: { connections: a.connections.length, findings, outcomes },
+    summary: summaryOf(a),
     connections: opts.connections === false ? [] : a.connections.map((c) => connectionJson(a, c)),
   };
+}
+
+/**
+ * The same document as `JSON.stringify(analysisJson(a, input))`, character for character, as a
+ * sequence of strings of about `chunkChars` characters each: a capture with a hundred thousand
+ * connections is written out without ever holding the whole document (or its objects) in memory.
+ */
+export function* analysisJsonChunks(a: Analysis, input: InputSummary, chunkChars = 1 << 20): Generator<string> {
+  let out = `{"input":${JSON.stringify(input)},"summary":${JSON.stringify(summaryOf(a))},"connections":[`;
+  const conns = a.connections;
+  for (let i = 0; i < conns.length; i++) {
+    out += (i === 0 ? '' : ',') + JSON.stringify(connectionJson(a, conns[i]));
+    if (out.length >= chunkChars) {
+      yield out;
+      out = '';
+    }
+  }
+  yield out + ']}';
 }

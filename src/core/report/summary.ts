@@ -26,17 +26,23 @@ export function connectionVerdict(c: Connection): string {
 }
 
 export function summaryText(a: Analysis, input: InputSummary): string {
+  return [...summaryTextChunks(a, input)].join('');
+}
+
+/** {@link summaryText} as strings of about `chunkChars` characters (for large captures). */
+export function* summaryTextChunks(a: Analysis, input: InputSummary, chunkChars = 1 << 20): Generator<string> {
   const t = a.table;
-  const lines: string[] = [];
-  lines.push(
-    `${input.format}: ${input.packets} packets, ${input.tcpSegments} TCP segments, ${a.connections.length} connection${a.connections.length === 1 ? '' : 's'}, ${a.findings.length} finding${a.findings.length === 1 ? '' : 's'}`,
-  );
+  let out = `${input.format}: ${input.packets} packets, ${input.tcpSegments} TCP segments, ${a.connections.length} connection${a.connections.length === 1 ? '' : 's'}, ${a.findings.length} finding${a.findings.length === 1 ? '' : 's'}\n`;
   for (const c of a.connections) {
     const first = t.frame[c.firstRow] > 0 ? `frames ${t.frame[c.firstRow]}-${t.frame[c.lastRow]}` : `lines ${t.line[c.firstRow] + 1}-${t.line[c.lastRow] + 1}`;
-    lines.push('');
-    lines.push(`#${c.id} ${connectionTitle(c)}${c.rolesInferred ? ' (roles inferred)' : ''}  [${first}, ${c.rows.length} segments]`);
-    lines.push(`   ${connectionVerdict(c)}; final state: client ${c.finalState.client}, server ${c.finalState.server}`);
-    for (const f of c.findings) lines.push(`   ${f.severity.padEnd(7)} ${f.code}: ${f.message}`);
+    const final = c.finalState;
+    out += `\n#${c.id} ${connectionTitle(c)}${c.rolesInferred ? ' (roles inferred)' : ''}  [${first}, ${c.segments} segments]\n`;
+    out += `   ${connectionVerdict(c)}; final state: client ${final.client}, server ${final.server}\n`;
+    for (const f of c.findings) out += `   ${f.severity.padEnd(7)} ${f.code}: ${f.message}\n`;
+    if (out.length >= chunkChars) {
+      yield out;
+      out = '';
+    }
   }
-  return lines.join('\n') + '\n';
+  yield out;
 }
