@@ -89,6 +89,18 @@ describe('analyze: the command line', () => {
     const json = [...analysisJsonChunks(a, input, 200)];
     assert.ok(json.length > 2, `${json.length} chunks`);
     assert.strictEqual(json.join(''), JSON.stringify(analysisJson(a, input)));
+    // Text traces: findings and related segments carry lines; a wrong claim is positioned.
+    const cases: [string, RegExp][] = [
+      [fixture('11-tuple-reuse-time-wait.txt'), /"code":"port-reuse".*"related":\[\{"frame":0,"message":"[^"]+","line":\d+\}\],"line":\d+\}/],
+      [fixture('04-half-close-lingering.txt'), /"code":"lingering-half-close".*"related":\[\],"line":8\}/],
+      [path.join(REPO, 'test/unit/server/fixtures/normal-close-wrong-claim.tcptrace'), /"code":"state-claim-mismatch".*"line":\d+\}/],
+    ];
+    for (const [file, shape] of cases) {
+      const t = inputOf(file);
+      const doc = JSON.stringify(analysisJson(t.a, t.input));
+      assert.strictEqual([...analysisJsonChunks(t.a, t.input, 100)].join(''), doc, file);
+      assert.match(doc, shape);
+    }
     const text = [...summaryTextChunks(a, input, 100)];
     assert.ok(text.length > 2, `${text.length} chunks`);
     assert.strictEqual(text.join(''), summaryText(a, input));
