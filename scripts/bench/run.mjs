@@ -258,6 +258,11 @@ if (results.rows.decode.available) {
 results.rows.analyze = cliExists
   ? await series('analyze --json', [node, CLI, 'analyze', CAPTURE, '--json'])
   : na('analyze --json', 'dist/cli.js missing');
+// One text block per connection (outcome, initiator, final states, findings), no ladders: what
+// tshark's conversation table is to tshark.
+results.rows.analyzeText = cliExists
+  ? await series('analyze --ladder none', [node, CLI, 'analyze', CAPTURE, '--ladder', 'none'])
+  : na('analyze --ladder none', 'dist/cli.js missing');
 results.rows.analyzeSummary = cliExists
   ? await series('analyze --json --summary', [node, CLI, 'analyze', CAPTURE, '--json', '--summary'])
   : na('analyze --json --summary', 'dist/cli.js missing');
@@ -361,7 +366,7 @@ const fmt = (x, d = 2) => (x === undefined || x === null || Number.isNaN(x) ? '�
 const mib = (kb) => kb / 1024;
 const times = (x) => (x === undefined ? '–' : `${fmt(x, 1)}×`);
 const table = [];
-for (const key of ['tshark', 'decode', 'analyze', 'analyzeSummary']) {
+for (const key of ['tshark', 'decode', 'analyze', 'analyzeText', 'analyzeSummary']) {
   const r = results.rows[key];
   if (!r.available) {
     table.push({ tool: r.name, na: r.reason });

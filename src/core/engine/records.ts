@@ -2,7 +2,7 @@
  * The engine's Connection and Finding objects. A capture can have a hundred thousand connections
  * and as many findings, so each object is small: a connection reads its scalars from the engine's
  * columns and builds its row list when first asked; a finding writes its sentence and related
- * segments when first read (a summary of counts never pays for a hundred thousand sentences).
+ * segments whenever read (a summary of counts never pays for a hundred thousand sentences).
  */
 import type { SegmentTable } from '../model/segment';
 import { CATALOG } from './catalog';
@@ -140,12 +140,11 @@ export class ConnectionRecord implements Connection {
 /** Writes a finding's sentence and related segments from the finding's owner and parameters. */
 export type FindingWriter = (f: FindingRecord) => [string, RelatedSegment[]];
 
-/** A finding whose sentence and related segments are written when first read. */
+/** A finding whose sentence and related segments are written when read. */
 export class FindingRecord implements Finding {
   line?: number;
   startCol?: number;
   endCol?: number;
-  private text: [string, RelatedSegment[]] | undefined;
   constructor(
     readonly code: FindingCode,
     readonly severity: Severity,
@@ -166,13 +165,13 @@ export class FindingRecord implements Finding {
   get explanation(): string {
     return CATALOG[this.code].explanation;
   }
+  // Written on every read, never kept: a hundred thousand findings read once (a JSON document, a
+  // diagnostics list) leave no sentences behind for the garbage collector to move and mark.
   get message(): string {
-    this.text ??= this.write(this);
-    return this.text[0];
+    return this.write(this)[0];
   }
   get related(): RelatedSegment[] {
-    this.text ??= this.write(this);
-    return this.text[1];
+    return this.write(this)[1];
   }
   toJSON(): Finding {
     const o: Finding = {

@@ -103,7 +103,16 @@ export function analysisJson(a: Analysis, input: InputSummary, opts: { connectio
 }
 
 const q = JSON.stringify as (s: string) => string;
-const quotedExplanations = new Map<string, string>();
+/** Quoted forms of strings that repeat across connections (addresses, states, codes, explanations). */
+const quoted = new Map<string, string>();
+function qc(s: string): string {
+  let v = quoted.get(s);
+  if (v === undefined) {
+    v = q(s);
+    if (quoted.size < 65536) quoted.set(s, v);
+  }
+  return v;
+}
 
 function num(x: number): string {
   return Number.isFinite(x) ? String(x) : 'null';
@@ -117,13 +126,8 @@ function findingJsonText(a: Analysis, f: Finding): string {
     const line = t.line[r.row];
     related += `${related === '' ? '' : ','}{"frame":${num(t.frame[r.row])},"message":${q(r.message)}${line >= 0 ? `,"line":${line + 1}` : ''}}`;
   }
-  let explanation = quotedExplanations.get(f.explanation);
-  if (explanation === undefined) {
-    explanation = q(f.explanation);
-    quotedExplanations.set(f.explanation, explanation);
-  }
   const line = f.line !== undefined ? f.line + 1 : f.row >= 0 && t.line[f.row] >= 0 ? t.line[f.row] + 1 : undefined;
-  return `{"code":${q(f.code)},"severity":${q(f.severity)},"frame":${num(f.frame)},"message":${q(f.message)},"explanation":${explanation},"related":[${related}]${line !== undefined ? `,"line":${num(line)}` : ''}}`;
+  return `{"code":${qc(f.code)},"severity":${qc(f.severity)},"frame":${num(f.frame)},"message":${q(f.message)},"explanation":${qc(f.explanation)},"related":[${related}]${line !== undefined ? `,"line":${num(line)}` : ''}}`;
 }
 
 /**
@@ -136,22 +140,22 @@ export function connectionJsonText(a: Analysis, c: Connection): string {
   let findings = '';
   for (const x of c.findings) findings += (findings === '' ? '' : ',') + findingJsonText(a, x);
   return (
-    `{"id":${num(c.id)},"client":{"ip":${q(client.addr)},"port":${num(client.port)}},"server":{"ip":${q(server.addr)},"port":${num(server.port)}},` +
+    `{"id":${num(c.id)},"client":{"ip":${qc(client.addr)},"port":${num(client.port)}},"server":{"ip":${qc(server.addr)},"port":${num(server.port)}},` +
     `"rolesInferred":${c.rolesInferred},"incarnation":${num(c.incarnation)},"firstFrame":${num(t.frame[c.firstRow])},"lastFrame":${num(t.frame[c.lastRow])},` +
     `"segments":${num(c.segments)},"startTime":${q(t.timeString(c.firstRow))},"endTime":${q(t.timeString(c.lastRow))},` +
-    `"closeInitiator":${q(c.closeInitiator)},"outcome":${q(c.outcome)},` +
-    `"reset":${reset ? `{"by":${q(reset.by)},"frame":${num(reset.frame)},"reason":${q(reset.reason)}}` : 'null'},` +
-    `"initialState":{"client":${q(i.client)},"server":${q(i.server)}},"finalState":{"client":${q(f.client)},"server":${q(f.server)}},` +
+    `"closeInitiator":${qc(c.closeInitiator)},"outcome":${qc(c.outcome)},` +
+    `"reset":${reset ? `{"by":${qc(reset.by)},"frame":${num(reset.frame)},"reason":${qc(reset.reason)}}` : 'null'},` +
+    `"initialState":{"client":${qc(i.client)},"server":${qc(i.server)}},"finalState":{"client":${qc(f.client)},"server":${qc(f.server)}},` +
     `"findings":[${findings}]}`
   );
 }
 
 /**
  * The same document as `JSON.stringify(analysisJson(a, input))`, character for character, as a
- * sequence of strings of about `chunkChars` characters each: a capture with a hundred thousand
+ * sequence of strings of about `chunkChars` characters each (64 Ki by default): a capture with a hundred thousand
  * connections is written out without ever holding the whole document (or its objects) in memory.
  */
-export function* analysisJsonChunks(a: Analysis, input: InputSummary, chunkChars = 1 << 20): Generator<string> {
+export function* analysisJsonChunks(a: Analysis, input: InputSummary, chunkChars = 1 << 16): Generator<string> {
   let out = `{"input":${JSON.stringify(input)},"summary":${JSON.stringify(summaryOf(a))},"connections":[`;
   const conns = a.connections;
   for (let i = 0; i < conns.length; i++) {

@@ -30,7 +30,7 @@ export function summaryText(a: Analysis, input: InputSummary): string {
 }
 
 /** {@link summaryText} as strings of about `chunkChars` characters (for large captures). */
-export function* summaryTextChunks(a: Analysis, input: InputSummary, chunkChars = 1 << 20): Generator<string> {
+export function* summaryTextChunks(a: Analysis, input: InputSummary, chunkChars = 1 << 16): Generator<string> {
   const t = a.table;
   let out = `${input.format}: ${input.packets} packets, ${input.tcpSegments} TCP segments, ${a.connections.length} connection${a.connections.length === 1 ? '' : 's'}, ${a.findings.length} finding${a.findings.length === 1 ? '' : 's'}\n`;
   for (const c of a.connections) {
