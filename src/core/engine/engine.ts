@@ -211,6 +211,7 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
   for (let ci = 0; ci < m; ci++) replay.initial(ci);
   const st = S.state;
 
+  let stepDeliverAt: Int32Array | undefined;
   if (steps === undefined) {
     // Rows whose delivery to the peer waits for a later row (see wire.ts), listed at that row.
     const dueHead = new Int32Array(n).fill(-1);
@@ -244,6 +245,7 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
   } else {
     // Explicit events (RFC figure notation): sends, arrivals, closes, timeouts and claims in file order.
     let lastRow = -1;
+    stepDeliverAt = new Int32Array(n).fill(NEVER);
     const epConn = (ep: number): { ci: number; side: number } | null => {
       for (let ci = 0; ci < m; ci++) {
         if (tracks.clientEp[ci] === ep) return { ci, side: 0 };
@@ -277,6 +279,7 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
         replay.send(ci, r);
       } else if (step.kind === 'arrive') {
         const ci = rowConn[step.row];
+        stepDeliverAt[step.row] = lastRow >= 0 ? lastRow : step.row;
         if (ci >= 0) replay.deliver(ci, step.row, lastRow);
       } else if (step.kind === 'close') {
         flush();
@@ -356,10 +359,12 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
     rowKind: wire.rowKind,
     ackedBy: wire.ackedBy,
     acks: wire.acks,
+    deliverAt: stepDeliverAt ?? wire.deliverAt,
     get transitions(): Transition[] {
       materialized ??= Array.from({ length: transitions.length }, (_, i) => transitions.get(i));
       return materialized;
     },
+    transitionAt: (i: number): Transition => (materialized ? materialized[i] : transitions.get(i)),
     transitionStart,
     findings,
     options: opts,

@@ -170,8 +170,20 @@ export interface Analysis {
   ackedBy: Int32Array;
   /** Row of the segment whose end this row's ACK first covers (newly acknowledges), -1 if none. */
   acks: Int32Array;
-  /** All transitions in row order. */
+  /**
+   * Where each row was processed by its receiver: the row after which it happened (the row itself
+   * when on arrival; a later row when the evidence says it was still in flight, as with crossing
+   * FINs), -1 when never (lost, as far as the trace shows), -2 for a retransmitted SYN/FIN (its
+   * first transmission carries the delivery). For RFC figures: where the figure shows it arrive.
+   */
+  deliverAt: Int32Array;
+  /**
+   * All transitions in row order. Built on first use (a million-segment capture has millions):
+   * prefer {@link Analysis.transitionAt} for a few.
+   */
   transitions: Transition[];
+  /** The i-th transition (an index between transitionStart[r] and transitionStart[r + 1]). */
+  transitionAt(i: number): Transition;
   /** Index of the first transition of each row in `transitions` (length rows + 1, prefix sums). */
   transitionStart: Int32Array;
   findings: Finding[];

@@ -31,7 +31,7 @@ export function stateTableMarkdown(a: Analysis, c: Connection, opts: StateTableO
     if (before === after) return '';
     let inferred = false;
     for (let k = a.transitionStart[r]; k < a.transitionStart[r + 1]; k++) {
-      const tr = a.transitions[k];
+      const tr = a.transitionAt(k);
       if (tr.side === side && tr.to === STATES[after] && tr.inferred) inferred = true;
     }
     if (inferred) inferredSeen = true;
