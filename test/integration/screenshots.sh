@@ -59,5 +59,22 @@ shot --open "$repo/test/integration/fixtures" \
   --key Control+Shift+M --wait-selector '.markers-panel .monaco-list-row' \
   --shot problems.png
 
+# 6. A capture of 1,200 connections (synthetic, all graceful): the side bar counts the group from
+#    the server and lists it 500 at a time, "Load more (500 of 1,200 shown)" at the end of the page;
+#    the ladder's connection picker is paged too.
+many="$(mktemp -d)"
+trap 'rm -rf "$many"' EXIT
+node --input-type=module -e "
+  await import('$repo/test/webview/tsHook.mjs');
+  const { createRequire } = await import('module');
+  createRequire('$repo/package.json')('$repo/test/unit/server/synthetic.ts').writeSyntheticPcap('$many/many-connections.pcap', 1200);"
+shot --open "$many" \
+  --click-text many-connections.pcap \
+  --command "Teardown: Focus on Connections View" --wait-selector '.monaco-list-row .codicon-pass' \
+  --click-text "10.1.0.3:20003 → 10.2.0.1:80" --wait 2500 \
+  --command "Teardown: Focus on Connections View" "${widen[@]}" --command "Teardown: Focus on Connections View" --wait 800 \
+  --key End --wait 1500 \
+  --shot sidebar-paged.png
+
 rm -rf "$out/vscode-logs" "$out"/*.log "$out/timings.json" "$out/web-logs"
 echo "screenshots in $out"

@@ -6,7 +6,7 @@ import type { ConnectionSummary, InputInfo } from '../../shared/lspProtocol';
 
 export type Outcome = ConnectionSummary['outcome'];
 
-/** The summary of a capture, as the host sends it. Built from `teardown/connections`. */
+/** The summary of a capture, as the host sends it: the counts from `teardown/connections`' `summary`, the rows from its first page. */
 export interface SummaryData {
   file: string;
   input: InputInfo;
