@@ -2,7 +2,7 @@
  * `teardown-tracer analyze FILE`: connections, both endpoints' states, findings.
  * A contract other tools rely on: see README ("analyze") for the JSON document.
  */
-import { analyze, FINDING_CODES, type Analysis, type EngineOptions, type FindingCode, type Severity } from '../core/engine';
+import { analysisOf, analyze, FINDING_CODES, type Analysis, type EngineOptions, type FindingCode, type Severity } from '../core/engine';
 import { analysisJson, analysisJsonChunks, type InputSummary } from '../core/report/json';
 import { summaryTextChunks } from '../core/report/summary';
 import { ladderText } from '../core/report/ladder';
@@ -119,10 +119,7 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     warnings: loaded.input.warnings,
   };
   let view: Analysis = a;
-  if (shown !== a.connections) {
-    const ids = new Set(shown.map((c) => c.id));
-    view = { ...a, connections: shown, findings: a.findings.filter((f) => ids.has(f.connection)) };
-  }
+  if (shown !== a.connections) view = analysisOf(a, shown);
 
   // Large outputs are written in chunks of about 64 KiB as they are made, never as one string (a
   // chunk still being built when the garbage collector runs is copied, and larger ones get promoted:

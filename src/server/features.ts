@@ -20,7 +20,7 @@ import {
   type Location,
   type Range,
 } from 'vscode-languageserver';
-import { analyze, CATALOG, STATES, type Analysis, type Connection, type Finding, type Side } from '../core/engine';
+import { analysisOf, analyze, CATALOG, STATES, type Analysis, type Connection, type Finding, type Side } from '../core/engine';
 import { flagNames, ACK, FIN, SYN } from '../core/model/segment';
 import { analysisJson } from '../core/report/json';
 import { indexOfRow, kindNames, ladderSummary, ladderWindow } from '../core/report/ladderModel';
@@ -221,9 +221,8 @@ function segmentMarkdown(t: TraceDoc, c: Connection, r: number): string {
   if (e > s) {
     out.push('**Why**');
     out.push('');
-    const ts = a.transitions;
     for (let k = s; k < e; k++) {
-      const tr = ts[k];
+      const tr = a.transitionAt(k);
       const cause = tr.cause !== r && tr.cause >= 0 ? ` (caused by ${ref(t, tr.cause)})` : '';
       out.push(`- ${sideName(t, c, tr.side)}: ${tr.from} → ${tr.to}${tr.inferred ? ' *(inferred)*' : ''}: ${tr.reason}${cause}`);
     }
@@ -305,18 +304,16 @@ export function inlayHints(t: TraceDoc, startLine: number, endLine: number): Inl
     }
     return out;
   }
-  let ts: Analysis['transitions'] | null = null;
   for (let line = Math.max(0, startLine); line <= last; line++) {
     const r = t.lineRow[line];
     if (r < 0 || t.rowLine[r] !== line) continue;
     const s = a.transitionStart[r];
     const e = a.transitionStart[r + 1];
     if (e === s) continue;
-    ts ??= a.transitions;
     const c = connOfRow(t, r);
     const parts: InlayHintLabelPart[] = [];
     for (let k = s; k < e; k++) {
-      const tr = ts[k];
+      const tr = a.transitionAt(k);
       if (parts.length > 0) parts.push({ value: ' · ' });
       const name = c ? sideName(t, c, tr.side) : tr.side;
       parts.push({ value: `${name}: ${tr.from} → ${tr.to}${tr.inferred ? ' (inferred)' : ''}`, tooltip: tr.reason });
@@ -641,8 +638,7 @@ export function exportText(t: TraceDoc, kind: ExportRequest.Params['kind'], conn
   const relative = t.settings.relative && t.loaded.format !== 'rfc';
   switch (kind) {
     case 'analysis-json': {
-      const ids = new Set(conns.map((c) => c.id));
-      const view: Analysis = { ...a, connections: conns, findings: a.findings.filter((f) => ids.has(f.connection)) };
+      const view = analysisOf(a, conns);
       return { text: JSON.stringify(analysisJson(view, t.loaded.input), null, 2) + '\n' };
     }
     case 'state-table':

@@ -371,6 +371,19 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
   };
 }
 
+/**
+ * The analysis restricted to some of its connections (and their findings), sharing everything
+ * else; lazy parts (the transitions) stay lazy, as a spread would not keep them.
+ */
+export function analysisOf(a: Analysis, connections: Connection[]): Analysis {
+  const ids = new Set(connections.map((c) => c.id));
+  const view = Object.create(null) as Analysis;
+  Object.defineProperties(view, Object.getOwnPropertyDescriptors(a));
+  Object.defineProperty(view, 'connections', { value: connections, enumerable: true });
+  Object.defineProperty(view, 'findings', { value: a.findings.filter((f) => ids.has(f.connection)), enumerable: true });
+  return view;
+}
+
 function captureEnd(table: SegmentTable): number {
   const { tsSec, tsNsec } = table;
   let end = -Infinity;

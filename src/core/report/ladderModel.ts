@@ -201,10 +201,9 @@ export function ladderSummary(a: Analysis, c: Connection, lineOf: LineOf = defau
 /** When each side entered TIME-WAIT (seconds since the connection's first segment) and 2 MSL. */
 export function ladderTimeWait(a: Analysis, c: Connection): LadderTimeWait {
   const out: LadderTimeWait = { client: null, server: null, durationSeconds: 2 * a.options.mslSeconds };
-  const ts = a.transitions;
   for (const r of c.rows) {
     for (let k = a.transitionStart[r]; k < a.transitionStart[r + 1]; k++) {
-      const tr = ts[k];
+      const tr = a.transitionAt(k);
       if (tr.to === 'TIME-WAIT' && out[tr.side] === null) out[tr.side] = since(a, c.firstRow, r);
     }
   }
@@ -224,10 +223,9 @@ export function ladderSegment(
   const fromClient = a.rowDir[r] === 0;
   const ownIsn = fromClient ? c.isn.client : c.isn.server;
   const peerIsn = fromClient ? c.isn.server : c.isn.client;
-  const ts = a.transitions;
   const transitions: LadderTransition[] = [];
   for (let k = a.transitionStart[r]; k < a.transitionStart[r + 1]; k++) {
-    const tr = ts[k];
+    const tr = a.transitionAt(k);
     transitions.push({ side: tr.side, from: tr.from, to: tr.to, reason: tr.reason, inferred: tr.inferred });
   }
   const fs = findingsByRow ? (findingsByRow.get(r) ?? []) : c.findings.filter((f) => f.row === r);
