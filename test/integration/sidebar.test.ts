@@ -4,6 +4,8 @@ import * as vscode from 'vscode';
 import { CAPTURE_SCHEME, OUTCOME_ORDER, SegmentAtRequest, type ConnectionSummary } from '../../src/shared/lspProtocol';
 import { PAGE_SIZE, type ConnectionsTree, type GroupNode, type TreeNode } from '../../src/extension/tree';
 import { outcomeInfo } from '../../src/extension/outcomes';
+import { summaryData } from '../../src/extension/capture/editor';
+import { SUMMARY_MAX_ROWS } from '../../src/extension/capture/summaryProtocol';
 import { writeSyntheticPcap } from '../unit/server/synthetic';
 import { api, captureView, closeAllEditors, diagnosticsWith, ownFixture, tmpFile, until } from './helpers';
 
@@ -171,6 +173,26 @@ describe('the Teardown side bar', () => {
       if (counts.outcomes[o] > 0) assert.ok(a.statusBar.tooltipText.includes(`${outcomeInfo(o).label}: ${counts.outcomes[o]}`), `${o} in ${a.statusBar.tooltipText}`);
   });
 
+  it('fills the capture’s summary tab from the server’s counts', async () => {
+    const a = await api();
+    const result = await a.analyses.connections(mixedView, { limit: SUMMARY_MAX_ROWS });
+    const data = summaryData(mixed, result, undefined);
+    const s = result.summary;
+    assert.deepStrictEqual(
+      Object.fromEntries(data.findingsByCode.map((f) => [f.code, f.count])),
+      Object.fromEntries(Object.entries(s.byCode).map(([code, e]) => [code, e.count])),
+    );
+    assert.strictEqual(
+      data.findingsByCode.reduce((n, f) => n + f.count, 0),
+      s.findings,
+    );
+    assert.deepStrictEqual(data.outcomes.map((o) => o.count), data.outcomes.map((o) => s.outcomes[o.outcome]));
+    assert.strictEqual(data.totalConnections, s.connections);
+    // Each row's findings are the connection's (no explanations are needed there).
+    const rows = result.connections.map((c) => [c.id, c.findings.map((f) => f.code)]);
+    assert.deepStrictEqual(data.connections.map((c) => [c.id, c.findings.map((f) => f.code)]), rows);
+  });
+
   it('never asks the server for every connection of the capture', () => {
     return api().then((a) => {
       const mine = a.analyses.sent.filter((p) => p.uri === mixedView.toString());
@@ -226,6 +248,18 @@ describe('the side bar on a capture of many connections', () => {
       `pages of ${PAGE_SIZE}: ${JSON.stringify(pages.map((p) => [p.offset, p.limit]))}`,
     );
     await until('the status bar', () => (a.statusBar.text.includes('1,100 connections') ? true : undefined), [a.analyses.onDidChange, tree.onDidSettle]);
+  });
+
+  it('summarizes the capture in its tab from the server’s counts and the first rows', async () => {
+    const a = await api();
+    const result = await a.analyses.connections(view, { limit: SUMMARY_MAX_ROWS });
+    const data = summaryData(file, result, undefined);
+    assert.deepStrictEqual(
+      data.outcomes.filter((o) => o.count > 0).map((o) => [o.outcome, o.count]),
+      [['graceful', CONNECTIONS]],
+    );
+    assert.deepStrictEqual([data.totalConnections, data.connections.length, data.connections[0].id], [CONNECTIONS, SUMMARY_MAX_ROWS, 1]);
+    assert.deepStrictEqual(data.findingsByCode, []);
   });
 
   it('pages the connections a display filter keeps', async () => {
