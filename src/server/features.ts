@@ -21,7 +21,7 @@ import {
   type Range,
 } from 'vscode-languageserver';
 import { analysisOf, analyze, CATALOG, STATES, type Analysis, type Connection, type Finding, type Side } from '../core/engine';
-import { flagNames, ACK, FIN, SYN } from '../core/model/segment';
+import { flagNames, ACK, FIN, OPT_NO_WINDOW, SYN } from '../core/model/segment';
 import { analysisJson } from '../core/report/json';
 import { indexOfRow, kindNames, ladderSummary, ladderWindow } from '../core/report/ladderModel';
 import { mermaidSequence } from '../core/report/mermaid';
@@ -234,7 +234,8 @@ function segmentMarkdown(t: TraceDoc, c: Connection, r: number): string {
   const peerIsn = fromClient ? c.isn.server : c.isn.client;
   const nums = [`seq ${seqDistance(ownIsn, tb.seq[r])} (absolute ${tb.seq[r]})`];
   if (f & ACK) nums.push(`ack ${seqDistance(peerIsn, tb.ack[r])} (absolute ${tb.ack[r]})`);
-  nums.push(`len ${tb.len[r]}`, `win ${tb.win[r]}`);
+  nums.push(`len ${tb.len[r]}`);
+  if (!(tb.opts[r] & OPT_NO_WINDOW)) nums.push(`win ${tb.win[r]}`);
   out.push(nums.join(' · '));
   const acks = a.acks[r];
   const ackedBy = a.ackedBy[r];

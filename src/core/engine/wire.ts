@@ -9,7 +9,7 @@
  * sent nothing in between, on arrival.
  */
 
-import { ACK, FIN, RST, SYN, OPT_WSCALE, type SegmentTable } from '../model/segment';
+import { ACK, FIN, RST, SYN, OPT_NO_WINDOW, OPT_WSCALE, type SegmentTable } from '../model/segment';
 import { seqAdd, seqGe, seqGt, seqInWindow, seqLe } from '../seq';
 import {
   KIND_DATA,
@@ -279,7 +279,7 @@ export function wirePass(table: SegmentTable, tracks: Tracks, rowConn: Int32Arra
         rows[k * RW + R_LAST_DATA] = r;
         dataBytes[k] += l;
       }
-      if (!syn && win[r] === 0) kind |= KIND_ZERO_WINDOW;
+      if (!syn && win[r] === 0 && !(opts[r] & OPT_NO_WINDOW)) kind |= KIND_ZERO_WINDOW;
     }
 
     if (syn) {
@@ -313,7 +313,8 @@ export function wirePass(table: SegmentTable, tracks: Tracks, rowConn: Int32Arra
       }
       // Scaled window (RFC 7323 2.3): never scaled in a SYN; scaled only when both sides offered it.
       const shift = !syn && wsc[k] >= 0 && wsc[p] >= 0 ? wsc[k] : 0;
-      lastWin[k] = shift === 0 ? win[r] : win[r] * (1 << Math.min(shift, 14));
+      if (opts[r] & OPT_NO_WINDOW) lastWin[k] = -1; // unknown, as before any segment
+      else lastWin[k] = shift === 0 ? win[r] : win[r] * (1 << Math.min(shift, 14));
     }
 
     if (hasAck) {

@@ -26,6 +26,8 @@ export const OPT_WSCALE = 0x02;
 export const OPT_SACK_PERM = 0x04;
 export const OPT_TIMESTAMP = 0x08;
 export const OPT_SACK = 0x10;
+/** Not an option: the source gave no window (an RFC figure without <WND=n>); `win` is then 0 and means nothing. */
+export const OPT_NO_WINDOW = 0x80;
 
 /**
  * One TCP segment, as a producer sees it. Reused: a consumer must copy what it keeps before the

@@ -4,7 +4,7 @@
  * rows (the round trips are tested).
  */
 
-import { formatTime, ACK, OPT_MSS, OPT_SACK, OPT_SACK_PERM, OPT_TIMESTAMP, OPT_WSCALE, type Endpoint, type SegmentTable } from '../model/segment';
+import { formatTime, ACK, OPT_MSS, OPT_NO_WINDOW, OPT_SACK, OPT_SACK_PERM, OPT_TIMESTAMP, OPT_WSCALE, type Endpoint, type SegmentTable } from '../model/segment';
 
 /** tcpdump's flag letters and the RFC figures' control names: one definition, in the segment model. */
 export { flagLetters as tcpdumpFlags, flagNames as rfcControls } from '../model/segment';
@@ -49,7 +49,7 @@ export function toTcpdumpText(table: SegmentTable, rows?: ArrayLike<number>): st
     if (len > 0) s += `:${(table.seq[r] + len) >>> 0}`;
     if (f & ACK) s += `, ack ${table.ack[r]}`;
     s += `, win ${table.win[r]}`;
-    const o = table.opts[r];
+    const o = table.opts[r] & ~OPT_NO_WINDOW;
     if (o !== 0) {
       const opts: string[] = [];
       if (o & OPT_MSS) opts.push(`mss ${table.mss[r]}`);

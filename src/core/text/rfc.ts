@@ -51,7 +51,7 @@
 
 import { STATES, type TcpState } from '../engine/types';
 import { parseIPv4, parseIPv6 } from '../model/address';
-import { ACK, AE, CWR, ECE, FIN, PSH, RST, SegmentTable, SegmentView, SYN, URG } from '../model/segment';
+import { ACK, AE, CWR, ECE, FIN, OPT_NO_WINDOW, PSH, RST, SegmentTable, SegmentView, SYN, URG } from '../model/segment';
 import { detectTraceFormat } from './detect';
 import type { ParseError, TraceParse, TraceStep } from './types';
 import { levenshtein } from '../levenshtein';
@@ -200,12 +200,14 @@ interface SegFields {
   /** `<DATA>` without a length: inferred later. */
   lenUnknown: boolean;
   win: number;
+  /** A <WND=n> was given (else the figure says nothing about the window). */
+  hasWin: boolean;
 }
 
 const CTL_BITS: Record<string, number> = { SYN, FIN, RST, PSH, ACK, URG, ECE, CWR, AE, PUSH: PSH, RESET: RST };
 
 function parseSegmentFields(line: string, start: number, end: number, errors: ParseError[], ln: number): SegFields | null {
-  const f: SegFields = { seq: 0, hasSeq: false, ack: 0, hasAck: false, flags: 0, len: 0, lenUnknown: false, win: 0 };
+  const f: SegFields = { seq: 0, hasSeq: false, ack: 0, hasAck: false, flags: 0, len: 0, lenUnknown: false, win: 0, hasWin: false };
   const re = /<([A-Za-z]+)(?:=([^<>]*))?>/g;
   re.lastIndex = start;
   let m: RegExpExecArray | null;
@@ -273,7 +275,10 @@ function parseSegmentFields(line: string, start: number, end: number, errors: Pa
       case 'WINDOW': {
         const n = num();
         if (n === null) fail(s, e, `<${m[1]}=${val ?? ''}> needs a number`);
-        else f.win = Math.min(n, 0xffff_ffff);
+        else {
+          f.win = Math.min(n, 0xffff_ffff);
+          f.hasWin = true;
+        }
         break;
       }
       default:
@@ -706,7 +711,7 @@ function appendRow(
   v.flags = fields.flags;
   v.len = fields.len;
   v.win = fields.win;
-  v.opts = 0;
+  v.opts = fields.hasWin ? 0 : OPT_NO_WINDOW;
   v.mss = 0;
   v.wscale = 0;
   v.tsVal = 0;

@@ -1,6 +1,6 @@
 /**
  * Properties of the streaming decoder on real captures (the kernel fixtures and our own):
- * truncation anywhere yields a prefix; random damage never throws, never hangs, and leaves the
+ * truncation anywhere yields a prefix; random damage never throws, never hangs (mocha's timeout), and leaves the
  * segments before it as they were; chunking never changes the result; lying lengths allocate
  * nothing; memory stays flat however much is pushed.
  */
@@ -129,9 +129,9 @@ describe('decode robustness: random damage (fast-check)', () => {
               if (b[at] !== m.byte) first = Math.min(first, at);
               b[at] = m.byte;
             }
-            const t0 = Date.now();
+            // A hang fails the test by mocha's timeout; no wall-clock bound here (the 2 s bound
+            // this had failed once on a machine loaded by other test runs, and never alone).
             const one = decodeAll(b);
-            assert.ok(Date.now() - t0 < 2000, 'bounded time');
             assertConsistent(one.segs, one.report, c.name);
             if (first >= probeEnd) {
               // Segments whose records end before the first changed byte are untouched.

@@ -2,8 +2,9 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import fc from 'fast-check';
-import { analyze, STATES } from '../../../src/core/engine';
-import { ACK, FIN, RST, SYN } from '../../../src/core/model/segment';
+import { analyze, KIND_ZERO_WINDOW, STATES } from '../../../src/core/engine';
+import { ACK, FIN, OPT_NO_WINDOW, RST, SYN } from '../../../src/core/model/segment';
+import { toTcpdumpText } from '../../../src/core/text/render';
 import { normalizeState, parseRfcTrace } from '../../../src/core/text/rfc';
 import type { TraceParse } from '../../../src/core/text/types';
 import { ladderText } from '../../../src/core/report/ladder';
@@ -397,6 +398,21 @@ describe('RFC figure notation', () => {
         [2, 0, 1],
       );
     });
+  });
+
+  it('a figure that gives no window claims no zero window; <WND=0> does', () => {
+    const p = parseRfcTrace(read('rfc9293-normal-close.tcptrace'));
+    const a = analyze(p.table, {}, p.steps);
+    assert.ok(p.table.length >= 4);
+    for (let r = 0; r < p.table.length; r++) {
+      assert.strictEqual(a.rowKind[r] & KIND_ZERO_WINDOW, 0, `row ${r}`);
+      assert.ok(p.table.opts[r] & OPT_NO_WINDOW);
+    }
+    assert.doesNotMatch(toTcpdumpText(p.table), /options \[\]/);
+    const z = parseRfcTrace('TCP A    TCP B\n1. ESTABLISHED --> <SEQ=100><ACK=300><CTL=ACK><WND=0> --> ESTABLISHED\n');
+    assert.deepStrictEqual(z.errors, []);
+    assert.strictEqual(analyze(z.table, {}, z.steps).rowKind[0] & KIND_ZERO_WINDOW, KIND_ZERO_WINDOW);
+    assert.strictEqual(z.table.opts[0] & OPT_NO_WINDOW, 0);
   });
 
   it('the analyze ladder is itself a figure that reads back to the same states', () => {
