@@ -40,7 +40,8 @@ import {
   type StepRequest,
 } from '../shared/lspProtocol';
 import { parseRfcTrace } from '../core/text/rfc';
-import { toRfcTrace, toTcpdumpText } from '../core/text/render';
+import { toRfcTrace, toTcpdumpText, type RfcLine } from '../core/text/render';
+import { ladderLines } from '../core/report/ladder';
 import { verdictParts } from './captureView';
 import { filterConnectionIds } from './filter';
 import type { FilteredConnections, FindingStop, ShownConnections, TraceDoc } from './traceDoc';
@@ -666,11 +667,12 @@ export function exportText(t: TraceDoc, kind: ExportRequest.Params['kind'], conn
  * exported trace analyzes without false diagnostics.
  */
 function figures(a: Analysis, conns: readonly Connection[]): string {
-  const parts = conns.map((c) => ({
-    c,
-    states: { a: c.rows.map((r) => STATES[a.clientAfter[r]] as string), b: c.rows.map((r) => STATES[a.serverAfter[r]] as string) },
-    initial: { a: c.initialState.client, b: c.initialState.server } as { a: string; b: string } | undefined,
-  }));
+  // Lines as the engine saw them: segments in flight (crossing FINs) arrive on lines of their own.
+  const parts = conns.map((c) => {
+    const index = new Map(c.rows.map((r, i) => [r, i]));
+    const lines: RfcLine[] = ladderLines(a, c).map((l) => ({ index: index.get(l.row)!, arrival: l.arrival, arrivesNow: l.arrivesNow, a: l.client, b: l.server }));
+    return { c, lines, initial: { a: c.initialState.client, b: c.initialState.server } as { a: string; b: string } | undefined };
+  });
   const render = (): { text: string; starts: number[] } => {
     const out: string[] = [];
     const starts: number[] = [];
@@ -678,7 +680,7 @@ function figures(a: Analysis, conns: readonly Connection[]): string {
       if (out.length > 0) out.push('');
       starts.push(out.length);
       out.push(`# connection ${p.c.id}: ${p.c.client.addr}:${p.c.client.port} -> ${p.c.server.addr}:${p.c.server.port}`);
-      const fig = toRfcTrace(a.table, p.c.rows, p.states, p.initial ? { a: p.c.clientEp, initial: p.initial } : { a: p.c.clientEp });
+      const fig = toRfcTrace(a.table, p.c.rows, { a: [], b: [] }, { a: p.c.clientEp, lines: p.lines, ...(p.initial ? { initial: p.initial } : {}) });
       out.push(...fig.replace(/\n$/, '').split('\n'));
     }
     return { text: out.join('\n') + '\n', starts };
@@ -701,8 +703,8 @@ function figures(a: Analysis, conns: readonly Connection[]): string {
       const isA = arrow < 0 || (f.startCol ?? 0) < arrow;
       const k = ln - firstSegment;
       if (k < 0) p.initial = undefined;
-      else if (isA) p.states.a[k] = '';
-      else p.states.b[k] = '';
+      else if (isA) p.lines[k].a = '';
+      else p.lines[k].b = '';
     }
     r = render();
   }

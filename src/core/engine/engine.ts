@@ -60,12 +60,19 @@ export const DEFAULT_OPTIONS: EngineOptions = {
 };
 
 /** Explicit events for traces that spell them out (RFC figure notation); see text/types.ts. */
-export type EngineStep =
+export type EngineStep = (
   | { kind: 'segment'; row: number }
   | { kind: 'arrive'; row: number }
   | { kind: 'close'; endpoint: number; line: number }
   | { kind: 'timeout'; endpoint: number; line: number }
-  | { kind: 'claim'; endpoint: number; state: TcpState; line: number; startCol: number; endCol: number };
+  | { kind: 'claim'; endpoint: number; state: TcpState; line: number; startCol: number; endCol: number }
+) & {
+  /**
+   * The figure a step belongs to: an endpoint named by a close, timeout or claim is the one of
+   * the connection whose segments that figure shows (several figures may show the same endpoints).
+   */
+  figure?: number;
+};
 
 /** A state claim that the engine checked, with what it inferred instead. */
 export interface ClaimResult {
@@ -206,6 +213,8 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
   const transitionStart = new Int32Array(n + 1);
   const S = new SimStore(m);
   const claimResults: ClaimResult[] = [];
+  /** The connection each claim was checked against. */
+  const claimConn: number[] = [];
 
   const replay = new Replay(table, opts, wire, transitions, tracks, S);
   for (let ci = 0; ci < m; ci++) replay.initial(ci);
@@ -246,10 +255,25 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
     // Explicit events (RFC figure notation): sends, arrivals, closes, timeouts and claims in file order.
     let lastRow = -1;
     stepDeliverAt = new Int32Array(n).fill(NEVER);
-    const epConn = (ep: number): { ci: number; side: number } | null => {
+    const started = new Uint8Array(m);
+    // The connections each figure shows, in order of their first segment there.
+    const figureConns = new Map<number, number[]>();
+    for (const st of steps) {
+      if (st.kind !== 'segment' || rowConn[st.row] < 0) continue;
+      const list = figureConns.get(st.figure ?? 0) ?? [];
+      if (!list.includes(rowConn[st.row])) list.push(rowConn[st.row]);
+      figureConns.set(st.figure ?? 0, list);
+    }
+    const sideIn = (ci: number, ep: number): { ci: number; side: number } | null =>
+      tracks.clientEp[ci] === ep ? { ci, side: 0 } : tracks.serverEp[ci] === ep ? { ci, side: 1 } : null;
+    const epConn = (ep: number, figure: number | undefined): { ci: number; side: number } | null => {
+      for (const ci of figureConns.get(figure ?? 0) ?? []) {
+        const t = sideIn(ci, ep);
+        if (t) return t;
+      }
       for (let ci = 0; ci < m; ci++) {
-        if (tracks.clientEp[ci] === ep) return { ci, side: 0 };
-        if (tracks.serverEp[ci] === ep) return { ci, side: 1 };
+        const t = sideIn(ci, ep);
+        if (t) return t;
       }
       return null;
     };
@@ -274,6 +298,7 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
         lastRow = r;
         const ci = rowConn[r];
         if (ci < 0) continue;
+        started[ci] = 1;
         clientBefore[r] = st[2 * ci];
         serverBefore[r] = st[2 * ci + 1];
         replay.send(ci, r);
@@ -283,22 +308,23 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
         if (ci >= 0) replay.deliver(ci, step.row, lastRow);
       } else if (step.kind === 'close') {
         flush();
-        const t = epConn(step.endpoint);
+        const t = epConn(step.endpoint, step.figure);
         if (t) replay.applicationClose(t.ci, t.side, lastRow);
       } else if (step.kind === 'timeout') {
         flush();
-        const t = epConn(step.endpoint);
+        const t = epConn(step.endpoint, step.figure);
         if (t && st[2 * t.ci + t.side] === TIME_WAIT) replay.setState(t.ci, t.side, CLOSED, lastRow, WHY.timeoutStep, false);
       } else {
-        const t = epConn(step.endpoint);
-        if (t && lastRow < 0) {
-          // A claim before the first segment declares where the trace starts (as "1. ESTABLISHED" does).
+        const t = epConn(step.endpoint, step.figure);
+        if (t && !started[t.ci]) {
+          // A claim before the connection's first segment declares where it starts (as "1. ESTABLISHED" does).
           st[2 * t.ci + t.side] = STATE_INDEX[step.state];
           S.initial[2 * t.ci + t.side] = STATE_INDEX[step.state];
           S.bits[t.ci] |= S_DECLARED;
         }
         if (t) {
           const last = S.lastTransition[2 * t.ci + t.side];
+          claimConn.push(t.ci);
           claimResults.push({
             line: step.line,
             startCol: step.startCol,
@@ -328,11 +354,10 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
     records[ci] = new ConnectionRecord(data, ci);
     summarizer.summarize(records[ci]);
   }
-  for (const cr of claimResults) {
+  for (let i = 0; i < claimResults.length; i++) {
+    const cr = claimResults[i];
     if (cr.claimed === cr.inferred) continue;
-    let ci = -1;
-    for (let c = 0; c < m && ci < 0; c++) if (tracks.clientEp[c] === cr.endpoint || tracks.serverEp[c] === cr.endpoint) ci = c;
-    if (ci < 0) continue;
+    const ci = claimConn[i];
     const side = tracks.clientEp[ci] === cr.endpoint ? 'client' : 'server';
     const why = cr.because ? ` (${cr.because.reason})` : '';
     const message = `The trace says the ${side} is ${cr.claimed} here, but the segments imply ${cr.inferred}${why}.`;

@@ -5,7 +5,7 @@
  */
 import { ACK, FIN, SYN, flagNames } from '../model/segment';
 import { seqDistance } from '../seq';
-import { STATES, type Analysis, type Connection } from '../engine/types';
+import { STATES, type Analysis, type Connection, type TcpState } from '../engine/types';
 
 export interface LadderOptions {
   /** Sequence and acknowledgment numbers relative to each side's ISN (default true). */
@@ -31,12 +31,80 @@ export function segmentNotation(a: Analysis, c: Connection, r: number, relative:
   return s;
 }
 
+/** One line of a ladder: a segment sent (its step), or the later arrival of one in flight. */
+export interface LadderLine {
+  row: number;
+  /** False: the line of the row's send; true: the line where a segment sent earlier arrives. */
+  arrival: boolean;
+  /** On a send line: the segment arrives on this same line (else it is in flight: `...`). */
+  arrivesNow: boolean;
+  /** Both states after this line's events. */
+  client: TcpState;
+  server: TcpState;
+}
+
 /**
- * The ladder as text. A segment the engine found still in flight when its row was sent (crossing
- * FINs: the peer sent its own FIN before acknowledging) is drawn as RFC 9293 figure 13 draws it:
- * `...` on the receiver's side, then a line of its own, with `...` on the sender's side, where it
- * arrives; each line's states are those after its own events, so the ladder reads back as a
- * figure (tcp-trace) with every state it shows confirmed. A segment never received stays `...`.
+ * The lines of a connection's ladder, as RFC 9293 figure 13 draws them: each row's send (with the
+ * states after its own events, its arrival included when on arrival), followed by the arrivals of
+ * segments that were in flight until then (crossing FINs: the peer sent its own FIN before
+ * acknowledging), each with the states after it. A segment never received stays in flight; a
+ * retransmitted SYN/FIN is a duplicate once its first transmission arrived, and as much in flight
+ * as the first one before that.
+ */
+export function ladderLines(a: Analysis, c: Connection): LadderLine[] {
+  const t = a.table;
+  const rows = c.rows;
+  // Arrivals that come after a later row: row -> the rows that arrive after it, in row order.
+  const arrivals = new Map<number, number[]>();
+  for (const r of rows) {
+    const d = a.deliverAt[r];
+    if (d > r) {
+      const list = arrivals.get(d);
+      if (list) list.push(r);
+      else arrivals.set(d, [r]);
+    }
+  }
+  const firstTransmission = (r: number): number => {
+    const control = t.flags[r] & (SYN | FIN);
+    for (const q of rows) if (q < r && a.rowDir[q] === a.rowDir[r] && t.flags[q] & control && a.deliverAt[q] !== -2) return q;
+    return -1;
+  };
+  const arrivesWith = (r: number): boolean => {
+    const d = a.deliverAt[r];
+    if (d === -1) return false;
+    if (d !== -2) return d <= r;
+    const q = firstTransmission(r);
+    return q < 0 || (a.deliverAt[q] >= 0 && a.deliverAt[q] <= r);
+  };
+  const out: LadderLine[] = [];
+  for (const r of rows) {
+    const arrivesNow = arrivesWith(r);
+    const later = arrivals.get(r);
+    if (later === undefined) {
+      out.push({ row: r, arrival: false, arrivesNow, client: STATES[a.clientAfter[r]], server: STATES[a.serverAfter[r]] });
+      continue;
+    }
+    // States after this row's own events, then after each arrival it lets through.
+    const st: [TcpState, TcpState] = [STATES[a.clientBefore[r]], STATES[a.serverBefore[r]]];
+    const apply = (cause: number): void => {
+      for (let k = a.transitionStart[r]; k < a.transitionStart[r + 1]; k++) {
+        const tr = a.transitionAt(k);
+        if (tr.cause === cause) st[tr.side === 'client' ? 0 : 1] = tr.to;
+      }
+    };
+    apply(r);
+    out.push({ row: r, arrival: false, arrivesNow, client: st[0], server: st[1] });
+    for (const p of later) {
+      apply(p);
+      out.push({ row: p, arrival: true, arrivesNow: true, client: st[0], server: st[1] });
+    }
+  }
+  return out;
+}
+
+/**
+ * The ladder as text (see {@link ladderLines}); each line's states are those after its own events,
+ * so the ladder reads back as a figure (tcp-trace) with every state it shows confirmed.
  */
 export function ladderText(a: Analysis, c: Connection, opts: LadderOptions = {}): string {
   const relative = opts.relative ?? true;
@@ -56,58 +124,13 @@ export function ladderText(a: Analysis, c: Connection, opts: LadderOptions = {})
   lines.push(`${head}${pad(`TCP A (${ep(c.client)})`, rightCol)}TCP B (${ep(c.server)})`);
   lines.push('');
   lines.push(`${pad(`${'0'.padStart(width - 1)}.`, width + 2)}${pad(c.initialState.client, rightCol)}${c.initialState.server}`);
-
-  // Arrivals that come after a later row: row -> the rows that arrive after it, in row order.
-  const arrivals = new Map<number, number[]>();
-  for (const r of rows) {
-    const d = a.deliverAt[r];
-    if (d > r) {
-      const list = arrivals.get(d);
-      if (list) list.push(r);
-      else arrivals.set(d, [r]);
-    }
-  }
-  const line = (prefix: string, left: string, r: number, sent: boolean, arrives: boolean, right: string): string => {
-    const toServer = a.rowDir[r] === 0;
+  for (const l of ladderLines(a, c)) {
+    const toServer = a.rowDir[l.row] === 0;
     const arrow = toServer ? '-->' : '<--';
-    const [la, ra] = toServer ? [sent ? arrow : '...', arrives ? arrow : '...'] : [arrives ? arrow : '...', sent ? arrow : '...'];
-    return `${pad(prefix, width + 2)}${pad(left, stateW)} ${la} ${segs.get(r)!.padEnd(segW)} ${ra} ${right}`;
-  };
-  // A retransmitted SYN/FIN is a duplicate once its first transmission arrived, and as much in
-  // flight as the first one before that.
-  const firstTransmission = (r: number): number => {
-    const control = t.flags[r] & (SYN | FIN);
-    for (const q of rows) if (q < r && a.rowDir[q] === a.rowDir[r] && t.flags[q] & control && a.deliverAt[q] !== -2) return q;
-    return -1;
-  };
-  const arrivesWith = (r: number): boolean => {
-    const d = a.deliverAt[r];
-    if (d === -1) return false;
-    if (d !== -2) return d <= r;
-    const q = firstTransmission(r);
-    return q < 0 || (a.deliverAt[q] >= 0 && a.deliverAt[q] <= r);
-  };
-  for (const r of rows) {
-    const arrivesNow = arrivesWith(r);
-    const later = arrivals.get(r);
-    if (later === undefined) {
-      lines.push(line(`${stepOf(r).padStart(width - 1)}.`, STATES[a.clientAfter[r]], r, true, arrivesNow, STATES[a.serverAfter[r]]));
-      continue;
-    }
-    // States after this row's own events, then after each arrival it lets through.
-    const st = [STATES[a.clientBefore[r]] as string, STATES[a.serverBefore[r]] as string];
-    const apply = (cause: number): void => {
-      for (let k = a.transitionStart[r]; k < a.transitionStart[r + 1]; k++) {
-        const tr = a.transitionAt(k);
-        if (tr.cause === cause) st[tr.side === 'client' ? 0 : 1] = tr.to;
-      }
-    };
-    apply(r);
-    lines.push(line(`${stepOf(r).padStart(width - 1)}.`, st[0], r, true, arrivesNow, st[1]));
-    for (const p of later) {
-      apply(p);
-      lines.push(line('', st[0], p, false, true, st[1]));
-    }
+    const sent = !l.arrival;
+    const [la, ra] = toServer ? [sent ? arrow : '...', l.arrivesNow ? arrow : '...'] : [l.arrivesNow ? arrow : '...', sent ? arrow : '...'];
+    const prefix = l.arrival ? '' : `${stepOf(l.row).padStart(width - 1)}.`;
+    lines.push(`${pad(prefix, width + 2)}${pad(l.client, stateW)} ${la} ${segs.get(l.row)!.padEnd(segW)} ${ra} ${l.server}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -77,14 +77,32 @@ export interface RfcRenderOptions {
   times?: 'relative' | 'absolute' | 'none';
   /** Step numbers (default true). */
   numbered?: boolean;
+  /**
+   * The lines to draw, when segments may be in flight: each a row's send (`index` into `rows`) or
+   * the later arrival of one sent earlier, with the states after it. Without it, one line per row
+   * with `states`, every segment received on the line that sends it.
+   */
+  lines?: RfcLine[];
+}
+
+/** One line of a figure: see {@link RfcRenderOptions.lines}. */
+export interface RfcLine {
+  index: number;
+  /** The line where a segment sent on an earlier line arrives (no step number, `...` at its sender). */
+  arrival: boolean;
+  /** On a send line: the segment arrives on this line (else `...` at the receiver: in flight). */
+  arrivesNow: boolean;
+  a: string;
+  b: string;
 }
 
 /**
  * RFC 793/9293 figure notation of the given rows between two endpoints, with the state names
  * given per row (`states.a[i]` / `states.b[i]`: A's and B's states after `rows[i]`; an empty
  * string leaves the column blank). Every segment is drawn as sent and received on the same line
- * (`-->` ... `-->`): a table records sends, not arrivals. Rows between other endpoints are left
- * out. The header names both endpoints, so the figure reads back to the same rows.
+ * (`-->` ... `-->`) unless `options.lines` says where segments arrive (a table records sends, not
+ * arrivals: the engine's delivery points do). Rows between other endpoints are left out. The
+ * header names both endpoints, so the figure reads back to the same rows.
  */
 export function toRfcTrace(
   table: SegmentTable,
@@ -147,9 +165,13 @@ export function toRfcTrace(
     if (table.win[r] !== 0) s += `<WND=${table.win[r]}>`;
     return s;
   };
-  const segs = keep.map((i) => segText(rows[i]));
-  const aStates = keep.map((i) => states.a[i] ?? '');
-  const bStates = keep.map((i) => states.b[i] ?? '');
+  const kept = new Set(keep);
+  const lines: RfcLine[] = options.lines
+    ? options.lines.filter((l) => kept.has(l.index))
+    : keep.map((i) => ({ index: i, arrival: false, arrivesNow: true, a: states.a[i] ?? '', b: states.b[i] ?? '' }));
+  const segs = lines.map((l) => segText(rows[l.index]));
+  const aStates = lines.map((l) => l.a);
+  const bStates = lines.map((l) => l.b);
   const numbered = options.numbered ?? true;
   const steps = keep.length + (options.initial ? 1 : 0);
   const numW = String(steps).length; // "  12.  "
@@ -175,12 +197,15 @@ export function toRfcTrace(
     out.push(`${num()}${options.initial.a.padEnd(bCol - indent)}${options.initial.b}`.trimEnd());
     out.push('');
   }
-  keep.forEach((i, k) => {
-    const r = rows[i];
-    const arrow = table.src[r] === aId ? '-->' : '<--';
-    const left = `${num()}${aStates[k].padEnd(stateW)}${arrow} ${segs[k].padEnd(segW)} ${arrow} `;
+  lines.forEach((l, k) => {
+    const r = rows[l.index];
+    const toB = table.src[r] === aId;
+    const arrow = toB ? '-->' : '<--';
+    const sent = !l.arrival;
+    const [la, ra] = toB ? [sent ? arrow : '...', l.arrivesNow ? arrow : '...'] : [l.arrivesNow ? arrow : '...', sent ? arrow : '...'];
+    const left = `${sent ? num() : ' '.repeat(indent)}${aStates[k].padEnd(stateW)}${la} ${segs[k].padEnd(segW)} ${ra} `;
     let line = `${left.padEnd(bCol)}${bStates[k]}`;
-    const t = timeOf(r);
+    const t = sent ? timeOf(r) : '';
     if (t !== '') line = `${line.padEnd(bCol + Math.max(14, bStates[k].length + 2))}${t}`;
     out.push(line.trimEnd());
   });

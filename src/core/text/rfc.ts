@@ -381,6 +381,14 @@ function parseInto(text: string, table: SegmentTable, errors: ParseError[], step
     }
     return f.ids[side];
   };
+  // Every step carries the index of the figure it belongs to: a file may hold several figures of
+  // the same endpoints, and a claim is about its own figure's connection.
+  const emit = (...list: TraceStep[]): void => {
+    for (const st of list) {
+      st.figure = fig?.index ?? 0;
+      steps.push(st);
+    }
+  };
   const figureNow = (split: number): Figure => {
     if (fig === null) fig = startFigure([null, null], split);
     if (Number.isNaN(fig.split)) fig.split = split;
@@ -539,13 +547,13 @@ function parseInto(text: string, table: SegmentTable, errors: ParseError[], step
           columnEvent(c, endpointId(f, side), ln, tsSec, tsNsec, closes, claims, timeouts, errors);
         }
       }
-      steps.push(...closes);
+      emit(...closes);
       const [senderEp, receiverEp]: [0 | 1, 0 | 1] = dir === 0 ? [0, 1] : [1, 0];
       if (sentNow) {
         const row = appendRow(table, view, f, senderEp, receiverEp, fields, ln, tsSec, tsNsec, endpointId);
         if (fields.lenUnknown) unknownLen.push(row);
-        steps.push({ kind: 'segment', row, line: ln });
-        if (arrivesNow) steps.push({ kind: 'arrive', row, line: ln, tsSec, tsNsec });
+        emit({ kind: 'segment', row, line: ln });
+        if (arrivesNow) emit({ kind: 'arrive', row, line: ln, tsSec, tsNsec });
         else f.inFlight.push({ row, f: fields, dir });
       } else {
         // The arrival of a segment sent earlier.
@@ -565,9 +573,9 @@ function parseInto(text: string, table: SegmentTable, errors: ParseError[], step
           row = appendRow(table, view, f, senderEp, receiverEp, fields, ln, tsSec, tsNsec, endpointId);
           if (fields.lenUnknown) unknownLen.push(row);
         }
-        steps.push({ kind: 'arrive', row, line: ln, tsSec, tsNsec });
+        emit({ kind: 'arrive', row, line: ln, tsSec, tsNsec });
       }
-      steps.push(...claims, ...timeouts);
+      emit(...claims, ...timeouts);
       continue;
     }
 
@@ -612,7 +620,7 @@ function parseInto(text: string, table: SegmentTable, errors: ParseError[], step
       }
       columnEvent(c, ep, ln, tsSec, tsNsec, out, out, out, errors);
     });
-    steps.push(...out);
+    emit(...out);
   }
 
   // <DATA> without a length: the next segment of the same sender, or the peer's next ACK, tells.

@@ -39,12 +39,16 @@ export interface ParseError {
  * `endpoint` is an id in `table.endpoints`. Times (`tsSec`/`tsNsec`, NaN seconds when the figure
  * gives none) are those written with `@` annotations (see rfc.ts).
  */
-export type TraceStep =
+export type TraceStep = (
   | { kind: 'segment'; row: number; line: number }
   | { kind: 'arrive'; row: number; line: number; tsSec: number; tsNsec: number }
   | { kind: 'close'; endpoint: number; line: number; startCol: number; endCol: number; tsSec: number; tsNsec: number }
   | { kind: 'timeout'; endpoint: number; line: number; startCol: number; endCol: number; tsSec: number; tsNsec: number }
-  | { kind: 'claim'; endpoint: number; state: TcpState; line: number; startCol: number; endCol: number };
+  | { kind: 'claim'; endpoint: number; state: TcpState; line: number; startCol: number; endCol: number }
+) & {
+  /** Index of the figure the step belongs to (0-based, in file order). */
+  figure?: number;
+};
 
 /** How a tcpdump text was read (for hovers and warnings). */
 export interface TcpdumpInfo {

@@ -39,6 +39,27 @@ describe('the analyze ladder', () => {
     assert.ok(checked >= 40, `${checked} ladders`);
   });
 
+  it('two figures of the same endpoints in one file: each claim is checked against its own figure', () => {
+    const loaded = loadTrace(path.join(KERNEL, '11-tuple-reuse-time-wait.pcap'));
+    const a = analyze(loaded.table);
+    assert.strictEqual(a.connections.length, 2);
+    // Both ladders name the same 4-tuple in their headers: two incarnations, one after the other.
+    const text = a.connections.map((c) => ladderText(a, c, { relative: false })).join('\n');
+    const back = parseRfcTrace(text);
+    assert.deepStrictEqual(back.errors, []);
+    const b = analyze(back.table, {}, back.steps);
+    assert.strictEqual(b.connections.length, 2);
+    assert.deepStrictEqual(
+      b.findings.filter((f) => f.code === 'state-claim-mismatch').map((f) => f.message),
+      [],
+    );
+    const figures = new Set(back.steps!.map((s) => s.figure));
+    assert.deepStrictEqual([...figures], [0, 1]);
+    // The second figure's states are its own connection's: it starts CLOSED / LISTEN again.
+    assert.deepStrictEqual(b.connections[1].initialState, { client: 'CLOSED', server: 'LISTEN' });
+    assert.deepStrictEqual(b.connections[1].finalState, a.connections[1].finalState);
+  });
+
   it('draws crossing FINs in flight and where they arrive (simultaneous close, kernel capture 03)', () => {
     const loaded = loadTrace(path.join(KERNEL, '03-simultaneous-close.pcap'));
     const a = analyze(loaded.table);

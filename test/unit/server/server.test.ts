@@ -445,6 +445,14 @@ describe('language server over JSON-RPC', function () {
         const dump = (await s.conn.sendRequest(ExportRequest.type, { uri: src, kind: 'tcpdump' })).text;
         const asText = await s.open(textUri(`${name}.converted.tcpdump`), LANG_TCPDUMP, dump);
         assert.deepStrictEqual(codes(asText).sort(), original, `${name} as tcpdump text`);
+        // Every line keeps both states: nothing had to be left blank to read back without a mismatch.
+        const segmentLines = trace.split('\n').filter((l) => /<SEQ=/.test(l));
+        for (const l of segmentLines) assert.match(l, /^ *(\d+\. +)?[A-Z][A-Z0-9-]+ +(-->|<--|\.\.\.) <SEQ=[^ ]+ +(-->|<--|\.\.\.) +[A-Z][A-Z0-9-]+/, `${name}: ${l}`);
+        if (name === '03-simultaneous-close') {
+          // The crossing FINs: each sent in flight, then arriving on a line of its own.
+          assert.strictEqual(segmentLines.filter((l) => /^ +[A-Z]/.test(l) && /\.\.\. <SEQ=/.test(l)).length, 1, trace);
+          assert.strictEqual(segmentLines.filter((l) => /^ +[A-Z]/.test(l) && /<-- <SEQ=[^ ]+ +\.\.\./.test(l)).length, 1, trace);
+        }
       }
     });
 
