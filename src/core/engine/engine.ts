@@ -13,7 +13,7 @@
  * bulky parts (row lists, messages) are built when first read.
  */
 
-import { ACK, FIN, RST, SYN, type SegmentTable } from '../model/segment';
+import { ACK, FIN, RST, SYN, grownColumn, type SegmentTable } from '../model/segment';
 import { seqAdd, seqGe } from '../seq';
 import { ConnectionData, ConnectionRecord } from './records';
 import { makeFinding, Summarizer } from './summarize';
@@ -186,16 +186,11 @@ class TransitionLog {
 
   private grow(): void {
     const n = this.row.length * 2;
-    const g = <T extends Int32Array | Uint8Array | Uint32Array>(a: T, make: (n: number) => T): T => {
-      const b = make(n);
-      b.set(a);
-      return b;
-    };
-    this.row = g(this.row, (k) => new Int32Array(k));
-    this.cause = g(this.cause, (k) => new Int32Array(k));
-    this.code = g(this.code, (k) => new Uint8Array(k));
-    this.to = g(this.to, (k) => new Uint8Array(k));
-    this.reason = g(this.reason, (k) => new Uint32Array(k));
+    this.row = grownColumn(this.row, n);
+    this.cause = grownColumn(this.cause, n);
+    this.code = grownColumn(this.code, n);
+    this.to = grownColumn(this.to, n);
+    this.reason = grownColumn(this.reason, n);
   }
 }
 

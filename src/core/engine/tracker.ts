@@ -7,7 +7,7 @@
  * million segments has a hundred thousand connections.
  */
 
-import { ACK, FIN, RST, SYN, type SegmentTable } from '../model/segment';
+import { ACK, FIN, RST, SYN, grownColumn, type Column, type SegmentTable } from '../model/segment';
 
 /** Bits of {@link Tracks.bits}. */
 const T_INFERRED = 1;
@@ -82,11 +82,7 @@ export class Tracks {
 
   private grow(): void {
     const n = this.clientEp.length * 2;
-    const g = <T extends Int32Array | Uint32Array | Uint8Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(n);
-      b.set(a);
-      return b;
-    };
+    const g = <T extends Column>(a: T): T => grownColumn(a, n);
     this.clientEp = g(this.clientEp);
     this.serverEp = g(this.serverEp);
     this.incarnation = g(this.incarnation);
@@ -186,11 +182,7 @@ export function trackConnections(table: SegmentTable): { tracks: Tracks; rowConn
       ci = open(table, tracks, r, 1, -1);
       live.set(lo, hi, ci);
     }
-    if (ci >= count.length) {
-      const c2 = new Int32Array(count.length * 2);
-      c2.set(count);
-      count = c2;
-    }
+    if (ci >= count.length) count = grownColumn(count, count.length * 2);
     count[ci]++;
     tracks.lastRow[ci] = r;
     rowConn[r] = ci;

@@ -194,6 +194,16 @@ export class EndpointTable {
   }
 }
 
+/** Any typed-array column. */
+export type Column = Uint8Array | Uint16Array | Uint32Array | Int32Array | Int8Array | Float64Array;
+
+/** A copy of a column with room for `n` elements (the rest zero): how every column store grows. */
+export function grownColumn<T extends Column>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
+}
+
 /**
  * A column store of segments: row i is the i-th segment in source order.
  * Columns grow by doubling; `length` is the number of rows in use.
@@ -286,11 +296,7 @@ export class SegmentTable {
 
   private grow(atLeast = 0): void {
     const n = Math.max(this.frame.length * 2, atLeast);
-    const g = <T extends Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(n);
-      b.set(a);
-      return b;
-    };
+    const g = <T extends Column>(a: T): T => grownColumn(a, n);
     this.frame = g(this.frame);
     this.tsSec = g(this.tsSec);
     this.tsNsec = g(this.tsNsec);

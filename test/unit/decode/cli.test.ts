@@ -9,28 +9,9 @@ import * as path from 'path';
 import { runDecode } from '../../../src/cli/decode';
 import { decodeFile, UnreadableFileError, CHUNK_SIZE } from '../../../src/node/captureFile';
 import { FIXTURES, decodeAll, copy, read, type Seg } from './util';
+import { runCli, type CliRun } from '../cliRun';
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-  writes: number;
-}
-async function run(...args: string[]): Promise<Run> {
-  let out = '';
-  let err = '';
-  let writes = 0;
-  const code = await runDecode(args, {
-    out: (t) => {
-      out += t;
-      writes++;
-    },
-    err: (t) => {
-      err += t;
-    },
-  });
-  return { code, out, err, writes };
-}
+const run = (...args: string[]): Promise<CliRun> => runCli(runDecode, args);
 
 const LO = path.join(FIXTURES, 'real/lo.pcap');
 let tmp: string;

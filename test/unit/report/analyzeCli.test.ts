@@ -12,33 +12,14 @@ import { analyze } from '../../../src/core/engine';
 import { analysisJson, analysisJsonChunks, type AnalysisJson } from '../../../src/core/report/json';
 import { summaryText, summaryTextChunks } from '../../../src/core/report/summary';
 import { loadTrace } from '../../../src/node/loadTrace';
+import { runCli, type CliRun } from '../cliRun';
 
 const REPO = path.resolve(__dirname, '../../../..');
 const KERNEL = path.join(REPO, 'test/fixtures/kernel');
 const MAIN = path.join(REPO, 'out/src/cli/main.js');
 const fixture = (name: string): string => path.join(KERNEL, name);
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-  writes: number;
-}
-async function run(...args: string[]): Promise<Run> {
-  let out = '';
-  let err = '';
-  let writes = 0;
-  const code = await runAnalyze(args, {
-    out: (t) => {
-      out += t;
-      writes++;
-    },
-    err: (t) => {
-      err += t;
-    },
-  });
-  return { code, out, err, writes };
-}
+const run = (...args: string[]): Promise<CliRun> => runCli(runAnalyze, args);
 
 function inputOf(file: string): { a: ReturnType<typeof analyze>; input: Parameters<typeof analysisJson>[1] } {
   const loaded = loadTrace(file);
