@@ -82,11 +82,27 @@ function figureTransitionLines(a: Analysis, steps: readonly FigureStep[]): Map<n
     else out.set(line, [tr]);
   };
   const ts = a.transitions;
-  const sideOfEp = (ep: number): { side: Side; conn: number } | null => {
+  // An endpoint named in a figure is its own figure's connection (several figures may show the
+  // same endpoints), as the engine resolves it.
+  const figureConns = new Map<number, number[]>();
+  for (const st of steps) {
+    if (st.kind !== 'segment' || a.rowConn[st.row] < 0) continue;
+    const list = figureConns.get(st.figure ?? 0) ?? [];
+    if (!list.includes(a.rowConn[st.row])) list.push(a.rowConn[st.row]);
+    figureConns.set(st.figure ?? 0, list);
+  }
+  const sideIn = (i: number, ep: number): { side: Side; conn: number } | null => {
+    const c = a.connections[i];
+    return c.clientEp === ep ? { side: 'client', conn: i } : c.serverEp === ep ? { side: 'server', conn: i } : null;
+  };
+  const sideOfEp = (ep: number, figure: number | undefined): { side: Side; conn: number } | null => {
+    for (const i of figureConns.get(figure ?? 0) ?? []) {
+      const who = sideIn(i, ep);
+      if (who) return who;
+    }
     for (let i = 0; i < a.connections.length; i++) {
-      const c = a.connections[i];
-      if (c.clientEp === ep) return { side: 'client', conn: i };
-      if (c.serverEp === ep) return { side: 'server', conn: i };
+      const who = sideIn(i, ep);
+      if (who) return who;
     }
     return null;
   };
@@ -102,7 +118,7 @@ function figureTransitionLines(a: Analysis, steps: readonly FigureStep[]): Map<n
       const side: Side = (st.kind === 'segment') === senderIsClient ? 'client' : 'server';
       fits = (i) => ts[i].cause === r && ts[i].side === side;
     } else if (st.kind === 'close' || st.kind === 'timeout') {
-      const who = sideOfEp(st.endpoint);
+      const who = sideOfEp(st.endpoint, st.figure);
       if (!who) continue;
       if (st.kind === 'close' && !seenSegment) {
         // Before any segment: from the connection's initial state to the state before its first row.
