@@ -110,6 +110,11 @@ export interface LadderSegment {
   /** Index of the later segment that acknowledges this one, and of the segment this one newly acknowledges. */
   ackedBy: number;
   acks: number;
+  /**
+   * Index of the segment after which the receiver processed this one: its own index when on
+   * arrival, a later one when it was in flight until then (crossing FINs), -1 when never (lost).
+   */
+  arrival: number;
 }
 
 export interface AnalysisChangedParams {

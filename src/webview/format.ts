@@ -62,6 +62,9 @@ export function segmentSentence(s: LadderSegment, relative: boolean): string {
   parts.push(`window ${s.win}`);
   const kinds = s.kinds.filter((k) => k !== 'data');
   if (kinds.length > 0) parts.push(kinds.join(', '));
+  const receiver = s.dir === 'c2s' ? 'server' : 'client';
+  if (s.arrival < 0) parts.push(`never received by the ${receiver} as far as the capture shows`);
+  else if (s.arrival > s.index) parts.push(`in flight until after step ${s.arrival + 1} (the ${receiver} sent that segment before processing this one)`);
   return parts.join(', ');
 }
 

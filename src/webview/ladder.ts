@@ -258,12 +258,28 @@ export class Ladder {
     }
     const toServer = s.dir === 'c2s';
     const xFrom = toServer ? L.c1 : L.s0;
-    const xTo = toServer ? L.s0 : L.c1;
     const d = toServer ? 1 : -1;
     const y = y0 + ARROW_Y;
     const head = 8;
-    g.appendChild(svg('line', { x1: xFrom, y1: y, x2: xTo - d * head, y2: y }, 'arrow'));
-    g.appendChild(svg('path', { d: `M${xTo} ${y} L${xTo - d * head} ${y - 4.5} L${xTo - d * head} ${y + 4.5} Z` }, 'head'));
+    if (s.arrival < 0) {
+      // Never received (as far as the capture shows): the arrow stops short of the receiver, crossed out.
+      g.classList.add('lost');
+      const xEnd = xFrom + d * (L.s0 - L.c1) * 0.7;
+      g.appendChild(svg('line', { x1: xFrom, y1: y, x2: xEnd, y2: y }, 'arrow'));
+      g.appendChild(svg('path', { d: `M${xEnd - 5} ${y - 5} L${xEnd + 5} ${y + 5} M${xEnd - 5} ${y + 5} L${xEnd + 5} ${y - 5}` }, 'lost-mark'));
+    } else {
+      // In flight until a later segment (crossing FINs): the arrow lands on that segment's row.
+      const xTo = toServer ? L.s0 : L.c1;
+      const yTo = y + Math.max(0, s.arrival - s.index) * this.rowHeight;
+      if (yTo > y) g.classList.add('in-flight');
+      const len = Math.hypot(xTo - xFrom, yTo - y);
+      const ux = (xTo - xFrom) / len;
+      const uy = (yTo - y) / len;
+      const bx = xTo - ux * head;
+      const by = yTo - uy * head;
+      g.appendChild(svg('line', { x1: xFrom, y1: y, x2: bx, y2: by }, 'arrow'));
+      g.appendChild(svg('path', { d: `M${xTo} ${yTo} L${bx - uy * 4.5} ${by + ux * 4.5} L${bx + uy * 4.5} ${by - ux * 4.5} Z` }, 'head'));
+    }
     g.appendChild(svg('circle', { cx: xFrom, cy: y, r: 2.5 }, 'tail'));
     const mid = (L.c1 + L.s0) / 2;
     const room = L.s0 - L.c1 - 12;
@@ -388,7 +404,9 @@ export class Ladder {
       tg.appendChild(svg('rect', { x, y: y0 + 34, width: Math.max(1, w * frac), height: 8, rx: 2 }, 'timer-fill'));
       // The words go beside the bar, in the free space right of the lifeline (client) or left of it (server).
       const text = frac >= 1 ? `TIME-WAIT: 2MSL expired` : `TIME-WAIT: ${duration(elapsed)} of 2MSL ${duration(tw.durationSeconds)}`;
-      tg.appendChild(side === 'client' ? svgText(L.c1 + 6, y0 + 42, text, 'timer-label', 'start') : svgText(L.s0 - 6, y0 + 42, text, 'timer-label', 'end'));
+      // Both sides in TIME-WAIT (a simultaneous close): the server's words go a line lower.
+      const ty = side === 'server' && tw.client !== null ? y0 + 58 : y0 + 42;
+      tg.appendChild(side === 'client' ? svgText(L.c1 + 6, ty, text, 'timer-label', 'start') : svgText(L.s0 - 6, ty, text, 'timer-label', 'end'));
       const title = svg('title');
       title.textContent = `${side} entered TIME-WAIT at +${duration(since)}; 2 MSL = ${duration(tw.durationSeconds)}; ${frac >= 1 ? 'the timer expired before the capture ended' : `the capture ends ${duration(elapsed)} into it`}`;
       tg.appendChild(title);

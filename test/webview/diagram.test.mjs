@@ -356,6 +356,85 @@ describe('diagram webview: connections, safety checks', () => {
   });
 });
 
+describe('diagram webview: segments in flight and lost', () => {
+  const tailAndTip = (page, index) =>
+    page.evaluate((i) => {
+      const g = document.querySelector(`.row.seg[data-index="${i}"]`);
+      const line = g.querySelector('.arrow');
+      const headPath = g.querySelector('.head')?.getAttribute('d') ?? '';
+      const tip = /^M(-?[\d.]+) (-?[\d.]+)/.exec(headPath);
+      return {
+        cls: g.getAttribute('class'),
+        y1: Number(line.getAttribute('y1')),
+        tipY: tip ? Number(tip[2]) : null,
+        lost: g.querySelectorAll('.lost-mark').length,
+      };
+    }, index);
+
+  it('crossing FINs land on the row after which each was processed (03-simultaneous-close)', async () => {
+    const fx = await loadFixture('03-simultaneous-close');
+    const conn = fx.analysis.connections[0];
+    const win = model.ladderWindow(fx.analysis, conn.id, 0, conn.rows.length, (r) => r);
+    const inFlight = win.segments.filter((s) => s.arrival > s.index);
+    // The two first FINs: each sent before its receiver had processed the other's.
+    assert.deepStrictEqual(
+      inFlight.map((s) => [s.index, s.flagText, s.arrival]),
+      [
+        [7, 'FIN,ACK', 10],
+        [8, 'FIN,ACK', 9],
+        [9, 'FIN,ACK', 10],
+      ],
+    );
+    const d = await open(browser, fx, { width: 520, height: 900 });
+    const { page } = d;
+    await until(page, (n) => document.querySelectorAll('.row.seg').length === n, conn.rows.length);
+    const rowHeight = await page.evaluate(() => {
+      const a = document.querySelector('.row.seg[data-index="0"] .arrow');
+      const b = document.querySelector('.row.seg[data-index="1"] .arrow');
+      return Number(b.getAttribute('y1')) - Number(a.getAttribute('y1'));
+    });
+    assert.ok(rowHeight > 0);
+    for (const s of inFlight) {
+      const a = await tailAndTip(page, s.index);
+      assert.match(a.cls, /\bin-flight\b/);
+      assert.strictEqual(a.tipY - a.y1, (s.arrival - s.index) * rowHeight, `segment ${s.index}`);
+    }
+    // Segments received on arrival stay level.
+    const level = await tailAndTip(page, 6);
+    assert.strictEqual(level.tipY, level.y1);
+    assert.doesNotMatch(level.cls, /in-flight|lost/);
+    // The explanation says so.
+    d.session.select(fx.uri, conn.id, 7);
+    await until(page, () => /in flight until after step 11/.test(document.querySelector('.explain')?.textContent ?? ''));
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SHOTS, 'ladder-03-simultaneous-close-dark.png') });
+    assert.deepStrictEqual(d.problems, { csp: [], console: [], pageErrors: [], failed: [] });
+    await d.close();
+  });
+
+  it('SYN-ACKs that never reached the client stop short, crossed out (14-half-open)', async () => {
+    const fx = await loadFixture('14-half-open');
+    const conn = fx.analysis.connections[0];
+    const win = model.ladderWindow(fx.analysis, conn.id, 0, conn.rows.length, (r) => r);
+    const lost = win.segments.filter((s) => s.arrival === -1);
+    assert.ok(lost.length >= 2 && lost.every((s) => s.flagText === 'SYN,ACK'), JSON.stringify(lost.map((s) => s.flagText)));
+    const d = await open(browser, fx, { width: 520, height: 700 });
+    const { page } = d;
+    await until(page, (n) => document.querySelectorAll('.row.seg').length === n, conn.rows.length);
+    for (const s of lost) {
+      const a = await tailAndTip(page, s.index);
+      assert.match(a.cls, /\blost\b/);
+      assert.strictEqual(a.lost, 1);
+      assert.strictEqual(a.tipY, null, 'no arrow head: it never arrives');
+    }
+    assert.strictEqual(await page.locator('.row.seg.lost').count(), lost.length);
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SHOTS, 'ladder-14-half-open-dark.png') });
+    assert.deepStrictEqual(d.problems, { csp: [], console: [], pageErrors: [], failed: [] });
+    await d.close();
+  });
+});
+
 describe('diagram webview screenshots (docs/diagram/)', () => {
   for (const [name, index, hoverIndex] of [
     ['04-half-close-lingering', 7, 3],

@@ -44,6 +44,32 @@ export interface LadderLine {
 }
 
 /**
+ * The row after which the receiver processed row `r` of connection `c`: `r` itself when on
+ * arrival, a later row when it was in flight until then (crossing FINs), -1 when never (lost, as
+ * far as the trace shows). A retransmitted SYN/FIN is a duplicate once its first transmission
+ * arrived, and in flight with it until then.
+ */
+export function processedAfter(a: Analysis, c: Connection, r: number): number {
+  const d = a.deliverAt[r];
+  if (d === -1) return -1;
+  if (d !== -2) return Math.max(d, r);
+  const t = a.table;
+  const control = t.flags[r] & (SYN | FIN);
+  let first = -1;
+  for (const q of c.rows) {
+    if (q >= r) break;
+    if (a.rowDir[q] === a.rowDir[r] && t.flags[q] & control && a.deliverAt[q] !== -2) {
+      first = q;
+      break;
+    }
+  }
+  if (first < 0) return r;
+  const df = a.deliverAt[first];
+  if (df === -1) return -1;
+  return Math.max(df, r);
+}
+
+/**
  * The lines of a connection's ladder, as RFC 9293 figure 13 draws them: each row's send (with the
  * states after its own events, its arrival included when on arrival), followed by the arrivals of
  * segments that were in flight until then (crossing FINs: the peer sent its own FIN before
@@ -52,7 +78,6 @@ export interface LadderLine {
  * as the first one before that.
  */
 export function ladderLines(a: Analysis, c: Connection): LadderLine[] {
-  const t = a.table;
   const rows = c.rows;
   // Arrivals that come after a later row: row -> the rows that arrive after it, in row order.
   const arrivals = new Map<number, number[]>();
@@ -64,18 +89,7 @@ export function ladderLines(a: Analysis, c: Connection): LadderLine[] {
       else arrivals.set(d, [r]);
     }
   }
-  const firstTransmission = (r: number): number => {
-    const control = t.flags[r] & (SYN | FIN);
-    for (const q of rows) if (q < r && a.rowDir[q] === a.rowDir[r] && t.flags[q] & control && a.deliverAt[q] !== -2) return q;
-    return -1;
-  };
-  const arrivesWith = (r: number): boolean => {
-    const d = a.deliverAt[r];
-    if (d === -1) return false;
-    if (d !== -2) return d <= r;
-    const q = firstTransmission(r);
-    return q < 0 || (a.deliverAt[q] >= 0 && a.deliverAt[q] <= r);
-  };
+  const arrivesWith = (r: number): boolean => processedAfter(a, c, r) === r;
   const out: LadderLine[] = [];
   for (const r of rows) {
     const arrivesNow = arrivesWith(r);

@@ -10,6 +10,7 @@
  */
 import { flagNames } from '../model/segment';
 import { seqDistance } from '../seq';
+import { processedAfter } from './ladder';
 import {
   KIND_DATA,
   KIND_DUP_ACK,
@@ -74,6 +75,11 @@ export interface LadderSegmentModel {
   findings: LadderFinding[];
   ackedBy: number;
   acks: number;
+  /**
+   * Index of the segment after which the receiver processed this one: its own index when on
+   * arrival, a later one when it was in flight until then (crossing FINs), -1 when never (lost).
+   */
+  arrival: number;
 }
 
 export interface LadderConnectionSummary {
@@ -230,6 +236,7 @@ export function ladderSegment(
   }
   const fs = findingsByRow ? (findingsByRow.get(r) ?? []) : c.findings.filter((f) => f.row === r);
   const ackedBy = a.ackedBy[r];
+  const arrival = processedAfter(a, c, r);
   const acks = a.acks[r];
   return {
     index,
@@ -255,6 +262,7 @@ export function ladderSegment(
     findings: fs.map((f) => ladderFinding(a, c, f, lineOf)),
     ackedBy: ackedBy >= 0 ? indexOfRow(c, ackedBy) : -1,
     acks: acks >= 0 ? indexOfRow(c, acks) : -1,
+    arrival: arrival === r ? index : arrival >= 0 ? indexOfRow(c, arrival) : -1,
   };
 }
 
