@@ -3,9 +3,9 @@
 // setup.sh installs (code-server 4.139 needs Node 24); see README.md beside this file.
 //
 //   node24 driver.mjs test --dev EXT_DIR --tests /abs/out/test/index.js [--open PATH] [--out DIR]
-//                         [--timeout S] [--settings FILE.json|'{...}'] [--verbose] [--keep]
+//                         [--timeout S] [--settings FILE.json|'{...}'] [--restricted] [--verbose] [--keep]
 //   node24 driver.mjs shot --dev EXT_DIR --open PATH --out DIR [--settings ...] [--size WxH]
-//                         [--theme "Default Dark Modern"] ACTIONS...
+//                         [--theme "Default Dark Modern"] [--restricted] ACTIONS...
 //   node24 driver.mjs code [VS Code CLI arguments, as @vscode/test-electron's runTests passes them]
 //
 // Exit codes: 0 tests passed / shots written, 1 tests failed or error, 2 usage, 3 harness not
@@ -62,6 +62,14 @@ const QUIET_SETTINGS = {
   'editor.minimap.enabled': false,
 };
 
+// Restricted Mode (--restricted; in code mode: no --disable-workspace-trust among the arguments and
+// these settings in the profile, which is what run-tests.mjs --restricted arranges): workspace trust
+// on, and the opened folder left untrusted without the modal "Do you trust the authors?" dialog
+// (startupPrompt "once", the default, would block the window until answered).
+const RESTRICTED_SETTINGS = JSON.parse(
+  fs.readFileSync(new URL('./restricted-settings.json', import.meta.url), 'utf8'),
+);
+
 function readSettingsArg(value) {
   const text = value.trimStart().startsWith('{') ? value : fs.readFileSync(path.resolve(value), 'utf8');
   try {
@@ -74,9 +82,10 @@ function readSettingsArg(value) {
 // ------------------------------------------------------------------------------------ CLI
 const USAGE = `usage:
   driver.mjs test --dev EXT_DIR --tests ABS_TESTS_INDEX_JS [--open FILE_OR_FOLDER] [--out DIR]
-                  [--timeout S] [--settings FILE.json|JSON] [--verbose] [--keep]
+                  [--timeout S] [--settings FILE.json|JSON] [--restricted] [--verbose] [--keep]
   driver.mjs shot --dev EXT_DIR --open FILE_OR_FOLDER --out DIR [--settings FILE.json|JSON]
-                  [--size WxH] [--theme "Default Dark Modern"|"Default Light Modern"] ACTION...
+                  [--size WxH] [--theme "Default Dark Modern"|"Default Light Modern"] [--restricted] ACTION...
+      --restricted: workspace trust enabled and the opened folder not trusted (Restricted Mode)
       actions, run in order once the workbench and extensions are up:
         --command "Palette title"   run a command through the command palette
         --hover TEXT                move the mouse onto the first visible TEXT in an editor
@@ -86,7 +95,9 @@ const USAGE = `usage:
         --wait MS                   sleep MS milliseconds
         --shot FILE.png             screenshot into OUT (default OUT/workbench.png at the end)
   driver.mjs code [--extensionDevelopmentPath=DIR] [--extensionTestsPath=FILE] [--user-data-dir=DIR]
-                  [--extensions-dir=DIR] [FOLDER_OR_FILE] [other VS Code flags are ignored]
+                  [--extensions-dir=DIR] [--disable-workspace-trust] [FOLDER_OR_FILE]
+                  [other VS Code flags are ignored]
+      without --disable-workspace-trust, the user settings decide (the harness default: trust off)
 env: TT_VSCODE_HOME (install root), TT_VSCODE_TIMEOUT (s, default 300), TT_VSCODE_OUT (code mode
      artifacts), TT_VSCODE_VERBOSE=1, TT_VSCODE_CHROMIUM
 `;
@@ -106,6 +117,10 @@ function baseOptions(mode) {
     timeoutS: Number(process.env.TT_VSCODE_TIMEOUT || 300),
     verbose: process.env.TT_VSCODE_VERBOSE === '1',
     keep: false,
+    // false: code-server gets --disable-workspace-trust (every workspace trusted). true: workspace
+    // trust works as in VS Code, governed by the user settings.
+    workspaceTrust: false,
+    restricted: false,
   };
 }
 
@@ -155,6 +170,10 @@ function parseArgs(argv) {
       case '--verbose':
         o.verbose = true;
         break;
+      case '--restricted':
+        o.workspaceTrust = true;
+        o.restricted = true;
+        break;
       case '--keep':
         o.keep = true;
         break;
@@ -200,6 +219,7 @@ function parseArgs(argv) {
 function parseCodeArgs(argv) {
   const o = baseOptions('test');
   o.codeCli = true;
+  let sawDisableTrust = false;
   const valued = {
     '--extensionDevelopmentPath': (v) => o.dev.push(path.resolve(v)),
     '--extensionTestsPath': (v) => {
@@ -220,6 +240,8 @@ function parseCodeArgs(argv) {
       if (eq > 0) valued[name](a.slice(eq + 1));
       else if (i + 1 < argv.length) valued[name](argv[++i]);
       else throw new UsageError(`${a} needs a value`);
+    } else if (a === '--disable-workspace-trust') {
+      sawDisableTrust = true;
     } else if (a === '--version' || a === '-v') {
       o.printVersion = true;
     } else if (a === '--help' || a === '-h') {
@@ -233,6 +255,9 @@ function parseCodeArgs(argv) {
       say(`ignoring extra path argument ${a}`);
     }
   }
+  // As in VS Code: the flag turns workspace trust off; without it the settings decide (the quiet
+  // settings turn it off too, unless the profile's settings.json says otherwise).
+  o.workspaceTrust = !sawDisableTrust;
   if (process.env.TT_VSCODE_OUT) o.out = path.resolve(process.env.TT_VSCODE_OUT);
   if (!o.printVersion && (!o.tests || o.dev.length === 0)) {
     throw new UsageError('code mode needs --extensionTestsPath=... and --extensionDevelopmentPath=...');
@@ -355,7 +380,8 @@ class Session {
         say(`warning: replacing unparsable ${file}`);
       }
     }
-    fs.writeFileSync(file, JSON.stringify({ ...QUIET_SETTINGS, ...existing, ...this.o.settings }, null, 2));
+    const restricted = this.o.restricted ? RESTRICTED_SETTINGS : {};
+    fs.writeFileSync(file, JSON.stringify({ ...QUIET_SETTINGS, ...existing, ...restricted, ...this.o.settings }, null, 2));
   }
 
   serverEnv() {
@@ -406,7 +432,7 @@ class Session {
       'none',
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      ...(this.o.workspaceTrust ? [] : ['--disable-workspace-trust']),
       '--disable-getting-started-override',
       '--disable-proxy',
       '--ignore-last-opened',

@@ -1,10 +1,15 @@
 #!/usr/bin/env node
 // Teardown Tracer integration tests in a real VS Code, through @vscode/test-electron's runTests().
 //
-//   node test/vscode-harness/run-tests.mjs [EXT_DEV_DIR] [TESTS_ENTRY_JS] [WORKSPACE]
+//   node test/vscode-harness/run-tests.mjs [--restricted] [EXT_DEV_DIR] [TESTS_ENTRY_JS] [WORKSPACE]
 //
-// Defaults: EXT_DEV_DIR = repo root, TESTS_ENTRY_JS = <repo>/out/test/integration/index.js,
-// WORKSPACE = <repo>/test/fixtures/kernel (a folder or a file; skipped if it does not exist).
+// Defaults: EXT_DEV_DIR = repo root, TESTS_ENTRY_JS = <repo>/out/test/integration/index.js
+// (with --restricted: <repo>/out/test/integration-restricted/index.js), WORKSPACE =
+// <repo>/test/fixtures/kernel (a folder or a file; skipped if it does not exist).
+//
+// --restricted (or TT_VSCODE_RESTRICTED=1): Restricted Mode. Workspace trust is enabled and the
+// workspace is not trusted: the profile gets restricted-settings.json, and the executable is wrapped
+// so that it never sees the --disable-workspace-trust that runTests() always adds.
 //
 // Which VS Code runs the tests:
 //   * TT_VSCODE_EXECUTABLE=/path/to/code       that executable (e.g. a local desktop VS Code)
@@ -21,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
 const shim = path.join(here, 'code-shim');
+const trustWrapper = path.join(here, 'code-with-trust');
 const harnessHome = process.env.TT_VSCODE_HOME || '/opt/teardown-tracer-vscode';
 const log = (msg) => console.log(`[run-tests] ${msg}`);
 
@@ -71,28 +77,38 @@ async function chooseExecutable() {
 }
 
 async function main() {
-  const [devArg, testsArg, workspaceArg] = process.argv.slice(2);
+  const argv = process.argv.slice(2);
+  const restricted = argv.includes('--restricted') || process.env.TT_VSCODE_RESTRICTED === '1';
+  const [devArg, testsArg, workspaceArg] = argv.filter((a) => a !== '--restricted');
   if (devArg === '-h' || devArg === '--help') {
     console.log(
       fs
         .readFileSync(fileURLToPath(import.meta.url), 'utf8')
         .split('\n')
-        .slice(1, 15)
+        .slice(1, 19)
         .join('\n'),
     );
     return 0;
   }
   const extensionDevelopmentPath = path.resolve(devArg ?? repo);
-  const extensionTestsPath = path.resolve(testsArg ?? path.join(repo, 'out/test/integration/index.js'));
+  const suite = restricted ? 'out/test/integration-restricted/index.js' : 'out/test/integration/index.js';
+  const extensionTestsPath = path.resolve(testsArg ?? path.join(repo, suite));
   const workspace = path.resolve(workspaceArg ?? path.join(repo, 'test/fixtures/kernel'));
   if (!fs.existsSync(extensionTestsPath)) {
     console.error(`[run-tests] ${extensionTestsPath} does not exist: compile the tests first (npm run compile)`);
     return 2;
   }
 
-  const { runTests } = loadTestElectron();
-  const { exe, why } = await chooseExecutable();
+  const { runTests, downloadAndUnzipVSCode } = loadTestElectron();
+  let { exe, why } = await chooseExecutable();
   log(exe ? `VS Code executable: ${exe} (${why})` : `downloading VS Code through @vscode/test-electron (${why})`);
+  if (restricted) {
+    // runTests() always passes --disable-workspace-trust: the wrapper drops it and runs the real one.
+    exe ??= await downloadAndUnzipVSCode();
+    process.env.TT_VSCODE_WRAPPED = exe;
+    exe = trustWrapper;
+    log('Restricted Mode: workspace trust enabled, the workspace not trusted');
+  }
 
   // A fresh profile per run, outside the repository: no state leaks between runs.
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tt-vscode-profile-'));
@@ -102,6 +118,12 @@ async function main() {
   ];
   if (fs.existsSync(workspace)) launchArgs.unshift(workspace);
   else log(`workspace ${workspace} does not exist; opening an empty window`);
+  if (restricted) {
+    // User settings: VS Code (and the shim, which merges them over its quiet settings) read them at start.
+    const settings = path.join(profile, 'user-data', 'User', 'settings.json');
+    fs.mkdirSync(path.dirname(settings), { recursive: true });
+    fs.copyFileSync(path.join(here, 'restricted-settings.json'), settings);
+  }
 
   try {
     return await runTests({
