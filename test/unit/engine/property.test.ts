@@ -1,0 +1,177 @@
+/**
+ * The engine on random traces (fast-check): random segments between a few endpoints, with
+ * sequence numbers that mostly follow each direction's own counter (so handshakes, data, FINs and
+ * acknowledgments really happen) and sometimes jump anywhere, including across 2^32. Whatever the
+ * input, the analysis holds together: every row in exactly one connection, states per row that
+ * chain, transitions indexed by row, findings on their connection's rows, a ladder that reads
+ * back as a figure, and the JSON document written in chunks equal to the one-piece one.
+ */
+import * as assert from 'assert';
+import fc from 'fast-check';
+import { analyze, STATES, type Analysis } from '../../../src/core/engine';
+import { ACK, FIN, PSH, RST, SYN, SegmentTable, SegmentView } from '../../../src/core/model/segment';
+import { analysisJson, analysisJsonChunks } from '../../../src/core/report/json';
+import { ladderText } from '../../../src/core/report/ladder';
+import { parseRfcTrace } from '../../../src/core/text/rfc';
+
+interface RandomSeg {
+  pair: number; // which endpoint pair
+  dir: boolean; // false: a -> b, true: b -> a
+  flags: number;
+  len: number;
+  win: number;
+  jump: number; // 0: follow the counters; else a raw sequence number
+  ackLag: number; // how far behind the peer's counter the ACK is
+  dt: number; // seconds since the previous segment
+}
+
+const PAIRS: [number[], number, number[], number][] = [
+  [[10, 0, 0, 1], 40000, [10, 0, 0, 2], 80],
+  [[10, 0, 0, 1], 40001, [10, 0, 0, 2], 80],
+  [[10, 0, 0, 3], 80, [10, 0, 0, 4], 80], // equal ports: roles from the SYN or guessed
+];
+
+const FLAGS = [SYN, SYN | ACK, ACK, ACK, ACK, PSH | ACK, FIN | ACK, FIN | PSH | ACK, RST, RST | ACK, FIN, 0];
+
+const segArb: fc.Arbitrary<RandomSeg> = fc.record({
+  pair: fc.nat(PAIRS.length - 1),
+  dir: fc.boolean(),
+  flags: fc.oneof({ weight: 9, arbitrary: fc.constantFrom(...FLAGS) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 0x1ff }) }),
+  len: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.integer({ min: 1, max: 1500 }) }),
+  win: fc.oneof({ weight: 5, arbitrary: fc.constant(64240) }, { weight: 1, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat(0xffff) }),
+  jump: fc.oneof({ weight: 8, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 0xffffffff }) }),
+  ackLag: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 3000 }) }),
+  dt: fc.oneof({ weight: 8, arbitrary: fc.double({ min: 0, max: 0.2, noNaN: true }) }, { weight: 1, arbitrary: fc.double({ min: 1, max: 200, noNaN: true }) }),
+});
+
+/** A table from random segments: each direction keeps its own SND.NXT, starting just under 2^32. */
+function build(segs: RandomSeg[]): SegmentTable {
+  const table = new SegmentTable(16);
+  const v = new SegmentView();
+  const next = new Map<string, number>();
+  let t = 1_700_000_000;
+  let frame = 0;
+  for (const s of segs) {
+    const [aAddr, aPort, bAddr, bPort] = PAIRS[s.pair];
+    const key = `${s.pair}${s.dir ? 'b' : 'a'}`;
+    const peerKey = `${s.pair}${s.dir ? 'a' : 'b'}`;
+    const start = (0xffff_ff00 + (s.dir ? 0x40 : 0)) >>> 0;
+    let seq = next.get(key) ?? start;
+    if (s.jump !== 0) seq = s.jump >>> 0;
+    const space = s.len + (s.flags & SYN ? 1 : 0) + (s.flags & FIN ? 1 : 0);
+    next.set(key, (seq + space) >>> 0);
+    t += s.dt;
+    v.frame = ++frame;
+    v.tsSec = Math.floor(t);
+    v.tsNsec = Math.min(999_999_999, Math.round((t - Math.floor(t)) * 1e9));
+    v.ipVersion = 4;
+    v.src.set(s.dir ? bAddr : aAddr);
+    v.dst.set(s.dir ? aAddr : bAddr);
+    v.sport = s.dir ? bPort : aPort;
+    v.dport = s.dir ? aPort : bPort;
+    v.seq = seq;
+    v.ack = s.flags & ACK ? ((next.get(peerKey) ?? (0xffff_ff00 + (s.dir ? 0 : 0x40))) - s.ackLag) >>> 0 : 0;
+    v.flags = s.flags;
+    v.len = s.len;
+    v.win = s.win;
+    table.append(v);
+  }
+  return table;
+}
+
+function checkInvariants(a: Analysis): void {
+  const n = a.table.length;
+  const seen = new Int32Array(n).fill(-1);
+  a.connections.forEach((c, i) => {
+    assert.strictEqual(c.id, i + 1);
+    assert.strictEqual(c.segments, c.rows.length);
+    assert.strictEqual(c.firstRow, c.rows[0]);
+    assert.strictEqual(c.lastRow, c.rows[c.rows.length - 1]);
+    if (i > 0) assert.ok(c.firstRow > a.connections[i - 1].firstRow, 'connections in order of their first row');
+    for (let k = 0; k < c.rows.length; k++) {
+      const r = c.rows[k];
+      if (k > 0) assert.ok(r > c.rows[k - 1], 'rows in order');
+      assert.strictEqual(seen[r], -1, `row ${r} in one connection only`);
+      seen[r] = i;
+      assert.strictEqual(a.rowConn[r], i);
+      const src = a.table.src[r];
+      assert.strictEqual(a.rowDir[r], src === c.clientEp ? 0 : 1);
+      assert.ok(src === c.clientEp || src === c.serverEp);
+    }
+    // The final states are the last row's, but for a TIME-WAIT the capture outlived or a new
+    // incarnation took over.
+    const last = c.lastRow;
+    for (const [side, after] of [
+      ['client', a.clientAfter[last]],
+      ['server', a.serverAfter[last]],
+    ] as const) {
+      const final = c.finalState[side];
+      if (final !== STATES[after]) assert.ok(STATES[after] === 'TIME-WAIT' && final === 'CLOSED', `#${c.id} ${side}: ${STATES[after]} -> ${final}`);
+    }
+    for (const f of c.findings) {
+      assert.strictEqual(f.connection, c.id);
+      if (f.row >= 0) {
+        assert.strictEqual(a.rowConn[f.row], i, `${f.code} on its connection's row`);
+        assert.strictEqual(f.frame, a.table.frame[f.row]);
+      }
+      assert.ok(f.message.length > 10 && f.explanation.includes('RFC'), f.code);
+      for (const rel of f.related) {
+        // port-reuse points at the last segment of the earlier connection on the same 4-tuple.
+        const other = a.connections[a.rowConn[rel.row]];
+        if (f.code === 'port-reuse') assert.ok(other.id < c.id && other.clientEp + other.serverEp === c.clientEp + c.serverEp, `${f.code}: related row ${rel.row}`);
+        else assert.strictEqual(a.rowConn[rel.row], i, `${f.code}: related row ${rel.row}`);
+      }
+    }
+  });
+  for (let r = 0; r < n; r++) assert.notStrictEqual(seen[r], -1, `row ${r} belongs to a connection`);
+  assert.strictEqual(a.findings.length, a.connections.reduce((s, c) => s + c.findings.length, 0));
+  assert.strictEqual(a.transitionStart[n], a.transitions.length);
+  for (let r = 0; r < n; r++) {
+    assert.ok(a.transitionStart[r] <= a.transitionStart[r + 1]);
+    for (let k = a.transitionStart[r]; k < a.transitionStart[r + 1]; k++) {
+      const tr = a.transitionAt(k);
+      assert.strictEqual(tr.row, r);
+      assert.notStrictEqual(tr.from, tr.to);
+      assert.ok(tr.reason.includes('RFC'), tr.reason);
+      assert.deepStrictEqual(tr, a.transitions[k]);
+    }
+  }
+}
+
+describe('the engine on random traces', () => {
+  it('never throws, and the analysis holds together', () => {
+    const outcomes = new Map<string, number>();
+    const codes = new Map<string, number>();
+    fc.assert(
+      fc.property(fc.array(segArb, { minLength: 1, maxLength: 60 }), (segs) => {
+        const a = analyze(build(segs));
+        checkInvariants(a);
+        for (const c of a.connections) outcomes.set(c.outcome, (outcomes.get(c.outcome) ?? 0) + 1);
+        for (const f of a.findings) codes.set(f.code, (codes.get(f.code) ?? 0) + 1);
+      }),
+      { numRuns: 1000 },
+    );
+    // The traces exercise the engine: most outcomes and finding codes occur.
+    assert.ok(outcomes.size >= 5, JSON.stringify([...outcomes]));
+    assert.ok(codes.size >= 10, JSON.stringify([...codes]));
+    process.stdout.write(`      (outcomes ${JSON.stringify(Object.fromEntries(outcomes))}; findings ${JSON.stringify(Object.fromEntries(codes))})\n`);
+  });
+
+  it('every ladder reads back as a figure of the same segments; the chunked JSON is the JSON', () => {
+    fc.assert(
+      fc.property(fc.array(segArb, { minLength: 1, maxLength: 40 }), (segs) => {
+        const a = analyze(build(segs));
+        for (const c of a.connections) {
+          const text = ladderText(a, c, { relative: false });
+          const back = parseRfcTrace(text);
+          assert.deepStrictEqual(back.errors, [], text);
+          assert.strictEqual(back.table.length, c.segments, text);
+          analyze(back.table, {}, back.steps);
+        }
+        const input = { format: 'pcap', packets: a.table.length, tcpSegments: a.table.length, warnings: [] };
+        assert.strictEqual([...analysisJsonChunks(a, input, 300)].join(''), JSON.stringify(analysisJson(a, input)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
