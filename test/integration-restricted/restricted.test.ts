@@ -159,8 +159,14 @@ describe('Restricted Mode (an untrusted workspace)', () => {
       assert.ok(svg.includes(s), `the ladder shows ${s}`);
     assert.ok(svg.includes('10.88.0.1:40004'), 'the client endpoint');
 
-    // The editor-panel variant.
-    await vscode.commands.executeCommand('teardownTracer.openDiagramPanel', view.toString(), 1);
+    // The editor-panel variant, on the tcpdump trace from the untrusted folder (another connection,
+    // so the drawing below can only come from the panel).
+    const trace = await vscode.languages.setTextDocumentLanguage(
+      await vscode.workspace.openTextDocument(kernelFixture('06-abortive-close-linger0.txt')),
+      'tcpdump-text',
+    );
+    await diagnosticsWith(trace.uri, ['abrupt-reset']);
+    await vscode.commands.executeCommand('teardownTracer.openDiagramPanel', trace.uri.toString(), 1);
     const panel = await until(
       'the ladder panel’s tab',
       () =>
@@ -173,8 +179,11 @@ describe('Restricted Mode (an untrusted workspace)', () => {
       [vscode.window.tabGroups.onDidChangeTabs],
     );
     assert.strictEqual(panel.label, 'TCP Ladder');
-    // Step commands and exports act on the visible diagram used last: now the panel.
-    const panelSvg = await poll('the ladder panel to draw the connection', () => a.diagram.exportSvg());
-    assert.ok(panelSvg.includes('CLOSE-WAIT'), 'the panel draws the connection');
+    // Exports act on the visible diagram used last: now the panel.
+    const panelSvg = await poll('the ladder panel to draw the trace’s connection', async () => {
+      const s = await a.diagram.exportSvg();
+      return s?.includes('10.88.0.1:40006') ? s : undefined;
+    });
+    assert.ok(panelSvg.includes('RST'), 'the panel draws the reset');
   });
 });
