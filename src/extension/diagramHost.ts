@@ -16,10 +16,12 @@ export function createDiagram(
   context: vscode.ExtensionContext,
   client: TeardownClient,
   revealSegment: (uri: string, line: number) => void,
+  defaultPlace?: () => Promise<{ uri: string; connection?: number } | undefined>,
 ): DiagramController {
   return registerDiagram(context, {
     request: (type, params) => client.request(type, params),
     // The diagram was stepped or clicked: the editor follows (its onDidSelect says the same; once is enough).
     revealSegment,
+    defaultPlace,
   });
 }

@@ -47,9 +47,14 @@ export function activate(context: vscode.ExtensionContext): TeardownTracerApi {
 
   // The navigator and the diagram need each other: the closure reads `ctl` only after both exist.
   const navigator = new Navigator(analyses, () => ctl);
-  const ctl: DiagramController = createDiagram(context, c, (uri, line) => {
-    navigator.revealFromDiagram(uri, line).then(undefined, (err: unknown) => output.warn(`reveal ${uri}:${line}: ${errorText(err)}`));
-  });
+  const ctl: DiagramController = createDiagram(
+    context,
+    c,
+    (uri, line) => {
+      navigator.revealFromDiagram(uri, line).then(undefined, (err: unknown) => output.warn(`reveal ${uri}:${line}: ${errorText(err)}`));
+    },
+    async () => (active.uri ? { uri: active.uri.toString(), connection: (await analyses.firstInteresting(active.uri))?.id } : undefined),
+  );
 
   context.subscriptions.push(
     CaptureEditorProvider.register({

@@ -149,6 +149,32 @@ describe('Restricted Mode (an untrusted workspace)', () => {
     );
   });
 
+  it('opens the ladder in an editor panel from the palette, with nothing named or shown yet: the active trace', async () => {
+    const a = await api();
+    // No diagram has shown anything in this window yet: the panel shows the active trace's
+    // connection (its first with a finding), as the side bar's diagram would.
+    const activeUri = a.activeTrace.uri;
+    assert.ok(activeUri, 'a trace is active');
+    const expected = await a.analyses.firstInteresting(activeUri);
+    assert.ok(expected, 'the active trace has a connection');
+    const endpoint = `${expected.client.addr}:${expected.client.port}`;
+    await vscode.commands.executeCommand('teardownTracer.openDiagramPanel');
+    const tab = await until(
+      'the ladder panel’s tab',
+      () =>
+        vscode.window.tabGroups.all
+          .flatMap((g) => g.tabs)
+          .find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('teardownTracer.diagramPanel')),
+      [vscode.window.tabGroups.onDidChangeTabs],
+    );
+    const svg = await poll('the panel to draw the active trace’s connection', async () => {
+      const s = await a.diagram.exportSvg();
+      return s?.includes(endpoint) ? s : undefined;
+    });
+    assert.ok(svg.includes(expected.finalState.client), `the ladder ends in the client's ${expected.finalState.client}`);
+    await vscode.window.tabGroups.close(tab);
+  });
+
   it('shows the ladder diagram in its webview, drawn by the webview’s script', async () => {
     const a = await api();
     await vscode.commands.executeCommand('teardownTracer.showDiagram', view);

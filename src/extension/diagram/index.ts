@@ -22,6 +22,8 @@ export const RELATIVE_SETTING = 'teardownTracer.relativeSequenceNumbers';
 export interface DiagramDeps {
   request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R>;
   revealSegment(uri: string, line: number): void;
+  /** What a panel opened with nothing named and nothing selected yet shows: the active trace's connection. */
+  defaultPlace?(): Promise<{ uri: string; connection?: number } | undefined>;
 }
 
 export interface DiagramController {
@@ -147,6 +149,11 @@ export function registerDiagram(context: vscode.ExtensionContext, deps: DiagramD
       });
       const host = adoptPanel(panel, current);
       if (typeof uri === 'string') await host.session.show(uri, connection);
+      else if (current === null) {
+        // From the palette before anything was selected: the active trace, as the side bar's view does.
+        const place = await deps.defaultPlace?.();
+        if (place) await host.session.show(place.uri, place.connection);
+      }
     }),
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
       deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
