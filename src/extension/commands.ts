@@ -170,11 +170,27 @@ export function registerCommands(context: vscode.ExtensionContext, d: CommandDep
       const t = target(arg);
       const connection = kind === 'state-table' || kind === 'mermaid' ? t.connection : undefined;
       const params: ExportRequest.Params = connection === undefined ? { uri: t.uri.toString(), kind } : { uri: t.uri.toString(), kind, connection };
-      const { text } = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Window, title: `${EXPORTS[kind].label}: ${displayName(t.uri)}` },
-        () => d.client.request(ExportRequest.type, params),
-      );
-      return writeExport(kind, t.uri, connection, text, toUri(targetArg));
+      const ask = (p: ExportRequest.Params): Thenable<ExportRequest.Result> =>
+        vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `${EXPORTS[kind].label}: ${displayName(t.uri)}` }, () =>
+          d.client.request(ExportRequest.type, p),
+        );
+      if (EXPORTS[kind].language === undefined) {
+        // A file export: the destination first, then the server writes it there itself (the
+        // analysis of a large capture is ~100 MB: it never crosses the protocol).
+        const dest = toUri(targetArg) ?? (await saveTarget(kind, t.uri, connection));
+        if (!dest) return undefined;
+        if (dest.scheme === 'file') {
+          const { written } = await ask({ ...params, target: dest.toString() });
+          if (!targetArg) await showWritten(dest, written?.bytes ?? 0);
+          return dest;
+        }
+        const { text } = await ask(params);
+        await vscode.workspace.fs.writeFile(dest, new TextEncoder().encode(text));
+        if (!targetArg) await showWritten(dest, text.length);
+        return dest;
+      }
+      const { text } = await ask(params);
+      return writeExport(kind, text, toUri(targetArg));
     };
   reg('teardownTracer.exportAnalysis', exporter('analysis-json'));
   reg('teardownTracer.exportStateTable', exporter('state-table'));
@@ -251,28 +267,38 @@ function activeCaptureFile(): vscode.Uri | undefined {
 }
 
 /** Writes an export to `target`, or asks where (a save dialog; conversions open as new documents). */
-async function writeExport(kind: ExportKind, source: vscode.Uri, connection: number | undefined, text: string, target: vscode.Uri | undefined): Promise<vscode.Uri | undefined> {
+/** A conversion: written to the target, else opened as an untitled document in its language. */
+async function writeExport(kind: ExportKind, text: string, target: vscode.Uri | undefined): Promise<vscode.Uri | undefined> {
   const spec = EXPORTS[kind];
-  const bytes = new TextEncoder().encode(text);
   if (target) {
-    await vscode.workspace.fs.writeFile(target, bytes);
+    await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(text));
     return target;
   }
-  if (spec.language) {
-    // A conversion opens as an untitled document in its language: analyzed at once, saved when wanted.
-    const doc = await vscode.workspace.openTextDocument({ language: spec.language, content: text });
-    await vscode.window.showTextDocument(doc, { preview: false });
-    return doc.uri;
-  }
+  // Analyzed at once, saved when wanted.
+  const doc = await vscode.workspace.openTextDocument({ language: spec.language, content: text });
+  await vscode.window.showTextDocument(doc, { preview: false });
+  return doc.uri;
+}
+
+/** Where a file export goes: a save dialog next to the trace, named after it. */
+async function saveTarget(kind: ExportKind, source: vscode.Uri, connection: number | undefined): Promise<vscode.Uri | undefined> {
+  const spec = EXPORTS[kind];
   const base = isCaptureView(source) ? captureFileOf(source) : source;
   const stem = base.path.slice(base.path.lastIndexOf('/') + 1).replace(/\.[^.]+$/, '') || 'trace';
   const name = `${stem}${connection !== undefined ? `-conn${connection}` : ''}${spec.suffix}`;
   const folder = base.scheme === 'file' ? vscode.Uri.joinPath(base, '..') : vscode.workspace.workspaceFolders?.[0]?.uri;
-  const chosen = await vscode.window.showSaveDialog({ title: spec.label, defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined, filters: spec.filters });
-  if (!chosen) return undefined;
-  await vscode.workspace.fs.writeFile(chosen, bytes);
-  await vscode.window.showTextDocument(chosen, { preview: true });
-  return chosen;
+  return vscode.window.showSaveDialog({ title: spec.label, defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined, filters: spec.filters });
+}
+
+/** Exports up to 8 MB open in an editor; larger ones are announced with their size. */
+async function showWritten(dest: vscode.Uri, bytes: number): Promise<void> {
+  if (bytes <= 8 * 1024 * 1024) {
+    await vscode.window.showTextDocument(dest, { preview: true });
+    return;
+  }
+  void vscode.window.showInformationMessage(`Teardown Tracer: wrote ${(bytes / 1e6).toFixed(1)} MB to ${dest.fsPath || dest.toString()}.`, 'Open').then((choice) => {
+    if (choice === 'Open') void vscode.window.showTextDocument(dest, { preview: true });
+  });
 }
 
 /**

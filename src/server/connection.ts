@@ -149,7 +149,11 @@ export function startServer(workerScript: string): Connection {
   connection.onRequest(SegmentAtRequest.type, (p, token) => guard('segmentAt', () => store.call(p.uri, 'segmentAt', { line: p.line }, token)));
   connection.onRequest(ExportRequest.type, (p, token) =>
     guard('export', async () => {
-      const params = p.connection !== undefined ? { kind: p.kind, connection: p.connection } : { kind: p.kind };
+      const params = {
+        kind: p.kind,
+        ...(p.connection !== undefined ? { connection: p.connection } : {}),
+        ...(p.target !== undefined ? { target: p.target } : {}),
+      };
       return (await store.call(p.uri, 'exportText', params, token)) ?? { text: '' };
     }),
   );

@@ -4,7 +4,10 @@
  *
  * The same functions run on the main thread (text traces) and in the analysis worker (captures,
  * see analysisHost.ts), which is why they take plain parameters and return plain JSON values.
+ * One writes: `exportToFile`, to a file the client named (large exports never cross the protocol).
  */
+import * as fs from 'fs';
+import { fileURLToPath } from 'url';
 import {
   DiagnosticSeverity,
   InlayHintKind,
@@ -22,7 +25,7 @@ import {
 } from 'vscode-languageserver';
 import { analysisOf, analyze, CATALOG, STATES, type Analysis, type Connection, type Finding, type Side } from '../core/engine';
 import { flagNames, ACK, FIN, OPT_NO_WINDOW, SYN } from '../core/model/segment';
-import { analysisJson } from '../core/report/json';
+import { analysisJson, analysisJsonChunks } from '../core/report/json';
 import { indexOfRow, kindNames, ladderSummary, ladderWindow } from '../core/report/ladderModel';
 import { mermaidSequence } from '../core/report/mermaid';
 import { stateTableMarkdown } from '../core/report/stateTable';
@@ -632,6 +635,36 @@ export function segmentAt(t: TraceDoc, line: number): SegmentAtRequest.Result {
   return c ? { connection: c.id, index: indexOfRow(c, r) } : null;
 }
 
+/**
+ * Writes an export to a `file:` URI in chunks (the analysis as the `analyze --json` document,
+ * byte for byte; the other kinds as their text), never holding a large analysis as one string.
+ */
+export function exportToFile(t: TraceDoc, kind: ExportRequest.Params['kind'], connection: number | undefined, target: string): ExportRequest.Result {
+  let path: string;
+  try {
+    path = fileURLToPath(target);
+  } catch {
+    throw new Error(`cannot write an export to ${target}: only file: URIs`);
+  }
+  const chunks: Iterable<string> =
+    kind === 'analysis-json'
+      ? (function* () {
+          const one = connection === undefined ? undefined : connById(t.analysis, connection);
+          const conns = connection === undefined ? t.analysis.connections : one ? [one] : [];
+          yield* analysisJsonChunks(analysisOf(t.analysis, conns), t.loaded.input);
+          yield '\n';
+        })()
+      : [exportText(t, kind, connection).text];
+  const fd = fs.openSync(path, 'w');
+  let bytes = 0;
+  try {
+    for (const chunk of chunks) bytes += fs.writeSync(fd, chunk);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { text: '', written: { uri: target, bytes } };
+}
+
 export function exportText(t: TraceDoc, kind: ExportRequest.Params['kind'], connection: number | undefined): ExportRequest.Result {
   const a = t.analysis;
   const one = connection === undefined ? undefined : connById(a, connection);
@@ -731,7 +764,8 @@ export const FEATURES = {
   step: (t: TraceDoc, p: Omit<StepRequest.Params, 'uri'>) => step(t, p.line, p.kind),
   segments: (t: TraceDoc, p: Omit<SegmentsRequest.Params, 'uri'>) => segments(t, p),
   segmentAt: (t: TraceDoc, p: { line: number }) => segmentAt(t, p.line),
-  exportText: (t: TraceDoc, p: { kind: ExportRequest.Params['kind']; connection?: number }) => exportText(t, p.kind, p.connection),
+  exportText: (t: TraceDoc, p: { kind: ExportRequest.Params['kind']; connection?: number; target?: string }) =>
+    p.target !== undefined ? exportToFile(t, p.kind, p.connection, p.target) : exportText(t, p.kind, p.connection),
   openCapture: (t: TraceDoc) => openCapture(t),
 } satisfies Record<string, (t: TraceDoc, p: never) => unknown>;
 

@@ -300,9 +300,17 @@ export namespace ExportRequest {
     kind: 'analysis-json' | 'state-table' | 'tcptrace' | 'tcpdump' | 'mermaid';
     /** Connection id for per-connection exports (all connections when absent). */
     connection?: number;
+    /**
+     * A `file:` URI the server writes the export to itself, in chunks, so that a large export
+     * (the analysis of 100,000 connections is ~100 MB) never travels over the protocol. The
+     * analysis is then the `analyze --json` document exactly (compact); the answer's `text` is empty.
+     */
+    target?: string;
   }
   export interface Result {
     text: string;
+    /** With `target`: what was written. */
+    written?: { uri: string; bytes: number };
   }
   export const type = new RequestType<Params, Result, void>(method);
 }

@@ -36,6 +36,8 @@ import {
 } from '../../../src/shared/lspProtocol';
 import { captureUri, fileUri, FIXTURES, KERNEL, LspSession, SERVER } from './lsp';
 import { writeSyntheticPcap } from './synthetic';
+import { runAnalyze } from '../../../src/cli/analyze';
+import { runCli } from '../cliRun';
 
 const kernel = (name: string): string => path.join(KERNEL, name);
 const read = (file: string): string => fs.readFileSync(file, 'utf8');
@@ -432,6 +434,25 @@ describe('language server over JSON-RPC', function () {
       assert.match(trace, /TCP A \(10\.88\.0\.1:40009\)/);
       const other = await s.conn.sendRequest(ExportRequest.type, { uri, kind: 'state-table', connection: 7 });
       assert.strictEqual(other.text, '', 'no such connection');
+    });
+
+    it('Export to a file: the server writes it (the analysis exactly as analyze --json prints it)', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'teardown-tracer-export-'));
+      try {
+        const target = path.join(dir, 'analysis.json');
+        const r = await s.conn.sendRequest(ExportRequest.type, { uri, kind: 'analysis-json', target: fileUri(target) });
+        assert.strictEqual(r.text, '', 'nothing over the protocol');
+        const written = fs.readFileSync(target, 'utf8');
+        assert.deepStrictEqual(r.written, { uri: fileUri(target), bytes: Buffer.byteLength(written) });
+        const cli = await runCli(runAnalyze, [file, '--json']);
+        assert.strictEqual(written, cli.out, 'byte for byte the command line document');
+        const md = path.join(dir, 'states.md');
+        await s.conn.sendRequest(ExportRequest.type, { uri, kind: 'state-table', connection: 1, target: fileUri(md) });
+        assert.strictEqual(fs.readFileSync(md, 'utf8'), (await s.conn.sendRequest(ExportRequest.type, { uri, kind: 'state-table', connection: 1 })).text);
+        await assert.rejects(s.conn.sendRequest(ExportRequest.type, { uri, kind: 'analysis-json', target: 'untitled:Untitled-1' }), /only file: URIs/);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('converts captures to traces that read back with the same findings and no false claims', async () => {
