@@ -63,7 +63,8 @@ export function processedAfter(a: Analysis, c: Connection, r: number): number {
       break;
     }
   }
-  if (first < 0) return r;
+  // No first transmission in the trace: the engine never processes this one either.
+  if (first < 0) return -1;
   const df = a.deliverAt[first];
   if (df === -1) return -1;
   return Math.max(df, r);
