@@ -34,6 +34,27 @@ export async function loadCapture(file) {
 }
 
 /**
+ * Appends one segment between 192.0.2.10:`clientPort` and 198.51.100.20:`serverPort` to `table`
+ * through the reused `v`, at time `t` (seconds since the epoch).
+ */
+function appendSegment(table, v, frame, t, c2s, clientPort, serverPort, flags, seq, ack, len) {
+  v.frame = frame;
+  v.tsSec = Math.floor(t);
+  v.tsNsec = Math.round((t - Math.floor(t)) * 1e9) % 1e9;
+  v.ipVersion = 4;
+  v.src.set(c2s ? [192, 0, 2, 10] : [198, 51, 100, 20]);
+  v.dst.set(c2s ? [198, 51, 100, 20] : [192, 0, 2, 10]);
+  v.sport = c2s ? clientPort : serverPort;
+  v.dport = c2s ? serverPort : clientPort;
+  v.seq = seq >>> 0;
+  v.ack = ack >>> 0;
+  v.flags = flags;
+  v.len = len;
+  v.win = 502;
+  table.append(v);
+}
+
+/**
  * A long connection built through the engine: a handshake, `n - 7` data and ACK segments with an
  * idle keepalive gap every 5,000 segments, and a four-way close.
  */
@@ -48,20 +69,7 @@ export function longConnection(n) {
   let sseq = S;
   const put = (c2s, flags, seq, ack, len, dt) => {
     t += dt;
-    v.frame = ++frame;
-    v.tsSec = Math.floor(t);
-    v.tsNsec = Math.round((t - Math.floor(t)) * 1e9) % 1e9;
-    v.ipVersion = 4;
-    v.src.set(c2s ? [192, 0, 2, 10] : [198, 51, 100, 20]);
-    v.dst.set(c2s ? [198, 51, 100, 20] : [192, 0, 2, 10]);
-    v.sport = c2s ? 51000 : 443;
-    v.dport = c2s ? 443 : 51000;
-    v.seq = seq >>> 0;
-    v.ack = ack >>> 0;
-    v.flags = flags;
-    v.len = len;
-    v.win = 502;
-    table.append(v);
+    appendSegment(table, v, ++frame, t, c2s, 51000, 443, flags, seq, ack, len);
   };
   put(true, SYN, cseq, 0, 0, 0);
   put(false, SYN | ACK, sseq, cseq + 1, 0, 0.0002);
@@ -98,20 +106,7 @@ export function manyConnections(n) {
     const S = (0x70000000 + i * 104729) >>> 0;
     const put = (c2s, flags, seq, ack) => {
       t += 0.001;
-      v.frame = ++frame;
-      v.tsSec = Math.floor(t);
-      v.tsNsec = Math.round((t - Math.floor(t)) * 1e9) % 1e9;
-      v.ipVersion = 4;
-      v.src.set(c2s ? [192, 0, 2, 10] : [198, 51, 100, 20]);
-      v.dst.set(c2s ? [198, 51, 100, 20] : [192, 0, 2, 10]);
-      v.sport = c2s ? port : 80;
-      v.dport = c2s ? 80 : port;
-      v.seq = seq >>> 0;
-      v.ack = ack >>> 0;
-      v.flags = flags;
-      v.len = 0;
-      v.win = 502;
-      table.append(v);
+      appendSegment(table, v, ++frame, t, c2s, port, 80, flags, seq, ack, 0);
     };
     put(true, SYN, C, 0);
     put(false, SYN | ACK, S, C + 1);
