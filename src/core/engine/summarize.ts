@@ -6,10 +6,10 @@
 import { ACK, SYN, type SegmentTable } from '../model/segment';
 import { seqAdd, seqGe } from '../seq';
 import { CATALOG } from './catalog';
-import { fmtDuration, INITIATORS, OUTCOMES, ref, type ConnectionData, type ConnectionRecord, type FindingRecord, type FindingWriter, FindingRecord as Record_ } from './records';
+import { FindingRecord, fmtDuration, INITIATORS, OUTCOMES, ref, type ConnectionData, type ConnectionRecord, type FindingWriter } from './records';
 import { CLOSE_WAIT, S_DECLARED, S_SYNCHRONIZED, type SimStore } from './sim';
 import type { Tracks } from './tracker';
-import { STATES, type EngineOptions, type Finding, type FindingCode, type Outcome, type RelatedSegment } from './types';
+import { STATES, type CloseInitiator, type EngineOptions, type Finding, type FindingCode, type Outcome } from './types';
 import { C_FIN, F_HAS_FIN, F_SEEN, F_SENT_SYN, F_SENT_SYNACK, R_FIRST_FIN, R_UNSEEN_ACK, SenderColumns, type WirePass } from './wire';
 
 const SIDE = ['client', 'server'] as const;
@@ -28,7 +28,7 @@ export function makeFinding(
 ): FindingRecord | null {
   const sev = opts.severities[code] ?? CATALOG[code].severity;
   if (sev === 'off') return null;
-  return new Record_(code, sev, owner, row, write, p0, p1, p2);
+  return new FindingRecord(code, sev, owner, row, write, p0, p1, p2);
 }
 
 export class Summarizer {
@@ -72,22 +72,22 @@ export class Summarizer {
     const fin1 = w.rows[(k + 1) * RW + R_FIRST_FIN];
     const refused = reset !== null && wire.rstCheck.get(reset.row) === 'syn-ack-ok';
     const simultaneous = fin0 >= 0 && fin1 >= 0 && crossed(table, fin0, fin1, w, k);
-    let initiator = 0; // none
-    if (simultaneous && !refused) initiator = 3;
+    let initiator: CloseInitiator = 'none';
+    if (simultaneous && !refused) initiator = 'simultaneous';
     else if (!refused) {
       // The side whose FIN or RST came first.
       let first = -1;
       if (fin0 >= 0) {
         first = fin0;
-        initiator = 1;
+        initiator = 'client';
       }
       if (fin1 >= 0 && (first < 0 || fin1 < first)) {
         first = fin1;
-        initiator = 2;
+        initiator = 'server';
       }
-      if (reset && (first < 0 || reset.row < first)) initiator = 1 + reset.side;
+      if (reset && (first < 0 || reset.row < first)) initiator = SIDE[reset.side];
     }
-    this.data.initiator[ci] = initiator;
+    this.data.initiator[ci] = INITIATORS.indexOf(initiator);
     const handshakeDone = !(cb & F_SENT_SYN) || (S.bits[ci] & S_SYNCHRONIZED) !== 0;
     let outcome: Outcome;
     if (refused) outcome = 'refused';
@@ -98,7 +98,6 @@ export class Summarizer {
     else if (!handshakeDone) outcome = 'half-open';
     else outcome = 'open';
     this.data.outcome[ci] = OUTCOMES.indexOf(outcome);
-    void INITIATORS;
 
     // Findings.
     if (refused && reset) this.add(conn, 'refused', reset.row, writeRefused);
@@ -383,4 +382,3 @@ const writeNoHandshake: FindingWriter = (f) => [
   [],
 ];
 
-export type { RelatedSegment };
