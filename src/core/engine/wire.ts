@@ -50,10 +50,9 @@ export class SenderColumns {
   readonly highestAck: Uint32Array;
   readonly wscale: Int8Array;
   readonly lastWin: Float64Array;
-  readonly dataBytes: Float64Array;
   readonly counts: Uint32Array; // [fin, rst, keepalive, zwp] per sender
-  readonly rows: Int32Array; // [lastSynTx, firstFin, lastFinTx, firstRst, firstData, lastData, unseenAck, unackedHead, unackedTail, pendSyn, pendFin, pendSynNC, pendFinNC] per sender
-  static readonly ROWS = 13;
+  readonly rows: Int32Array; // [lastSynTx, firstFin, lastFinTx, unseenAck, unackedHead, unackedTail, pendSyn, pendFin, pendSynNC, pendFinNC] per sender
+  static readonly ROWS = 10;
   constructor(senders: number) {
     this.bits = new Uint8Array(senders);
     this.isn = new Uint32Array(senders);
@@ -63,7 +62,6 @@ export class SenderColumns {
     this.highestAck = new Uint32Array(senders);
     this.wscale = new Int8Array(senders).fill(-1);
     this.lastWin = new Float64Array(senders).fill(-1);
-    this.dataBytes = new Float64Array(senders);
     this.counts = new Uint32Array(senders * 4);
     this.rows = new Int32Array(senders * SenderColumns.ROWS).fill(-1);
   }
@@ -73,21 +71,18 @@ export class SenderColumns {
 export const R_LAST_SYN = 0;
 export const R_FIRST_FIN = 1;
 export const R_LAST_FIN = 2;
-export const R_FIRST_RST = 3;
-const R_FIRST_DATA = 4;
-const R_LAST_DATA = 5;
-export const R_UNSEEN_ACK = 6;
-const R_UNACKED_HEAD = 7;
-const R_UNACKED_TAIL = 8;
-const R_PEND_SYN = 9;
-const R_PEND_SYN_NC = 11;
+export const R_UNSEEN_ACK = 3;
+const R_UNACKED_HEAD = 4;
+const R_UNACKED_TAIL = 5;
+const R_PEND_SYN = 6; // and 7 for the FIN
+const R_PEND_SYN_NC = 8; // and 9 for the FIN
 /** Slots of {@link SenderColumns.counts} (per sender k: counts[k * 4 + slot]). */
 export const C_FIN = 0;
 export const C_RST = 1;
 export const C_KEEPALIVE = 2;
 const C_ZWP = 3;
 
-/** A view of one sender's columns (what one direction of a connection showed on the wire). */
+/** A read-only view of one sender's columns (what one direction of a connection showed on the wire). */
 export class SenderWire {
   private readonly r: number;
   constructor(
@@ -100,101 +95,36 @@ export class SenderWire {
   private bit(b: number): boolean {
     return (this.c.bits[this.k] & b) !== 0;
   }
-  private set(b: number, on: boolean): void {
-    if (on) this.c.bits[this.k] |= b;
-    else this.c.bits[this.k] &= ~b;
-  }
   get isnKnown(): boolean { return this.bit(F_ISN_KNOWN); }
-  set isnKnown(v: boolean) { this.set(F_ISN_KNOWN, v); }
   /** Some segment of this sender was seen (sndNxt is valid). */
   get seen(): boolean { return this.bit(F_SEEN); }
-  set seen(v: boolean) { this.set(F_SEEN, v); }
   get sentSyn(): boolean { return this.bit(F_SENT_SYN); }
-  set sentSyn(v: boolean) { this.set(F_SENT_SYN, v); }
   /** This side answered with a SYN-ACK at some point (it had a listener / was in SYN-RECEIVED). */
   get sentSynAck(): boolean { return this.bit(F_SENT_SYNACK); }
-  set sentSynAck(v: boolean) { this.set(F_SENT_SYNACK, v); }
   get hasFin(): boolean { return this.bit(F_HAS_FIN); }
-  set hasFin(v: boolean) { this.set(F_HAS_FIN, v); }
   /** This side sent an ACK (highestAck is valid). */
   get acked(): boolean { return this.bit(F_ACKED); }
-  set acked(v: boolean) { this.set(F_ACKED, v); }
   get isn(): number { return this.c.isn[this.k]; }
-  set isn(v: number) { this.c.isn[this.k] = v; }
   /** Highest sequence number sent plus its space (SND.NXT as seen). */
   get sndNxt(): number { return this.c.sndNxt[this.k]; }
-  set sndNxt(v: number) { this.c.sndNxt[this.k] = v; }
   /** End of the SYN (ISN + 1). */
   get synEnd(): number { return this.c.synEnd[this.k]; }
-  set synEnd(v: number) { this.c.synEnd[this.k] = v; }
   /** Sequence number occupied by this side's FIN. */
   get finSeq(): number { return this.c.finSeq[this.k]; }
-  set finSeq(v: number) { this.c.finSeq[this.k] = v; }
   /** Highest ACK this side sent (what it had proven to have received). */
   get highestAck(): number { return this.c.highestAck[this.k]; }
-  set highestAck(v: number) { this.c.highestAck[this.k] = v; }
-  /** Window scale shift announced in this side's SYN (-1 when none). */
-  get wscale(): number { return this.c.wscale[this.k]; }
-  set wscale(v: number) { this.c.wscale[this.k] = v; }
-  /** Last advertised window, scaled (bytes); -1 before any. */
+  /** Last advertised window, scaled (bytes); -1 before any (or when the trace gives none). */
   get lastWin(): number { return this.c.lastWin[this.k]; }
-  set lastWin(v: number) { this.c.lastWin[this.k] = v; }
-  get dataBytes(): number { return this.c.dataBytes[this.k]; }
-  set dataBytes(v: number) { this.c.dataBytes[this.k] = v; }
-  get keepalives(): number { return this.c.counts[this.k * 4 + C_KEEPALIVE]; }
-  set keepalives(v: number) { this.c.counts[this.k * 4 + C_KEEPALIVE] = v; }
-  get zeroWindowProbes(): number { return this.c.counts[this.k * 4 + C_ZWP]; }
-  set zeroWindowProbes(v: number) { this.c.counts[this.k * 4 + C_ZWP] = v; }
-  get rstCount(): number { return this.c.counts[this.k * 4 + C_RST]; }
   get finCount(): number { return this.c.counts[this.k * 4 + C_FIN]; }
-  /** Last row transmitting this side's SYN, and its FIN (retransmissions included); -1 if none. */
-  get lastSynTx(): number { return this.c.rows[this.r + R_LAST_SYN]; }
-  set lastSynTx(v: number) { this.c.rows[this.r + R_LAST_SYN] = v; }
-  get lastFinTx(): number { return this.c.rows[this.r + R_LAST_FIN]; }
   get firstFinRow(): number { return this.c.rows[this.r + R_FIRST_FIN]; }
-  get firstRstRow(): number { return this.c.rows[this.r + R_FIRST_RST]; }
-  get firstDataRow(): number { return this.c.rows[this.r + R_FIRST_DATA]; }
-  set firstDataRow(v: number) { this.c.rows[this.r + R_FIRST_DATA] = v; }
-  get lastDataRow(): number { return this.c.rows[this.r + R_LAST_DATA]; }
-  set lastDataRow(v: number) { this.c.rows[this.r + R_LAST_DATA] = v; }
   /** The first ACK (on the PEER's rows) acknowledging sequence numbers this side never sent. */
   get unseenAckRow(): number { return this.c.rows[this.r + R_UNSEEN_ACK]; }
-  set unseenAckRow(v: number) { this.c.rows[this.r + R_UNSEEN_ACK] = v; }
-
   /** Every row carrying this side's FIN, first transmission first. */
   get finRows(): number[] {
     const out: number[] = [];
     for (let r = this.firstFinRow; r >= 0; r = this.nextFin[r]) out.push(r);
     return out;
   }
-  addFin(r: number): void {
-    const tail = this.c.rows[this.r + R_LAST_FIN];
-    if (tail < 0) this.c.rows[this.r + R_FIRST_FIN] = r;
-    else this.nextFin[tail] = r;
-    this.c.rows[this.r + R_LAST_FIN] = r;
-    this.c.counts[this.k * 4 + C_FIN]++;
-  }
-  addRst(r: number): void {
-    if (this.c.rows[this.r + R_FIRST_RST] < 0) this.c.rows[this.r + R_FIRST_RST] = r;
-    this.c.counts[this.k * 4 + C_RST]++;
-  }
-  /** The unacknowledged-rows queue, linked through the rows. */
-  get unackedHead(): number { return this.c.rows[this.r + R_UNACKED_HEAD]; }
-  set unackedHead(v: number) { this.c.rows[this.r + R_UNACKED_HEAD] = v; if (v < 0) this.c.rows[this.r + R_UNACKED_TAIL] = -1; }
-  pushUnacked(r: number, next: Int32Array): void {
-    const tail = this.c.rows[this.r + R_UNACKED_TAIL];
-    next[r] = -1;
-    if (tail < 0) this.c.rows[this.r + R_UNACKED_HEAD] = r;
-    else next[tail] = r;
-    this.c.rows[this.r + R_UNACKED_TAIL] = r;
-  }
-  /** Pending SYN (slot 0) and FIN (slot 1) rows awaiting delivery evidence, with the last non-covering peer row. */
-  pendRow(slot: 0 | 1): number { return this.c.rows[this.r + R_PEND_SYN + slot]; }
-  setPend(slot: 0 | 1, row: number, nonCover: number): void {
-    this.c.rows[this.r + R_PEND_SYN + slot] = row;
-    this.c.rows[this.r + R_PEND_SYN_NC + slot] = nonCover;
-  }
-  pendNonCover(slot: 0 | 1): number { return this.c.rows[this.r + R_PEND_SYN_NC + slot]; }
 }
 
 export interface WirePass {
@@ -234,7 +164,7 @@ export function wirePass(table: SegmentTable, tracks: Tracks, rowConn: Int32Arra
   const nextFin = new Int32Array(n).fill(-1);
   const nextUnacked = new Int32Array(n).fill(-1);
   const side = (ci: number, dir: number): SenderWire => new SenderWire(C, 2 * ci + dir, nextFin);
-  const { bits, isn, sndNxt, synEnd, finSeq, highestAck, wscale: wsc, lastWin, dataBytes, counts, rows } = C;
+  const { bits, isn, sndNxt, synEnd, finSeq, highestAck, wscale: wsc, lastWin, counts, rows } = C;
   const RW = SenderColumns.ROWS;
 
   const { src, flags, seq, ack, len, win, opts, wscale } = table;
@@ -261,7 +191,6 @@ export function wirePass(table: SegmentTable, tracks: Tracks, rowConn: Int32Arra
 
     if (rst) {
       rstCheck.set(r, checkRst(side(ci, dir), side(ci, 1 - dir), s, ack[r], hasAck));
-      if (rows[k * RW + R_FIRST_RST] < 0) rows[k * RW + R_FIRST_RST] = r;
       counts[k * 4 + C_RST]++;
     } else {
       // Keepalive (as Wireshark defines it): 0 or 1 byte at SND.NXT - 1, no SYN/FIN/RST.
@@ -275,9 +204,6 @@ export function wirePass(table: SegmentTable, tracks: Tracks, rowConn: Int32Arra
         kind |= KIND_RETRANSMISSION;
       } else if (l > 0) {
         kind |= KIND_DATA;
-        if (rows[k * RW + R_FIRST_DATA] < 0) rows[k * RW + R_FIRST_DATA] = r;
-        rows[k * RW + R_LAST_DATA] = r;
-        dataBytes[k] += l;
       }
       if (!syn && win[r] === 0 && !(opts[r] & OPT_NO_WINDOW)) kind |= KIND_ZERO_WINDOW;
     }
