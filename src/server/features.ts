@@ -635,6 +635,13 @@ export function segmentAt(t: TraceDoc, line: number): SegmentAtRequest.Result {
   return c ? { connection: c.id, index: indexOfRow(c, r) } : null;
 }
 
+/** The connections an export covers: all of them, or the one named (none if it does not exist). */
+function exported(a: Analysis, connection: number | undefined): Connection[] {
+  if (connection === undefined) return a.connections;
+  const one = connById(a, connection);
+  return one ? [one] : [];
+}
+
 /**
  * Writes an export to a `file:` URI in chunks (the analysis as the `analyze --json` document,
  * byte for byte; the other kinds as their text), never holding a large analysis as one string.
@@ -649,9 +656,7 @@ export function exportToFile(t: TraceDoc, kind: ExportRequest.Params['kind'], co
   const chunks: Iterable<string> =
     kind === 'analysis-json'
       ? (function* () {
-          const one = connection === undefined ? undefined : connById(t.analysis, connection);
-          const conns = connection === undefined ? t.analysis.connections : one ? [one] : [];
-          yield* analysisJsonChunks(analysisOf(t.analysis, conns), t.loaded.input);
+          yield* analysisJsonChunks(analysisOf(t.analysis, exported(t.analysis, connection)), t.loaded.input);
           yield '\n';
         })()
       : [exportText(t, kind, connection).text];
@@ -667,8 +672,7 @@ export function exportToFile(t: TraceDoc, kind: ExportRequest.Params['kind'], co
 
 export function exportText(t: TraceDoc, kind: ExportRequest.Params['kind'], connection: number | undefined): ExportRequest.Result {
   const a = t.analysis;
-  const one = connection === undefined ? undefined : connById(a, connection);
-  const conns = connection === undefined ? a.connections : one ? [one] : [];
+  const conns = exported(a, connection);
   // An RFC figure's numbers are the author's own: exports keep them as written.
   const relative = t.settings.relative && t.loaded.format !== 'rfc';
   switch (kind) {
