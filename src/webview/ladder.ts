@@ -90,7 +90,11 @@ export class Ladder {
     this.svgEl = svg('svg', { class: 'ladder', 'aria-hidden': 'false', role: 'presentation' });
     spacer.appendChild(this.svgEl);
     scroller.addEventListener('scroll', () => this.schedule(), { passive: true });
-    this.svgEl.addEventListener('click', (e) => this.click(e));
+    // On press, not on click: a redraw between press and release (a hover, segments arriving)
+    // replaces the row's elements, and the browser then sends the click to no row at all.
+    this.svgEl.addEventListener('pointerdown', (e) => {
+      if (e.button === 0) this.click(e);
+    });
     this.svgEl.addEventListener('pointermove', (e) => this.pointer(e));
     this.svgEl.addEventListener('pointerleave', () => this.hooks.onHover(-1, 0, 0));
     new ResizeObserver(() => {
