@@ -173,6 +173,10 @@ export class FindingRecord implements Finding {
   get related(): RelatedSegment[] {
     return this.write(this)[1];
   }
+  /** The sentence and the related segments in one writing (when both are wanted). */
+  written(): [string, RelatedSegment[]] {
+    return this.write(this);
+  }
   toJSON(): Finding {
     const o: Finding = {
       code: this.code,
@@ -180,10 +184,11 @@ export class FindingRecord implements Finding {
       connection: this.connection,
       row: this.row,
       frame: this.frame,
-      message: this.message,
+      message: '',
       explanation: this.explanation,
-      related: this.related,
+      related: [],
     };
+    [o.message, o.related] = this.written();
     if (this.line !== undefined) o.line = this.line;
     if (this.startCol !== undefined) o.startCol = this.startCol;
     if (this.endCol !== undefined) o.endCol = this.endCol;

@@ -1,6 +1,7 @@
 /**
  * The `analyze --json` document: a contract other tools rely on (see README, "analyze").
  */
+import { FindingRecord } from '../engine/records';
 import type { Analysis, Connection, Finding } from '../engine/types';
 
 export interface InputSummary {
@@ -121,13 +122,14 @@ function num(x: number): string {
 /** `JSON.stringify(findingJson(a, f))`, written directly. */
 function findingJsonText(a: Analysis, f: Finding): string {
   const t = a.table;
+  const [message, rel] = f instanceof FindingRecord ? f.written() : [f.message, f.related];
   let related = '';
-  for (const r of f.related) {
+  for (const r of rel) {
     const line = t.line[r.row];
     related += `${related === '' ? '' : ','}{"frame":${num(t.frame[r.row])},"message":${q(r.message)}${line >= 0 ? `,"line":${line + 1}` : ''}}`;
   }
   const line = f.line !== undefined ? f.line + 1 : f.row >= 0 && t.line[f.row] >= 0 ? t.line[f.row] + 1 : undefined;
-  return `{"code":${qc(f.code)},"severity":${qc(f.severity)},"frame":${num(f.frame)},"message":${q(f.message)},"explanation":${qc(f.explanation)},"related":[${related}]${line !== undefined ? `,"line":${num(line)}` : ''}}`;
+  return `{"code":${qc(f.code)},"severity":${qc(f.severity)},"frame":${num(f.frame)},"message":${q(message)},"explanation":${qc(f.explanation)},"related":[${related}]${line !== undefined ? `,"line":${num(line)}` : ''}}`;
 }
 
 /**
