@@ -217,15 +217,16 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
 
   let stepDeliverAt: Int32Array | undefined;
   if (steps === undefined) {
-    // Rows whose delivery to the peer waits for a later row (see wire.ts), listed at that row.
-    const dueHead = new Int32Array(n).fill(-1);
-    const dueNext = new Int32Array(n).fill(-1);
+    // Rows whose delivery to the peer waits for a later row (see wire.ts), listed at that row, in
+    // row order. Few rows wait (crossing FINs), so a map rather than two columns of every row.
+    const due = new Map<number, number[]>();
     const deliverAt = wire.deliverAt;
-    for (let p = n - 1; p >= 0; p--) {
+    for (let p = 0; p < n; p++) {
       const d = deliverAt[p];
       if (d > p && rowConn[p] >= 0) {
-        dueNext[p] = dueHead[d];
-        dueHead[d] = p;
+        const list = due.get(d);
+        if (list) list.push(p);
+        else due.set(d, [p]);
       }
     }
     const firstRow = tracks.firstRow;
@@ -241,7 +242,10 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
       serverBefore[r] = st[k + 1];
       replay.send(ci, r);
       if (deliverAt[r] === r) replay.deliver(ci, r, r);
-      for (let p = dueHead[r]; p >= 0; p = dueNext[p]) replay.deliver(ci, p, r);
+      if (due.size > 0) {
+        const list = due.get(r);
+        if (list) for (const p of list) replay.deliver(ci, p, r);
+      }
       clientAfter[r] = st[k];
       serverAfter[r] = st[k + 1];
     }
