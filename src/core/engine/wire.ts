@@ -122,7 +122,7 @@ export class SenderWire {
   /** Every row carrying this side's FIN, first transmission first. */
   get finRows(): number[] {
     const out: number[] = [];
-    for (let r = this.firstFinRow; r >= 0; r = this.nextFin[r]) out.push(r);
+    for (let r = this.firstFinRow; r >= 0; r = this.nextFin[r] - 1) out.push(r);
     return out;
   }
 }
@@ -161,7 +161,9 @@ export function wirePass(table: SegmentTable, tracks: Tracks, rowConn: Int32Arra
   const rstCheck = new Map<number, RstCheck>();
   const senders = tracks.count * 2;
   const C = new SenderColumns(senders);
-  const nextFin = new Int32Array(n).fill(-1);
+  // The next row with the same sender's FIN, plus one (0: none; never filled, so pages of rows
+  // without FINs are never touched).
+  const nextFin = new Int32Array(n);
   const nextUnacked = new Int32Array(n).fill(-1);
   const side = (ci: number, dir: number): SenderWire => new SenderWire(C, 2 * ci + dir, nextFin);
   const { bits, isn, sndNxt, synEnd, finSeq, highestAck, wscale: wsc, lastWin, counts, rows } = C;
@@ -225,7 +227,7 @@ export function wirePass(table: SegmentTable, tracks: Tracks, rowConn: Int32Arra
       }
       const tail = rows[k * RW + R_LAST_FIN];
       if (tail < 0) rows[k * RW + R_FIRST_FIN] = r;
-      else nextFin[tail] = r;
+      else nextFin[tail] = r + 1;
       rows[k * RW + R_LAST_FIN] = r;
       counts[k * 4 + C_FIN]++;
     }
