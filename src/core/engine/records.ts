@@ -35,6 +35,8 @@ export class ConnectionData {
 
 /** A connection of the analysis: a view of the columns at index `ci`. */
 export class ConnectionRecord implements Connection {
+  // Most connections with findings have one: it is kept alone, and a list only from the second.
+  private oneFinding: Finding | undefined;
   private findingList: Finding[] | undefined;
   private rowsArray: number[] | undefined;
 
@@ -105,10 +107,12 @@ export class ConnectionRecord implements Connection {
     return { client: (w.bits[2 * this.ci] & F_ISN_KNOWN) !== 0, server: (w.bits[2 * this.ci + 1] & F_ISN_KNOWN) !== 0 };
   }
   get findings(): Finding[] {
-    return this.findingList ?? NO_FINDINGS;
+    return this.findingList ?? (this.oneFinding ? [this.oneFinding] : NO_FINDINGS);
   }
   addFinding(f: Finding): void {
-    (this.findingList ??= []).push(f);
+    if (this.findingList) this.findingList.push(f);
+    else if (this.oneFinding) this.findingList = [this.oneFinding, f];
+    else this.oneFinding = f;
   }
 
   /** A plain object with every field (JSON.stringify and structural comparisons see the values). */
@@ -142,9 +146,11 @@ export type FindingWriter = (f: FindingRecord) => [string, RelatedSegment[]];
 
 /** A finding whose sentence and related segments are written when read. */
 export class FindingRecord implements Finding {
-  line?: number;
-  startCol?: number;
-  endCol?: number;
+  // Only claim findings of RFC figures have these: declared, not initialized, so the other
+  // hundred thousand findings of a capture do not carry three empty fields.
+  declare line?: number;
+  declare startCol?: number;
+  declare endCol?: number;
   constructor(
     readonly code: FindingCode,
     readonly severity: Severity,
