@@ -3,7 +3,7 @@
  * table rows, and what the loader said. Built from a text trace (the document's own lines) or from a
  * capture view (the lines the server rendered, see captureView.ts).
  */
-import { analyze, STATES, type Analysis, type Connection, type EngineStep, type Finding, type Side, type TcpState } from '../core/engine';
+import { analyze, endpointResolver, STATES, type Analysis, type Connection, type EngineStep, type Finding, type Side, type TcpState } from '../core/engine';
 import type { ConnectionCounts } from '../shared/lspProtocol';
 import { loadTrace, type LoadedTrace } from '../node/loadTrace';
 import { renderCapture, type RenderedView } from './captureView';
@@ -82,29 +82,17 @@ function figureTransitionLines(a: Analysis, steps: readonly FigureStep[]): Map<n
     else out.set(line, [tr]);
   };
   const ts = a.transitions;
-  // An endpoint named in a figure is its own figure's connection (several figures may show the
-  // same endpoints), as the engine resolves it.
-  const figureConns = new Map<number, number[]>();
-  for (const st of steps) {
-    if (st.kind !== 'segment' || a.rowConn[st.row] < 0) continue;
-    const list = figureConns.get(st.figure ?? 0) ?? [];
-    if (!list.includes(a.rowConn[st.row])) list.push(a.rowConn[st.row]);
-    figureConns.set(st.figure ?? 0, list);
-  }
-  const sideIn = (i: number, ep: number): { side: Side; conn: number } | null => {
-    const c = a.connections[i];
-    return c.clientEp === ep ? { side: 'client', conn: i } : c.serverEp === ep ? { side: 'server', conn: i } : null;
-  };
+  // An endpoint named in a figure is its own figure's connection, as the engine resolves it.
+  const resolve = endpointResolver(
+    steps,
+    a.rowConn,
+    a.connections.map((c) => c.clientEp),
+    a.connections.map((c) => c.serverEp),
+    a.connections.length,
+  );
   const sideOfEp = (ep: number, figure: number | undefined): { side: Side; conn: number } | null => {
-    for (const i of figureConns.get(figure ?? 0) ?? []) {
-      const who = sideIn(i, ep);
-      if (who) return who;
-    }
-    for (let i = 0; i < a.connections.length; i++) {
-      const who = sideIn(i, ep);
-      if (who) return who;
-    }
-    return null;
+    const t = resolve(ep, figure);
+    return t ? { side: t.side === 0 ? 'client' : 'server', conn: t.ci } : null;
   };
   let k = 0;
   let seenSegment = false;

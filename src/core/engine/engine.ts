@@ -255,27 +255,7 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
     let lastRow = -1;
     stepDeliverAt = new Int32Array(n).fill(NEVER);
     const started = new Uint8Array(m);
-    // The connections each figure shows, in order of their first segment there.
-    const figureConns = new Map<number, number[]>();
-    for (const st of steps) {
-      if (st.kind !== 'segment' || rowConn[st.row] < 0) continue;
-      const list = figureConns.get(st.figure ?? 0) ?? [];
-      if (!list.includes(rowConn[st.row])) list.push(rowConn[st.row]);
-      figureConns.set(st.figure ?? 0, list);
-    }
-    const sideIn = (ci: number, ep: number): { ci: number; side: number } | null =>
-      tracks.clientEp[ci] === ep ? { ci, side: 0 } : tracks.serverEp[ci] === ep ? { ci, side: 1 } : null;
-    const epConn = (ep: number, figure: number | undefined): { ci: number; side: number } | null => {
-      for (const ci of figureConns.get(figure ?? 0) ?? []) {
-        const t = sideIn(ci, ep);
-        if (t) return t;
-      }
-      for (let ci = 0; ci < m; ci++) {
-        const t = sideIn(ci, ep);
-        if (t) return t;
-      }
-      return null;
-    };
+    const epConn = endpointResolver(steps, rowConn, tracks.clientEp, tracks.serverEp, m);
     // A row's "after" states are taken once its arrivals are done: before the next segment, or
     // before a later (Close) / (2 MSL), which belong to the next step of the figure.
     let recorded = -1;
@@ -392,6 +372,42 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
     transitionStart,
     findings,
     options: opts,
+  };
+}
+
+/**
+ * Resolves an endpoint named by a figure step ((Close), (2 MSL), a claim) to a connection and side:
+ * the connection with that endpoint among those the step's figure shows (several figures may show
+ * the same endpoints), else the first with that endpoint. Shared by the replay and the server's
+ * attribution of transitions to figure lines.
+ */
+export function endpointResolver(
+  steps: readonly EngineStep[],
+  rowConn: Int32Array,
+  clientEp: ArrayLike<number>,
+  serverEp: ArrayLike<number>,
+  count: number,
+): (ep: number, figure: number | undefined) => { ci: number; side: number } | null {
+  // The connections each figure shows, in order of their first segment there.
+  const figureConns = new Map<number, number[]>();
+  for (const st of steps) {
+    if (st.kind !== 'segment' || rowConn[st.row] < 0) continue;
+    const list = figureConns.get(st.figure ?? 0) ?? [];
+    if (!list.includes(rowConn[st.row])) list.push(rowConn[st.row]);
+    figureConns.set(st.figure ?? 0, list);
+  }
+  const sideIn = (ci: number, ep: number): { ci: number; side: number } | null =>
+    clientEp[ci] === ep ? { ci, side: 0 } : serverEp[ci] === ep ? { ci, side: 1 } : null;
+  return (ep, figure) => {
+    for (const ci of figureConns.get(figure ?? 0) ?? []) {
+      const t = sideIn(ci, ep);
+      if (t) return t;
+    }
+    for (let ci = 0; ci < count; ci++) {
+      const t = sideIn(ci, ep);
+      if (t) return t;
+    }
+    return null;
   };
 }
 
