@@ -81,13 +81,15 @@ function prefix(fraction) {
   const packets = Math.round(manifest.packets * fraction);
   const file = path.join(BENCH, `loopback-1m.first-${Math.round(fraction * 100)}pct.pcap`);
   const stamp = `${file}.sha`;
-  if (fs.existsSync(file) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === manifest.sha256) {
+  // pcap like the whole file (editcap writes pcapng unless told), stamped with the whole file's sha256.
+  const recipe = `${manifest.sha256} pcap`;
+  if (fs.existsSync(file) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === recipe) {
     warm(file);
     return { file, packets, bytes: fs.statSync(file).size };
   }
-  const r = spawnSync('editcap', ['-r', CAPTURE, file, `1-${packets}`], { stdio: 'inherit' });
+  const r = spawnSync('editcap', ['-F', 'pcap', '-r', CAPTURE, file, `1-${packets}`], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error('editcap failed');
-  fs.writeFileSync(stamp, manifest.sha256);
+  fs.writeFileSync(stamp, recipe);
   return { file, packets, bytes: fs.statSync(file).size };
 }
 
@@ -354,13 +356,49 @@ if (results.rows.decode.available) {
       );
       if (r.available) {
         f.tsharkPeakKb = r.peakKb;
+        f.tsharkWall = r.wall;
         cleanupRun(r);
       }
     }
   }
 }
 
-// ---- 5. the table ----------------------------------------------------------------------------
+// ---- 5. analysis time against file size -------------------------------------------------------
+// The same `analyze --json --summary` on the first 10% and 50% of the packets and on the whole
+// file, against tshark on each (section 4), and Node starting and exiting with nothing to do: what part of our
+// time is fixed (start-up, code not yet optimized) and what part grows with the file.
+results.scaling = [];
+if (results.rows.analyzeSummary.available) {
+  const floor = await series('node start-up (node -e "")', [node, '-e', '']);
+  results.nodeStartup = { wall: floor.wall, walls: floor.walls, peakKb: floor.peakKb };
+  cleanupRun(floor);
+  for (const fr of [0.1, 0.5, 1]) {
+    const p = fr === 1 ? { file: CAPTURE, packets: manifest.packets, bytes: manifest.bytes } : prefix(fr);
+    const ours =
+      fr === 1
+        ? results.rows.analyzeSummary
+        : await series(`analyze --json --summary first ${fr * 100}%`, [
+            node,
+            CLI,
+            'analyze',
+            p.file,
+            '--json',
+            '--summary',
+          ]);
+    // tshark's time on the prefixes was measured with its memory above (one run each).
+    const theirs = fr === 1 ? results.rows.tshark.wall : results.flatness.find((f) => f.fraction === fr)?.tsharkWall;
+    results.scaling.push({
+      fraction: fr,
+      packets: p.packets,
+      bytes: p.bytes,
+      wall: ours.available ? ours.wall : undefined,
+      tsharkWall: theirs,
+    });
+    if (fr !== 1 && ours.available) cleanupRun(ours);
+  }
+}
+
+// ---- 6. the table ----------------------------------------------------------------------------
 const ref = results.rows.tshark;
 const fmt = (x, d = 2) => (x === undefined || x === null || Number.isNaN(x) ? '–' : x.toFixed(d));
 const mib = (kb) => kb / 1024;
@@ -435,6 +473,20 @@ if (results.flatness.length) {
   for (const f of results.flatness) {
     lines.push(
       `| ${f.packets.toLocaleString('en')} | ${(f.bytes / 1e6).toFixed(1)} | ${f.available ? fmt(f.wall, 3) : 'n/a'} | ${f.available ? fmt(mib(f.peakKb), 1) : 'n/a'} | ${f.tsharkPeakKb ? fmt(mib(f.tsharkPeakKb), 1) : '–'} |`,
+    );
+  }
+}
+if (results.scaling.length) {
+  lines.push('');
+  lines.push(
+    `analyze --json --summary against file size (node start-up alone: ${fmt(results.nodeStartup.wall, 3)} s):`,
+  );
+  lines.push('');
+  lines.push('| packets | MB | analyze wall s | tshark wall s | tshark time / ours |');
+  lines.push('|---:|---:|---:|---:|---:|');
+  for (const f of results.scaling) {
+    lines.push(
+      `| ${f.packets.toLocaleString('en')} | ${(f.bytes / 1e6).toFixed(1)} | ${fmt(f.wall, 3)} | ${fmt(f.tsharkWall, 3)} | ${f.wall && f.tsharkWall ? times(f.tsharkWall / f.wall) : '–'} |`,
     );
   }
 }
