@@ -4,6 +4,7 @@
  * Logs go through `connection.console` (stdout may be the transport).
  */
 import {
+  CodeActionKind,
   createConnection,
   LSPErrorCodes,
   ProposedFeatures,
@@ -104,6 +105,7 @@ export function startServer(workerScript: string): Connection {
         foldingRangeProvider: true,
         documentSymbolProvider: true,
         codeLensProvider: { resolveProvider: false },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
         definitionProvider: true,
       },
       serverInfo: { name: 'teardown-tracer', version: VERSION },
@@ -129,6 +131,9 @@ export function startServer(workerScript: string): Connection {
   connection.onFoldingRanges((p, token) => guard('folding', async () => (await store.call(p.textDocument.uri, 'foldingRanges', undefined, token)) ?? []));
   connection.onDocumentSymbol((p, token) => guard('symbols', async () => (await store.call(p.textDocument.uri, 'documentSymbols', undefined, token)) ?? []));
   connection.onCodeLens((p, token) => guard('code lenses', async () => (await store.call(p.textDocument.uri, 'codeLenses', undefined, token)) ?? []));
+  connection.onCodeAction((p, token) =>
+    guard('code actions', async () => (await store.call(p.textDocument.uri, 'codeActions', { start: p.range.start.line, end: p.range.end.line }, token)) ?? []),
+  );
   connection.onDefinition((p, token) => guard('definition', () => store.call(p.textDocument.uri, 'definition', { line: p.position.line }, token)));
 
   connection.onRequest(OpenCaptureRequest.type, (p, token) => guard('openCapture', () => store.openCapture(p.uri, token)));

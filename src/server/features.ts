@@ -1,6 +1,7 @@
 /**
  * Every editor feature and custom request as a pure function of a {@link TraceDoc}: diagnostics,
- * hover, inlay hints, folding, symbols, code lenses, definition, and the `teardown/*` requests.
+ * hover, inlay hints, folding, symbols, code lenses, quick fixes, definition, and the `teardown/*`
+ * requests.
  *
  * The same functions run on the main thread (text traces) and in the analysis worker (captures,
  * see analysisHost.ts), which is why they take plain parameters and return plain JSON values.
@@ -9,10 +10,12 @@
 import * as fs from 'fs';
 import { fileURLToPath } from 'url';
 import {
+  CodeActionKind,
   DiagnosticSeverity,
   InlayHintKind,
   MarkupKind,
   SymbolKind,
+  type CodeAction,
   type CodeLens,
   type Diagnostic,
   type DocumentSymbol,
@@ -22,6 +25,7 @@ import {
   type InlayHintLabelPart,
   type Location,
   type Range,
+  type TextEdit,
 } from 'vscode-languageserver';
 import { analysisOf, analyze, CATALOG, STATES, type Analysis, type Connection, type Finding, type Side } from '../core/engine';
 import { flagNames, ACK, FIN, OPT_NO_WINDOW, SYN } from '../core/model/segment';
@@ -145,27 +149,98 @@ export function diagnostics(t: TraceDoc): Diagnostic[] {
     });
   }
   for (const f of t.analysis.findings) {
-    const line = findingLine(t, f);
-    if (line < 0) continue;
-    const range: Range =
-      f.line !== undefined && f.startCol !== undefined
-        ? { start: { line, character: f.startCol }, end: { line, character: f.endCol ?? f.startCol + 1 } }
-        : lineRange(t, line);
-    const d: Diagnostic = {
-      range,
-      severity: SEVERITY[f.severity],
-      source: SOURCE,
-      code: f.code,
-      codeDescription: { href: CODE_HREF.get(f.code) ?? 'https://www.rfc-editor.org/rfc/rfc9293.html' },
-      message: f.message,
-    };
-    const related = f.related
-      .filter((r) => r.row >= 0 && t.rowLine[r.row] >= 0)
-      .map((r) => ({ location: { uri: t.uri, range: lineRange(t, t.rowLine[r.row]) }, message: `${r.message} (${ref(t, r.row)})` }));
-    if (related.length > 0) d.relatedInformation = related;
-    out.push(d);
+    const d = findingDiagnostic(t, f);
+    if (d) out.push(d);
   }
   return out;
+}
+
+/** A finding as a diagnostic: on its claim's columns, else on its segment's line; null when not shown. */
+function findingDiagnostic(t: TraceDoc, f: Finding): Diagnostic | null {
+  const line = findingLine(t, f);
+  if (line < 0) return null;
+  const range: Range =
+    f.line !== undefined && f.startCol !== undefined
+      ? { start: { line, character: f.startCol }, end: { line, character: f.endCol ?? f.startCol + 1 } }
+      : lineRange(t, line);
+  const d: Diagnostic = {
+    range,
+    severity: SEVERITY[f.severity],
+    source: SOURCE,
+    code: f.code,
+    codeDescription: { href: CODE_HREF.get(f.code) ?? 'https://www.rfc-editor.org/rfc/rfc9293.html' },
+    message: f.message,
+  };
+  const related = f.related
+    .filter((r) => r.row >= 0 && t.rowLine[r.row] >= 0)
+    .map((r) => ({ location: { uri: t.uri, range: lineRange(t, t.rowLine[r.row]) }, message: `${r.message} (${ref(t, r.row)})` }));
+  if (related.length > 0) d.relatedInformation = related;
+  return d;
+}
+
+// ------------------------------------------------------------------------------------- code actions
+
+/**
+ * Quick fixes for lines start..end (0-based, inclusive): a state claim of an RFC figure that the
+ * segments contradict is changed to the state they imply; with several such claims in the trace,
+ * one more action changes them all. Computed from the analysis of the version the call analyzed.
+ */
+export function codeActions(t: TraceDoc, start: number, end: number): CodeAction[] {
+  const wrong = t.analysis.findings.filter(
+    (f) => f.code === 'state-claim-mismatch' && f.impliedState !== undefined && f.line !== undefined && f.startCol !== undefined && f.endCol !== undefined,
+  );
+  const edit = (f: Finding): TextEdit => claimEdit(t, f.line!, f.startCol!, f.endCol!, f.impliedState!);
+  const out: CodeAction[] = [];
+  for (const f of wrong) {
+    if (f.line! < start || f.line! > end) continue;
+    const d = findingDiagnostic(t, f);
+    out.push({
+      title: `Change the claim to ${f.impliedState} (what the segments imply)`,
+      kind: CodeActionKind.QuickFix,
+      isPreferred: true,
+      ...(d ? { diagnostics: [d] } : {}),
+      edit: { changes: { [t.uri]: [edit(f)] } },
+    });
+  }
+  if (out.length > 0 && wrong.length > 1) {
+    out.push({
+      title: `Change all ${wrong.length} contradicted claims to what the segments imply`,
+      kind: CodeActionKind.QuickFix,
+      edit: { changes: { [t.uri]: wrong.map(edit) } },
+    });
+  }
+  return out;
+}
+
+/**
+ * The edit that puts `state` in place of the claim at line[start, end). A claim in the left column
+ * keeps the figure's columns: the spaces after it absorb the difference (one space at least stays
+ * before the arrow); a claim at the end of its line is replaced as it is.
+ */
+function claimEdit(t: TraceDoc, line: number, start: number, end: number, state: string): TextEdit {
+  const text = lineText(t, line);
+  let gap = 0;
+  while (text[end + gap] === ' ') gap++;
+  if (gap === 0 || end + gap >= text.length) return { range: { start: { line, character: start }, end: { line, character: end } }, newText: state };
+  const width = end - start + gap;
+  return {
+    range: { start: { line, character: start }, end: { line, character: end + gap } },
+    newText: state.length < width ? state.padEnd(width) : `${state} `,
+  };
+}
+
+/** Line `line` of a text trace ('' past its end or for capture views). */
+function lineText(t: TraceDoc, line: number): string {
+  const text = t.text ?? '';
+  let at = 0;
+  for (let i = 0; i < line; i++) {
+    const nl = text.indexOf('\n', at);
+    if (nl < 0) return '';
+    at = nl + 1;
+  }
+  const nl = text.indexOf('\n', at);
+  const s = text.slice(at, nl < 0 ? text.length : nl);
+  return s.endsWith('\r') ? s.slice(0, -1) : s;
 }
 
 /** What the AnalysisChanged notification counts. */
@@ -763,6 +838,7 @@ export const FEATURES = {
   foldingRanges: (t: TraceDoc) => foldingRanges(t),
   documentSymbols: (t: TraceDoc) => documentSymbols(t),
   codeLenses: (t: TraceDoc) => codeLenses(t),
+  codeActions: (t: TraceDoc, p: { start: number; end: number }) => codeActions(t, p.start, p.end),
   definition: (t: TraceDoc, p: { line: number }) => definition(t, p.line),
   connections: (t: TraceDoc, p: Omit<ConnectionsRequest.Params, 'uri'>) => connections(t, p),
   step: (t: TraceDoc, p: Omit<StepRequest.Params, 'uri'>) => step(t, p.line, p.kind),

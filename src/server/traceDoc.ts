@@ -22,6 +22,8 @@ export interface TraceDoc {
   lineLength: Int32Array;
   /** Capture views: the rendered text; null for text traces. */
   view: RenderedView | null;
+  /** Text traces: the text analyzed (the document's own string, not a copy). */
+  text?: string;
   /**
    * RFC figures: the state changes by the line of the event that made them (a send, an arrival of
    * a segment in flight, `(Close)`, `(2 MSL)`), for inlay hints. Absent for other traces, whose
@@ -174,7 +176,7 @@ export function textDocFromLoaded(uri: string, version: number | null, text: str
   const arrivals: { row: number; line: number }[] = [];
   for (const s of loaded.steps ?? []) if (s.kind === 'arrive' && 'line' in s && typeof s.line === 'number') arrivals.push({ row: s.row, line: s.line });
   const maps = textMaps(analysis, text, arrivals);
-  const doc: TraceDoc = { uri, version, loaded, analysis, settings, ...maps, view: null };
+  const doc: TraceDoc = { uri, version, loaded, analysis, settings, ...maps, view: null, text };
   if (loaded.steps && loaded.format === 'rfc') doc.lineTransitions = figureTransitionLines(analysis, loaded.steps);
   return doc;
 }

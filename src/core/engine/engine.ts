@@ -345,6 +345,7 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
       f.line = cr.line;
       f.startCol = cr.startCol;
       f.endCol = cr.endCol;
+      f.impliedState = cr.inferred;
       findings.push(f);
       records[ci].addFinding(f);
     }

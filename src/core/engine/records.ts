@@ -7,7 +7,7 @@
 import type { SegmentTable } from '../model/segment';
 import { CATALOG } from './catalog';
 import type { Tracks } from './tracker';
-import { STATES, type CloseInitiator, type Connection, type Finding, type FindingCode, type Outcome, type RelatedSegment, type Severity } from './types';
+import { STATES, type CloseInitiator, type Connection, type Finding, type FindingCode, type Outcome, type RelatedSegment, type Severity, type TcpState } from './types';
 import { F_ISN_KNOWN, type WirePass } from './wire';
 import type { SimStore } from './sim';
 
@@ -151,6 +151,7 @@ export class FindingRecord implements Finding {
   declare line?: number;
   declare startCol?: number;
   declare endCol?: number;
+  declare impliedState?: TcpState;
   constructor(
     readonly code: FindingCode,
     readonly severity: Severity,
@@ -198,6 +199,7 @@ export class FindingRecord implements Finding {
     if (this.line !== undefined) o.line = this.line;
     if (this.startCol !== undefined) o.startCol = this.startCol;
     if (this.endCol !== undefined) o.endCol = this.endCol;
+    if (this.impliedState !== undefined) o.impliedState = this.impliedState;
     return o;
   }
 }

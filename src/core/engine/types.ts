@@ -85,6 +85,8 @@ export interface Finding {
   line?: number;
   startCol?: number;
   endCol?: number;
+  /** For `state-claim-mismatch`: the state the segments imply where the trace claims another. */
+  impliedState?: TcpState;
 }
 
 export interface Connection {

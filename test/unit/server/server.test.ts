@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
+  CodeActionRequest,
   CodeLensRequest,
   DefinitionRequest,
   DiagnosticSeverity,
@@ -16,6 +17,7 @@ import {
   FoldingRangeRequest,
   HoverRequest,
   InlayHintRequest,
+  type CodeAction,
   type Diagnostic,
   type DocumentSymbol,
   type InlayHint,
@@ -23,6 +25,10 @@ import {
   type MarkupContent,
   type PublishDiagnosticsParams,
 } from 'vscode-languageserver-protocol/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { codeActions } from '../../../src/server/features';
+import { DEFAULT_SETTINGS } from '../../../src/server/settings';
+import { textTraceDoc } from '../../../src/server/traceDoc';
 import { loadCapture } from '../../../src/node/loadTrace';
 import { parseTcpdump } from '../../../src/core/text/tcpdump';
 import {
@@ -245,6 +251,65 @@ describe('language server over JSON-RPC', function () {
       assert.match(d.diagnostics[0].message, /says the client is FIN-WAIT-2 here, but the segments imply TIME-WAIT/);
       const fine = await s.open(textUri('normal-close.tcptrace'), LANG_TCPTRACE, read(path.join(FIXTURES, 'normal-close.tcptrace')));
       assert.deepStrictEqual(fine.diagnostics, [], 'the figure as RFC 9293 prints it has nothing to report');
+    });
+
+    it('offers a quick fix that changes a contradicted claim to the implied state, and one for all of them', async () => {
+      const u = textUri('claims-to-fix.tcptrace');
+      // Two wrong claims: A after the ACK of its FIN (FIN-WAIT-2, claimed CLOSE-WAIT) and A after the last ACK (TIME-WAIT, claimed FIN-WAIT-2).
+      const text = read(path.join(FIXTURES, 'normal-close-wrong-claim.tcptrace')).replace('3.  FIN-WAIT-2', '3.  CLOSE-WAIT');
+      const d = await s.open(u, LANG_TCPTRACE, text);
+      assert.deepStrictEqual(codes(d), ['state-claim-mismatch', 'state-claim-mismatch']);
+      const actionsOn = (line: number): Promise<CodeAction[]> =>
+        s.conn
+          .sendRequest(CodeActionRequest.type, {
+            textDocument: { uri: u },
+            range: { start: { line, character: 0 }, end: { line, character: 0 } },
+            context: { diagnostics: d.diagnostics.filter((x) => x.range.start.line === line) },
+          })
+          .then((r) => (r ?? []) as CodeAction[]);
+      const edits = (a: CodeAction): [number, number, number, string][] =>
+        (a.edit?.changes?.[u] ?? []).map((e) => [e.range.start.line, e.range.start.character, e.range.end.character, e.newText]);
+
+      const on7 = await actionsOn(7);
+      assert.deepStrictEqual(on7.map((a) => a.title), ['Change the claim to FIN-WAIT-2 (what the segments imply)', 'Change all 2 contradicted claims to what the segments imply']);
+      // The claim and the spaces after it, so that the arrow keeps its column.
+      assert.deepStrictEqual(edits(on7[0]), [[7, 6, 18, 'FIN-WAIT-2  ']]);
+      assert.strictEqual(on7[0].kind, 'quickfix');
+      assert.strictEqual(on7[0].isPreferred, true);
+      assert.deepStrictEqual(on7[0].diagnostics?.map((x) => [x.code, x.range.start.line]), [['state-claim-mismatch', 7]]);
+      assert.deepStrictEqual(edits((await actionsOn(12))[0]), [[12, 6, 18, 'TIME-WAIT   ']]);
+      assert.deepStrictEqual(await actionsOn(5), [], 'nothing to fix on a claim the segments confirm');
+
+      // The fix for all of them, applied: the figure then has nothing to report.
+      const fixed = TextDocument.applyEdits(TextDocument.create(u, LANG_TCPTRACE, 1, text), on7[1].edit!.changes![u]);
+      assert.match(fixed, /3\.  FIN-WAIT-2  <--/);
+      assert.match(fixed, /\n {2}5\. {2}TIME-WAIT {3}--> <SEQ=101>/);
+      assert.strictEqual(fixed.split('\n')[12].indexOf('-->'), text.split('\n')[12].indexOf('-->'), 'the arrow keeps its column');
+      const version = s.change(u, [{ text: fixed }]);
+      const after = await s.diagnostics.next((p) => p.uri === u && p.version === version);
+      assert.deepStrictEqual(after.diagnostics, []);
+    });
+
+    it('fixes a claim at the end of its line as it is, and one longer than its column with one space before the arrow', () => {
+      const base = read(path.join(FIXTURES, 'normal-close.tcptrace'));
+      // B after A's FIN: CLOSE-WAIT, claimed LAST-ACK at the end of the line; A after B's ACK:
+      // FIN-WAIT-2, claimed CLOSED with a single space before the arrow.
+      const text = base.replace('<CTL=FIN,ACK>  --> CLOSE-WAIT', '<CTL=FIN,ACK>  --> LAST-ACK').replace(/3\. {2}FIN-WAIT-2 +<--/, '3.  CLOSED <--');
+      assert.notStrictEqual(text, base);
+      const doc = textTraceDoc('file:///claims.tcptrace', 1, text, LANG_TCPTRACE, DEFAULT_SETTINGS);
+      const lines = text.split('\n');
+      const fixLine = (line: number): string => {
+        const [a] = codeActions(doc, line, line);
+        const [e] = a.edit!.changes!['file:///claims.tcptrace'];
+        const l = lines[line];
+        return l.slice(0, e.range.start.character) + e.newText + l.slice(e.range.end.character);
+      };
+      const right = lines.findIndex((l) => l.endsWith('LAST-ACK') && l.includes('CTL=FIN,ACK>  -->'));
+      const left = lines.findIndex((l) => l.includes('3.  CLOSED <--'));
+      assert.ok(right > 0 && left > 0, text);
+      assert.strictEqual(fixLine(right), lines[right].replace(/LAST-ACK$/, 'CLOSE-WAIT'));
+      assert.strictEqual(fixLine(left), lines[left].replace('CLOSED <--', 'FIN-WAIT-2 <--'));
+      assert.strictEqual(codeActions(doc, 0, lines.length).filter((a) => a.title.startsWith('Change all 2 ')).length, 1);
     });
 
     it('exports the figure: state table, Mermaid, tcpdump text, tcptrace, analysis JSON', async () => {
