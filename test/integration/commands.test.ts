@@ -64,6 +64,27 @@ describe('commands', () => {
     assert.strictEqual(p.connections, 1);
   });
 
+  it('fixes a contradicted claim of an RFC figure with the quick fix the server offers', async () => {
+    // The fixture with A's claim after the last ACK changed from TIME-WAIT to FIN-WAIT-2.
+    const copy = tmpFile('wrong-claim.tcptrace');
+    const text = fs.readFileSync(ownFixture('normal-close.tcptrace').fsPath, 'utf8');
+    const wrong = text.replace('5.  TIME-WAIT   -->', '5.  FIN-WAIT-2  -->');
+    assert.notStrictEqual(wrong, text);
+    fs.writeFileSync(copy.fsPath, wrong);
+    const doc = await vscode.workspace.openTextDocument(copy);
+    await vscode.window.showTextDocument(doc);
+    const [d] = (await diagnosticsWith(copy, ['state-claim-mismatch'])).filter((x) => diagnosticCode(x) === 'state-claim-mismatch');
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', copy, d.range, vscode.CodeActionKind.QuickFix.value);
+    const fix = actions.find((a) => a.title === 'Change the claim to TIME-WAIT (what the segments imply)');
+    assert.ok(fix?.edit, JSON.stringify(actions.map((a) => a.title)));
+    assert.ok(await vscode.workspace.applyEdit(fix.edit));
+    assert.strictEqual(doc.getText(), text, 'the figure is back to what RFC 9293 prints, columns included');
+    await until('the mismatch to go', () => (vscode.languages.getDiagnostics(copy).some((x) => diagnosticCode(x) === 'state-claim-mismatch') ? undefined : true), [
+      vscode.languages.onDidChangeDiagnostics,
+    ]);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
   it('toggles relative and absolute sequence numbers, and the capture view follows', async () => {
     const file = kernelFixture('04-half-close-lingering.pcap');
     const uri = view(file);

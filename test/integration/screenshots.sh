@@ -64,6 +64,13 @@ shot --open "$repo/test/integration/fixtures" \
 #    the ladder's connection picker is paged too.
 many="$(mktemp -d)"
 trap 'rm -rf "$many"' EXIT
+# An RFC figure whose last claim for A (TIME-WAIT) reads SYN-SENT: the error and its quick fix.
+mkdir "$many/figure"
+sed 's/5\.  TIME-WAIT   -->/5.  SYN-SENT    -->/' "$repo/test/integration/fixtures/normal-close.tcptrace" > "$many/figure/close-figure.tcptrace"
+shot --open "$many/figure/close-figure.tcptrace" \
+  --wait-selector '.squiggly-error' --click-text SYN-SENT --key Control+. --wait 1500 \
+  --shot quickfix-claim.png
+
 node --input-type=module -e "
   await import('$repo/test/webview/tsHook.mjs');
   const { createRequire } = await import('module');
