@@ -42,9 +42,16 @@ describe('a capture of a million packets', function () {
       last = now;
     }, 50);
     const events: string[] = [];
+    const at = (): string => `+${((Date.now() - t0) / 1000).toFixed(1)} s`;
     const diagnosticsSeen = vscode.languages.onDidChangeDiagnostics((e) => {
-      if (e.uris.some((u) => u.toString() === view.toString()))
-        events.push(`${vscode.languages.getDiagnostics(view).length} diagnostics at +${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      if (e.uris.some((u) => u.toString() === view.toString())) events.push(`${vscode.languages.getDiagnostics(view).length} diagnostics at ${at()}`);
+    });
+    // When the server's text reached the extension host, and when VS Code opened the document.
+    const textArrived = a.captureContent.onDidChangeInfo((u) => {
+      if (u.toString() === view.toString()) events.push(`text from the server at ${at()}`);
+    });
+    const docOpened = vscode.workspace.onDidOpenTextDocument((d) => {
+      if (d.uri.toString() === view.toString()) events.push(`document open at ${at()}`);
     });
     try {
       const shown = until(
@@ -107,11 +114,13 @@ describe('a capture of a million packets', function () {
       console.log(
         `      1.2M packets: view in ${tView} ms (longest extension-host stall ${stallBeforeTree} ms), side bar in ${tTree} ms (longest stall ${stallTree} ms); ` +
           `all ${total.toLocaleString('en-US')} connections paged through in ${pages} pages of ${PAGE_SIZE} in ${Date.now() - t1} ms (longest stall ${worst} ms)\n` +
-          `      (paging started at +${((t1 - t0) / 1000).toFixed(1)} s; stalls over 100 ms: ${stalls.join(', ') || 'none'}; the view's ${events.join(', ') || 'no diagnostics'})`,
+          `      (paging started at +${((t1 - t0) / 1000).toFixed(1)} s; stalls over 100 ms: ${stalls.join(', ') || 'none'}; the view: ${events.join(', ') || 'no events'})`,
       );
     } finally {
       clearInterval(ticker);
       diagnosticsSeen.dispose();
+      textArrived.dispose();
+      docOpened.dispose();
     }
   });
 });
