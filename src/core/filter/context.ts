@@ -23,6 +23,7 @@ export function analysisFilterContext(a: Analysis): FilterContext {
     stream: (row) => a.rowConn[row],
     seqBase: (row) => base(row, true),
     ackBase: (row) => base(row, false),
+    kind: (row) => (a.rowConn[row] >= 0 ? a.rowKind[row] : NaN),
   };
 }
 
@@ -73,6 +74,8 @@ export function basicFilterContext(table: SegmentTable): FilterContext {
     stream: (row) => stream[row],
     seqBase: (row) => seqBase[row],
     ackBase: (row) => ackBase[row],
+    // Without the engine, nothing is classified: tcp.analysis.* are absent.
+    kind: () => NaN,
   };
 }
 

@@ -5,6 +5,7 @@
  * packet); every comparison with an absent field is false, `!=` included.
  */
 
+import { KIND_KEEPALIVE, KIND_RETRANSMISSION, KIND_ZERO_WINDOW, KIND_ZERO_WINDOW_PROBE } from '../engine/types';
 import { ACK, AE, CWR, ECE, FIN, OPT_MSS, OPT_SACK, OPT_SACK_PERM, OPT_TIMESTAMP, OPT_WSCALE, PSH, RST, SYN, URG, type SegmentTable } from '../model/segment';
 
 /** Per-row facts a filter needs beyond the table (the engine's connections supply them). */
@@ -15,13 +16,16 @@ export interface FilterContext {
   seqBase(row: number): number;
   /** Base of `tcp.ack` for the row (the receiver's ISN); NaN: unknown (absent). */
   ackBase(row: number): number;
+  /** The engine's KIND_* bits for the row (retransmission, keepalive...); NaN: no analysis (absent). */
+  kind(row: number): number;
 }
 
-/** A context that knows nothing: tcp.stream, tcp.seq, tcp.ack and tcp.nxtseq are absent. */
+/** A context that knows nothing: tcp.stream, tcp.seq, tcp.ack, tcp.nxtseq and tcp.analysis.* are absent. */
 export const NO_CONTEXT: FilterContext = {
   stream: () => NaN,
   seqBase: () => NaN,
   ackBase: () => NaN,
+  kind: () => NaN,
 };
 
 export type NumGetter = (t: SegmentTable, r: number, c: FilterContext) => number;
@@ -54,6 +58,16 @@ const optional = (bit: number, get: NumGetter): NumGetter => (t, r, c) => (t.opt
 
 function flag(name: string, bit: number, description: string): FieldDef {
   return { name, type: 'bool', bit, get: (t, r) => (t.flags[r] & bit ? 1 : 0), max: 1, description };
+}
+
+/** One of Wireshark's expert-info fields: present (1) on the segments `test` selects, absent elsewhere. */
+function expert(name: string, test: (flags: number) => boolean, description: string): FieldDef {
+  return { name, type: 'bool', get: (t, r) => (test(t.flags[r]) ? 1 : NaN), max: 1, description };
+}
+
+/** A `tcp.analysis.*` field: present on the segments the engine classified with `bit`, absent without an analysis. */
+function analysisKind(name: string, bit: number, description: string): FieldDef {
+  return { name, type: 'bool', get: (_t, r, c) => (c.kind(r) & bit ? 1 : NaN), max: 1, context: true, description };
 }
 
 export const FIELDS: readonly FieldDef[] = [
@@ -135,9 +149,21 @@ export const FIELDS: readonly FieldDef[] = [
   { name: 'tcp.options.timestamp.tsecr', type: 'uint', get: optional(OPT_TIMESTAMP, (t, r) => t.tsEcr[r]), max: U32, description: 'TSecr' },
   { name: 'tcp.options.sack_perm', type: 'bool', get: (t, r) => (t.opts[r] & OPT_SACK_PERM ? 1 : NaN), max: 1, description: 'SACK permitted option present' },
   { name: 'tcp.options.sack.count', type: 'uint', get: optional(OPT_SACK, (t, r) => t.sackBlocks[r]), max: 255, description: 'number of SACK blocks' },
+  // Wireshark's expert information on connection events (present only on those segments).
+  expert('tcp.connection.syn', (f) => (f & (SYN | ACK)) === SYN, 'connection establish request (SYN without ACK)'),
+  expert('tcp.connection.synack', (f) => (f & (SYN | ACK)) === (SYN | ACK), 'connection establish acknowledge (SYN-ACK)'),
+  expert('tcp.connection.fin', (f) => (f & FIN) !== 0, 'connection finish (FIN)'),
+  expert('tcp.connection.rst', (f) => (f & RST) !== 0, 'connection reset (RST)'),
+  // The engine's classification under Wireshark's names (scripts/analysis-conformance.mjs compares
+  // them with tshark's). A retransmission is a segment ALL of whose sequence space its sender had
+  // sent before; Wireshark also counts one that only starts in old space, and calls some of them
+  // out-of-order by their timing (tcp.analysis.out_of_order is not offered).
+  analysisKind('tcp.analysis.retransmission', KIND_RETRANSMISSION, 'a retransmission (all of its sequence space sent before)'),
+  analysisKind('tcp.analysis.keep_alive', KIND_KEEPALIVE, 'a keepalive probe (one byte or none, below the next sequence number)'),
+  analysisKind('tcp.analysis.zero_window_probe', KIND_ZERO_WINDOW_PROBE, 'a probe of a zero window'),
+  analysisKind('tcp.analysis.zero_window', KIND_ZERO_WINDOW, 'a segment advertising a zero window'),
 ];
 
-/** Old or alternative names Wireshark users type. */
 /** Names Wireshark used before (still typed from old tutorials). */
 export const ALIASES: Record<string, string> = {
   'tcp.flags.ecn': 'tcp.flags.ece',

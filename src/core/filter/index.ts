@@ -9,7 +9,9 @@
  * ipv6.src/dst/addr (with CIDR prefixes); tcp.srcport/dstport/port, tcp.stream; tcp.seq, tcp.ack,
  * tcp.nxtseq (relative to the ISNs the caller's context gives) and tcp.seq_raw/ack_raw; tcp.len,
  * tcp.window_size_value, tcp.flags and tcp.flags.{fin,syn,reset,push,ack,urg,ece,cwr,ae}; a few
- * tcp.options.*; the protocols frame, ip, ipv6, tcp.
+ * tcp.options.*; the expert fields tcp.connection.{syn,synack,fin,rst}; the engine's classification
+ * as tcp.analysis.{retransmission,keep_alive,zero_window_probe,zero_window} (from the context);
+ * the protocols frame, ip, ipv6, tcp.
  * Operators: == != < <= > >= (eq ne lt le gt ge), `field & mask`, `field in {a b c..d}`,
  * && || ! (and or not; precedence not > and > or), parentheses. Literals: decimal, 0x hex,
  * 0b binary, leading-0 octal (as Wireshark), true/false, IPv4/IPv6 with /prefix.

@@ -14,6 +14,7 @@ import { parseTcpdump } from '../../../src/core/text/tcpdump';
 import { loadCapture } from '../../../src/node/loadTrace';
 
 const TEXT = path.join(__dirname, '../../../../test/fixtures/text');
+const KERNEL_DIR = path.join(__dirname, '../../../../test/fixtures/kernel');
 const tshark = JSON.parse(fs.readFileSync(path.join(TEXT, 'lo.filters.json'), 'utf8')) as Record<string, number[]>;
 
 function compile(text: string): NonNullable<ReturnType<typeof parseFilter>['filter']> {
@@ -71,6 +72,32 @@ describe('display filters against tshark', () => {
         if (f.includes('frame.number')) continue; // text has no frame numbers (rows count from 1)
         assert.deepStrictEqual(rowsMatching(text, f, ctxText), rowsMatching(cap, f, ctxCap), `${style}: ${f}`);
       }
+    }
+  });
+
+  it("Wireshark's analysis and expert fields select what tshark selects on every kernel capture", () => {
+    // test/fixtures/kernel/tshark-analysis.json, made by tshark-analysis.sh beside it.
+    const truth = JSON.parse(fs.readFileSync(path.join(KERNEL_DIR, 'tshark-analysis.json'), 'utf8')) as {
+      captures: Record<string, Record<string, number[]>>;
+    };
+    const files = Object.keys(truth.captures);
+    assert.ok(files.length >= 17, `${files.length} captures`);
+    let selected = 0;
+    for (const file of files) {
+      const t = loadCapture(path.join(KERNEL_DIR, file)).table;
+      const ctx = analysisFilterContext(analyze(t));
+      for (const [text, frames] of Object.entries(truth.captures[file])) {
+        const got = rowsMatching(t, text, ctx).map((r) => t.frame[r]);
+        assert.deepStrictEqual(got, frames, `${file}: ${text}`);
+        selected += got.length;
+        // Without the engine nothing is classified: the analysis fields are absent.
+        if (text.startsWith('tcp.analysis.')) assert.deepStrictEqual(rowsMatching(t, text, basicFilterContext(t)), [], `${file}: ${text} without an analysis`);
+      }
+    }
+    assert.ok(selected > 100, `${selected} segments selected in all`);
+    for (const [field, min] of Object.entries({ 'tcp.analysis.retransmission': 10, 'tcp.analysis.keep_alive': 4, 'tcp.analysis.zero_window': 2 })) {
+      const n = files.reduce((k, f) => k + truth.captures[f][field].length, 0);
+      assert.ok(n >= min, `${field}: ${n} segments in the truth (the comparison tests something)`);
     }
   });
 });
