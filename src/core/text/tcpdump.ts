@@ -976,6 +976,7 @@ function fillTable(recs: Rec[], convs: Conversation[], table: SegmentTable, info
   }
   const pureAck = (r: Rec): boolean => (r.flags & (SYN | FIN | RST | ACK)) === ACK && r.len === 0 && r.hasAck;
   const answer = new Uint8Array(n); // an answer to a probe is not a probe itself
+  const probe = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const r = recs[i];
     const j = nextOfKey[i];
@@ -985,6 +986,35 @@ function fillTable(recs: Rec[], convs: Conversation[], table: SegmentTable, info
     if (acks[i] !== prevAck[i] || acks[j] !== prevAck[j] || acks[j] !== seqs[i]) continue;
     seqs[i] = (seqs[i] - 1) >>> 0;
     answer[j] = 1;
+    probe[i] = 1;
+    info.probes++;
+  }
+  // Unanswered probes (the peer is gone, or its answers are lost: a keepalive timeout): a pure ACK
+  // that repeats the ack and window of its sender's previous segment, at least a second after the
+  // connection's last segment, with at most pure ACKs from the peer since (nothing to answer).
+  // Linux probes after whole seconds without traffic (TCP_KEEPIDLE, TCP_KEEPINTVL, the probe
+  // timer); an ACK that repeats itself sooner, or after the peer sent data, SYN, FIN or RST,
+  // answers that.
+  const lastOfDir = new Int32Array(2 * tuples).fill(-1);
+  const lastOfKey = new Int32Array(tuples).fill(-1);
+  const peerSpoke = new Uint8Array(2 * tuples); // the peer sent more than pure ACKs since this direction's last segment
+  const secondsBetween = (a: Rec, b: Rec): number => b.tsSec - a.tsSec + (b.tsNsec - a.tsNsec) / 1e9;
+  for (let i = 0; i < n; i++) {
+    const r = recs[i];
+    const dirKey = dirKeys[i];
+    const p = lastOfDir[dirKey];
+    const last = lastOfKey[r.keyId];
+    const quiet = p >= 0 && peerSpoke[dirKey] === 0;
+    lastOfDir[dirKey] = i;
+    lastOfKey[r.keyId] = i;
+    peerSpoke[dirKey] = 0;
+    if (!pureAck(r)) peerSpoke[dirKey ^ 1] = 1;
+    if (r.hasSeq || probe[i] === 1 || answer[i] === 1 || !pureAck(r) || !quiet) continue;
+    const q = recs[p];
+    if (!q.hasAck || acks[p] !== acks[i] || q.win !== r.win || r.tsKind === TS_NONE || recs[last].tsKind === TS_NONE) continue;
+    if (secondsBetween(recs[last], r) < 1) continue;
+    seqs[i] = (seqs[i] - 1) >>> 0;
+    probe[i] = 1;
     info.probes++;
   }
 

@@ -80,3 +80,49 @@ describe('engine equals the Linux kernel on the project fixtures', () => {
     }
   }
 });
+
+/**
+ * Why each RST was sent: the kernel's own trace says it (the tcp_send_reset tracepoint's reason,
+ * recorded by generate.py), and the engine's finding on that RST must give the same reason. The
+ * last RST a side's kernel sent is the one on the wire in these scenarios (in 17 the server's
+ * abort is dropped before the wire and its listener's answer is seen).
+ */
+const RESET_REASONS: [RegExp, RegExp][] = [
+  [/reason NO_SOCKET\)/, /^Connection refused/],
+  [/reason TCP_KEEPALIVE_TIMEOUT\)/, /keepalive timeout: the peer stopped answering keepalive probes/],
+  [/reason TCP_ABORT_ON_CLOSE\)/, /abort: the application reset instead of closing/],
+  [/socket state CLOSE, reason TCP_STATE\)$/, /abort: the application reset instead of closing/],
+  [/socket state TIME_WAIT, reason TCP_TIMEWAIT_SOCKET\)/, /after its own FIN/],
+  [/by the listener$/, /for a connection the sender no longer has/],
+];
+
+describe('the reason the engine gives for each RST is the reason the kernel sent it', () => {
+  let checked = 0;
+  for (const name of fixtures()) {
+    const truth = JSON.parse(fs.readFileSync(path.join(DIR, name), 'utf8')) as {
+      connections: (TruthConnection & { kernel_trace?: { side: string; event: string; detail: string }[] })[];
+    };
+    const base = name.replace(/\.json$/, '');
+    for (const t of truth.connections) {
+      const lastReset = new Map<string, string>();
+      for (const e of t.kernel_trace ?? []) if (e.event === 'tcp_send_reset') lastReset.set(e.side, e.detail);
+      for (const [side, detail] of lastReset) {
+        for (const variant of ['.pcap', '.txt']) {
+          it(`${base}${variant}: ${t.id} ${side} (${detail})`, () => {
+            const reason = RESET_REASONS.find(([k]) => k.test(detail));
+            assert.ok(reason, `no known explanation for the kernel's "${detail}": add one to RESET_REASONS`);
+            const a = analyzeFile(path.join(DIR, base + variant));
+            const c = find(a, t);
+            assert.ok(c, `connection ${t.id} found`);
+            const dir = side === 'client' ? 0 : 1;
+            const onRst = c.findings.filter((f) => (f.code === 'abrupt-reset' || f.code === 'refused') && f.row >= 0 && a.rowDir[f.row] === dir);
+            assert.strictEqual(onRst.length, 1, `${t.id}: one finding on the ${side}'s RST: ${c.findings.map((f) => f.message).join(' | ')}`);
+            assert.match(onRst[0].message, reason[1]);
+          });
+          checked++;
+        }
+      }
+    }
+  }
+  it('covers every RST of the kernel fixtures', () => assert.ok(checked >= 12, `${checked} checks (6 RSTs, capture and text)`));
+});

@@ -104,6 +104,41 @@ describe('tcpdump text', () => {
     }
   });
 
+  describe('probes tcpdump prints without their sequence number', () => {
+    // A handshake and 64 bytes from the client (its SND.NXT is then 1065), then what the case adds.
+    const head = [
+      '10:00:00.000000 IP 10.0.0.1.40000 > 10.0.0.2.80: Flags [S], seq 1000, win 64240, length 0',
+      '10:00:00.000100 IP 10.0.0.2.80 > 10.0.0.1.40000: Flags [S.], seq 5000, ack 1001, win 65160, length 0',
+      '10:00:00.000200 IP 10.0.0.1.40000 > 10.0.0.2.80: Flags [.], ack 1, win 502, length 0',
+      '10:00:00.001000 IP 10.0.0.1.40000 > 10.0.0.2.80: Flags [P.], seq 1:65, ack 1, win 502, length 64',
+      '10:00:00.002000 IP 10.0.0.2.80 > 10.0.0.1.40000: Flags [.], ack 65, win 509, length 0',
+    ];
+    const client = (t: string, win = 502): string => `10:00:${t} IP 10.0.0.1.40000 > 10.0.0.2.80: Flags [.], ack 1, win ${win}, length 0`;
+    const seqsAfterHead = (lines: string[]): number[] => {
+      const p = parseTcpdump([...head, ...lines].join('\n'));
+      assert.deepStrictEqual(p.errors, []);
+      return Array.from(p.table.seq.subarray(head.length, p.table.length));
+    };
+
+    it('unanswered keepalive probes (a second apart, nothing from the peer) carry SND.NXT - 1; the RST after them is a keepalive timeout', () => {
+      const text = [...head, client('01.002000'), client('02.002000'), client('03.002000'), '10:00:04.002000 IP 10.0.0.1.40000 > 10.0.0.2.80: Flags [R.], seq 65, ack 1, win 502, length 0'];
+      const p = parseTcpdump(text.join('\n'));
+      assert.deepStrictEqual(Array.from(p.table.seq.subarray(5, 8)), [1064, 1064, 1064]);
+      assert.strictEqual(p.tcpdump?.probes, 3);
+      const a = analyze(p.table);
+      assert.deepStrictEqual(a.connections[0].findings.map((f) => f.code), ['abrupt-reset']);
+      assert.match(a.connections[0].findings[0].message, /keepalive timeout/);
+    });
+
+    it('an ACK repeated sooner, with another window, or after the peer sent something, is not a probe', () => {
+      assert.deepStrictEqual(seqsAfterHead([client('00.202000')]), [1065], 'a fifth of a second later');
+      assert.deepStrictEqual(seqsAfterHead([client('01.002000', 600)]), [1065], 'a window update');
+      // The server's SYN-ACK again (its ACK of the client's ACK was lost): the client's ACK answers it.
+      const peer = '10:00:01.000000 IP 10.0.0.2.80 > 10.0.0.1.40000: Flags [S.], seq 5000, ack 1001, win 65160, length 0';
+      assert.deepStrictEqual(seqsAfterHead([peer, client('01.002000')]), [5000, 1065], 'after the peer');
+    });
+  });
+
   describe('real tcpdump output of a loopback capture (test/fixtures/text/lo.*)', () => {
     // tshark's raw numbers per TCP frame: frame, seq_raw, ack_raw, flags, len, time_epoch.
     const truth = readText('lo.truth.tsv')
