@@ -27,7 +27,21 @@ import {
   type Range,
   type TextEdit,
 } from 'vscode-languageserver';
-import { analysisOf, analyze, CATALOG, STATES, type Analysis, type Connection, type Finding, type Side } from '../core/engine';
+import {
+  analysisOf,
+  analyze,
+  CATALOG,
+  KIND_KEEPALIVE,
+  KIND_RETRANSMISSION,
+  KIND_RST_IGNORED,
+  KIND_ZERO_WINDOW,
+  KIND_ZERO_WINDOW_PROBE,
+  STATES,
+  type Analysis,
+  type Connection,
+  type Finding,
+  type Side,
+} from '../core/engine';
 import { flagNames, ACK, FIN, OPT_NO_WINDOW, SYN } from '../core/model/segment';
 import { analysisJson, analysisJsonChunks } from '../core/report/json';
 import { indexOfRow, kindNames, ladderSummary, ladderWindow } from '../core/report/ladderModel';
@@ -366,6 +380,22 @@ function connectionMarkdown(t: TraceDoc, c: Connection): string {
 
 // -------------------------------------------------------------------------------------- inlay hints
 
+/**
+ * What the engine made of a segment, shown in brackets before its transitions (as Wireshark's
+ * "[TCP Keep-Alive]"), so that probes and retransmissions stand out in tcpdump lines that cannot
+ * say it (tcpdump prints a keepalive probe as any other pure ACK). Duplicate ACKs are left out:
+ * on a teardown they are mostly answers to probes and FINs, noise beside these.
+ */
+const KIND_HINTS: readonly [number, string, string][] = [
+  [KIND_RETRANSMISSION, 'retransmission', 'All of its sequence space was sent before: a retransmission.'],
+  [KIND_KEEPALIVE, 'keepalive', 'No new data, at SND.NXT - 1: a keepalive probe (RFC 9293 3.8.4). A peer that still has the connection answers it with an ACK.'],
+  [KIND_ZERO_WINDOW_PROBE, 'zero-window probe', 'One byte into a zero window: the sender asks whether the window has opened (RFC 9293 3.8.6.1).'],
+  [KIND_ZERO_WINDOW, 'zero window', 'Its sender advertises a zero window: it takes no more data for now (RFC 9293 3.8.6).'],
+  [KIND_RST_IGNORED, 'RST ignored', "Outside the receiver's window: a correct stack ignores this RST (RFC 9293 3.10.7.4, RFC 5961 3.2)."],
+];
+
+const KIND_TAGGED = KIND_HINTS.reduce((m, [bit]) => m | bit, 0);
+
 export function inlayHints(t: TraceDoc, startLine: number, endLine: number): InlayHint[] {
   const a = t.analysis;
   const out: InlayHint[] = [];
@@ -389,12 +419,16 @@ export function inlayHints(t: TraceDoc, startLine: number, endLine: number): Inl
     if (r < 0 || t.rowLine[r] !== line) continue;
     const s = a.transitionStart[r];
     const e = a.transitionStart[r + 1];
-    if (e === s) continue;
+    const kind = a.rowKind[r];
+    if (e === s && (kind & KIND_TAGGED) === 0) continue;
     const c = connOfRow(t, r);
     const parts: InlayHintLabelPart[] = [];
+    for (const [bit, name, why] of KIND_HINTS) {
+      if (kind & bit) parts.push(...(parts.length > 0 ? [{ value: ' ' }] : []), { value: `[${name}]`, tooltip: why });
+    }
     for (let k = s; k < e; k++) {
       const tr = a.transitionAt(k);
-      if (parts.length > 0) parts.push({ value: ' · ' });
+      if (parts.length > 0) parts.push({ value: k === s ? ' ' : ' · ' });
       const name = c ? sideName(t, c, tr.side) : tr.side;
       parts.push({ value: `${name}: ${tr.from} → ${tr.to}${tr.inferred ? ' (inferred)' : ''}`, tooltip: tr.reason });
     }

@@ -123,6 +123,25 @@ describe('language server over JSON-RPC', function () {
       assert.deepStrictEqual(some?.map((h) => h.position.line), [7, 8], 'only the range asked for');
     });
 
+    it('tags retransmissions and keepalive probes in the inlay hints, before the transitions', async () => {
+      const hintsOf = async (u: string, n: number): Promise<Map<number, string>> => {
+        const hs = (await s.conn.sendRequest(InlayHintRequest.type, { textDocument: { uri: u }, range: { start: { line: 0, character: 0 }, end: { line: n, character: 0 } } }))!;
+        return new Map(hs.map((h) => [h.position.line, label(h)]));
+      };
+      // 09: the server's FIN again (line 12), which takes nobody anywhere.
+      const lost = await hintsOf(uri, 14);
+      assert.strictEqual(lost.get(11), '[retransmission]');
+      // 18: three keepalive probes nobody answers, then the client's RST.
+      const ka = textUri('18-keepalive-timeout.tcpdump');
+      await s.open(ka, LANG_TCPDUMP, read(kernel('18-keepalive-timeout.txt')));
+      const hints = await hintsOf(ka, 12);
+      assert.deepStrictEqual([7, 8, 9].map((l) => hints.get(l)), ['[keepalive]', '[keepalive]', '[keepalive]']);
+      assert.ok(!hints.has(6), 'a plain ACK has no tag');
+      assert.strictEqual(hints.get(10), 'client: ESTABLISHED → CLOSED · server: ESTABLISHED → CLOSED');
+      const hs = (await s.conn.sendRequest(InlayHintRequest.type, { textDocument: { uri: ka }, range: { start: { line: 7, character: 0 }, end: { line: 7, character: 0 } } }))!;
+      assert.match(String((hs[0].label as { tooltip?: string }[])[0].tooltip), /keepalive probe \(RFC 9293 3\.8\.4\)/);
+    });
+
     it('goes from an ACK to the segment it acknowledges', async () => {
       const def = (await s.conn.sendRequest(DefinitionRequest.type, { textDocument: { uri }, position: { line: 8, character: 2 } })) as Location;
       assert.strictEqual(def.uri, uri);
