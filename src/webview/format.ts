@@ -35,11 +35,21 @@ export function numbers(s: LadderSegment, relative: boolean): { seq: number; ack
   return relative ? { seq: s.relSeq, ack: s.relAck } : { seq: s.seq, ack: s.ack };
 }
 
+/** What the engine made of a segment, after its numbers: the word, and its short form. */
+const LABEL_TAGS: [kind: string, full: string, compact: string][] = [
+  ['retransmission', 'retrans', '↻'],
+  ['keepalive', 'keepalive', 'KA'],
+  ['zero-window-probe', 'zero-window probe', 'ZWP'],
+  ['zero-window', 'zero window', 'win 0'],
+  ['rst-ignored', 'ignored', 'ignored'],
+];
+
 /** The label over an arrow; `compact` drops the words for narrow views. */
 export function arrowLabel(s: LadderSegment, relative: boolean, compact: boolean): string {
   const n = numbers(s, relative);
   const hasAck = (s.flags & ACK) !== 0;
-  const extra = s.kinds.includes('retransmission') ? (compact ? ' ↻' : ' (retrans)') : '';
+  const tags = LABEL_TAGS.filter(([k]) => s.kinds.includes(k));
+  const extra = tags.length === 0 ? '' : compact ? ` ${tags.map((t) => t[2]).join(' ')}` : ` (${tags.map((t) => t[1]).join(', ')})`;
   if (compact) {
     let out = `${s.flagText} ${n.seq}`;
     if (hasAck) out += `/${n.ack}`;

@@ -435,6 +435,24 @@ describe('diagram webview: segments in flight and lost', () => {
   });
 });
 
+describe('diagram webview: what the engine made of a segment, in its label', () => {
+  it('keepalive probes nobody answers are labelled, then the RST (18-keepalive-timeout)', async () => {
+    const fx = await loadFixture('18-keepalive-timeout');
+    const conn = fx.analysis.connections[0];
+    const win = model.ladderWindow(fx.analysis, conn.id, 0, conn.rows.length, (r) => r);
+    const probes = win.segments.filter((s) => s.kinds.includes('keepalive'));
+    assert.strictEqual(probes.length, 3);
+    const d = await open(browser, fx, { width: 900, height: 700 });
+    const { page } = d;
+    await until(page, (n) => document.querySelectorAll('.row.seg').length === n, conn.rows.length);
+    for (const s of probes) assert.match(await page.locator(`.row.seg[data-index="${s.index}"] .label`).textContent(), /^ACK seq=\d+ ack=\d+ len=0 \(keepalive\)$/);
+    const others = win.segments.filter((s) => !s.kinds.includes('keepalive') && !s.kinds.includes('retransmission'));
+    for (const s of others) assert.doesNotMatch(await page.locator(`.row.seg[data-index="${s.index}"] .label`).textContent(), /\(/);
+    assert.deepStrictEqual(d.problems, { csp: [], console: [], pageErrors: [], failed: [] });
+    await d.close();
+  });
+});
+
 describe('diagram webview screenshots (docs/diagram/)', () => {
   for (const [name, index, hoverIndex] of [
     ['04-half-close-lingering', 7, 3],
