@@ -5,6 +5,7 @@
  */
 import * as fs from 'fs';
 import type { EngineStep } from '../core/engine';
+import type { ParseError } from '../core/text/types';
 import { SegmentTable } from '../core/model/segment';
 import { decodeFile, describeFsError, looksLikeCapture, UnreadableFileError } from './captureFile';
 import { parseText, type TextParse } from './parseText';
@@ -16,7 +17,7 @@ export interface LoadedTrace {
   table: SegmentTable;
   input: { format: string; packets: number; tcpSegments: number; warnings: string[] };
   /** Positioned errors of text traces (0-based line and columns). */
-  parseErrors: { line: number; startCol: number; endCol: number; message: string }[];
+  parseErrors: ParseError[];
   /** Explicit events (RFC figures only). */
   steps: EngineStep[] | undefined;
   /** Why nothing could be read, or null. */

@@ -61,6 +61,7 @@ import {
   type StepRequest,
 } from '../shared/lspProtocol';
 import { parseRfcTrace } from '../core/text/rfc';
+import type { ParseError } from '../core/text/types';
 import { toRfcTrace, toTcpdumpText, type RfcLine } from '../core/text/render';
 import { ladderLines } from '../core/report/ladder';
 import { verdictParts } from './captureView';
@@ -141,15 +142,7 @@ function findingLine(t: TraceDoc, f: Finding): number {
 
 export function diagnostics(t: TraceDoc): Diagnostic[] {
   const out: Diagnostic[] = [];
-  for (const e of t.loaded.parseErrors) {
-    out.push({
-      range: { start: { line: e.line, character: e.startCol }, end: { line: e.line, character: e.endCol } },
-      severity: DiagnosticSeverity.Error,
-      source: SOURCE,
-      code: 'parse-error',
-      message: e.message,
-    });
-  }
+  for (const e of t.loaded.parseErrors) out.push(parseErrorDiagnostic(e));
   if (t.loaded.error !== null) {
     out.push({ range: lineRange(t, 0), severity: DiagnosticSeverity.Error, source: SOURCE, code: 'unreadable', message: t.loaded.error });
   } else if (t.view !== null && t.loaded.input.warnings.length > 0) {
@@ -167,6 +160,16 @@ export function diagnostics(t: TraceDoc): Diagnostic[] {
     if (d) out.push(d);
   }
   return out;
+}
+
+function parseErrorDiagnostic(e: ParseError): Diagnostic {
+  return {
+    range: { start: { line: e.line, character: e.startCol }, end: { line: e.line, character: e.endCol } },
+    severity: DiagnosticSeverity.Error,
+    source: SOURCE,
+    code: 'parse-error',
+    message: e.message,
+  };
 }
 
 /** A finding as a diagnostic: on its claim's columns, else on its segment's line; null when not shown. */
@@ -195,11 +198,27 @@ function findingDiagnostic(t: TraceDoc, f: Finding): Diagnostic | null {
 // ------------------------------------------------------------------------------------- code actions
 
 /**
- * Quick fixes for lines start..end (0-based, inclusive): a state claim of an RFC figure that the
- * segments contradict is changed to the state they imply; with several such claims in the trace,
- * one more action changes them all. Computed from the analysis of the version the call analyzed.
+ * Quick fixes for lines start..end (0-based, inclusive): a misspelled state or event of an RFC
+ * figure is changed to the one its error suggests; a state claim that the segments contradict is
+ * changed to the state they imply, and with several such claims in the trace, one more action
+ * changes them all. Computed from the analysis of the version the call analyzed.
  */
 export function codeActions(t: TraceDoc, start: number, end: number): CodeAction[] {
+  const fixes: CodeAction[] = [];
+  for (const e of t.loaded.parseErrors) {
+    if (e.replacement === undefined || e.line < start || e.line > end) continue;
+    fixes.push({
+      title: `Change to ${e.replacement}`,
+      kind: CodeActionKind.QuickFix,
+      isPreferred: true,
+      diagnostics: [parseErrorDiagnostic(e)],
+      edit: { changes: { [t.uri]: [claimEdit(t, e.line, e.startCol, e.endCol, e.replacement)] } },
+    });
+  }
+  return [...fixes, ...claimFixes(t, start, end)];
+}
+
+function claimFixes(t: TraceDoc, start: number, end: number): CodeAction[] {
   const wrong = t.analysis.findings.filter(
     (f) => f.code === 'state-claim-mismatch' && f.impliedState !== undefined && f.line !== undefined && f.startCol !== undefined && f.endCol !== undefined,
   );

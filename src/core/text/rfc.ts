@@ -119,6 +119,7 @@ export function parseEndpointText(text: string): Ep | null {
 }
 
 
+/** The RFC 9293 state a misspelled word most likely meant ('' when none is close). */
 function suggestState(word: string): string {
   const w = word.toUpperCase();
   let best = '';
@@ -131,7 +132,7 @@ function suggestState(word: string): string {
       best = s;
     }
   }
-  return bestD <= 3 ? `; did you mean ${best}?` : '';
+  return bestD <= 3 ? best : '';
 }
 
 interface Cell {
@@ -160,7 +161,7 @@ type CellKind =
   | { kind: 'close' }
   | { kind: 'timeout' }
   | { kind: 'remark' }
-  | { kind: 'bad-annotation'; message: string }
+  | { kind: 'bad-annotation'; message: string; replacement: string }
   | { kind: 'unknown' }
   | { kind: 'words'; parts: Cell[] };
 
@@ -172,7 +173,8 @@ function classify(c: Cell): CellKind {
     if (inner === '2 MSL' || inner === '2MSL' || inner === '2*MSL' || inner === '2 X MSL') return { kind: 'timeout' };
     const squeezed = inner.replace(/\s/g, '');
     if (levenshtein(squeezed, 'CLOSE') <= 2 || levenshtein(squeezed, '2MSL') <= 1) {
-      return { kind: 'bad-annotation', message: `unknown event ${t}; did you mean ${levenshtein(squeezed, 'CLOSE') <= 2 ? '(Close)' : '(2 MSL)'}?` };
+      const meant = levenshtein(squeezed, 'CLOSE') <= 2 ? '(Close)' : '(2 MSL)';
+      return { kind: 'bad-annotation', message: `unknown event ${t}; did you mean ${meant}?`, replacement: meant };
     }
     return { kind: 'remark' };
   }
@@ -759,19 +761,22 @@ function columnEvent(
     case 'remark':
       return;
     case 'bad-annotation':
-      errors.push({ line: ln, startCol: c.start, endCol: c.end, message: k.message });
+      errors.push({ line: ln, startCol: c.start, endCol: c.end, message: k.message, replacement: k.replacement });
       return;
     case 'words': {
       // Several words in one column: each must be a state or an event.
       for (const p of k.parts) columnEvent(p, endpoint, ln, tsSec, tsNsec, closes, claims, timeouts, errors);
       return;
     }
-    default:
+    default: {
+      const meant = suggestState(c.text);
       errors.push({
         line: ln,
         startCol: c.start,
         endCol: c.end,
-        message: `"${c.text}" is not a TCP state (RFC 9293 spells them LISTEN, SYN-SENT, SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2, CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT, CLOSED)${suggestState(c.text)}`,
+        message: `"${c.text}" is not a TCP state (RFC 9293 spells them LISTEN, SYN-SENT, SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2, CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT, CLOSED)${meant ? `; did you mean ${meant}?` : ''}`,
+        ...(meant ? { replacement: meant } : {}),
       });
+    }
   }
 }

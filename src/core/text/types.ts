@@ -21,6 +21,8 @@ export interface ParseError {
   endCol: number;
   /** One sentence saying what is wrong and, where possible, what was expected. */
   message: string;
+  /** The text the message suggests for [startCol, endCol) ("did you mean X?"), for a quick fix. */
+  replacement?: string;
 }
 
 /**

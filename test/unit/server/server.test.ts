@@ -309,6 +309,24 @@ describe('language server over JSON-RPC', function () {
       assert.deepStrictEqual(after.diagnostics, []);
     });
 
+    it('offers the suggested spelling of a misspelled state or event as a quick fix', async () => {
+      const u = textUri('misspelled.tcptrace');
+      const good = read(path.join(FIXTURES, 'normal-close.tcptrace'));
+      const text = good.replace('3.  FIN-WAIT-2  <--', '3.  FIN-WIAT-2  <--').replace('(2 MSL)', '(2 MSK)');
+      const d = await s.open(u, LANG_TCPTRACE, text);
+      // Without its (2 MSL), A's last claim (CLOSED) is contradicted too.
+      assert.deepStrictEqual(codes(d), ['parse-error', 'parse-error', 'state-claim-mismatch']);
+      const fixes: CodeAction[] = [];
+      for (const x of d.diagnostics.filter((y) => y.code === 'parse-error')) {
+        const r = (await s.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri: u }, range: x.range, context: { diagnostics: [x] } })) as CodeAction[];
+        fixes.push(...r);
+      }
+      assert.deepStrictEqual(fixes.map((a) => a.title), ['Change to FIN-WAIT-2', 'Change to (2 MSL)']);
+      let fixed = text;
+      for (const a of fixes) fixed = TextDocument.applyEdits(TextDocument.create(u, LANG_TCPTRACE, 1, fixed), a.edit!.changes![u]);
+      assert.strictEqual(fixed, good, 'both fixes give back the figure as it was');
+    });
+
     it('fixes a claim at the end of its line as it is, and one longer than its column with one space before the arrow', () => {
       const base = read(path.join(FIXTURES, 'normal-close.tcptrace'));
       // B after A's FIN: CLOSE-WAIT, claimed LAST-ACK at the end of the line; A after B's ACK:

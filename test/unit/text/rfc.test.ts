@@ -279,6 +279,8 @@ describe('RFC figure notation', () => {
       assert.strictEqual(p.errors.length, 1);
       assert.match(p.errors[0].message, /"TIME-WATE" is not a TCP state.*did you mean TIME-WAIT\?/);
       assert.strictEqual(text.split('\n')[p.errors[0].line].slice(p.errors[0].startCol, p.errors[0].endCol), 'TIME-WATE');
+      assert.strictEqual(p.errors[0].replacement, 'TIME-WAIT', 'the suggestion, for a quick fix');
+      assert.strictEqual(parseRfcTrace('  TCP A      TCP B\n  1.  QWERTYUIOP').errors[0].replacement, undefined, 'nothing close: no suggestion');
       const a = analyze(p.table, {}, p.steps);
       const m = a.findings.find((f) => f.code === 'state-claim-mismatch');
       assert.ok(m);
@@ -296,6 +298,8 @@ describe('RFC figure notation', () => {
       assert.deepStrictEqual(p.errors, []);
       assert.deepStrictEqual(story(p), ['close A', 'send 0 A>B', 'arrive 0', 'A FIN-WAIT-1', 'B CLOSE-WAIT', 'A TIME-WAIT', '2msl A', 'A CLOSED']);
       assert.match(parseRfcTrace('  TCP A      TCP B\n  1.  (Clsoe)').errors[0].message, /did you mean \(Close\)\?/);
+      assert.strictEqual(parseRfcTrace('  TCP A      TCP B\n  1.  (Clsoe)').errors[0].replacement, '(Close)');
+      assert.strictEqual(parseRfcTrace('  TCP A      TCP B\n  1.  (2 MSK)').errors[0].replacement, '(2 MSL)');
     });
   });
 
