@@ -15,7 +15,7 @@
 
 import { ACK, FIN, RST, SYN, grownColumn, type SegmentTable } from '../model/segment';
 import { seqAdd, seqGe } from '../seq';
-import { ConnectionData, ConnectionRecord } from './records';
+import { ConnectionData, ConnectionRecord, fmtDuration } from './records';
 import { makeFinding, Summarizer } from './summarize';
 import {
   CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SimStore, S_DECLARED, S_SYNCHRONIZED,
@@ -131,6 +131,9 @@ const WHY = {
   finReceived: sided("The {me} received the {peer}'s FIN: CLOSE-WAIT, waiting for its application to close (RFC 9293 3.6 case 2, 3.10.7.4)."),
   crossingFin: sided("The {peer}'s FIN arrived before the ACK of the {me}'s own FIN: simultaneous close, CLOSING (RFC 9293 3.6 case 3, figure 13)."),
   finAfterOwn: sided("The {me} received the {peer}'s FIN after its own FIN was acknowledged: TIME-WAIT for 2 MSL (RFC 9293 3.6, 3.10.7.4)."),
+  finWait2Gone: sided(
+    "The {peer}'s FIN found no socket: the {me} answered it with a RST without ACK, as a TCP answers a segment for no connection, so its FIN-WAIT-2 had already ended (an orphaned FIN-WAIT-2 ends after a timeout: tcp_fin_timeout, 60 s on Linux; RFC 9293 3.10.7.1).",
+  ),
   takenOver: sided("A new connection reopened the 4-tuple: the {me}'s TIME-WAIT was taken over (RFC 9293 3.6.1, RFC 6191)."),
   appClose: reasonId('The application closed: a FIN is queued and the TCP enters FIN-WAIT-1 (RFC 9293 3.10.4, CLOSE call).'),
   appCloseWait: reasonId("The application closed after the peer's FIN: LAST-ACK (RFC 9293 3.10.4, CLOSE call in CLOSE-WAIT)."),
@@ -169,6 +172,11 @@ class TransitionLog {
     this.to[i] = to;
     this.reason[i] = why;
     return i;
+  }
+
+  /** The reason id of transition i (-1 for none). */
+  reasonOf(i: number): number {
+    return i >= 0 && i < this.length ? this.reason[i] : -1;
   }
 
   get(i: number): Transition {
@@ -535,7 +543,10 @@ class Replay {
     if (f & RST) {
       const why = this.resetReason(ci, side, r);
       const e = this.S.extras.get(ci);
-      if (!e?.reset && (s !== CLOSED || this.wire.rstCheck.get(r) === 'syn-ack-ok')) this.S.extra(ci).reset = { side, row: r, reason: why };
+      // A RST from a side already CLOSED resets nothing, unless the replay closed it only because
+      // this RST showed its socket gone (a FIN that found no socket, see finFoundNoSocket).
+      const gone = s === CLOSED && this.transitions.reasonOf(this.S.lastTransition[k]) === WHY.finWait2Gone[side];
+      if (!e?.reset && (s !== CLOSED || gone || this.wire.rstCheck.get(r) === 'syn-ack-ok')) this.S.extra(ci).reset = { side, row: r, reason: why };
       if (s !== CLOSED)
         this.setState(ci, side, CLOSED, r, reasonId(`The ${SIDES[side]} sent a RST and dropped the connection: ${why} (RFC 9293 3.5.2).`), false);
       return;
@@ -641,10 +652,28 @@ class Replay {
       this.S.peerFinReceived[k] = 1;
       const cur = st[k];
       const crossing = (w.bits[k] & F_HAS_FIN) !== 0 && !this.S.finAcked[k];
+      if (cur === FIN_WAIT_2 && this.finFoundNoSocket(ci, side, r)) {
+        this.setState(ci, side, CLOSED, row, WHY.finWait2Gone[side], true, r);
+        return;
+      }
       if (cur === ESTABLISHED || cur === SYN_RECEIVED || cur === UNKNOWN) this.setState(ci, side, CLOSE_WAIT, row, WHY.finReceived[side], inferred, r);
       else if (cur === FIN_WAIT_1 && crossing) this.setState(ci, side, CLOSING, row, WHY.crossingFin[side], inferred, r);
       else if (cur === FIN_WAIT_1 || cur === FIN_WAIT_2) this.setState(ci, side, TIME_WAIT, row, WHY.finAfterOwn[side], inferred, r);
     }
+  }
+
+  /**
+   * The FIN in row r, without data, got a RST without ACK as the receiver's next segment: no
+   * socket took it (one in FIN-WAIT-2 would have acknowledged it).
+   */
+  private finFoundNoSocket(ci: number, side: number, r: number): boolean {
+    const t = this.table;
+    if (t.len[r] !== 0) return false;
+    for (const q of this.tracks.rows(ci)) {
+      if (q <= r || this.wire.rowDir[q] !== side) continue;
+      return (t.flags[q] & (RST | ACK)) === RST;
+    }
+    return false;
   }
 
   /** The receiver of an in-window RST sent something afterwards: it did not reset (challenge ACK). */
@@ -660,14 +689,25 @@ class Replay {
     const s = this.st[2 * ci + side];
     const check = this.wire.rstCheck.get(r);
     if (check === 'syn-ack-ok' || check === 'syn-ack-bad') return 'refused: no socket was listening on the port';
+    const rows = this.tracks.rows(ci);
+    const idx = rows.indexOf(r);
+    const prev = idx > 0 ? rows[idx - 1] : -1;
+    const t = this.table;
+    if (s === CLOSED && this.transitions.reasonOf(this.S.lastTransition[2 * ci + side]) === WHY.finWait2Gone[side]) {
+      // The replay closed this side because this RST showed the peer's FIN found no socket.
+      const ownFin = this.w.rows[(2 * ci + side) * SenderColumns.ROWS + R_FIRST_FIN];
+      const waited = ownFin >= 0 && prev >= 0 ? t.time(prev) - t.time(ownFin) : NaN;
+      const when =
+        waited >= 1
+          ? 'when its socket was gone: an orphaned FIN-WAIT-2 ends after a timeout (tcp_fin_timeout, 60 s on Linux)'
+          : 'when its socket was already gone (RFC 9293 3.10.7.1)';
+      return `answer to a segment for a connection the sender no longer has: the peer's FIN came ${fmtDuration(waited)} after its own FIN, ${when}`;
+    }
     if (s === CLOSED) return 'answer to a segment for a connection the sender no longer has';
     if (s === FIN_WAIT_1 || s === FIN_WAIT_2 || s === TIME_WAIT || s === LAST_ACK || s === CLOSING)
       return 'after its own FIN: the socket was closed and more data arrived (benign FIN then RST)';
     // A RST without ACK whose sequence number is the ACK of the peer's segment just before it is
     // how a TCP with no connection answers (RFC 9293 3.10.7.1): the socket was already gone.
-    const rows = this.tracks.rows(ci);
-    const idx = rows.indexOf(r);
-    const prev = idx > 0 ? rows[idx - 1] : -1;
     if (!(this.table.flags[r] & ACK) && prev >= 0 && this.wire.rowDir[prev] !== side &&
       this.table.flags[prev] & ACK && this.table.seq[r] === this.table.ack[prev])
       return 'answer to a segment for a connection the sender no longer has (RST without ACK carrying the segment\'s ACK number, RFC 9293 3.10.7.1)';

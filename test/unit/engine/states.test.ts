@@ -1,5 +1,6 @@
 import * as assert from 'assert';
 import { ACK, FIN, PSH, RST, SYN, after, codes, established, run, type Seg } from './scenario';
+import type { Analysis } from '../../../src/core/engine';
 
 describe('engine: scenarios per state and event (sequence numbers across 2^32)', () => {
   it('test_handshake_states', () => {
@@ -203,6 +204,36 @@ describe('engine: scenarios per state and event (sequence numbers across 2^32)',
     // The client's data after the server's FIN is legal half-close data; the RST that answers it is benign.
     assert.deepStrictEqual(codes(a), ['abrupt-reset', 'half-close-data']);
     assert.match(a.findings.find((f) => f.code === 'abrupt-reset')?.message ?? '', /benign FIN then RST/);
+  });
+
+  it('a FIN that finds no socket in FIN-WAIT-2 (a bare RST answers it): the socket was gone', () => {
+    const late = (t: number): Analysis =>
+      run([
+        ...established(),
+        { dir: 'c>s', flags: FIN | ACK, seq: 11, ack: 21, t: 1 },
+        { dir: 's>c', flags: ACK, seq: 21, ack: 12, t: 1.001 },
+        { dir: 's>c', flags: FIN | ACK, seq: 21, ack: 12, t },
+        { dir: 'c>s', flags: RST, seq: 12, t: t + 0.0001 },
+      ]);
+    // 5 s later: an orphaned FIN-WAIT-2 timed out (kernel scenario 19 is the real one).
+    const a = late(6);
+    assert.deepStrictEqual(after(a).slice(7), [
+      ['FIN-WAIT-1', 'CLOSE-WAIT'],
+      ['FIN-WAIT-2', 'CLOSE-WAIT'],
+      ['CLOSED', 'LAST-ACK'],
+      ['CLOSED', 'CLOSED'],
+    ]);
+    const fin = a.transitions.find((x) => x.row === 9 && x.side === 'client')!;
+    assert.deepStrictEqual([fin.from, fin.to, fin.inferred], ['FIN-WAIT-2', 'CLOSED', true]);
+    assert.match(fin.reason, /FIN found no socket/);
+    assert.deepStrictEqual(a.connections[0].reset && [a.connections[0].reset.by, a.connections[0].outcome], ['client', 'reset']);
+    assert.match(a.findings.find((f) => f.code === 'abrupt-reset')!.message, /FIN came 5\.000 s after its own FIN, when its socket was gone: an orphaned FIN-WAIT-2 ends after a timeout/);
+    // At once: gone all the same, but no timeout explains it.
+    assert.match(late(1.002).findings.find((f) => f.code === 'abrupt-reset')!.message, /FIN came 2\.000 ms after its own FIN, when its socket was already gone \(RFC 9293 3\.10\.7\.1\)/);
+    // A FIN answered by ACK is the normal close: TIME-WAIT, no reset.
+    const normal = run([...established(), { dir: 'c>s', flags: FIN | ACK, seq: 11, ack: 21, t: 1 }, { dir: 's>c', flags: ACK, seq: 21, ack: 12, t: 1.001 }, { dir: 's>c', flags: FIN | ACK, seq: 21, ack: 12, t: 6 }, { dir: 'c>s', flags: ACK, seq: 12, ack: 22, t: 6.0001 }]);
+    assert.deepStrictEqual(after(normal)[9], ['TIME-WAIT', 'LAST-ACK']);
+    assert.strictEqual(normal.connections[0].reset, null);
   });
 
   it('test_half_open_syn_unanswered', () => {
