@@ -669,7 +669,10 @@ class Replay {
   private finFoundNoSocket(ci: number, side: number, r: number): boolean {
     const t = this.table;
     if (t.len[r] !== 0) return false;
-    for (const q of this.tracks.rows(ci)) {
+    // Called on most closes (every FIN reaching FIN-WAIT-2): the row list is read in place.
+    const { rowList, rowStart } = this.tracks;
+    for (let i = rowStart[ci], end = rowStart[ci + 1]; i < end; i++) {
+      const q = rowList[i];
       if (q <= r || this.wire.rowDir[q] !== side) continue;
       return (t.flags[q] & (RST | ACK)) === RST;
     }
