@@ -82,6 +82,12 @@ export const CATALOG: Record<FindingCode, CatalogEntry> = {
     explanation:
       'A RST is believed only if its sequence number is acceptable to the receiver; in-window but not exact gets a challenge ACK (RFC 9293 3.10.7.4, RFC 5961 3.2). A RST outside the window is ignored by a correct stack and may have been injected.',
   },
+  'rst-injected': {
+    severity: 'warning',
+    title: "RST its sender's TCP did not send",
+    explanation:
+      "A TCP that sends a RST deletes its connection (RFC 9293 3.5.2), so it sends nothing more on it. A RST followed by more segments of the same connection from the same side came from somewhere else with that side's address: a middlebox or an attacker injected it (RFC 5961 1.1 describes such blind reset attacks).",
+  },
   'fin-seq-moved': {
     severity: 'error',
     title: 'FIN sequence number moved',

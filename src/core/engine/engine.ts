@@ -541,6 +541,12 @@ class Replay {
     const s = this.st[k];
     const w = this.w;
     if (f & RST) {
+      const next = this.wentOnAfter(ci, side, r);
+      if (next >= 0) {
+        // Its TCP still had the connection: this RST was not its own, and changes nothing here.
+        this.S.extra(ci).injectedRsts.push({ row: r, next });
+        return;
+      }
       const why = this.resetReason(ci, side, r);
       const e = this.S.extras.get(ci);
       // A RST from a side already CLOSED resets nothing, unless the replay closed it only because
@@ -660,6 +666,22 @@ class Replay {
       else if (cur === FIN_WAIT_1 && crossing) this.setState(ci, side, CLOSING, row, WHY.crossingFin[side], inferred, r);
       else if (cur === FIN_WAIT_1 || cur === FIN_WAIT_2) this.setState(ci, side, TIME_WAIT, row, WHY.finAfterOwn[side], inferred, r);
     }
+  }
+
+  /**
+   * The first segment after row r that `side` sent on the connection other than a RST (its TCP
+   * still had the connection then), or -1. A TCP that resets deletes the connection and sends
+   * nothing more on it; a new connection on the 4-tuple starts with a SYN (a new incarnation).
+   */
+  private wentOnAfter(ci: number, side: number, r: number): number {
+    const t = this.table;
+    const { rowList, rowStart } = this.tracks;
+    for (let i = rowStart[ci], end = rowStart[ci + 1]; i < end; i++) {
+      const q = rowList[i];
+      if (q <= r || this.wire.rowDir[q] !== side || t.flags[q] & RST) continue;
+      return t.flags[q] & SYN ? -1 : q;
+    }
+    return -1;
   }
 
   /**

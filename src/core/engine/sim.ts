@@ -35,6 +35,8 @@ export interface Extras {
   dataAfterFinRows: [number[], number[]];
   lostAckRows: { row: number; side: number; retransmission: number }[];
   ignoredRsts: { row: number; check: RstCheck }[];
+  /** RSTs their sender's TCP did not send (it went on sending, in `next`). */
+  injectedRsts: { row: number; next: number }[];
 }
 
 /** Per-connection bits of the replay. */
@@ -73,7 +75,7 @@ export class SimStore {
   extra(ci: number): Extras {
     let e = this.extras.get(ci);
     if (e === undefined) {
-      e = { reset: null, halfCloseDataRows: [[], []], dataAfterFinRows: [[], []], lostAckRows: [], ignoredRsts: [] };
+      e = { reset: null, halfCloseDataRows: [[], []], dataAfterFinRows: [[], []], lostAckRows: [], ignoredRsts: [], injectedRsts: [] };
       this.extras.set(ci, e);
     }
     return e;

@@ -102,7 +102,10 @@ export class Summarizer {
     // Findings.
     if (refused && reset) this.add(conn, 'refused', reset.row, writeRefused);
     else if (reset) this.add(conn, 'abrupt-reset', reset.row, writeAbruptReset);
-    if (extras !== undefined) for (const ig of extras.ignoredRsts) this.add(conn, 'rst-out-of-window', ig.row, writeIgnoredRst);
+    if (extras !== undefined) {
+      for (const ig of extras.ignoredRsts) this.add(conn, 'rst-out-of-window', ig.row, writeIgnoredRst);
+      for (const inj of extras.injectedRsts) this.add(conn, 'rst-injected', inj.row, writeInjectedRst, inj.next);
+    }
     if (simultaneous) this.add(conn, 'simultaneous-close', Math.max(fin0, fin1), writeSimultaneous);
     for (let side = 0; side < 2; side++) {
       const ks = k + side;
@@ -230,6 +233,15 @@ const writeAbruptReset: FindingWriter = (f) => {
   return [
     `The ${SIDE[reset.side]} reset the connection in ${ref(table, reset.row)}: ${reset.reason}.`,
     [firstFinOf(f, 0), firstFinOf(f, 1)].filter((r) => r >= 0).map((r) => ({ row: r, message: 'FIN sent before the RST' })),
+  ];
+};
+
+const writeInjectedRst: FindingWriter = (f) => {
+  const { table, wire } = f.owner.data;
+  const by = SIDE[wire.rowDir[f.row]];
+  return [
+    `The ${by}'s RST in ${ref(table, f.row)} did not come from the ${by}'s TCP: the ${by} went on sending on the connection (${ref(table, f.p0)}), which a TCP that reset it cannot do; something else sent it with the ${by}'s address (a middlebox or an attacker).`,
+    [{ row: f.p0, message: `the ${by} still sending after "its" RST` }],
   ];
 };
 

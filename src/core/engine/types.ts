@@ -54,6 +54,7 @@ export const FINDING_CODES = [
   'port-reuse',
   'half-open',
   'rst-out-of-window',
+  'rst-injected',
   'fin-seq-moved',
   'ack-unseen-data',
   'state-claim-mismatch',

@@ -236,6 +236,31 @@ describe('engine: scenarios per state and event (sequence numbers across 2^32)',
     assert.strictEqual(normal.connections[0].reset, null);
   });
 
+  it("a RST after which its sender goes on sending was not its TCP's: reported, and it closes nothing", () => {
+    const a = run([
+      ...established(),
+      { dir: 'c>s', flags: RST, seq: 15, t: 0.2 }, // in the window, not at RCV.NXT: the server answers with a challenge ACK
+      { dir: 's>c', flags: ACK, seq: 21, ack: 11, t: 0.2001 },
+      { dir: 'c>s', flags: PSH | ACK, seq: 11, ack: 21, len: 5, t: 0.3 },
+      { dir: 's>c', flags: ACK, seq: 21, ack: 16, t: 0.301 },
+      { dir: 'c>s', flags: FIN | ACK, seq: 16, ack: 21, t: 0.4 },
+      { dir: 's>c', flags: FIN | ACK, seq: 21, ack: 17, t: 0.401 },
+      { dir: 'c>s', flags: ACK, seq: 17, ack: 22, t: 0.402 },
+    ]);
+    assert.deepStrictEqual(after(a)[7], ['ESTABLISHED', 'ESTABLISHED'], 'neither side closes on it');
+    const c = a.connections[0];
+    assert.deepStrictEqual([c.outcome, c.closeInitiator, c.reset, c.finalState], ['graceful', 'client', null, { client: 'TIME-WAIT', server: 'CLOSED' }]);
+    assert.deepStrictEqual(codes(a), ['rst-injected', 'rst-out-of-window']);
+    const inj = a.findings.find((f) => f.code === 'rst-injected')!;
+    assert.strictEqual(inj.row, 7);
+    assert.match(inj.message, /The client's RST in frame 8 did not come from the client's TCP: the client went on sending on the connection \(frame 10\)/);
+    assert.deepStrictEqual(inj.related.map((x) => x.row), [9]);
+    // A RST after which its sender sends only RSTs, or a SYN (a new connection), is its own.
+    const own = run([...established(), { dir: 'c>s', flags: RST | ACK, seq: 11, ack: 21, t: 0.2 }, { dir: 's>c', flags: PSH | ACK, seq: 21, ack: 11, len: 5, t: 0.3 }, { dir: 'c>s', flags: RST, seq: 11, t: 0.3001 }]);
+    assert.deepStrictEqual(codes(own), ['abrupt-reset']);
+    assert.strictEqual(own.connections[0].reset?.by, 'client');
+  });
+
   it('test_half_open_syn_unanswered', () => {
     const a = run([
       { dir: 'c>s', flags: SYN, seq: 0, t: 0 },
