@@ -86,7 +86,7 @@ export const CATALOG: Record<FindingCode, CatalogEntry> = {
     severity: 'warning',
     title: "RST its sender's TCP did not send",
     explanation:
-      "A TCP that sends a RST deletes its connection (RFC 9293 3.5.2), so it sends nothing more on it. A RST followed by more segments of the same connection from the same side came from somewhere else with that side's address: a middlebox or an attacker injected it (RFC 5961 1.1 describes such blind reset attacks).",
+      "A TCP that sends a RST deletes its connection (RFC 9293 3.5.2), so it sends nothing more on it. A RST followed by more segments of the same connection from the same side cannot come from the same TCP: something else sent the RST with that side's address (a middlebox or an attacker; RFC 5961 1.1 describes such blind reset attacks), or crafted what followed. The replay goes on with the connection, as its later segments show it.",
   },
   'fin-seq-moved': {
     severity: 'error',

@@ -240,7 +240,7 @@ const writeInjectedRst: FindingWriter = (f) => {
   const { table, wire } = f.owner.data;
   const by = SIDE[wire.rowDir[f.row]];
   return [
-    `The ${by}'s RST in ${ref(table, f.row)} did not come from the ${by}'s TCP: the ${by} went on sending on the connection (${ref(table, f.p0)}), which a TCP that reset it cannot do; something else sent it with the ${by}'s address (a middlebox or an attacker).`,
+    `The ${by}'s RST in ${ref(table, f.row)} did not come from the TCP that kept the connection: the ${by} went on sending on it (${ref(table, f.p0)}), which a TCP that resets cannot do; something else sent the RST with the ${by}'s address (a middlebox or an attacker), or crafted what followed.`,
     [{ row: f.p0, message: `the ${by} still sending after "its" RST` }],
   ];
 };

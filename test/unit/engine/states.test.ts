@@ -253,7 +253,7 @@ describe('engine: scenarios per state and event (sequence numbers across 2^32)',
     assert.deepStrictEqual(codes(a), ['rst-injected', 'rst-out-of-window']);
     const inj = a.findings.find((f) => f.code === 'rst-injected')!;
     assert.strictEqual(inj.row, 7);
-    assert.match(inj.message, /The client's RST in frame 8 did not come from the client's TCP: the client went on sending on the connection \(frame 10\)/);
+    assert.match(inj.message, /The client's RST in frame 8 did not come from the TCP that kept the connection: the client went on sending on it \(frame 10\)/);
     assert.deepStrictEqual(inj.related.map((x) => x.row), [9]);
     // A RST after which its sender sends only RSTs, or a SYN (a new connection), is its own.
     const own = run([...established(), { dir: 'c>s', flags: RST | ACK, seq: 11, ack: 21, t: 0.2 }, { dir: 's>c', flags: PSH | ACK, seq: 21, ack: 11, len: 5, t: 0.3 }, { dir: 'c>s', flags: RST, seq: 11, t: 0.3001 }]);
