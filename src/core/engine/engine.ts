@@ -26,6 +26,7 @@ import {
   KIND_DATA,
   KIND_KEEPALIVE,
   KIND_RETRANSMISSION,
+  KIND_RST_IGNORED,
   STATES,
   type Analysis,
   type Connection,
@@ -607,6 +608,7 @@ class Replay {
       const check = this.wire.rstCheck.get(r) ?? 'unknown';
       if (check === 'out-of-window' || check === 'syn-ack-bad' || (check === 'in-window' && this.answeredAfter(ci, side, r))) {
         this.S.extra(ci).ignoredRsts.push({ row: r, check });
+        this.wire.rowKind[r] |= KIND_RST_IGNORED; // the replay is where a RST is judged
         return;
       }
       const s = st[k];

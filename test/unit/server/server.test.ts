@@ -140,6 +140,10 @@ describe('language server over JSON-RPC', function () {
       assert.strictEqual(hints.get(10), 'client: ESTABLISHED → CLOSED · server: ESTABLISHED → CLOSED');
       const hs = (await s.conn.sendRequest(InlayHintRequest.type, { textDocument: { uri: ka }, range: { start: { line: 7, character: 0 }, end: { line: 7, character: 0 } } }))!;
       assert.match(String((hs[0].label as { tooltip?: string }[])[0].tooltip), /keepalive probe \(RFC 9293 3\.8\.4\)/);
+      // 20: a RST outside the server's window, which the server ignores (its sender went on, too).
+      const inj = textUri('20-injected-rst.tcpdump');
+      await s.open(inj, LANG_TCPDUMP, read(kernel('20-injected-rst.txt')));
+      assert.strictEqual((await hintsOf(inj, 14)).get(7), '[RST ignored]');
     });
 
     it('goes from an ACK to the segment it acknowledges', async () => {
