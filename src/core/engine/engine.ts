@@ -552,8 +552,7 @@ class Replay {
       const e = this.S.extras.get(ci);
       // A RST from a side already CLOSED resets nothing, unless the replay closed it only because
       // this RST showed its socket gone (a FIN that found no socket, see finFoundNoSocket).
-      const gone = s === CLOSED && this.transitions.reasonOf(this.S.lastTransition[k]) === WHY.finWait2Gone[side];
-      if (!e?.reset && (s !== CLOSED || gone || this.wire.rstCheck.get(r) === 'syn-ack-ok')) this.S.extra(ci).reset = { side, row: r, reason: why };
+      if (!e?.reset && (s !== CLOSED || this.closedByFinWithoutSocket(ci, side) || this.wire.rstCheck.get(r) === 'syn-ack-ok')) this.S.extra(ci).reset = { side, row: r, reason: why };
       if (s !== CLOSED)
         this.setState(ci, side, CLOSED, r, reasonId(`The ${SIDES[side]} sent a RST and dropped the connection: ${why} (RFC 9293 3.5.2).`), false);
       return;
@@ -671,19 +670,28 @@ class Replay {
   }
 
   /**
+   * The first row after row r that `side` sent on the connection (other than a RST when
+   * `skipRsts`), or -1. Called on most closes (every FIN reaching FIN-WAIT-2): the connection's
+   * row list is read in place.
+   */
+  private nextFrom(ci: number, side: number, r: number, skipRsts: boolean): number {
+    const flags = this.table.flags;
+    const { rowList, rowStart } = this.tracks;
+    for (let i = rowStart[ci], end = rowStart[ci + 1]; i < end; i++) {
+      const q = rowList[i];
+      if (q > r && this.wire.rowDir[q] === side && !(skipRsts && flags[q] & RST)) return q;
+    }
+    return -1;
+  }
+
+  /**
    * The first segment after row r that `side` sent on the connection other than a RST (its TCP
    * still had the connection then), or -1. A TCP that resets deletes the connection and sends
    * nothing more on it; a new connection on the 4-tuple starts with a SYN (a new incarnation).
    */
   private wentOnAfter(ci: number, side: number, r: number): number {
-    const t = this.table;
-    const { rowList, rowStart } = this.tracks;
-    for (let i = rowStart[ci], end = rowStart[ci + 1]; i < end; i++) {
-      const q = rowList[i];
-      if (q <= r || this.wire.rowDir[q] !== side || t.flags[q] & RST) continue;
-      return t.flags[q] & SYN ? -1 : q;
-    }
-    return -1;
+    const q = this.nextFrom(ci, side, r, true);
+    return q >= 0 && !(this.table.flags[q] & SYN) ? q : -1;
   }
 
   /**
@@ -691,24 +699,20 @@ class Replay {
    * socket took it (one in FIN-WAIT-2 would have acknowledged it).
    */
   private finFoundNoSocket(ci: number, side: number, r: number): boolean {
-    const t = this.table;
-    if (t.len[r] !== 0) return false;
-    // Called on most closes (every FIN reaching FIN-WAIT-2): the row list is read in place.
-    const { rowList, rowStart } = this.tracks;
-    for (let i = rowStart[ci], end = rowStart[ci + 1]; i < end; i++) {
-      const q = rowList[i];
-      if (q <= r || this.wire.rowDir[q] !== side) continue;
-      return (t.flags[q] & (RST | ACK)) === RST;
-    }
-    return false;
+    if (this.table.len[r] !== 0) return false;
+    const q = this.nextFrom(ci, side, r, false);
+    return q >= 0 && (this.table.flags[q] & (RST | ACK)) === RST;
+  }
+
+  /** The side is CLOSED only because a FIN to it found no socket (see finFoundNoSocket). */
+  private closedByFinWithoutSocket(ci: number, side: number): boolean {
+    const k = 2 * ci + side;
+    return this.st[k] === CLOSED && this.transitions.reasonOf(this.S.lastTransition[k]) === WHY.finWait2Gone[side];
   }
 
   /** The receiver of an in-window RST sent something afterwards: it did not reset (challenge ACK). */
   private answeredAfter(ci: number, side: number, r: number): boolean {
-    for (const q of this.tracks.rows(ci)) {
-      if (q > r && this.wire.rowDir[q] === side && !(this.table.flags[q] & RST)) return true;
-    }
-    return false;
+    return this.nextFrom(ci, side, r, true) >= 0;
   }
 
   /** Why a side sent a RST, from what it and its peer did before. */
@@ -720,7 +724,7 @@ class Replay {
     const idx = rows.indexOf(r);
     const prev = idx > 0 ? rows[idx - 1] : -1;
     const t = this.table;
-    if (s === CLOSED && this.transitions.reasonOf(this.S.lastTransition[2 * ci + side]) === WHY.finWait2Gone[side]) {
+    if (this.closedByFinWithoutSocket(ci, side)) {
       // The replay closed this side because this RST showed the peer's FIN found no socket.
       const ownFin = this.w.rows[(2 * ci + side) * SenderColumns.ROWS + R_FIRST_FIN];
       const waited = ownFin >= 0 && prev >= 0 ? t.time(prev) - t.time(ownFin) : NaN;
