@@ -964,10 +964,11 @@ function fillTable(recs: Rec[], convs: Conversation[], table: SegmentTable, info
     seqs[i] = seq;
     acks[i] = ack;
   }
-  // Keepalives and zero-window probes: a pure ACK that acknowledges nothing new, answered at once
-  // by a pure ACK from the peer that acknowledges nothing new either. A pure ACK at snd.nxt is never
-  // answered (ACKs are not acknowledged); one below the window is, so it carried snd.nxt - 1
-  // (RFC 9293 3.8.4; Linux sends both probes that way). tcpdump prints neither's seq without -vv.
+  // Keepalives and zero-window probes: a pure ACK that acknowledges nothing new, sent when the peer
+  // had sent nothing to answer, and answered at once by a pure ACK from the peer that acknowledges
+  // nothing new either. A pure ACK at snd.nxt is never answered (ACKs are not acknowledged); one
+  // below the window is, so it carried snd.nxt - 1 (RFC 9293 3.8.4; Linux sends both probes that
+  // way). tcpdump prints neither's seq without -vv.
   const nextOfKey = new Int32Array(n).fill(-1);
   const seen = new Int32Array(tuples).fill(-1);
   for (let i = n - 1; i >= 0; i--) {
@@ -975,12 +976,33 @@ function fillTable(recs: Rec[], convs: Conversation[], table: SegmentTable, info
     seen[recs[i].keyId] = i;
   }
   const pureAck = (r: Rec): boolean => (r.flags & (SYN | FIN | RST | ACK)) === ACK && r.len === 0 && r.hasAck;
+  // Per row: its sender's previous segment on the connection, the connection's previous row, and
+  // whether the peer sent only pure ACKs in between (nothing a probe could be answering).
+  const prevOfDir = new Int32Array(n).fill(-1);
+  const prevOfKey = new Int32Array(n).fill(-1);
+  const quiet = new Uint8Array(n);
+  {
+    const lastOfDir = new Int32Array(2 * tuples).fill(-1);
+    const lastOfKey = new Int32Array(tuples).fill(-1);
+    const peerSpoke = new Uint8Array(2 * tuples); // the peer sent more than pure ACKs since this direction's last segment
+    for (let i = 0; i < n; i++) {
+      const r = recs[i];
+      const dirKey = dirKeys[i];
+      prevOfDir[i] = lastOfDir[dirKey];
+      prevOfKey[i] = lastOfKey[r.keyId];
+      quiet[i] = prevOfDir[i] >= 0 && peerSpoke[dirKey] === 0 ? 1 : 0;
+      lastOfDir[dirKey] = i;
+      lastOfKey[r.keyId] = i;
+      peerSpoke[dirKey] = 0;
+      if (!pureAck(r)) peerSpoke[dirKey ^ 1] = 1;
+    }
+  }
   const answer = new Uint8Array(n); // an answer to a probe is not a probe itself
   const probe = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const r = recs[i];
     const j = nextOfKey[i];
-    if (r.hasSeq || answer[i] === 1 || !pureAck(r) || j < 0) continue;
+    if (r.hasSeq || answer[i] === 1 || !pureAck(r) || j < 0 || !quiet[i]) continue;
     const q = recs[j];
     if (q.dir === r.dir || !pureAck(q)) continue;
     if (acks[i] !== prevAck[i] || acks[j] !== prevAck[j] || acks[j] !== seqs[i]) continue;
@@ -995,24 +1017,14 @@ function fillTable(recs: Rec[], convs: Conversation[], table: SegmentTable, info
   // Linux probes after whole seconds without traffic (TCP_KEEPIDLE, TCP_KEEPINTVL, the probe
   // timer); an ACK that repeats itself sooner, or after the peer sent data, SYN, FIN or RST,
   // answers that.
-  const lastOfDir = new Int32Array(2 * tuples).fill(-1);
-  const lastOfKey = new Int32Array(tuples).fill(-1);
-  const peerSpoke = new Uint8Array(2 * tuples); // the peer sent more than pure ACKs since this direction's last segment
   const secondsBetween = (a: Rec, b: Rec): number => b.tsSec - a.tsSec + (b.tsNsec - a.tsNsec) / 1e9;
   for (let i = 0; i < n; i++) {
     const r = recs[i];
-    const dirKey = dirKeys[i];
-    const p = lastOfDir[dirKey];
-    const last = lastOfKey[r.keyId];
-    const quiet = p >= 0 && peerSpoke[dirKey] === 0;
-    lastOfDir[dirKey] = i;
-    lastOfKey[r.keyId] = i;
-    peerSpoke[dirKey] = 0;
-    if (!pureAck(r)) peerSpoke[dirKey ^ 1] = 1;
-    if (r.hasSeq || probe[i] === 1 || answer[i] === 1 || !pureAck(r) || !quiet) continue;
-    const q = recs[p];
-    if (!q.hasAck || acks[p] !== acks[i] || q.win !== r.win || r.tsKind === TS_NONE || recs[last].tsKind === TS_NONE) continue;
-    if (secondsBetween(recs[last], r) < 1) continue;
+    if (r.hasSeq || probe[i] === 1 || answer[i] === 1 || !pureAck(r) || !quiet[i]) continue;
+    const q = recs[prevOfDir[i]];
+    const last = recs[prevOfKey[i]];
+    if (!q.hasAck || acks[prevOfDir[i]] !== acks[i] || q.win !== r.win || r.tsKind === TS_NONE || last.tsKind === TS_NONE) continue;
+    if (secondsBetween(last, r) < 1) continue;
     seqs[i] = (seqs[i] - 1) >>> 0;
     probe[i] = 1;
     info.probes++;

@@ -137,6 +137,20 @@ describe('tcpdump text', () => {
       const peer = '10:00:01.000000 IP 10.0.0.2.80 > 10.0.0.1.40000: Flags [S.], seq 5000, ack 1001, win 65160, length 0';
       assert.deepStrictEqual(seqsAfterHead([peer, client('01.002000')]), [5000, 1065], 'after the peer');
     });
+
+    it('a duplicate ACK answering data the peer sent again is no probe, even when a pure ACK follows it', () => {
+      // As in a public capture (zeek's pppoe-over-qinq): the server's data again, the client's
+      // duplicate ACK, then the server's pure ACK, which looks like an answer to a probe.
+      const server = (t: string, rest: string): string => `10:00:${t} IP 10.0.0.2.80 > 10.0.0.1.40000: Flags ${rest}`;
+      const seqs = seqsAfterHead([
+        server('00.003000', '[P.], seq 1:21, ack 65, win 509, length 20'),
+        '10:00:00.004000 IP 10.0.0.1.40000 > 10.0.0.2.80: Flags [.], ack 21, win 502, length 0',
+        server('00.500000', '[P.], seq 1:21, ack 65, win 509, length 20'),
+        '10:00:00.501000 IP 10.0.0.1.40000 > 10.0.0.2.80: Flags [.], ack 21, win 502, length 0',
+        server('00.800000', '[.], ack 65, win 509, length 0'),
+      ]);
+      assert.strictEqual(seqs[3], 1065, 'the duplicate ACK carries SND.NXT');
+    });
   });
 
   describe('real tcpdump output of a loopback capture (test/fixtures/text/lo.*)', () => {
