@@ -57,6 +57,4 @@ for (const name of fs.readdirSync(path.join(corpus, 'captures')).sort()) {
 }
 console.log(`${files} captures, ${rows} rows: ${differ} sequence numbers differ; ${probes} probes found in the text`);
 if (skipped.length > 0)
-  console.log(
-    `not compared (the text and the capture give different row counts): ${skipped.join('; ')}`,
-  );
+  console.log(`not compared (the text and the capture give different row counts): ${skipped.join('; ')}`);
