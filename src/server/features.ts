@@ -212,7 +212,7 @@ export function codeActions(t: TraceDoc, start: number, end: number): CodeAction
       kind: CodeActionKind.QuickFix,
       isPreferred: true,
       diagnostics: [parseErrorDiagnostic(e)],
-      edit: { changes: { [t.uri]: [claimEdit(t, e.line, e.startCol, e.endCol, e.replacement)] } },
+      edit: { changes: { [t.uri]: [cellEdit(t, e.line, e.startCol, e.endCol, e.replacement)] } },
     });
   }
   return [...fixes, ...claimFixes(t, start, end)];
@@ -222,7 +222,7 @@ function claimFixes(t: TraceDoc, start: number, end: number): CodeAction[] {
   const wrong = t.analysis.findings.filter(
     (f) => f.code === 'state-claim-mismatch' && f.impliedState !== undefined && f.line !== undefined && f.startCol !== undefined && f.endCol !== undefined,
   );
-  const edit = (f: Finding): TextEdit => claimEdit(t, f.line!, f.startCol!, f.endCol!, f.impliedState!);
+  const edit = (f: Finding): TextEdit => cellEdit(t, f.line!, f.startCol!, f.endCol!, f.impliedState!);
   const out: CodeAction[] = [];
   for (const f of wrong) {
     if (f.line! < start || f.line! > end) continue;
@@ -246,19 +246,20 @@ function claimFixes(t: TraceDoc, start: number, end: number): CodeAction[] {
 }
 
 /**
- * The edit that puts `state` in place of the claim at line[start, end). A claim in the left column
- * keeps the figure's columns: the spaces after it absorb the difference (one space at least stays
- * before the arrow); a claim at the end of its line is replaced as it is.
+ * The edit that puts `text` in place of the figure cell at line[start, end) (a claimed state, a
+ * misspelled word). A cell in the left column keeps the figure's columns: the spaces after it
+ * absorb the difference (one space at least stays before the arrow); a cell at the end of its line
+ * is replaced as it is.
  */
-function claimEdit(t: TraceDoc, line: number, start: number, end: number, state: string): TextEdit {
-  const text = lineText(t, line);
+function cellEdit(t: TraceDoc, line: number, start: number, end: number, text: string): TextEdit {
+  const src = lineText(t, line);
   let gap = 0;
-  while (text[end + gap] === ' ') gap++;
-  if (gap === 0 || end + gap >= text.length) return { range: { start: { line, character: start }, end: { line, character: end } }, newText: state };
+  while (src[end + gap] === ' ') gap++;
+  if (gap === 0 || end + gap >= src.length) return { range: { start: { line, character: start }, end: { line, character: end } }, newText: text };
   const width = end - start + gap;
   return {
     range: { start: { line, character: start }, end: { line, character: end + gap } },
-    newText: state.length < width ? state.padEnd(width) : `${state} `,
+    newText: text.length < width ? text.padEnd(width) : `${text} `,
   };
 }
 
