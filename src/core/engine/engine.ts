@@ -221,44 +221,14 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
   const claimConn: number[] = [];
 
   const replay = new Replay(table, opts, wire, transitions, tracks, S);
-  for (let ci = 0; ci < m; ci++) replay.initial(ci);
+  replay.initialAll(m);
   const st = S.state;
+  const states: RowStates = { clientBefore, clientAfter, serverBefore, serverAfter, transitionStart };
 
   let stepDeliverAt: Int32Array | undefined;
   if (steps === undefined) {
-    // Rows whose delivery to the peer waits for a later row (see wire.ts), listed at that row, in
-    // row order. Few rows wait (crossing FINs), so a map rather than two columns of every row.
-    const due = new Map<number, number[]>();
-    const deliverAt = wire.deliverAt;
-    for (let p = 0; p < n; p++) {
-      const d = deliverAt[p];
-      if (d > p && rowConn[p] >= 0) {
-        const list = due.get(d);
-        if (list) list.push(p);
-        else due.set(d, [p]);
-      }
-    }
-    const firstRow = tracks.firstRow;
-    const previous = tracks.previous;
-    for (let r = 0; r < n; r++) {
-      transitionStart[r] = transitions.length;
-      const ci = rowConn[r];
-      if (ci < 0) continue;
-      const k = 2 * ci;
-      if (st[k] === TIME_WAIT || st[k + 1] === TIME_WAIT) replay.expireTimers(ci, r);
-      if (r === firstRow[ci] && previous[ci] >= 0) replay.supersede(previous[ci]);
-      clientBefore[r] = st[k];
-      serverBefore[r] = st[k + 1];
-      replay.send(ci, r);
-      if (deliverAt[r] === r) replay.deliver(ci, r, r);
-      if (due.size > 0) {
-        const list = due.get(r);
-        if (list) for (const p of list) replay.deliver(ci, p, r);
-      }
-      clientAfter[r] = st[k];
-      serverAfter[r] = st[k + 1];
-    }
-    transitionStart[n] = transitions.length;
+    // One function per pass over the rows (see assignRows in tracker.ts for why).
+    replayRows(replay, rowConn, tracks, wire.deliverAt, dueDeliveries(wire.deliverAt, rowConn), states);
   } else {
     // Explicit events (RFC figure notation): sends, arrivals, closes, timeouts and claims in file order.
     let lastRow = -1;
@@ -331,17 +301,12 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
 
   // Capture end: TIME-WAIT timers that ran out before the last packet of the capture.
   const endTime = captureEnd(table);
-  for (let ci = 0; ci < m; ci++) replay.expireAtEnd(ci, endTime);
+  replay.expireAllAtEnd(m, endTime);
 
   let materialized: Transition[] | undefined;
   const findings: Finding[] = [];
   const data = new ConnectionData(table, tracks, wire, S);
-  const summarizer = new Summarizer(data, opts, findings, endTime);
-  const records = new Array<ConnectionRecord>(m);
-  for (let ci = 0; ci < m; ci++) {
-    records[ci] = new ConnectionRecord(data, ci);
-    summarizer.summarize(records[ci]);
-  }
+  const records = summarizeAll(data, new Summarizer(data, opts, findings, endTime), m);
   for (let i = 0; i < claimResults.length; i++) {
     const cr = claimResults[i];
     if (cr.claimed === cr.inferred) continue;
@@ -383,6 +348,71 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
     findings,
     options: opts,
   };
+}
+
+/** The per-row states and where each row's transitions start (filled by the replay). */
+interface RowStates {
+  clientBefore: Uint8Array;
+  clientAfter: Uint8Array;
+  serverBefore: Uint8Array;
+  serverAfter: Uint8Array;
+  transitionStart: Int32Array;
+}
+
+/**
+ * Rows whose delivery to the peer waits for a later row (see wire.ts), listed at that row, in
+ * row order. Few rows wait (crossing FINs), so a map rather than two columns of every row.
+ */
+function dueDeliveries(deliverAt: Int32Array, rowConn: Int32Array): Map<number, number[]> {
+  const due = new Map<number, number[]>();
+  for (let p = 0; p < deliverAt.length; p++) {
+    const d = deliverAt[p];
+    if (d > p && rowConn[p] >= 0) {
+      const list = due.get(d);
+      if (list) list.push(p);
+      else due.set(d, [p]);
+    }
+  }
+  return due;
+}
+
+/** The replay of a capture: every row sent, then delivered where the wire pass says it was. */
+function replayRows(replay: Replay, rowConn: Int32Array, tracks: Tracks, deliverAt: Int32Array, due: Map<number, number[]>, out: RowStates): void {
+  const { clientBefore, clientAfter, serverBefore, serverAfter, transitionStart } = out;
+  const st = replay.S.state;
+  const transitions = replay.transitions;
+  const firstRow = tracks.firstRow;
+  const previous = tracks.previous;
+  const n = rowConn.length;
+  for (let r = 0; r < n; r++) {
+    transitionStart[r] = transitions.length;
+    const ci = rowConn[r];
+    if (ci < 0) continue;
+    const k = 2 * ci;
+    if (st[k] === TIME_WAIT || st[k + 1] === TIME_WAIT) replay.expireTimers(ci, r);
+    if (r === firstRow[ci] && previous[ci] >= 0) replay.supersede(previous[ci]);
+    clientBefore[r] = st[k];
+    serverBefore[r] = st[k + 1];
+    replay.send(ci, r);
+    if (deliverAt[r] === r) replay.deliver(ci, r, r);
+    if (due.size > 0) {
+      const list = due.get(r);
+      if (list) for (const p of list) replay.deliver(ci, p, r);
+    }
+    clientAfter[r] = st[k];
+    serverAfter[r] = st[k + 1];
+  }
+  transitionStart[n] = transitions.length;
+}
+
+/** A record per connection, each summarized (outcome, findings). */
+function summarizeAll(data: ConnectionData, summarizer: Summarizer, m: number): ConnectionRecord[] {
+  const records = new Array<ConnectionRecord>(m);
+  for (let ci = 0; ci < m; ci++) {
+    records[ci] = new ConnectionRecord(data, ci);
+    summarizer.summarize(records[ci]);
+  }
+  return records;
 }
 
 /**
@@ -454,9 +484,9 @@ class Replay {
     private readonly table: SegmentTable,
     opts: EngineOptions,
     private readonly wire: WirePass,
-    private readonly transitions: TransitionLog,
+    readonly transitions: TransitionLog,
     private readonly tracks: Tracks,
-    private readonly S: SimStore,
+    readonly S: SimStore,
   ) {
     this.w = wire.columns;
     this.st = S.state;
@@ -476,6 +506,11 @@ class Replay {
       this.S.timeWaitSince[k] = row >= 0 ? this.table.time(row) : NaN;
       this.S.timeWaitRow[k] = row;
     }
+  }
+
+  /** States before the first segment of each of the first m connections. */
+  initialAll(m: number): void {
+    for (let ci = 0; ci < m; ci++) this.initial(ci);
   }
 
   /** States before the first segment, from what the connection's first segments show. */
@@ -516,6 +551,11 @@ class Replay {
     for (let side = 0; side < 2; side++) {
       if (this.st[2 * prev + side] === TIME_WAIT) this.setState(prev, side, CLOSED, -1, WHY.takenOver[side], false);
     }
+  }
+
+  /** TIME-WAIT timers of the first m connections that ran out by the capture's end. */
+  expireAllAtEnd(m: number, endTime: number): void {
+    for (let ci = 0; ci < m; ci++) this.expireAtEnd(ci, endTime);
   }
 
   expireAtEnd(ci: number, endTime: number): void {

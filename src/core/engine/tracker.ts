@@ -153,11 +153,24 @@ class PairTable {
 export function trackConnections(table: SegmentTable): { tracks: Tracks; rowConn: Int32Array } {
   const n = table.length;
   const rowConn = new Int32Array(n).fill(-1);
-  const live = new PairTable();
   const tracks = new Tracks(256);
+  const count = assignRows(table, tracks, rowConn);
+  groupRows(tracks, rowConn, count);
+  return { tracks, rowConn };
+}
+
+/*
+ * Each pass over the rows is a function of its own: V8 optimizes a long-running loop on the fly
+ * (on-stack replacement) and compiles the whole function around it, so code after the loop, not
+ * yet run, would make that code bail out and start over in the interpreter when it is reached.
+ */
+
+/** Assigns every row to its connection (rowConn); returns the number of rows of each connection. */
+function assignRows(table: SegmentTable, tracks: Tracks, rowConn: Int32Array): Int32Array {
+  const n = table.length;
+  const live = new PairTable();
   const { src, dst, flags, seq } = table;
   let count = new Int32Array(256);
-
   for (let r = 0; r < n; r++) {
     const s = src[r];
     const d = dst[r];
@@ -189,21 +202,34 @@ export function trackConnections(table: SegmentTable): { tracks: Tracks; rowConn
     if (f & (FIN | RST)) tracks.bits[ci] |= T_CLOSING;
     if ((f & (SYN | ACK)) === (SYN | ACK)) tracks.bits[ci] |= T_SYNACK;
   }
+  return count;
+}
 
-  // Rows grouped by connection (counting sort, stable: source order within a connection).
+/** Rows grouped by connection (counting sort, stable: source order within a connection). */
+function groupRows(tracks: Tracks, rowConn: Int32Array, count: Int32Array): void {
   const m = tracks.count;
+  const start = prefixSums(count, m);
+  const cursor = count; // reused as the fill position of each connection
+  cursor.set(start.subarray(0, m));
+  tracks.rowStart = start;
+  tracks.rowList = fillRows(rowConn, cursor, start[m]);
+}
+
+/** start[c] = the sum of count[0..c-1], for c = 0..m. */
+function prefixSums(count: Int32Array, m: number): Int32Array {
   const start = new Int32Array(m + 1);
   for (let c = 0; c < m; c++) start[c + 1] = start[c] + count[c];
-  const list = new Int32Array(start[m]);
-  const cursor = count; // reused as the fill position of each connection
-  for (let c = 0; c < m; c++) cursor[c] = start[c];
-  for (let r = 0; r < n; r++) {
+  return start;
+}
+
+/** The rows in connection order, each connection's from its cursor on. */
+function fillRows(rowConn: Int32Array, cursor: Int32Array, total: number): Int32Array {
+  const list = new Int32Array(total);
+  for (let r = 0; r < rowConn.length; r++) {
     const c = rowConn[r];
     if (c >= 0) list[cursor[c]++] = r;
   }
-  tracks.rowStart = start;
-  tracks.rowList = list;
-  return { tracks, rowConn };
+  return list;
 }
 
 /**

@@ -164,13 +164,27 @@ export function wirePass(table: SegmentTable, tracks: Tracks, rowConn: Int32Arra
   // The next row with the same sender's FIN, plus one (0: none; never filled, so pages of rows
   // without FINs are never touched).
   const nextFin = new Int32Array(n);
-  const nextUnacked = new Int32Array(n).fill(-1);
   const side = (ci: number, dir: number): SenderWire => new SenderWire(C, 2 * ci + dir, nextFin);
+  const w: WirePass = { rowDir, rowKind, ackedBy, acks, deliverAt, deliverInferred, rstCheck, columns: C, side };
+  // One function per pass over the rows (see assignRows in tracker.ts for why).
+  senderRows(table, tracks.clientEp, rowConn, w, nextFin);
+  settleUnacknowledged(C, deliverAt, deliverInferred);
+  deliverOnArrival(table, rowConn, rowKind, deliverAt);
+  return w;
+}
+
+/**
+ * The pass over the rows in capture order: what each sender showed (SND.NXT, its FINs, its
+ * highest ACK, window), each row's kind, what each ACK newly acknowledged, and the evidence for
+ * the delivery of SYN and FIN rows.
+ */
+function senderRows(table: SegmentTable, clientEp: Int32Array, rowConn: Int32Array, w: WirePass, nextFin: Int32Array): void {
+  const n = table.length;
+  const { rowDir, rowKind, ackedBy, acks, deliverAt, rstCheck, side, columns: C } = w;
+  const nextUnacked = new Int32Array(n).fill(-1);
   const { bits, isn, sndNxt, synEnd, finSeq, highestAck, wscale: wsc, lastWin, counts, rows } = C;
   const RW = SenderColumns.ROWS;
-
   const { src, flags, seq, ack, len, win, opts, wscale } = table;
-  const clientEp = tracks.clientEp;
 
   for (let r = 0; r < n; r++) {
     const ci = rowConn[r];
@@ -305,9 +319,16 @@ export function wirePass(table: SegmentTable, tracks: Tracks, rowConn: Int32Arra
     }
     rowKind[r] = kind;
   }
+}
 
-  // SYN/FIN rows never acknowledged: received on arrival if the peer said nothing afterwards
-  // (an assumption, marked inferred), never received if the peer went on without acknowledging them.
+/**
+ * SYN/FIN rows never acknowledged: received on arrival if the peer said nothing afterwards
+ * (an assumption, marked inferred), never received if the peer went on without acknowledging them.
+ */
+function settleUnacknowledged(C: SenderColumns, deliverAt: Int32Array, deliverInferred: Uint8Array): void {
+  const rows = C.rows;
+  const RW = SenderColumns.ROWS;
+  const senders = C.bits.length;
   for (let k = 0; k < senders; k++) {
     for (let slot = 0; slot < 2; slot++) {
       const q = rows[k * RW + R_PEND_SYN + slot];
@@ -321,15 +342,20 @@ export function wirePass(table: SegmentTable, tracks: Tracks, rowConn: Int32Arra
       rows[k * RW + R_PEND_SYN_NC + slot] = -1;
     }
   }
-  for (let r = 0; r < n; r++) {
+}
+
+/**
+ * Rows that carry no SYN/FIN (and RSTs) are processed by the receiver on arrival; for a
+ * retransmitted SYN/FIN the first transmission carries the delivery.
+ */
+function deliverOnArrival(table: SegmentTable, rowConn: Int32Array, rowKind: Uint8Array, deliverAt: Int32Array): void {
+  const flags = table.flags;
+  for (let r = 0; r < rowConn.length; r++) {
     if (rowConn[r] < 0) continue;
     const f = flags[r];
-    // Rows that carry no SYN/FIN (and RSTs) are processed by the receiver on arrival;
-    // for a retransmitted SYN/FIN the first transmission carries the delivery.
     if (!(f & (SYN | FIN)) || f & RST) deliverAt[r] = r;
     else if (rowKind[r] & KIND_RETRANSMISSION) deliverAt[r] = RETRANSMITTED_CONTROL;
   }
-  return { rowDir, rowKind, ackedBy, acks, deliverAt, deliverInferred, rstCheck, columns: C, side };
 }
 
 /**
