@@ -110,11 +110,10 @@ export class EndpointTable {
   readonly list: Endpoint[] = [];
   /**
    * IPv4 endpoints in an open-addressing hash table (the hot path: two lookups per decoded
-   * segment); a slot holds the address, the port + 1 (0 = empty) and the endpoint id.
+   * segment). Slot i is v4Slots[4i..4i+3]: the address, the port + 1 (0 = empty), the endpoint id
+   * and padding, so that a probe reads one cache line, not one line in each of three arrays.
    */
-  private v4Addr = new Uint32Array(1024);
-  private v4Port = new Int32Array(1024);
-  private v4Id = new Int32Array(1024);
+  private v4Slots = new Int32Array(4 * 1024);
   private v4Count = 0;
   private readonly other = new Map<string, number>();
 
@@ -123,7 +122,7 @@ export class EndpointTable {
     const bytes = which === 0 ? v.src : v.dst;
     const port = which === 0 ? v.sport : v.dport;
     if (v.ipVersion === 4) {
-      const key = ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
+      const key = (bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3];
       return this.v4(key, port, bytes);
     }
     const addr = formatAddress(6, bytes);
@@ -134,7 +133,7 @@ export class EndpointTable {
   intern(ipVersion: 4 | 6, addr: string, port: number): number {
     if (ipVersion === 4) {
       const b = new Uint8Array(4);
-      if (parseIPv4(addr, b)) return this.v4(((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0, port, b);
+      if (parseIPv4(addr, b)) return this.v4((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3], port, b);
     } else {
       const b = new Uint8Array(16);
       if (parseIPv6(addr, b)) addr = formatAddress(6, b);
@@ -149,44 +148,46 @@ export class EndpointTable {
     return id;
   }
 
+  /** The slot of an address (as a signed 32-bit integer) and port + 1 in a table of `mask + 1` slots. */
+  private static home(addr: number, port1: number, mask: number): number {
+    const i = (Math.imul(addr, 0x9e3779b1) ^ Math.imul(port1, 0x85ebca6b)) >>> 0;
+    return (i ^ (i >>> 15)) & mask;
+  }
+
   private v4(addr: number, port: number, bytes: Uint8Array): number {
-    const mask = this.v4Port.length - 1;
-    let i = (Math.imul(addr, 0x9e3779b1) ^ Math.imul(port + 1, 0x85ebca6b)) >>> 0;
-    i = (i ^ (i >>> 15)) & mask;
+    const slots = this.v4Slots;
+    const mask = (slots.length >> 2) - 1;
+    const port1 = port + 1;
+    let i = EndpointTable.home(addr, port1, mask);
     for (;;) {
-      const p = this.v4Port[i];
+      const p = slots[4 * i + 1];
       if (p === 0) break;
-      if (p === port + 1 && this.v4Addr[i] === addr) return this.v4Id[i];
+      if (p === port1 && slots[4 * i] === addr) return slots[4 * i + 2];
       i = (i + 1) & mask;
     }
     const id = this.list.length;
     this.list.push({ ipVersion: 4, addr: formatAddress(4, bytes), port });
-    this.v4Addr[i] = addr;
-    this.v4Port[i] = port + 1;
-    this.v4Id[i] = id;
-    if (++this.v4Count * 2 > this.v4Port.length) this.growV4();
+    slots[4 * i] = addr;
+    slots[4 * i + 1] = port1;
+    slots[4 * i + 2] = id;
+    if (++this.v4Count * 2 > mask + 1) this.growV4();
     return id;
   }
 
   private growV4(): void {
-    const addrs = this.v4Addr;
-    const ports = this.v4Port;
-    const ids = this.v4Id;
-    const n = ports.length * 2;
-    this.v4Addr = new Uint32Array(n);
-    this.v4Port = new Int32Array(n);
-    this.v4Id = new Int32Array(n);
-    const mask = n - 1;
-    for (let j = 0; j < ports.length; j++) {
-      const p = ports[j];
+    const old = this.v4Slots;
+    const slots = new Int32Array(old.length * 2);
+    const mask = (slots.length >> 2) - 1;
+    for (let j = 0; j < old.length; j += 4) {
+      const p = old[j + 1];
       if (p === 0) continue;
-      let i = (Math.imul(addrs[j], 0x9e3779b1) ^ Math.imul(p, 0x85ebca6b)) >>> 0;
-      i = (i ^ (i >>> 15)) & mask;
-      while (this.v4Port[i] !== 0) i = (i + 1) & mask;
-      this.v4Addr[i] = addrs[j];
-      this.v4Port[i] = p;
-      this.v4Id[i] = ids[j];
+      let i = EndpointTable.home(old[j], p, mask);
+      while (slots[4 * i + 1] !== 0) i = (i + 1) & mask;
+      slots[4 * i] = old[j];
+      slots[4 * i + 1] = p;
+      slots[4 * i + 2] = old[j + 2];
     }
+    this.v4Slots = slots;
   }
 
   get(id: number): Endpoint {
