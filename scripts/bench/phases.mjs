@@ -3,7 +3,9 @@
 // loading (decode into the segment table), connection tracking, the wire pass, the whole engine
 // (tracking + wire pass + replay + summary), the counts (--summary) and the --json text.
 // Needs .bench/loopback-1m.pcap (npm run bench makes it); uses the compiled out/ tree (npm run compile).
-//   node scripts/bench/phases.mjs [runs]
+//   node scripts/bench/phases.mjs [runs] [file]      (file: the bench capture by default)
+// Each run's figures are printed as it ends, so the first (a fresh process: code not yet optimized)
+// can be told from the later ones.
 import { createRequire } from 'module';
 import * as path from 'path';
 import { fileURLToPath } from 'url';
@@ -18,7 +20,7 @@ const { analyze } = out('core/engine/index.js');
 const { analysisJson, analysisJsonChunks } = out('core/report/json.js');
 
 const runs = Number(process.argv[2] ?? 5);
-const file = path.join(root, '.bench/loopback-1m.pcap');
+const file = process.argv[3] ? path.resolve(process.argv[3]) : path.join(root, '.bench/loopback-1m.pcap');
 const phases = {};
 const time = (name, f) => {
   const t0 = process.hrtime.bigint();
@@ -38,6 +40,10 @@ for (let i = 0; i < runs; i++) {
   time('--json text (all connections and findings)', () => {
     for (const chunk of analysisJsonChunks(a, loaded.input)) bytes += chunk.length;
   });
+  const ms = (name) => phases[name][i].toFixed(0);
+  console.log(
+    `run ${i + 1}: load ${ms('load (decode into the table)')} ms, engine ${ms('analyze (track + wire + replay + summary)')} ms`,
+  );
   info = `${t.length} segments, ${a.connections.length} connections, ${a.findings.length} findings, ${(bytes / 1e6).toFixed(1)} MB of JSON`;
 }
 console.log(`${path.relative(root, file)}: ${info}; ms over ${runs} runs (min / median)`);
