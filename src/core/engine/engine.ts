@@ -383,6 +383,7 @@ function replayRows(replay: Replay, rowConn: Int32Array, tracks: Tracks, deliver
   const transitions = replay.transitions;
   const firstRow = tracks.firstRow;
   const previous = tracks.previous;
+  const flags = replay.table.flags;
   const n = rowConn.length;
   for (let r = 0; r < n; r++) {
     transitionStart[r] = transitions.length;
@@ -394,7 +395,9 @@ function replayRows(replay: Replay, rowConn: Int32Array, tracks: Tracks, deliver
     clientBefore[r] = st[k];
     serverBefore[r] = st[k + 1];
     replay.send(ci, r);
-    if (deliverAt[r] === r) replay.deliver(ci, r, r);
+    const d = deliverAt[r];
+    if (d === r) replay.deliver(ci, r, r);
+    else if (d === RETRANSMITTED_CONTROL && flags[r] & ACK && replay.firstTransmissionIn(ci, r)) replay.deliverAck(ci, r, r);
     if (due.size > 0) {
       const list = due.get(r);
       if (list) for (const p of list) replay.deliver(ci, p, r);
@@ -481,7 +484,7 @@ class Replay {
   private readonly twoMsl: number;
   private readonly timerExpired: number;
   constructor(
-    private readonly table: SegmentTable,
+    readonly table: SegmentTable,
     opts: EngineOptions,
     private readonly wire: WirePass,
     readonly transitions: TransitionLog,
@@ -671,28 +674,7 @@ class Replay {
       }
     }
 
-    if (f & ACK) {
-      const a = this.table.ack[r];
-      const wb = w.bits[k];
-      if (st[k] === SYN_RECEIVED && wb & F_SENT_SYN && seqGe(a, w.synEnd[k])) {
-        const lastSyn = w.rows[k * SenderColumns.ROWS + R_LAST_SYN];
-        if (lastSyn > r) this.S.extra(ci).lostAckRows.push({ row: r, side: sender, retransmission: lastSyn });
-        else this.setState(ci, side, ESTABLISHED, row, WHY.ackOfSynAck[side], inferred, r);
-      }
-      if (wb & F_HAS_FIN && !this.S.finAcked[k] && seqGe(a, seqAdd(w.finSeq[k], 1))) {
-        const lastFin = w.rows[k * SenderColumns.ROWS + R_LAST_FIN];
-        if (lastFin > r) {
-          // The sender of the FIN retransmitted it after this ACK: the ACK never arrived (or came late).
-          this.S.extra(ci).lostAckRows.push({ row: r, side: sender, retransmission: lastFin });
-        } else {
-          this.S.finAcked[k] = 1;
-          const cur = st[k];
-          if (cur === FIN_WAIT_1) this.setState(ci, side, FIN_WAIT_2, row, WHY.finAckedFw1[side], inferred, r);
-          else if (cur === CLOSING) this.setState(ci, side, TIME_WAIT, row, WHY.finAckedClosing[side], inferred, r);
-          else if (cur === LAST_ACK) this.setState(ci, side, CLOSED, row, WHY.finAckedLastAck[side], inferred, r);
-        }
-      }
-    }
+    if (f & ACK) this.deliverAck(ci, r, at);
 
     if (f & FIN) {
       if (this.S.peerFinReceived[k]) return;
@@ -707,6 +689,60 @@ class Replay {
       else if (cur === FIN_WAIT_1 && crossing) this.setState(ci, side, CLOSING, row, WHY.crossingFin[side], inferred, r);
       else if (cur === FIN_WAIT_1 || cur === FIN_WAIT_2) this.setState(ci, side, TIME_WAIT, row, WHY.finAfterOwn[side], inferred, r);
     }
+  }
+
+  /**
+   * What the ACK field of row r tells its receiver: the receiver's SYN or FIN acknowledged. Part of
+   * every delivery; for a retransmitted FIN it is all there is on its arrival (the FIN itself is
+   * delivered with its first transmission), and its ACK may be newer than the first one's.
+   */
+  deliverAck(ci: number, r: number, at: number): void {
+    const sender = this.wire.rowDir[r];
+    const side = 1 - sender;
+    const k = 2 * ci + side;
+    const inferred = this.wire.deliverInferred[r] === 1;
+    const w = this.w;
+    const row = at >= 0 ? at : r;
+    const st = this.st;
+    const a = this.table.ack[r];
+    const wb = w.bits[k];
+    if (st[k] === SYN_RECEIVED && wb & F_SENT_SYN && seqGe(a, w.synEnd[k])) {
+      const lastSyn = w.rows[k * SenderColumns.ROWS + R_LAST_SYN];
+      if (lastSyn > r) this.S.extra(ci).lostAckRows.push({ row: r, side: sender, retransmission: lastSyn });
+      else this.setState(ci, side, ESTABLISHED, row, WHY.ackOfSynAck[side], inferred, r);
+    }
+    if (wb & F_HAS_FIN && !this.S.finAcked[k] && seqGe(a, seqAdd(w.finSeq[k], 1))) {
+      const lastFin = w.rows[k * SenderColumns.ROWS + R_LAST_FIN];
+      if (lastFin > r) {
+        // The sender of the FIN retransmitted it after this ACK: the ACK never arrived (or came late).
+        this.S.extra(ci).lostAckRows.push({ row: r, side: sender, retransmission: lastFin });
+      } else {
+        this.S.finAcked[k] = 1;
+        const cur = st[k];
+        if (cur === FIN_WAIT_1) this.setState(ci, side, FIN_WAIT_2, row, WHY.finAckedFw1[side], inferred, r);
+        else if (cur === CLOSING) this.setState(ci, side, TIME_WAIT, row, WHY.finAckedClosing[side], inferred, r);
+        else if (cur === LAST_ACK) this.setState(ci, side, CLOSED, row, WHY.finAckedLastAck[side], inferred, r);
+      }
+    }
+  }
+
+  /**
+   * The first transmission of the SYN/FIN that row r retransmits was received by row r: then row r
+   * arrives as well (its receiver takes its ACK). Else the retransmission is not processed either
+   * (what `processedAfter` in report/ladder.ts shows).
+   */
+  firstTransmissionIn(ci: number, r: number): boolean {
+    const flags = this.table.flags;
+    const control = flags[r] & (SYN | FIN);
+    const dir = this.wire.rowDir[r];
+    const { rowList, rowStart } = this.tracks;
+    for (let i = rowStart[ci], end = rowStart[ci + 1]; i < end; i++) {
+      const q = rowList[i];
+      if (q >= r) break;
+      const d = this.wire.deliverAt[q];
+      if (this.wire.rowDir[q] === dir && flags[q] & control && d !== RETRANSMITTED_CONTROL) return d !== NEVER && d <= r;
+    }
+    return false;
   }
 
   /**

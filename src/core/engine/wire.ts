@@ -369,7 +369,8 @@ function checkRst(me: SenderWire, peer: SenderWire, s: number, a: number, hasAck
   }
   if (me.seen && s === me.sndNxt) return 'exact';
   if (peer.acked && s === peer.highestAck) return 'exact';
-  if (!peer.acked) return 'unknown';
+  // Without the receiver's ACK or window (an RFC figure without <WND=n>) the RST cannot be checked.
+  if (!peer.acked || peer.lastWin < 0) return 'unknown';
   const wnd = peer.lastWin > 0 ? peer.lastWin : 1;
   if (seqInWindow(s, peer.highestAck, wnd)) return 'in-window';
   return 'out-of-window';

@@ -3,8 +3,8 @@
  * step per segment (the frame number, or the line for text traces), the client's state on the
  * left, the segment and its direction in the middle, the server's state on the right.
  */
-import { ACK, FIN, SYN, flagNames } from '../model/segment';
-import { seqDistance } from '../seq';
+import { ACK, FIN, OPT_NO_WINDOW, OPT_WSCALE, RST, SYN, flagNames } from '../model/segment';
+import { seqAdd, seqDistance, seqGt } from '../seq';
 import { STATES, type Analysis, type Connection, type TcpState } from '../engine/types';
 
 export interface LadderOptions {
@@ -12,8 +12,11 @@ export interface LadderOptions {
   relative?: boolean;
 }
 
-/** `<SEQ=100><ACK=300><CTL=FIN,ACK>` (plus `<DATA=n>` when the segment carries payload). */
-export function segmentNotation(a: Analysis, c: Connection, r: number, relative: boolean): string {
+/**
+ * `<SEQ=100><ACK=300><CTL=FIN,ACK>` (plus `<DATA=n>` when the segment carries payload, and
+ * `<WND=n>` when `withWindow`: the window as its receiver applies it, scaled).
+ */
+export function segmentNotation(a: Analysis, c: Connection, r: number, relative: boolean, withWindow = false): string {
   const t = a.table;
   const f = t.flags[r];
   const fromClient = a.rowDir[r] === 0;
@@ -27,8 +30,58 @@ export function segmentNotation(a: Analysis, c: Connection, r: number, relative:
   let s = `<SEQ=${seq}>`;
   if (f & ACK) s += `<ACK=${ack}>`;
   s += `<CTL=${flagNames(f)}>`;
+  if (withWindow) s += `<WND=${scaledWindow(a, c, r)}>`;
   if (t.len[r] > 0) s += `<DATA=${t.len[r]}>`;
   return s;
+}
+
+/**
+ * The window of row r in bytes, as the engine reads it (RFC 7323 2.3): scaled by its sender's
+ * shift when both sides' SYNs offered window scaling, never in a SYN.
+ */
+function scaledWindow(a: Analysis, c: Connection, r: number): number {
+  const t = a.table;
+  const shift = [-1, -1];
+  for (const q of c.rows) {
+    if (q > r) break;
+    if (t.flags[q] & SYN && t.opts[q] & OPT_WSCALE) shift[a.rowDir[q]] = t.wscale[q];
+  }
+  const own = shift[a.rowDir[r]];
+  if (t.flags[r] & SYN || own < 0 || shift[1 - a.rowDir[r]] < 0) return t.win[r];
+  return t.win[r] * 2 ** Math.min(own, 14);
+}
+
+/**
+ * The rows whose window the figure must show for it to read back with the same states: the last
+ * segment the receiver of a RST sent before it, unless the RST is at exactly the sequence number
+ * that segment acknowledged (whether any other RST is believed depends on the window its receiver
+ * advertised last, RFC 9293 3.10.7.4; an RFC figure without <WND=n> leaves it unchecked). Rows
+ * that gave no window (RFC figures) show none.
+ */
+export function windowRows(a: Analysis, c: Connection): Set<number> {
+  const t = a.table;
+  const out = new Set<number>();
+  const last = [-1, -1];
+  // As the wire pass sees each side: its highest ACK and its SND.NXT (-1: none yet).
+  const highestAck = [-1, -1];
+  const sndNxt = [-1, -1];
+  for (const r of c.rows) {
+    const dir = a.rowDir[r];
+    const f = t.flags[r];
+    if (f & RST) {
+      const q = last[1 - dir];
+      // No window is needed for a RST to a side that never acknowledged anything (in SYN-SENT it is
+      // judged by its ACK), nor at exactly RCV.NXT (its receiver's highest ACK) or its sender's SND.NXT.
+      const checked = highestAck[1 - dir] >= 0 && t.seq[r] !== highestAck[1 - dir] && t.seq[r] !== sndNxt[dir];
+      if (q >= 0 && checked && !(t.opts[q] & OPT_NO_WINDOW)) out.add(q);
+    } else {
+      last[dir] = r;
+      const end = seqAdd(t.seq[r], t.len[r] + (f & SYN ? 1 : 0) + (f & FIN ? 1 : 0));
+      if (sndNxt[dir] < 0 || seqGt(end, sndNxt[dir])) sndNxt[dir] = end;
+    }
+    if (f & ACK && (highestAck[dir] < 0 || seqGt(t.ack[r], highestAck[dir]))) highestAck[dir] = t.ack[r];
+  }
+  return out;
 }
 
 /** One line of a ladder: a segment sent (its step), or the later arrival of one in flight. */
@@ -127,7 +180,8 @@ export function ladderText(a: Analysis, c: Connection, opts: LadderOptions = {})
   const rows = c.rows;
   const stepOf = (r: number): string => (t.frame[r] > 0 ? String(t.frame[r]) : String(t.line[r] + 1));
   const width = Math.max(4, ...rows.map((r) => stepOf(r).length + 1));
-  const segs = new Map<number, string>(rows.map((r) => [r, segmentNotation(a, c, r, relative)]));
+  const windows = windowRows(a, c);
+  const segs = new Map<number, string>(rows.map((r) => [r, segmentNotation(a, c, r, relative, windows.has(r))]));
   const segW = Math.max(36, ...[...segs.values()].map((s) => s.length));
   const stateW = 13;
   // left state, arrow, segment, arrow: where the right-hand state column starts

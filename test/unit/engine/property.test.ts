@@ -157,6 +157,24 @@ describe('the engine on random traces', () => {
     process.stdout.write(`      (outcomes ${JSON.stringify(Object.fromEntries(outcomes))}; findings ${JSON.stringify(Object.fromEntries(codes))})\n`);
   });
 
+  it('a ladder read back as an RFC figure implies every state it shows (no claim contradicted)', () => {
+    // Gaps under 2 MSL: a ladder does not show the TIME-WAIT timer running out between two rows.
+    const shortGaps = segArb.map((s) => ({ ...s, dt: Math.min(s.dt, 20) }));
+    fc.assert(
+      fc.property(fc.array(shortGaps, { minLength: 1, maxLength: 60 }), (segs) => {
+        const a = analyze(build(segs));
+        for (const c of a.connections) {
+          const text = ladderText(a, c, { relative: false });
+          const back = parseRfcTrace(text);
+          const replayed = analyze(back.table, {}, back.steps);
+          const contradicted = replayed.findings.filter((f) => f.code === 'state-claim-mismatch').map((f) => f.message);
+          assert.deepStrictEqual(contradicted, [], text);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('every ladder reads back as a figure of the same segments; the chunked JSON is the JSON', () => {
     fc.assert(
       fc.property(fc.array(segArb, { minLength: 1, maxLength: 40 }), (segs) => {

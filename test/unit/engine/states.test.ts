@@ -146,6 +146,35 @@ describe('engine: scenarios per state and event (sequence numbers across 2^32)',
     assert.strictEqual(missing?.frame, 11);
   });
 
+  it('test_closing_acked_by_a_retransmitted_fin: the ACK a retransmitted FIN carries is taken on arrival', () => {
+    const a = run([
+      ...established(),
+      { dir: 'c>s', flags: FIN | ACK, seq: 11, ack: 21, t: 1 }, // lost: the server never acknowledges it
+      { dir: 's>c', flags: FIN | ACK, seq: 21, ack: 11, t: 1.001 }, // the server closes too
+      { dir: 'c>s', flags: FIN | ACK, seq: 11, ack: 22, t: 1.2 }, // retransmitted, now acknowledging the server's FIN
+      { dir: 's>c', flags: ACK, seq: 22, ack: 12, t: 1.201 },
+    ]);
+    const s = after(a);
+    assert.deepStrictEqual(s[8], ['CLOSING', 'CLOSING'], "the client's first FIN arrives after the server's FIN left");
+    assert.deepStrictEqual(s[9], ['CLOSING', 'TIME-WAIT'], 'the retransmission acknowledges the server\'s FIN');
+    assert.deepStrictEqual(a.connections[0].finalState, { client: 'TIME-WAIT', server: 'TIME-WAIT' });
+    const tr = a.transitions.find((x) => x.side === 'server' && x.to === 'TIME-WAIT');
+    assert.strictEqual(tr?.cause, 9, 'caused by the retransmitted FIN');
+    assert.deepStrictEqual(codes(a), ['fin-retransmitted', 'simultaneous-close']);
+  });
+
+  it('test_retransmitted_fin_without_its_first_transmission is not processed, its ACK neither', () => {
+    // The capture starts mid-connection; the client's FIN "retransmission" has no first transmission
+    // in the trace (its sequence space was seen in data), so the engine never processes it.
+    const a = run([
+      { dir: 'c>s', flags: PSH | ACK, seq: 1, ack: 1, len: 10, t: 0 },
+      { dir: 's>c', flags: FIN | ACK, seq: 1, ack: 11, t: 0.1 },
+      { dir: 'c>s', flags: FIN | ACK, seq: 5, ack: 2, t: 0.2 },
+    ]);
+    const s = after(a);
+    assert.strictEqual(s[2][1], 'FIN-WAIT-1', "the server's FIN is not taken as acknowledged");
+  });
+
   it('test_fin_wait_1_fin_never_acked', () => {
     const a = run([
       ...established(),

@@ -60,6 +60,25 @@ describe('the analyze ladder', () => {
     assert.deepStrictEqual(b.connections[1].finalState, a.connections[1].finalState);
   });
 
+  it("shows the window a RST's receiver advertised last only when the RST's fate depends on it", () => {
+    const ladderOf = (name: string): string => {
+      const a = analyze(loadTrace(path.join(KERNEL, name)).table);
+      return ladderText(a, a.connections[0]);
+    };
+    // Kernel capture 20: a RST injected far outside the server's window is ignored; read back
+    // without the window it would be unchecked and believed.
+    const injected = ladderOf('20-injected-rst.pcap');
+    const wnd = injected.split('\n').filter((l) => l.includes('<WND='));
+    assert.strictEqual(wnd.length, 1, injected);
+    assert.match(wnd[0], /<-- <SEQ=1><ACK=65><CTL=PSH,ACK><WND=65536><DATA=200>/);
+    const back = parseRfcTrace(injected);
+    const replayed = analyze(back.table, {}, back.steps);
+    assert.deepStrictEqual(replayed.findings.filter((f) => f.code === 'state-claim-mismatch'), []);
+    assert.ok(replayed.findings.some((f) => f.code === 'rst-out-of-window'));
+    // Kernel capture 06: the abort's RST is at exactly RCV.NXT, no window needed.
+    assert.doesNotMatch(ladderOf('06-abortive-close-linger0.pcap'), /<WND=/);
+  });
+
   it('draws crossing FINs in flight and where they arrive (simultaneous close, kernel capture 03)', () => {
     const loaded = loadTrace(path.join(KERNEL, '03-simultaneous-close.pcap'));
     const a = analyze(loaded.table);
