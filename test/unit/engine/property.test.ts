@@ -44,6 +44,13 @@ const segArb: fc.Arbitrary<RandomSeg> = fc.record({
   dt: fc.oneof({ weight: 8, arbitrary: fc.double({ min: 0, max: 0.2, noNaN: true }) }, { weight: 1, arbitrary: fc.double({ min: 1, max: 200, noNaN: true }) }),
 });
 
+/** A connection's ladder (absolute numbers), parsed back as an RFC figure and replayed. */
+function readBack(a: Analysis, c: Analysis['connections'][number]): { text: string; back: ReturnType<typeof parseRfcTrace>; replayed: Analysis } {
+  const text = ladderText(a, c, { relative: false });
+  const back = parseRfcTrace(text);
+  return { text, back, replayed: analyze(back.table, {}, back.steps) };
+}
+
 /** A table from random segments: each direction keeps its own SND.NXT, starting just under 2^32. */
 function build(segs: RandomSeg[]): SegmentTable {
   const table = new SegmentTable(16);
@@ -164,9 +171,7 @@ describe('the engine on random traces', () => {
       fc.property(fc.array(shortGaps, { minLength: 1, maxLength: 60 }), (segs) => {
         const a = analyze(build(segs));
         for (const c of a.connections) {
-          const text = ladderText(a, c, { relative: false });
-          const back = parseRfcTrace(text);
-          const replayed = analyze(back.table, {}, back.steps);
+          const { text, replayed } = readBack(a, c);
           const contradicted = replayed.findings.filter((f) => f.code === 'state-claim-mismatch').map((f) => f.message);
           assert.deepStrictEqual(contradicted, [], text);
         }
@@ -180,11 +185,9 @@ describe('the engine on random traces', () => {
       fc.property(fc.array(segArb, { minLength: 1, maxLength: 40 }), (segs) => {
         const a = analyze(build(segs));
         for (const c of a.connections) {
-          const text = ladderText(a, c, { relative: false });
-          const back = parseRfcTrace(text);
+          const { text, back } = readBack(a, c);
           assert.deepStrictEqual(back.errors, [], text);
           assert.strictEqual(back.table.length, c.segments, text);
-          analyze(back.table, {}, back.steps);
         }
         const input = { format: 'pcap', packets: a.table.length, tcpSegments: a.table.length, warnings: [] };
         assert.strictEqual([...analysisJsonChunks(a, input, 300)].join(''), JSON.stringify(analysisJson(a, input)));
