@@ -49,6 +49,7 @@ import {
   R_LAST_SYN,
   RETRANSMITTED_CONTROL,
   SenderColumns,
+  firstTransmission,
   wirePass,
   type WirePass,
 } from './wire';
@@ -339,6 +340,7 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
     ackedBy: wire.ackedBy,
     acks: wire.acks,
     deliverAt: stepDeliverAt ?? wire.deliverAt,
+    rstCheck: wire.rstCheck,
     get transitions(): Transition[] {
       materialized ??= Array.from({ length: transitions.length }, (_, i) => transitions.get(i));
       return materialized;
@@ -732,17 +734,10 @@ class Replay {
    * (what `processedAfter` in report/ladder.ts shows).
    */
   firstTransmissionIn(ci: number, r: number): boolean {
-    const flags = this.table.flags;
-    const control = flags[r] & (SYN | FIN);
-    const dir = this.wire.rowDir[r];
     const { rowList, rowStart } = this.tracks;
-    for (let i = rowStart[ci], end = rowStart[ci + 1]; i < end; i++) {
-      const q = rowList[i];
-      if (q >= r) break;
-      const d = this.wire.deliverAt[q];
-      if (this.wire.rowDir[q] === dir && flags[q] & control && d !== RETRANSMITTED_CONTROL) return d !== NEVER && d <= r;
-    }
-    return false;
+    const { rowDir, deliverAt } = this.wire;
+    const first = firstTransmission(rowList, rowStart[ci], rowStart[ci + 1], r, this.table.flags, rowDir, deliverAt);
+    return first >= 0 && deliverAt[first] !== NEVER && deliverAt[first] <= r;
   }
 
   /**

@@ -119,6 +119,9 @@ export interface Connection {
   findings: Finding[];
 }
 
+/** How a RST relates to its receiver's window (RFC 9293 3.10.7.4, RFC 5961 3). */
+export type RstCheck = 'exact' | 'in-window' | 'out-of-window' | 'unknown' | 'syn-ack-ok' | 'syn-ack-bad';
+
 /** Per-row classification bits (Analysis.rowKind). */
 export const KIND_RETRANSMISSION = 0x01;
 export const KIND_KEEPALIVE = 0x02;
@@ -180,6 +183,11 @@ export interface Analysis {
    * first transmission carries the delivery). For RFC figures: where the figure shows it arrive.
    */
   deliverAt: Int32Array;
+  /**
+   * How each RST row fits its receiver's window (keyed by row); 'in-window' and 'out-of-window'
+   * are the judgments that depend on the window its receiver advertised last.
+   */
+  rstCheck: ReadonlyMap<number, RstCheck>;
   /**
    * All transitions in row order. Built on first use (a million-segment capture has millions):
    * prefer {@link Analysis.transitionAt} for a few.

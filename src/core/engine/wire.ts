@@ -18,6 +18,7 @@ import {
   KIND_RETRANSMISSION,
   KIND_ZERO_WINDOW,
   KIND_ZERO_WINDOW_PROBE,
+  type RstCheck,
 } from './types';
 import type { Tracks } from './tracker';
 
@@ -26,8 +27,7 @@ export const NEVER = -1;
 /** deliverAt marker for a retransmitted SYN/FIN: its first transmission carries the delivery. */
 export const RETRANSMITTED_CONTROL = -2;
 
-/** How a RST relates to its receiver's window (RFC 9293 3.10.7.4, RFC 5961 3). */
-export type RstCheck = 'exact' | 'in-window' | 'out-of-window' | 'unknown' | 'syn-ack-ok' | 'syn-ack-bad';
+export type { RstCheck };
 
 /** Bits of {@link SenderColumns.bits}. */
 export const F_ISN_KNOWN = 1;
@@ -144,6 +144,38 @@ export interface WirePass {
   side(ci: number, dir: number): SenderWire;
 }
 
+/**
+ * A window field in bytes (RFC 7323 2.3): shifted by its sender's scale when both sides' SYNs
+ * offered one (shifts of -1: not offered), never in a SYN; shifts above 14 count as 14.
+ */
+export function scaledWindow(win: number, syn: boolean, ownShift: number, peerShift: number): number {
+  if (syn || ownShift <= 0 || peerShift < 0) return win;
+  return win * (1 << Math.min(ownShift, 14));
+}
+
+/**
+ * The first transmission of the SYN/FIN that row r retransmits: the first row of `rows[start..end)`
+ * before r from the same sender with the same control bit that is not itself a retransmission,
+ * or -1 when the trace has none.
+ */
+export function firstTransmission(
+  rows: ArrayLike<number>,
+  start: number,
+  end: number,
+  r: number,
+  flags: Uint16Array,
+  rowDir: Uint8Array,
+  deliverAt: Int32Array,
+): number {
+  const control = flags[r] & (SYN | FIN);
+  for (let i = start; i < end; i++) {
+    const q = rows[i];
+    if (q >= r) break;
+    if (rowDir[q] === rowDir[r] && flags[q] & control && deliverAt[q] !== RETRANSMITTED_CONTROL) return q;
+  }
+  return -1;
+}
+
 /** Sequence space of row r: payload plus one for a SYN and one for a FIN. */
 function spaceOf(flags: Uint16Array, len: Uint32Array, r: number): number {
   const f = flags[r];
@@ -254,9 +286,8 @@ function senderRows(table: SegmentTable, clientEp: Int32Array, rowConn: Int32Arr
         sndNxt[k] = end;
       }
       // Scaled window (RFC 7323 2.3): never scaled in a SYN; scaled only when both sides offered it.
-      const shift = !syn && wsc[k] >= 0 && wsc[p] >= 0 ? wsc[k] : 0;
       if (opts[r] & OPT_NO_WINDOW) lastWin[k] = -1; // unknown, as before any segment
-      else lastWin[k] = shift === 0 ? win[r] : win[r] * (1 << Math.min(shift, 14));
+      else lastWin[k] = scaledWindow(win[r], syn, wsc[k], wsc[p]);
     }
 
     if (hasAck) {

@@ -3,8 +3,9 @@
  * step per segment (the frame number, or the line for text traces), the client's state on the
  * left, the segment and its direction in the middle, the server's state on the right.
  */
-import { ACK, FIN, OPT_NO_WINDOW, OPT_WSCALE, RST, SYN, flagNames } from '../model/segment';
-import { seqAdd, seqDistance, seqGt } from '../seq';
+import { ACK, OPT_WSCALE, RST, SYN, flagNames } from '../model/segment';
+import { seqDistance } from '../seq';
+import { NEVER, RETRANSMITTED_CONTROL, firstTransmission, scaledWindow } from '../engine/wire';
 import { STATES, type Analysis, type Connection, type TcpState } from '../engine/types';
 
 export interface LadderOptions {
@@ -30,56 +31,40 @@ export function segmentNotation(a: Analysis, c: Connection, r: number, relative:
   let s = `<SEQ=${seq}>`;
   if (f & ACK) s += `<ACK=${ack}>`;
   s += `<CTL=${flagNames(f)}>`;
-  if (withWindow) s += `<WND=${scaledWindow(a, c, r)}>`;
+  if (withWindow) s += `<WND=${windowOf(a, c, r)}>`;
   if (t.len[r] > 0) s += `<DATA=${t.len[r]}>`;
   return s;
 }
 
-/**
- * The window of row r in bytes, as the engine reads it (RFC 7323 2.3): scaled by its sender's
- * shift when both sides' SYNs offered window scaling, never in a SYN.
- */
-function scaledWindow(a: Analysis, c: Connection, r: number): number {
+/** The window of row r in bytes, as the engine reads it (scaled once both SYNs offered a scale). */
+function windowOf(a: Analysis, c: Connection, r: number): number {
   const t = a.table;
   const shift = [-1, -1];
   for (const q of c.rows) {
     if (q > r) break;
     if (t.flags[q] & SYN && t.opts[q] & OPT_WSCALE) shift[a.rowDir[q]] = t.wscale[q];
   }
-  const own = shift[a.rowDir[r]];
-  if (t.flags[r] & SYN || own < 0 || shift[1 - a.rowDir[r]] < 0) return t.win[r];
-  return t.win[r] * 2 ** Math.min(own, 14);
+  const dir = a.rowDir[r];
+  return scaledWindow(t.win[r], (t.flags[r] & SYN) !== 0, shift[dir], shift[1 - dir]);
 }
 
 /**
- * The rows whose window the figure must show for it to read back with the same states: the last
- * segment the receiver of a RST sent before it, unless the RST is at exactly the sequence number
- * that segment acknowledged (whether any other RST is believed depends on the window its receiver
- * advertised last, RFC 9293 3.10.7.4; an RFC figure without <WND=n> leaves it unchecked). Rows
- * that gave no window (RFC figures) show none.
+ * The rows whose window the figure must show for it to read back with the same states: for each
+ * RST the engine judged against its receiver's window (in or out of it, RFC 9293 3.10.7.4), the
+ * last segment that receiver sent before it, whose window that was. An RFC figure without
+ * <WND=n> leaves a RST unchecked, so no other row needs one.
  */
 export function windowRows(a: Analysis, c: Connection): Set<number> {
   const t = a.table;
   const out = new Set<number>();
   const last = [-1, -1];
-  // As the wire pass sees each side: its highest ACK and its SND.NXT (-1: none yet).
-  const highestAck = [-1, -1];
-  const sndNxt = [-1, -1];
   for (const r of c.rows) {
     const dir = a.rowDir[r];
-    const f = t.flags[r];
-    if (f & RST) {
-      const q = last[1 - dir];
-      // No window is needed for a RST to a side that never acknowledged anything (in SYN-SENT it is
-      // judged by its ACK), nor at exactly RCV.NXT (its receiver's highest ACK) or its sender's SND.NXT.
-      const checked = highestAck[1 - dir] >= 0 && t.seq[r] !== highestAck[1 - dir] && t.seq[r] !== sndNxt[dir];
-      if (q >= 0 && checked && !(t.opts[q] & OPT_NO_WINDOW)) out.add(q);
-    } else {
-      last[dir] = r;
-      const end = seqAdd(t.seq[r], t.len[r] + (f & SYN ? 1 : 0) + (f & FIN ? 1 : 0));
-      if (sndNxt[dir] < 0 || seqGt(end, sndNxt[dir])) sndNxt[dir] = end;
+    if (!(t.flags[r] & RST)) last[dir] = r;
+    else {
+      const check = a.rstCheck.get(r);
+      if ((check === 'in-window' || check === 'out-of-window') && last[1 - dir] >= 0) out.add(last[1 - dir]);
     }
-    if (f & ACK && (highestAck[dir] < 0 || seqGt(t.ack[r], highestAck[dir]))) highestAck[dir] = t.ack[r];
   }
   return out;
 }
@@ -104,22 +89,13 @@ export interface LadderLine {
  */
 export function processedAfter(a: Analysis, c: Connection, r: number): number {
   const d = a.deliverAt[r];
-  if (d === -1) return -1;
-  if (d !== -2) return Math.max(d, r);
-  const t = a.table;
-  const control = t.flags[r] & (SYN | FIN);
-  let first = -1;
-  for (const q of c.rows) {
-    if (q >= r) break;
-    if (a.rowDir[q] === a.rowDir[r] && t.flags[q] & control && a.deliverAt[q] !== -2) {
-      first = q;
-      break;
-    }
-  }
+  if (d === NEVER) return -1;
+  if (d !== RETRANSMITTED_CONTROL) return Math.max(d, r);
+  const first = firstTransmission(c.rows, 0, c.rows.length, r, a.table.flags, a.rowDir, a.deliverAt);
   // No first transmission in the trace: the engine never processes this one either.
   if (first < 0) return -1;
   const df = a.deliverAt[first];
-  if (df === -1) return -1;
+  if (df === NEVER) return -1;
   return Math.max(df, r);
 }
 
