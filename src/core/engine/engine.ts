@@ -385,7 +385,6 @@ function replayRows(replay: Replay, rowConn: Int32Array, tracks: Tracks, deliver
   const transitions = replay.transitions;
   const firstRow = tracks.firstRow;
   const previous = tracks.previous;
-  const flags = replay.table.flags;
   const n = rowConn.length;
   for (let r = 0; r < n; r++) {
     transitionStart[r] = transitions.length;
@@ -399,7 +398,7 @@ function replayRows(replay: Replay, rowConn: Int32Array, tracks: Tracks, deliver
     replay.send(ci, r);
     const d = deliverAt[r];
     if (d === r) replay.deliver(ci, r, r);
-    else if (d === RETRANSMITTED_CONTROL && flags[r] & ACK && replay.firstTransmissionIn(ci, r)) replay.deliverAck(ci, r, r);
+    else if (d === RETRANSMITTED_CONTROL && replay.firstTransmissionIn(ci, r)) replay.deliver(ci, r, r);
     if (due.size > 0) {
       const list = due.get(r);
       if (list) for (const p of list) replay.deliver(ci, p, r);
@@ -486,7 +485,7 @@ class Replay {
   private readonly twoMsl: number;
   private readonly timerExpired: number;
   constructor(
-    readonly table: SegmentTable,
+    private readonly table: SegmentTable,
     opts: EngineOptions,
     private readonly wire: WirePass,
     readonly transitions: TransitionLog,
@@ -693,12 +692,8 @@ class Replay {
     }
   }
 
-  /**
-   * What the ACK field of row r tells its receiver: the receiver's SYN or FIN acknowledged. Part of
-   * every delivery; for a retransmitted FIN it is all there is on its arrival (the FIN itself is
-   * delivered with its first transmission), and its ACK may be newer than the first one's.
-   */
-  deliverAck(ci: number, r: number, at: number): void {
+  /** What the ACK field of row r tells its receiver: the receiver's SYN or FIN acknowledged. */
+  private deliverAck(ci: number, r: number, at: number): void {
     const sender = this.wire.rowDir[r];
     const side = 1 - sender;
     const k = 2 * ci + side;
@@ -730,8 +725,9 @@ class Replay {
 
   /**
    * The first transmission of the SYN/FIN that row r retransmits was received by row r: then row r
-   * arrives as well (its receiver takes its ACK). Else the retransmission is not processed either
-   * (what `processedAfter` in report/ladder.ts shows).
+   * arrives as well, on arrival (its ACK may be newer than the first one's; the SYN/FIN itself was
+   * taken with the first). Else the retransmission is not processed either (what `processedAfter`
+   * in report/ladder.ts shows, and how an RFC figure of it reads back).
    */
   firstTransmissionIn(ci: number, r: number): boolean {
     const { rowList, rowStart } = this.tracks;

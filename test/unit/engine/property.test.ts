@@ -176,7 +176,22 @@ describe('the engine on random traces', () => {
           assert.deepStrictEqual(contradicted, [], text);
         }
       }),
-      { numRuns: 500 },
+      {
+        numRuns: 500,
+        // Found by this property: a SYN,FIN,ACK whose sequence space was all sent before (a
+        // "retransmission" of the SYN) still carries a FIN its receiver had not seen.
+        examples: [
+          [
+            [
+              { pair: 0, dir: true, flags: SYN, len: 0, win: 0, jump: 0, ackLag: 0, dt: 1 },
+              { pair: 0, dir: false, flags: SYN, len: 0, win: 64240, jump: 0, ackLag: 0, dt: 0 },
+              { pair: 0, dir: false, flags: SYN, len: 0, win: 0, jump: 2147483392, ackLag: 0, dt: 0 },
+              { pair: 0, dir: true, flags: FIN, len: 0, win: 64240, jump: 0, ackLag: 0, dt: 0 },
+              { pair: 0, dir: false, flags: 0x133, len: 1, win: 0, jump: 0, ackLag: 0, dt: 0 },
+            ],
+          ],
+        ],
+      },
     );
   });
 
