@@ -21,7 +21,7 @@ import {
   CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SimStore, S_DECLARED, S_SYNCHRONIZED,
   SYN_RECEIVED, SYN_SENT, TIME_WAIT, UNKNOWN,
 } from './sim';
-import { trackConnections, type Tracks } from './tracker';
+import { trackConnections, type Horizons, type Tracks } from './tracker';
 import {
   KIND_DATA,
   KIND_KEEPALIVE,
@@ -58,8 +58,27 @@ export const DEFAULT_OPTIONS: EngineOptions = {
   mslSeconds: 30,
   lingerSeconds: 30,
   idleSeconds: 30,
+  idleHorizonSeconds: 3 * 3600,
   severities: {},
 };
+
+/** The horizons of the options: 2 MSL for closed connections, the idle horizon for the others. */
+export function horizonsOf(opts: EngineOptions): Horizons {
+  return { closed: 2 * opts.mslSeconds, idle: Math.max(opts.idleHorizonSeconds, 2 * opts.mslSeconds) };
+}
+
+/**
+ * A table that holds some connections of a larger capture (a batch of the streaming analysis):
+ * where the capture had got to, and the connections' ids and incarnations in the whole capture.
+ */
+export interface BatchContext {
+  /** Capture time of the latest segment read so far (the capture's end, for the last batch). */
+  captureEnd: number;
+  /** Per connection of the batch (in order of first row): its id in the capture. */
+  ids: Int32Array;
+  /** Per connection of the batch: its incarnation on its 4-tuple in the capture. */
+  incarnations: Int32Array;
+}
 
 /** Explicit events for traces that spell them out (RFC figure notation); see text/types.ts. */
 export type EngineStep = (
@@ -204,9 +223,16 @@ class TransitionLog {
   }
 }
 
-export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {}, steps?: EngineStep[]): Analysis {
+export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {}, steps?: EngineStep[], batch?: BatchContext): Analysis {
   const opts: EngineOptions = { ...DEFAULT_OPTIONS, ...options, severities: { ...options.severities } };
-  const { tracks, rowConn } = trackConnections(table);
+  const horizons = horizonsOf(opts);
+  const { tracks, rowConn } = trackConnections(table, horizons);
+  if (batch !== undefined) {
+    if (batch.ids.length !== tracks.count)
+      throw new Error(`internal: a streaming batch of ${batch.ids.length} connections was tracked as ${tracks.count}`);
+    tracks.ids = batch.ids;
+    tracks.incarnation.set(batch.incarnations);
+  }
   const wire = wirePass(table, tracks, rowConn);
   const n = table.length;
   const m = tracks.count;
@@ -300,14 +326,14 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
     for (let q = lastRow + 1; q <= n; q++) transitionStart[q] = transitions.length;
   }
 
-  // Capture end: TIME-WAIT timers that ran out before the last packet of the capture.
-  const endTime = captureEnd(table);
-  replay.expireAllAtEnd(m, endTime);
+  // Where each connection's observation ends: TIME-WAIT timers that ran out by then.
+  const ends = connectionEnds(table, tracks, horizons, batch?.captureEnd ?? captureEnd(table));
+  replay.expireAllAtEnd(m, ends);
 
   let materialized: Transition[] | undefined;
   const findings: Finding[] = [];
   const data = new ConnectionData(table, tracks, wire, S);
-  const records = summarizeAll(data, new Summarizer(data, opts, findings, endTime), m);
+  const records = summarizeAll(data, new Summarizer(data, opts, findings, ends), m);
   for (let i = 0; i < claimResults.length; i++) {
     const cr = claimResults[i];
     if (cr.claimed === cr.inferred) continue;
@@ -392,7 +418,7 @@ function replayRows(replay: Replay, rowConn: Int32Array, tracks: Tracks, deliver
     if (ci < 0) continue;
     const k = 2 * ci;
     if (st[k] === TIME_WAIT || st[k + 1] === TIME_WAIT) replay.expireTimers(ci, r);
-    if (r === firstRow[ci] && previous[ci] >= 0) replay.supersede(previous[ci]);
+    if (r === firstRow[ci] && previous[ci] >= 0) replay.supersede(previous[ci], r);
     clientBefore[r] = st[k];
     serverBefore[r] = st[k + 1];
     replay.send(ci, r);
@@ -466,6 +492,24 @@ export function analysisOf(a: Analysis, connections: Connection[]): Analysis {
   Object.defineProperty(view, 'connections', { value: connections, enumerable: true });
   Object.defineProperty(view, 'findings', { value: a.findings.filter((f) => ids.has(f.connection)), enumerable: true });
   return view;
+}
+
+/**
+ * Where the capture stops saying anything about each connection: the capture's end, or earlier
+ * when the connection's horizon passed (it was finished, see tracker.ts) or a new incarnation took
+ * its 4-tuple over. The same in the whole capture and in a streaming batch, so both give the same
+ * answers (a half-close lingers until then, a TIME-WAIT timer runs out by then).
+ */
+function connectionEnds(table: SegmentTable, tracks: Tracks, h: Horizons, end: number): Float64Array {
+  const m = tracks.count;
+  const ends = new Float64Array(m);
+  for (let c = 0; c < m; c++) {
+    let e = Math.min(end, tracks.lastTime[c] + tracks.horizon(c, h));
+    const next = tracks.next[c];
+    if (next >= 0) e = Math.min(e, table.time(tracks.firstRow[next]));
+    ends[c] = e;
+  }
+  return ends;
 }
 
 function captureEnd(table: SegmentTable): number {
@@ -551,15 +595,17 @@ class Replay {
    * A new incarnation opened the 4-tuple: a side of the previous connection still in TIME-WAIT
    * has handed the tuple over (RFC 9293 3.6.1, RFC 6191; Linux tcp_tw_reuse), so it is gone.
    */
-  supersede(prev: number): void {
+  supersede(prev: number, r: number): void {
+    // A TIME-WAIT whose 2 MSL had already run out ended on its own, as at the capture's end.
+    this.expireAtEnd(prev, this.table.time(r));
     for (let side = 0; side < 2; side++) {
       if (this.st[2 * prev + side] === TIME_WAIT) this.setState(prev, side, CLOSED, -1, WHY.takenOver[side], false);
     }
   }
 
-  /** TIME-WAIT timers of the first m connections that ran out by the capture's end. */
-  expireAllAtEnd(m: number, endTime: number): void {
-    for (let ci = 0; ci < m; ci++) this.expireAtEnd(ci, endTime);
+  /** TIME-WAIT timers of the first m connections that ran out by each one's end. */
+  expireAllAtEnd(m: number, ends: Float64Array): void {
+    for (let ci = 0; ci < m; ci++) this.expireAtEnd(ci, ends[ci]);
   }
 
   expireAtEnd(ci: number, endTime: number): void {

@@ -46,7 +46,7 @@ export class ConnectionRecord implements Connection {
   ) {}
 
   get id(): number {
-    return this.ci + 1;
+    return this.data.tracks.idOf(this.ci);
   }
   get clientEp(): number {
     return this.data.tracks.clientEp[this.ci];

@@ -41,7 +41,8 @@ export class Summarizer {
     private readonly data: ConnectionData,
     private readonly opts: EngineOptions,
     private readonly all: Finding[],
-    private readonly endTime: number,
+    /** Where the capture's evidence about each connection ends (see connectionEnds in engine.ts). */
+    private readonly ends: Float64Array,
   ) {
     this.table = data.table;
     this.wire = data.wire;
@@ -59,8 +60,9 @@ export class Summarizer {
   }
 
   summarize(conn: ConnectionRecord): void {
-    const { table, opts, wire, tracks, S, w, endTime } = this;
+    const { table, opts, wire, tracks, S, w } = this;
     const ci = conn.ci;
+    const endTime = this.ends[ci];
     const k = 2 * ci;
     const cb = w.bits[k];
     const sb = w.bits[k + 1];
@@ -369,11 +371,12 @@ const writePortReuse: FindingWriter = (f) => {
   const prev = f.p0;
   const prevLast = tracks.lastRow[prev];
   const tw = [0, 1].filter((s) => f.p2 & (1 << s));
-  const twNote = tw.length > 0 ? `; the ${tw.map((s) => SIDE[s]).join(' and ')} of #${prev + 1} was still in TIME-WAIT` : '';
+  const prevId = tracks.idOf(prev);
+  const twNote = tw.length > 0 ? `; the ${tw.map((s) => SIDE[s]).join(' and ')} of #${prevId} was still in TIME-WAIT` : '';
   const { client, server } = f.owner;
   return [
-    `The 4-tuple ${client.addr}:${client.port} -> ${server.addr}:${server.port} was used before by connection #${prev + 1} (last ${ref(table, prevLast)}, ${fmtDuration(f.p1)} earlier)${twNote}.`,
-    [{ row: prevLast, message: `last segment of connection #${prev + 1}` }],
+    `The 4-tuple ${client.addr}:${client.port} -> ${server.addr}:${server.port} was used before by connection #${prevId} (last ${ref(table, prevLast)}, ${fmtDuration(f.p1)} earlier)${twNote}.`,
+    [{ row: prevLast, message: `last segment of connection #${prevId}` }],
   ];
 };
 

@@ -14,6 +14,25 @@ const T_INFERRED = 1;
 const T_CLOSING = 2;
 const T_SYNACK = 4;
 const T_ISN = 8;
+const T_FIN_CLIENT = 16;
+const T_FIN_SERVER = 32;
+const T_RST = 64;
+
+/**
+ * How long a connection's 4-tuple stays its own after its last segment, in capture time: once
+ * both FINs or a RST were seen, 2 MSL (TIME-WAIT is over, RFC 9293 3.6.1); otherwise the idle
+ * horizon. A segment on the tuple after that quiet opens a new connection, and a connection past
+ * its horizon is finished: nothing later in the capture can change it, so the streaming analysis
+ * writes it out and forgets it (see stream.ts). The same rule in both modes keeps them equal.
+ */
+export interface Horizons {
+  /** 2 MSL, seconds. */
+  closed: number;
+  /** Seconds of quiet after which a connection that did not close is finished. */
+  idle: number;
+}
+
+export const NO_HORIZONS: Horizons = { closed: Infinity, idle: Infinity };
 
 /** The connections found by {@link trackConnections}, as columns indexed by connection (0-based). */
 export class Tracks {
@@ -29,6 +48,15 @@ export class Tracks {
   /** Client ISN when a SYN was seen (see isnKnown). */
   clientIsn: Uint32Array;
   bits: Uint8Array;
+  /** Capture time of the connection's last segment (seconds). */
+  lastTime: Float64Array;
+  /** Index of the next incarnation on the tuple, opened while this one was the tuple's (-1 if none). */
+  next: Int32Array;
+  /**
+   * Connection ids when they are not index + 1: a streaming batch holds some connections of a
+   * larger capture, numbered in that capture (see stream.ts).
+   */
+  ids: Int32Array | undefined;
   /** The rows of connection c are rowList[rowStart[c] .. rowStart[c + 1]), in source order. */
   rowStart: Int32Array = new Int32Array(1);
   rowList: Int32Array = new Int32Array(0);
@@ -42,9 +70,27 @@ export class Tracks {
     this.lastRow = new Int32Array(capacity);
     this.clientIsn = new Uint32Array(capacity);
     this.bits = new Uint8Array(capacity);
+    this.lastTime = new Float64Array(capacity);
+    this.next = new Int32Array(capacity);
   }
 
-  /** True when client/server roles were guessed (no SYN or SYN-ACK opened the connection). */
+  /** The connection's id (1-based, in order of first frame in the whole capture). */
+  idOf(c: number): number {
+    return this.ids !== undefined ? this.ids[c] : c + 1;
+  }
+
+  /** How long the connection's tuple stays its own after its last segment. */
+  horizon(c: number, h: Horizons): number {
+    const b = this.bits[c];
+    return b & T_RST || (b & (T_FIN_CLIENT | T_FIN_SERVER)) === (T_FIN_CLIENT | T_FIN_SERVER) ? h.closed : h.idle;
+  }
+
+  /** True when the connection can still change at capture time `t`: its horizon has not passed. */
+  liveAt(c: number, t: number, h: Horizons): boolean {
+    return !(t - this.lastTime[c] >= this.horizon(c, h));
+  }
+
+  /** True when client/server client/server roles were guessed (no SYN or SYN-ACK opened the connection). */
   rolesInferred(c: number): boolean {
     return (this.bits[c] & T_INFERRED) !== 0;
   }
@@ -66,9 +112,13 @@ export class Tracks {
     return -1;
   }
 
-  open(clientEp: number, serverEp: number, inferred: boolean, isn: number, incarnation: number, previous: number, row: number): number {
-    if (this.count === this.clientEp.length) this.grow();
-    const c = this.count++;
+  open(clientEp: number, serverEp: number, inferred: boolean, isn: number, incarnation: number, previous: number, row: number, slot = -1): number {
+    let c = slot;
+    if (c < 0) {
+      if (this.count === this.clientEp.length) this.grow();
+      c = this.count++;
+    }
+    this.next[c] = -1;
     this.clientEp[c] = clientEp;
     this.serverEp[c] = serverEp;
     this.incarnation[c] = incarnation;
@@ -91,6 +141,8 @@ export class Tracks {
     this.lastRow = g(this.lastRow);
     this.clientIsn = g(this.clientIsn);
     this.bits = g(this.bits);
+    this.lastTime = g(this.lastTime);
+    this.next = g(this.next);
   }
 }
 
@@ -150,11 +202,11 @@ class PairTable {
   }
 }
 
-export function trackConnections(table: SegmentTable): { tracks: Tracks; rowConn: Int32Array } {
+export function trackConnections(table: SegmentTable, horizons: Horizons = NO_HORIZONS): { tracks: Tracks; rowConn: Int32Array } {
   const n = table.length;
   const rowConn = new Int32Array(n).fill(-1);
   const tracks = new Tracks(256);
-  const count = assignRows(table, tracks, rowConn);
+  const count = assignRows(new Tracker(table, tracks, horizons), rowConn);
   groupRows(tracks, rowConn, count);
   return { tracks, rowConn };
 }
@@ -166,43 +218,125 @@ export function trackConnections(table: SegmentTable): { tracks: Tracks; rowConn
  */
 
 /** Assigns every row to its connection (rowConn); returns the number of rows of each connection. */
-function assignRows(table: SegmentTable, tracks: Tracks, rowConn: Int32Array): Int32Array {
-  const n = table.length;
-  const live = new PairTable();
-  const { src, dst, flags, seq } = table;
+function assignRows(tracker: Tracker, rowConn: Int32Array): Int32Array {
+  const n = rowConn.length;
   let count = new Int32Array(256);
   for (let r = 0; r < n; r++) {
-    const s = src[r];
-    const d = dst[r];
-    const f = flags[r];
+    const ci = tracker.assign(r);
+    if (ci >= count.length) count = grownColumn(count, count.length * 2);
+    count[ci]++;
+    rowConn[r] = ci;
+  }
+  return count;
+}
+
+/**
+ * The connection tracker: which connection each row belongs to, one row at a time. The whole
+ * capture's analysis runs it over the table (trackConnections); the streaming analysis runs the
+ * same tracker as segments arrive (stream.ts), recycling the slots of finished connections and
+ * leaving a tombstone (how many incarnations the tuple had) where a finished connection was.
+ */
+export class Tracker {
+  private readonly live = new PairTable();
+  /** Slots of finished connections, for reuse (streaming only). */
+  private free: number[] = [];
+  /** True when the last assign() opened a connection. */
+  opened = false;
+
+  constructor(
+    readonly table: SegmentTable,
+    readonly tracks: Tracks,
+    readonly horizons: Horizons,
+  ) {}
+
+  /** The connection (slot) of row r of the table; opens a new one where the rules say. */
+  assign(r: number): number {
+    const { table, tracks } = this;
+    const s = table.src[r];
+    const d = table.dst[r];
+    const f = table.flags[r];
+    const t = table.tsSec[r] + table.tsNsec[r] / 1e9;
     const lo = s < d ? s : d;
     const hi = s < d ? d : s;
-    let ci = live.get(lo, hi);
-    if (ci >= 0 && (f & (SYN | ACK | RST)) === SYN) {
-      const bits = tracks.bits[ci];
-      const sameClient = tracks.clientEp[ci] === s;
-      const isnKnown = (bits & T_ISN) !== 0;
-      const closing = (bits & T_CLOSING) !== 0;
-      // A retransmitted SYN (same ISN) or the peer's SYN of a simultaneous open stays in the connection.
-      const retransmission = sameClient && isnKnown && tracks.clientIsn[ci] === seq[r];
-      const simultaneousOpen = !sameClient && !closing && isnKnown && (bits & T_SYNACK) === 0;
-      if (!retransmission && !simultaneousOpen && (closing || !isnKnown || tracks.clientIsn[ci] !== seq[r] || !sameClient)) {
-        ci = open(table, tracks, r, tracks.incarnation[ci] + 1, ci);
-        live.set(lo, hi, ci);
+    let ci = this.live.get(lo, hi);
+    let incarnation = 1;
+    this.opened = false;
+    if (ci < -1) {
+      // A tombstone: the tuple's connections so far are finished; this row starts the next one.
+      incarnation = -ci;
+      ci = -1;
+    }
+    if (ci >= 0) {
+      if (!tracks.liveAt(ci, t, this.horizons)) ci = this.openAfter(r, ci, lo, hi);
+      else if ((f & (SYN | ACK | RST)) === SYN) {
+        const bits = tracks.bits[ci];
+        const sameClient = tracks.clientEp[ci] === s;
+        const isnKnown = (bits & T_ISN) !== 0;
+        const closing = (bits & T_CLOSING) !== 0;
+        // A retransmitted SYN (same ISN) or the peer's SYN of a simultaneous open stays in the connection.
+        const retransmission = sameClient && isnKnown && tracks.clientIsn[ci] === table.seq[r];
+        const simultaneousOpen = !sameClient && !closing && isnKnown && (bits & T_SYNACK) === 0;
+        if (!retransmission && !simultaneousOpen && (closing || !isnKnown || tracks.clientIsn[ci] !== table.seq[r] || !sameClient))
+          ci = this.openAfter(r, ci, lo, hi);
       }
     }
     if (ci < 0) {
-      ci = open(table, tracks, r, 1, -1);
-      live.set(lo, hi, ci);
+      ci = this.open(r, incarnation, -1);
+      this.live.set(lo, hi, ci);
     }
-    if (ci >= count.length) count = grownColumn(count, count.length * 2);
-    count[ci]++;
     tracks.lastRow[ci] = r;
-    rowConn[r] = ci;
-    if (f & (FIN | RST)) tracks.bits[ci] |= T_CLOSING;
+    if (t > tracks.lastTime[ci]) tracks.lastTime[ci] = t;
+    if (f & (FIN | RST)) tracks.bits[ci] |= T_CLOSING | (f & RST ? T_RST : tracks.clientEp[ci] === s ? T_FIN_CLIENT : T_FIN_SERVER);
     if ((f & (SYN | ACK)) === (SYN | ACK)) tracks.bits[ci] |= T_SYNACK;
+    return ci;
   }
-  return count;
+
+  /**
+   * The connection in `slot` is finished: its slot may be reused, and its tuple remembers how many
+   * incarnations it had (the next connection on it continues the count). Streaming only.
+   */
+  finish(slot: number): void {
+    const tracks = this.tracks;
+    if (tracks.next[slot] < 0) {
+      const s = tracks.clientEp[slot];
+      const d = tracks.serverEp[slot];
+      this.live.set(s < d ? s : d, s < d ? d : s, -(tracks.incarnation[slot] + 1));
+    }
+    this.free.push(slot);
+  }
+
+  /** A new incarnation on the tuple of `prev`, opened by row r. */
+  private openAfter(r: number, prev: number, lo: number, hi: number): number {
+    const ci = this.open(r, this.tracks.incarnation[prev] + 1, prev);
+    this.tracks.next[prev] = ci;
+    this.live.set(lo, hi, ci);
+    return ci;
+  }
+
+  /**
+   * Opens a connection at row r. Guesses the client of a connection seen without its handshake:
+   * the side with the higher port is taken as the client (ephemeral ports are high); on a tie, the
+   * sender of the first segment.
+   */
+  private open(r: number, incarnation: number, previous: number): number {
+    const { table, tracks } = this;
+    const slot = this.free.length > 0 ? this.free.pop()! : -1;
+    const f = table.flags[r];
+    const s = table.src[r];
+    const d = table.dst[r];
+    let c: number;
+    if ((f & (SYN | ACK)) === SYN) c = tracks.open(s, d, false, table.seq[r], incarnation, previous, r, slot);
+    // The SYN was not captured, but a SYN-ACK is always sent by the passive side.
+    else if ((f & (SYN | ACK)) === (SYN | ACK)) c = tracks.open(d, s, false, -1, incarnation, previous, r, slot);
+    else {
+      const sp = table.endpoints.get(s).port;
+      const dp = table.endpoints.get(d).port;
+      c = sp >= dp ? tracks.open(s, d, true, -1, incarnation, previous, r, slot) : tracks.open(d, s, true, -1, incarnation, previous, r, slot);
+    }
+    tracks.lastTime[c] = -Infinity;
+    this.opened = true;
+    return c;
+  }
 }
 
 /** Rows grouped by connection (counting sort, stable: source order within a connection). */
@@ -230,22 +364,4 @@ function fillRows(rowConn: Int32Array, cursor: Int32Array, total: number): Int32
     if (c >= 0) list[cursor[c]++] = r;
   }
   return list;
-}
-
-/**
- * Guesses the client of a connection seen without its handshake: the side with the higher port is
- * taken as the client (ephemeral ports are high); on a tie, the sender of the first segment.
- */
-function open(table: SegmentTable, tracks: Tracks, r: number, incarnation: number, previous: number): number {
-  const f = table.flags[r];
-  const s = table.src[r];
-  const d = table.dst[r];
-  if ((f & (SYN | ACK)) === SYN) return tracks.open(s, d, false, table.seq[r], incarnation, previous, r);
-  // The SYN was not captured, but a SYN-ACK is always sent by the passive side.
-  if ((f & (SYN | ACK)) === (SYN | ACK)) return tracks.open(d, s, false, -1, incarnation, previous, r);
-  const sp = table.endpoints.get(s).port;
-  const dp = table.endpoints.get(d).port;
-  return sp >= dp
-    ? tracks.open(s, d, true, -1, incarnation, previous, r)
-    : tracks.open(d, s, true, -1, incarnation, previous, r);
 }

@@ -154,6 +154,13 @@ export interface EngineOptions {
   lingerSeconds: number;
   /** Idle time before a close worth reporting (seconds). Default 30. */
   idleSeconds: number;
+  /**
+   * Seconds of quiet after which a connection that did not close (no RST, not both FINs) is
+   * finished: a later segment on its 4-tuple opens a new connection. Default 3 hours (longer than
+   * Linux's 2-hour keepalive, so a connection kept alive by probes is never split). A closed
+   * connection is finished 2 MSL after its last segment.
+   */
+  idleHorizonSeconds: number;
   /** Severity overrides per code ('off' removes the finding). */
   severities: Partial<Record<FindingCode, Severity | 'off'>>;
 }

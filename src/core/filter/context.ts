@@ -20,7 +20,8 @@ export function analysisFilterContext(a: Analysis): FilterContext {
     return known ? isn : (isn - 1) >>> 0;
   };
   return {
-    stream: (row) => a.rowConn[row],
+    // tcp.stream is the connection's id - 1 (its index in the whole capture, also in a streaming batch).
+    stream: (row) => (a.rowConn[row] >= 0 ? a.connections[a.rowConn[row]].id - 1 : -1),
     seqBase: (row) => base(row, true),
     ackBase: (row) => base(row, false),
     kind: (row) => (a.rowConn[row] >= 0 ? a.rowKind[row] : NaN),
@@ -83,10 +84,14 @@ export function basicFilterContext(table: SegmentTable): FilterContext {
 export function matchingConnections(a: Analysis, filter: CompiledFilter): Set<number> {
   const ids = new Set<number>();
   const ctx = analysisFilterContext(a);
+  const matched = new Uint8Array(a.connections.length);
   for (let r = 0; r < a.table.length; r++) {
     const ci = a.rowConn[r];
-    if (ci < 0 || ids.has(ci + 1)) continue;
-    if (filter.matches(a.table, r, ctx)) ids.add(ci + 1);
+    if (ci < 0 || matched[ci]) continue;
+    if (filter.matches(a.table, r, ctx)) {
+      matched[ci] = 1;
+      ids.add(a.connections[ci].id);
+    }
   }
   return ids;
 }

@@ -286,6 +286,68 @@ export class SegmentTable {
   }
 
   /** Time of row i in seconds as a float (for display and durations only; not exact). */
+  /** Fills `v` with row r (addresses parsed back from the endpoint table: not for hot paths). */
+  fillView(r: number, v: SegmentView): void {
+    const src = this.endpoints.get(this.src[r]);
+    const dst = this.endpoints.get(this.dst[r]);
+    v.frame = this.frame[r];
+    v.tsSec = this.tsSec[r];
+    v.tsNsec = this.tsNsec[r];
+    v.ipVersion = src.ipVersion;
+    v.src.fill(0);
+    v.dst.fill(0);
+    if (src.ipVersion === 4) {
+      parseIPv4(src.addr, v.src);
+      parseIPv4(dst.addr, v.dst);
+    } else {
+      parseIPv6(src.addr, v.src);
+      parseIPv6(dst.addr, v.dst);
+    }
+    v.sport = src.port;
+    v.dport = dst.port;
+    v.seq = this.seq[r];
+    v.ack = this.ack[r];
+    v.flags = this.flags[r];
+    v.len = this.len[r];
+    v.win = this.win[r];
+    v.opts = this.opts[r];
+    v.mss = this.mss[r];
+    v.wscale = this.wscale[r];
+    v.tsVal = this.tsVal[r];
+    v.tsEcr = this.tsEcr[r];
+    v.sackBlocks = this.sackBlocks[r];
+    v.line = this.line[r];
+  }
+
+  /** Appends row r of another table that shares this table's endpoint table (a column copy). */
+  appendRow(from: SegmentTable, r: number): number {
+    if (this.length === this.frame.length) this.grow();
+    const i = this.length++;
+    this.moveRow(from, r, i);
+    return i;
+  }
+
+  /** Row r of `from` (sharing this table's endpoints) written over row i of this table. */
+  moveRow(from: SegmentTable, r: number, i: number): void {
+    this.frame[i] = from.frame[r];
+    this.tsSec[i] = from.tsSec[r];
+    this.tsNsec[i] = from.tsNsec[r];
+    this.src[i] = from.src[r];
+    this.dst[i] = from.dst[r];
+    this.seq[i] = from.seq[r];
+    this.ack[i] = from.ack[r];
+    this.flags[i] = from.flags[r];
+    this.len[i] = from.len[r];
+    this.win[i] = from.win[r];
+    this.opts[i] = from.opts[r];
+    this.mss[i] = from.mss[r];
+    this.wscale[i] = from.wscale[r];
+    this.tsVal[i] = from.tsVal[r];
+    this.tsEcr[i] = from.tsEcr[r];
+    this.sackBlocks[i] = from.sackBlocks[r];
+    this.line[i] = from.line[r];
+  }
+
   time(i: number): number {
     return this.tsSec[i] + this.tsNsec[i] / 1e9;
   }

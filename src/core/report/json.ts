@@ -2,7 +2,7 @@
  * The `analyze --json` document: a contract other tools rely on (see README, "analyze").
  */
 import { FindingRecord } from '../engine/records';
-import type { Analysis, Connection, Finding } from '../engine/types';
+import { FINDING_CODES, type Analysis, type Connection, type Finding, type FindingCode, type Outcome } from '../engine/types';
 
 export interface InputSummary {
   format: string;
@@ -87,12 +87,44 @@ export function connectionJson(a: Analysis, c: Connection): ConnectionJson {
   };
 }
 
+/** Outcomes in the order the summary lists them. */
+const OUTCOME_ORDER: readonly Outcome[] = ['graceful', 'simultaneous', 'reset', 'refused', 'half-closed', 'half-open', 'open'];
+
+/**
+ * The document's summary, counted connection by connection (so a streaming analysis counts batch
+ * after batch and gets the same): finding codes in the catalog's order, outcomes in
+ * OUTCOME_ORDER, each only when it occurs.
+ */
+export class SummaryCounts {
+  connections = 0;
+  private readonly findings = new Map<FindingCode, number>();
+  private readonly outcomes = new Map<Outcome, number>();
+
+  add(c: Connection): void {
+    this.connections++;
+    this.outcomes.set(c.outcome, (this.outcomes.get(c.outcome) ?? 0) + 1);
+    for (const f of c.findings) this.findings.set(f.code, (this.findings.get(f.code) ?? 0) + 1);
+  }
+
+  toJSON(): AnalysisJson['summary'] {
+    const findings: Record<string, number> = {};
+    const outcomes: Record<string, number> = {};
+    for (const code of FINDING_CODES) {
+      const n = this.findings.get(code);
+      if (n !== undefined) findings[code] = n;
+    }
+    for (const o of OUTCOME_ORDER) {
+      const n = this.outcomes.get(o);
+      if (n !== undefined) outcomes[o] = n;
+    }
+    return { connections: this.connections, findings, outcomes };
+  }
+}
+
 function summaryOf(a: Analysis): AnalysisJson['summary'] {
-  const findings: Record<string, number> = {};
-  const outcomes: Record<string, number> = {};
-  for (const f of a.findings) findings[f.code] = (findings[f.code] ?? 0) + 1;
-  for (const c of a.connections) outcomes[c.outcome] = (outcomes[c.outcome] ?? 0) + 1;
-  return { connections: a.connections.length, findings, outcomes };
+  const counts = new SummaryCounts();
+  for (const c of a.connections) counts.add(c);
+  return counts.toJSON();
 }
 
 export function analysisJson(a: Analysis, input: InputSummary, opts: { connections?: boolean } = {}): AnalysisJson {
@@ -158,7 +190,7 @@ export function connectionJsonText(a: Analysis, c: Connection): string {
  * connections is written out without ever holding the whole document (or its objects) in memory.
  */
 export function* analysisJsonChunks(a: Analysis, input: InputSummary, chunkChars = 1 << 16): Generator<string> {
-  let out = `{"input":${JSON.stringify(input)},"summary":${JSON.stringify(summaryOf(a))},"connections":[`;
+  let out = analysisJsonHead(input, summaryOf(a));
   const conns = a.connections;
   for (let i = 0; i < conns.length; i++) {
     out += (i === 0 ? '' : ',') + connectionJsonText(a, conns[i]);
@@ -168,4 +200,42 @@ export function* analysisJsonChunks(a: Analysis, input: InputSummary, chunkChars
     }
   }
   yield out + ']}';
+}
+
+/** The document's text up to its first connection. */
+export function analysisJsonHead(input: InputSummary, summary: AnalysisJson['summary']): string {
+  return `{"input":${JSON.stringify(input)},"summary":${JSON.stringify(summary)},"connections":[`;
+}
+
+/**
+ * The `--json` document of a streaming analysis: connections arrive batch by batch as they finish
+ * (not in id order); their text is kept (about 900 bytes a connection, a fraction of the analysis
+ * that made it) and written in id order at the end, the same document as analysisJsonChunks'.
+ */
+export class JsonCollector {
+  readonly counts = new SummaryCounts();
+  private readonly texts: string[] = [];
+
+  add(a: Analysis): void {
+    for (const c of a.connections) {
+      this.counts.add(c);
+      this.texts[c.id - 1] = connectionJsonText(a, c);
+    }
+  }
+
+  *chunks(input: InputSummary, chunkChars = 1 << 16): Generator<string> {
+    let out = analysisJsonHead(input, this.counts.toJSON());
+    const texts = this.texts;
+    let first = true;
+    for (let i = 0; i < texts.length; i++) {
+      if (texts[i] === undefined) continue;
+      out += (first ? '' : ',') + texts[i];
+      first = false;
+      if (out.length >= chunkChars) {
+        yield out;
+        out = '';
+      }
+    }
+    yield out + ']}';
+  }
 }

@@ -9,81 +9,17 @@
 import * as assert from 'assert';
 import fc from 'fast-check';
 import { analyze, STATES, type Analysis } from '../../../src/core/engine';
-import { ACK, FIN, PSH, RST, SYN, SegmentTable, SegmentView } from '../../../src/core/model/segment';
+import { FIN, SYN } from '../../../src/core/model/segment';
+import { build, segArb } from './randomTrace';
 import { analysisJson, analysisJsonChunks } from '../../../src/core/report/json';
 import { ladderText } from '../../../src/core/report/ladder';
 import { parseRfcTrace } from '../../../src/core/text/rfc';
-
-interface RandomSeg {
-  pair: number; // which endpoint pair
-  dir: boolean; // false: a -> b, true: b -> a
-  flags: number;
-  len: number;
-  win: number;
-  jump: number; // 0: follow the counters; else a raw sequence number
-  ackLag: number; // how far behind the peer's counter the ACK is
-  dt: number; // seconds since the previous segment
-}
-
-const PAIRS: [number[], number, number[], number][] = [
-  [[10, 0, 0, 1], 40000, [10, 0, 0, 2], 80],
-  [[10, 0, 0, 1], 40001, [10, 0, 0, 2], 80],
-  [[10, 0, 0, 3], 80, [10, 0, 0, 4], 80], // equal ports: roles from the SYN or guessed
-];
-
-const FLAGS = [SYN, SYN | ACK, ACK, ACK, ACK, PSH | ACK, FIN | ACK, FIN | PSH | ACK, RST, RST | ACK, FIN, 0];
-
-const segArb: fc.Arbitrary<RandomSeg> = fc.record({
-  pair: fc.nat(PAIRS.length - 1),
-  dir: fc.boolean(),
-  flags: fc.oneof({ weight: 9, arbitrary: fc.constantFrom(...FLAGS) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 0x1ff }) }),
-  len: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.integer({ min: 1, max: 1500 }) }),
-  win: fc.oneof({ weight: 5, arbitrary: fc.constant(64240) }, { weight: 1, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat(0xffff) }),
-  jump: fc.oneof({ weight: 8, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 0xffffffff }) }),
-  ackLag: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 3000 }) }),
-  dt: fc.oneof({ weight: 8, arbitrary: fc.double({ min: 0, max: 0.2, noNaN: true }) }, { weight: 1, arbitrary: fc.double({ min: 1, max: 200, noNaN: true }) }),
-});
 
 /** A connection's ladder (absolute numbers), parsed back as an RFC figure and replayed. */
 function readBack(a: Analysis, c: Analysis['connections'][number]): { text: string; back: ReturnType<typeof parseRfcTrace>; replayed: Analysis } {
   const text = ladderText(a, c, { relative: false });
   const back = parseRfcTrace(text);
   return { text, back, replayed: analyze(back.table, {}, back.steps) };
-}
-
-/** A table from random segments: each direction keeps its own SND.NXT, starting just under 2^32. */
-function build(segs: RandomSeg[]): SegmentTable {
-  const table = new SegmentTable(16);
-  const v = new SegmentView();
-  const next = new Map<string, number>();
-  let t = 1_700_000_000;
-  let frame = 0;
-  for (const s of segs) {
-    const [aAddr, aPort, bAddr, bPort] = PAIRS[s.pair];
-    const key = `${s.pair}${s.dir ? 'b' : 'a'}`;
-    const peerKey = `${s.pair}${s.dir ? 'a' : 'b'}`;
-    const start = (0xffff_ff00 + (s.dir ? 0x40 : 0)) >>> 0;
-    let seq = next.get(key) ?? start;
-    if (s.jump !== 0) seq = s.jump >>> 0;
-    const space = s.len + (s.flags & SYN ? 1 : 0) + (s.flags & FIN ? 1 : 0);
-    next.set(key, (seq + space) >>> 0);
-    t += s.dt;
-    v.frame = ++frame;
-    v.tsSec = Math.floor(t);
-    v.tsNsec = Math.min(999_999_999, Math.round((t - Math.floor(t)) * 1e9));
-    v.ipVersion = 4;
-    v.src.set(s.dir ? bAddr : aAddr);
-    v.dst.set(s.dir ? aAddr : bAddr);
-    v.sport = s.dir ? bPort : aPort;
-    v.dport = s.dir ? aPort : bPort;
-    v.seq = seq;
-    v.ack = s.flags & ACK ? ((next.get(peerKey) ?? (0xffff_ff00 + (s.dir ? 0 : 0x40))) - s.ackLag) >>> 0 : 0;
-    v.flags = s.flags;
-    v.len = s.len;
-    v.win = s.win;
-    table.append(v);
-  }
-  return table;
 }
 
 function checkInvariants(a: Analysis): void {

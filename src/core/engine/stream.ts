@@ -1,0 +1,182 @@
+/**
+ * The streaming analysis: segments are pushed one at a time (from a decoder), and a connection is
+ * analyzed, handed over and forgotten as soon as nothing later in the capture can change it, so
+ * memory follows the connections open at once, not the packets.
+ *
+ * It is the same engine, not a second one: the tracker (tracker.ts) assigns each segment to its
+ * connection as it arrives, with the same rules the whole-capture analysis applies; a connection
+ * is finished once its horizon passed in capture time (2 MSL after its last segment once it closed,
+ * the idle horizon otherwise: the rule by which a later segment on its 4-tuple would open a new
+ * connection anyway). Finished connections (with the earlier incarnations on their tuple that are
+ * still held, which a new incarnation's analysis reads) are copied into a small table and run
+ * through `analyze()` itself, told where the capture had got to and the connections' ids and
+ * incarnations in the whole capture. So every answer equals the whole-capture analysis's;
+ * stream.test.ts holds the two equal on every fixture and on random traces.
+ */
+import { grownColumn, SegmentTable, type SegmentView } from '../model/segment';
+import { analyze, DEFAULT_OPTIONS, horizonsOf } from './engine';
+import { Tracker, Tracks, type Horizons } from './tracker';
+import type { Analysis, EngineOptions } from './types';
+
+export interface StreamOptions {
+  /** Rows held before the first sweep for finished connections (then twice what a sweep kept). */
+  sweepRows?: number;
+  /**
+   * Seconds a connection's horizon must be behind the latest timestamp before it is finished:
+   * room for timestamps that step back (captures merged from several interfaces). A step back by
+   * more than this is reported (see `warnings`), as the two analyses may then differ.
+   */
+  slackSeconds?: number;
+}
+
+export interface StreamStats {
+  segments: number;
+  /** Connections seen so far, and how many of them were finished and handed over. */
+  connections: number;
+  finished: number;
+  /** Rows held now, and at most. */
+  heldRows: number;
+  peakHeldRows: number;
+  batches: number;
+}
+
+/** Connections handed over: `analysis.connections` are finished ones, in id order. */
+export type BatchListener = (analysis: Analysis) => void;
+
+export class StreamingAnalysis {
+  private readonly opts: EngineOptions;
+  private readonly horizons: Horizons;
+  /** The rows of the connections not finished yet, in arrival order. */
+  private readonly held: SegmentTable;
+  private heldSlot = new Int32Array(1024);
+  private readonly tracks = new Tracks(256);
+  private readonly tracker: Tracker;
+  /** Per slot: the connection's id in the capture (0 when the slot is free). */
+  private slotId = new Int32Array(256);
+  private nextId = 1;
+  private latest = -Infinity;
+  private nextTimedSweep = Infinity;
+  private sweepAt: number;
+  private readonly minSweep: number;
+  private readonly slack: number;
+  private maxStepBack = 0;
+  private stepBackFrame = 0;
+  readonly stats: StreamStats = { segments: 0, connections: 0, finished: 0, heldRows: 0, peakHeldRows: 0, batches: 0 };
+
+  constructor(
+    options: Partial<EngineOptions>,
+    private readonly onBatch: BatchListener,
+    so: StreamOptions = {},
+  ) {
+    this.opts = { ...DEFAULT_OPTIONS, ...options, severities: { ...options.severities } };
+    this.horizons = horizonsOf(this.opts);
+    this.minSweep = Math.max(1, so.sweepRows ?? 1 << 16);
+    this.sweepAt = this.minSweep;
+    this.slack = so.slackSeconds ?? 10;
+    this.held = new SegmentTable(Math.min(this.minSweep, 1 << 16));
+    this.tracker = new Tracker(this.held, this.tracks, this.horizons);
+  }
+
+  /** One segment, in capture order. */
+  push(v: SegmentView): void {
+    const r = this.held.append(v);
+    const slot = this.tracker.assign(r);
+    if (this.tracker.opened) {
+      if (slot >= this.slotId.length) this.slotId = grownColumn(this.slotId, Math.max(slot + 1, this.slotId.length * 2));
+      this.slotId[slot] = this.nextId++;
+      this.stats.connections++;
+    }
+    if (r >= this.heldSlot.length) this.heldSlot = grownColumn(this.heldSlot, this.heldSlot.length * 2);
+    this.heldSlot[r] = slot;
+    const t = this.held.time(r);
+    if (t > this.latest) {
+      if (this.latest === -Infinity) this.nextTimedSweep = t + 1;
+      this.latest = t;
+    }
+    else if (this.latest - t > this.maxStepBack) {
+      this.maxStepBack = this.latest - t;
+      this.stepBackFrame = v.frame;
+    }
+    this.stats.segments++;
+    if (r + 1 > this.stats.peakHeldRows) this.stats.peakHeldRows = r + 1;
+    // Sweep when the held rows doubled, or each second of capture time (a live capture that
+    // trickles in through a pipe gets its connections written out while it runs).
+    if (this.held.length >= this.sweepAt || this.latest >= this.nextTimedSweep) this.sweep(false);
+  }
+
+  /** The end of the capture: every connection still held is finished. */
+  end(): void {
+    this.sweep(true);
+  }
+
+  /** Notes for the user about the stream (timestamps that stepped back beyond the slack). */
+  get warnings(): string[] {
+    if (this.maxStepBack <= this.slack) return [];
+    return [
+      `timestamps step back by up to ${this.maxStepBack.toFixed(3)} s (frame ${this.stepBackFrame}), more than the streaming analysis allows for (${this.slack} s): a connection finished before that frame may have been split from a later segment`,
+    ];
+  }
+
+  /** Finishes the connections whose horizon passed (all of them at the end). */
+  private sweep(all: boolean): void {
+    const { tracks, held, heldSlot } = this;
+    const now = this.latest - this.slack;
+    const done = new Uint8Array(tracks.count);
+    let doneCount = 0;
+    for (let c = 0; c < tracks.count; c++) {
+      // The tuple's current connection decides for its earlier incarnations still held, which its
+      // analysis reads (port reuse, TIME-WAIT taken over) and which can get no segment any more.
+      if (this.slotId[c] === 0 || tracks.next[c] >= 0) continue;
+      if (!all && tracks.liveAt(c, now, this.horizons)) continue;
+      for (let p = c; p >= 0 && done[p] === 0; p = tracks.previous[p]) {
+        done[p] = 1;
+        doneCount++;
+      }
+    }
+    if (doneCount > 0) {
+      // Rows of finished connections into a batch table, the others moved up in the held table.
+      const batch = new SegmentTable(16, held.endpoints);
+      let kept = 0;
+      for (let r = 0; r < held.length; r++) {
+        const slot = heldSlot[r];
+        if (done[slot]) batch.appendRow(held, r);
+        else {
+          if (kept !== r) {
+            held.moveRow(held, r, kept);
+            heldSlot[kept] = slot;
+          }
+          kept++;
+        }
+      }
+      held.length = kept;
+      const slots: number[] = [];
+      for (let c = 0; c < tracks.count; c++) if (done[c]) slots.push(c);
+      slots.sort((a, b) => this.slotId[a] - this.slotId[b]);
+      const ids = new Int32Array(slots.length);
+      const incarnations = new Int32Array(slots.length);
+      for (let i = 0; i < slots.length; i++) {
+        ids[i] = this.slotId[slots[i]];
+        incarnations[i] = tracks.incarnation[slots[i]];
+      }
+      // Earlier incarnations first, so the tuple's tombstone is left by its current connection.
+      const current = slots.filter((s) => tracks.next[s] < 0);
+      for (const s of slots) if (tracks.next[s] >= 0) this.release(s);
+      for (const s of current) this.release(s);
+      const captureEnd = all ? this.latest : this.latest - this.slack;
+      const a = analyze(batch, this.opts, undefined, { captureEnd, ids, incarnations });
+      this.stats.batches++;
+      this.stats.finished += slots.length;
+      this.onBatch(a);
+    }
+    this.stats.heldRows = held.length;
+    this.sweepAt = Math.max(this.minSweep, 2 * held.length);
+    this.nextTimedSweep = this.latest + 1;
+  }
+
+  private release(slot: number): void {
+    this.tracker.finish(slot);
+    this.slotId[slot] = 0;
+    this.tracks.next[slot] = -1;
+    this.tracks.previous[slot] = -1;
+  }
+}
