@@ -9,7 +9,12 @@ import { ladderText } from '../core/report/ladder';
 
 import { parseFilter } from '../core/filter';
 import { matchingConnections } from '../core/filter/context';
-import { loadTrace } from '../node/loadTrace';
+import { loadTrace, type LoadedTrace } from '../node/loadTrace';
+import { looksLikeCapture } from '../node/captureFile';
+import { decodeStream, isGzipFile } from '../node/captureStream';
+import { SegmentTable } from '../core/model/segment';
+import { runStreamed, type StreamedOutput } from './analyzeStream';
+import * as fs from 'fs';
 import type { CliIO } from './main';
 
 const SEVERITY_RANK: Record<Severity, number> = { hint: 0, info: 1, warning: 2, error: 3 };
@@ -17,7 +22,10 @@ const SEVERITY_RANK: Record<Severity, number> = { hint: 0, info: 1, warning: 2, 
 interface AnalyzeArgs {
   file: string;
   json: boolean;
+  jsonl: boolean;
   summaryOnly: boolean;
+  /** Progress on stderr: null = when stderr is a terminal. */
+  progress: boolean | null;
   ladder: 'problems' | 'all' | 'none';
   absolute: boolean;
   failOn: Severity | null;
@@ -29,7 +37,9 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
   const out: AnalyzeArgs = {
     file: '',
     json: false,
+    jsonl: false,
     summaryOnly: false,
+    progress: null,
     ladder: 'problems',
     absolute: false,
     failOn: null,
@@ -45,6 +55,18 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
     };
     try {
       if (a === '--json') out.json = true;
+      else if (a === '--format') {
+        const v = value();
+        if (v === 'json') out.json = true;
+        else if (v === 'jsonl') out.jsonl = true;
+        else if (v !== 'text') return `--format takes text, json or jsonl, not '${v}'`;
+      } else if (a === '--progress') out.progress = true;
+      else if (a === '--no-progress') out.progress = false;
+      else if (a === '--idle-horizon') {
+        const v = Number(value());
+        if (!Number.isFinite(v) || v <= 0) return `${a} takes a positive number of seconds`;
+        out.engine.idleHorizonSeconds = v;
+      }
       else if (a === '--summary') out.summaryOnly = true;
       else if (a === '--absolute') out.absolute = true;
       else if (a === '--ladder') {
@@ -68,7 +90,7 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
         if (!(FINDING_CODES as readonly string[]).includes(code)) return `unknown finding code '${code}'`;
         if (level !== 'off' && !(level in SEVERITY_RANK)) return `unknown severity '${level}'`;
         out.engine.severities![code as FindingCode] = level as Severity | 'off';
-      } else if (a.startsWith('-')) return `unknown option '${a}'`;
+      } else if (a.startsWith('-') && a !== '-') return `unknown option '${a}'`;
       else if (out.file === '') out.file = a;
       else return `unexpected argument '${a}'`;
     } catch (e) {
@@ -76,6 +98,7 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
     }
   }
   if (out.file === '') return 'no input file';
+  if (out.jsonl && out.json) return '--format jsonl and --json: choose one';
   return out;
 }
 
@@ -95,7 +118,29 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     io.err(`teardown-tracer analyze: ${parsed}\n`);
     return 2;
   }
-  const loaded = loadTrace(parsed.file);
+  const streamable = parsed.file === '-' || isGzipFile(parsed.file) || isCaptureFile(parsed.file);
+  if (parsed.jsonl && !streamable) {
+    io.err(`teardown-tracer analyze: --format jsonl reads captures (pcap, pcapng, gzip-compressed or piped); ${parsed.file} is a text trace: use --json\n`);
+    return 2;
+  }
+  // Captures with a JSON or summary output run through the streaming analysis, in memory that
+  // follows the connections open at once (the same engine and answers); the text output's ladders
+  // and text traces use the whole-capture analysis.
+  if (streamable && (parsed.json || parsed.jsonl || parsed.summaryOnly)) {
+    const output: StreamedOutput = parsed.jsonl ? 'jsonl' : parsed.json ? (parsed.summaryOnly ? 'json-summary' : 'json') : 'summary';
+    return runStreamed(
+      {
+        file: parsed.file,
+        output,
+        filter: parsed.filter,
+        engine: parsed.engine,
+        failRank: parsed.failOn === null ? null : SEVERITY_RANK[parsed.failOn],
+        progress: parsed.progress ?? process.stderr.isTTY === true,
+      },
+      io,
+    );
+  }
+  const loaded = parsed.file === '-' || isGzipFile(parsed.file) ? await loadStreamedWhole(parsed.file) : loadTrace(parsed.file);
   if (loaded.error !== null) {
     io.err(`teardown-tracer analyze: cannot read ${parsed.file}: ${loaded.error}\n`);
     return 2;
@@ -150,4 +195,45 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     if (view.findings.some((f) => SEVERITY_RANK[f.severity] >= min)) return 1;
   }
   return 0;
+}
+
+function isCaptureFile(path: string): boolean {
+  try {
+    const fd = fs.openSync(path, 'r');
+    try {
+      const head = new Uint8Array(4);
+      return fs.readSync(fd, head, 0, 4, 0) === 4 && looksLikeCapture(head);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** A gzip-compressed or piped capture read whole into a table (for ladders). */
+async function loadStreamedWhole(path: string): Promise<LoadedTrace> {
+  const table = new SegmentTable(4096);
+  const empty = (error: string): LoadedTrace => ({
+    format: 'unknown',
+    table,
+    input: { format: 'unknown', packets: 0, tcpSegments: 0, warnings: [] },
+    parseErrors: [],
+    steps: undefined,
+    error,
+  });
+  try {
+    const read = await decodeStream(path, (v) => table.append(v));
+    if (read.report.unreadable) return empty(read.report.stoppedAt?.message ?? 'not a capture');
+    return {
+      format: read.report.format === 'pcapng' ? 'pcapng' : 'pcap',
+      table,
+      input: { format: read.report.format, packets: read.report.packets, tcpSegments: read.report.tcpSegments, warnings: [...read.report.notes(), ...read.notes] },
+      parseErrors: [],
+      steps: undefined,
+      error: null,
+    };
+  } catch (e) {
+    return empty((e as Error).message);
+  }
 }

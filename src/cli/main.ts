@@ -13,7 +13,10 @@ commands:
                 --format text|jsonl|count   (default text: tcpdump-like lines)
                 --stats               decode time and rates on stderr
   analyze FILE  connections, both endpoints' states, findings
+                FILE: a pcap/pcapng capture (also gzip-compressed), a text trace, or - (a capture on stdin)
                 --json                one JSON document (with --summary: the counts only)
+                --format jsonl        one JSON line per connection as it finishes, then a summary line
+                --format text|json    the text report (default), or the same as --json
                 --summary             the counts only (input, outcomes, findings per code)
                 --ladder problems|all|none   step-by-step ladders (default: connections with findings)
                 --absolute            absolute sequence numbers in ladders
@@ -23,6 +26,9 @@ commands:
                 --msl SECONDS         maximum segment lifetime (TIME-WAIT = 2 MSL; default 30)
                 --linger SECONDS      a half-close longer than this is lingering (default 30)
                 --idle SECONDS        idle time before a close worth reporting (default 30)
+                --idle-horizon SECONDS  quiet after which a 4-tuple's next segment opens a new
+                                      connection, and a streamed connection is finished (default 10800)
+                --progress, --no-progress   progress on stderr (default: when stderr is a terminal)
 `;
 
 export interface CliIO {
