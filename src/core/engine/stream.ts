@@ -79,6 +79,14 @@ export class StreamingAnalysis {
 
   /** One segment, in capture order. */
   push(v: SegmentView): void {
+    // A segment one second (of capture time) or more after the last sweep first finishes what it
+    // left behind: a 4-tuple reused after its horizon then starts afresh instead of chaining its
+    // new incarnation to one still held (a chain is only finished with its current connection).
+    const vt = v.tsSec + v.tsNsec / 1e9;
+    if (vt >= this.nextTimedSweep && vt > this.latest) {
+      this.latest = vt;
+      this.sweep(false);
+    }
     const r = this.held.append(v);
     const slot = this.tracker.assign(r);
     if (this.tracker.opened) {
