@@ -14,7 +14,8 @@
 //    with an outcome, a close initiator and both final states; outcomes are tallied.
 // Results: the table on stdout and .bench/results.json. A command that fails (not built yet, or
 // an unknown option) is reported as "not available" and the rest goes on.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { measure, median, TIME } from './measure.mjs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,7 +26,6 @@ const BENCH = path.join(ROOT, '.bench');
 const CAPTURE = path.join(BENCH, 'loopback-1m.pcap');
 const MANIFEST = path.join(BENCH, 'loopback-1m.json');
 let CLI = path.join(ROOT, 'dist', 'cli.js');
-const TIME = '/usr/bin/time';
 
 const argv = process.argv.slice(2);
 const opt = { repeat: 3, force: false, tshark: true };
@@ -44,11 +44,6 @@ for (let i = 0; i < argv.length; i++) {
 }
 
 const log = (s) => process.stderr.write(`[bench] ${s}\n`);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 // ---- 1. the capture -------------------------------------------------------------------------
 {
@@ -93,43 +88,12 @@ function prefix(fraction) {
   return { file, packets, bytes: fs.statSync(file).size };
 }
 
-// ---- measuring one command ------------------------------------------------------------------
-let seq = 0;
-/**
- * Runs argv under /usr/bin/time with stdout and stderr to files. Wall time from hrtime around the
- * child (includes process start-up), peak RSS from time's %M (KiB, the child's maximum).
- */
-function measure(name, cmd) {
-  const n = ++seq;
-  const outFile = path.join(BENCH, `run-${n}.out`);
-  const errFile = path.join(BENCH, `run-${n}.err`);
-  const timeFile = path.join(BENCH, `run-${n}.time`);
-  const out = fs.openSync(outFile, 'w');
-  const err = fs.openSync(errFile, 'w');
-  const load = os.loadavg()[0];
-  const t0 = process.hrtime.bigint();
-  return new Promise((resolve) => {
-    const child = spawn(TIME, ['-f', '%e %M %U %S', '-o', timeFile, ...cmd], {
-      stdio: ['ignore', out, err],
-      cwd: ROOT,
-    });
-    child.on('exit', (code) => {
-      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-      fs.closeSync(out);
-      fs.closeSync(err);
-      const timeLine = fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop() ?? '';
-      const [, maxKb, user, sys] = timeLine.split(' ').map(Number);
-      fs.rmSync(timeFile, { force: true });
-      resolve({ name, code, wall, peakKb: maxKb, cpu: user + sys, load1: load, outFile, errFile });
-    });
-  });
-}
-
+// ---- measuring one command: measure.mjs ------------------------------------------------------
 /** Runs a command `repeat` times; stops at the first failure. */
 async function series(name, cmd, repeat = opt.repeat) {
   const runs = [];
   for (let i = 0; i < repeat; i++) {
-    const r = await measure(name, cmd);
+    const r = await measure(name, cmd, { dir: BENCH, cwd: ROOT });
     if (r.code !== 0) {
       const why =
         fs

@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+// The big-capture benchmark (issue 12): the bench capture (.bench/loopback-1m.pcap, made by
+// make-capture.sh) at 1x and as 8 copies back to back (editcap -t shifted past the previous copy's
+// end plus 2 minutes, mergecap -a: about 10M packets), and on each:
+//   analyze --summary, analyze --format jsonl (peak RSS, wall time), tshark -q -z conv,tcp;
+//   the number of connections found (8 x the distinct handshakes at 8x);
+//   the time to the first connection printed when the 8x file comes through a pipe (cat | analyze -).
+// Figures are ratios against measurements of the same run. Results: stdout and .bench/big.json.
+//
+//   node scripts/bench/big.mjs [--repeat N] [--no-tshark] [--copies N]
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { measure, median } from './measure.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BENCH = path.join(ROOT, '.bench');
+const ONE = path.join(BENCH, 'loopback-1m.pcap');
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+const argv = process.argv.slice(2);
+const opt = { repeat: 1, tshark: true, copies: 8 };
+for (let i = 0; i < argv.length; i++) {
+  if (argv[i] === '--repeat') opt.repeat = Math.max(1, Number(argv[++i]) | 0);
+  else if (argv[i] === '--no-tshark') opt.tshark = false;
+  else if (argv[i] === '--copies') opt.copies = Math.max(2, Number(argv[++i]) | 0);
+  else {
+    console.error(`big: unknown argument '${argv[i]}'`);
+    process.exit(2);
+  }
+}
+const log = (s) => process.stderr.write(`[big] ${s}\n`);
+if (spawnSync('bash', [path.join(ROOT, 'scripts/bench/make-capture.sh')], { stdio: 'inherit', cwd: ROOT }).status !== 0) process.exit(2);
+const manifest = JSON.parse(fs.readFileSync(path.join(BENCH, 'loopback-1m.json'), 'utf8'));
+const BIG = path.join(BENCH, `loopback-${opt.copies}x.pcap`);
+
+// ---- the 8x capture (cached, stamped with the 1x file's sha256) ------------------------------------
+{
+  const stamp = `${BIG}.sha`;
+  const recipe = `${manifest.sha256} ${opt.copies}`;
+  if (!(fs.existsSync(BIG) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === recipe)) {
+    const info = spawnSync('capinfos', ['-a', '-e', '-S', '-T', '-r', ONE], { encoding: 'utf8' }).stdout.trim().split('\t');
+    const [first, last] = info.slice(-2).map(Number);
+    const shift = Math.ceil(last - first) + 120; // past the previous copy's TIME-WAITs (2 MSL = 60 s)
+    const parts = [ONE];
+    for (let k = 1; k < opt.copies; k++) {
+      const part = path.join(BENCH, `copy-${k}.pcap`);
+      if (spawnSync('editcap', ['-F', 'pcap', '-t', String(k * shift), ONE, part], { stdio: 'inherit' }).status !== 0) process.exit(2);
+      parts.push(part);
+    }
+    log(`mergecap -a ${opt.copies} copies, each shifted ${shift} s after the previous`);
+    if (spawnSync('mergecap', ['-F', 'pcap', '-a', '-w', BIG, ...parts], { stdio: 'inherit' }).status !== 0) process.exit(2);
+    for (const p of parts.slice(1)) fs.rmSync(p);
+    fs.writeFileSync(stamp, recipe);
+  }
+}
+
+async function series(name, cmd, extra = {}) {
+  const runs = [];
+  for (let i = 0; i < opt.repeat; i++) {
+    const r = await measure(name, cmd, { dir: BENCH, cwd: ROOT, ...extra });
+    if (r.code !== 0) {
+      log(`${name}: exit ${r.code}: ${fs.readFileSync(r.errFile, 'utf8').slice(0, 300)}`);
+      return { name, available: false };
+    }
+    log(`${name} #${i + 1}: ${r.wall.toFixed(2)} s, peak ${(r.peakKb / 1024).toFixed(0)} MiB${r.firstLine !== undefined ? `, first line after ${r.firstLine.toFixed(2)} s` : ''}`);
+    runs.push(r);
+  }
+  const last = runs[runs.length - 1];
+  return {
+    name,
+    available: true,
+    wall: median(runs.map((r) => r.wall)),
+    peakKb: median(runs.map((r) => r.peakKb)),
+    firstLine: runs[0].firstLine,
+    outFile: last.outFile,
+    errFile: last.errFile,
+  };
+}
+const tail = (file) => {
+  const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+  return { lines: lines.length, last: lines[lines.length - 1] };
+};
+
+const node = process.execPath;
+const results = { date: new Date().toISOString(), copies: opt.copies, handshakes1x: manifest.handshakes, sizes: {}, rows: [] };
+for (const [label, file, factor] of [['1x', ONE, 1], [`${opt.copies}x`, BIG, opt.copies]]) {
+  const bytes = fs.statSync(file).size;
+  spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'inherit'] }); // into the page cache
+  results.sizes[label] = bytes;
+  const summary = await series(`${label} analyze --summary`, [node, CLI, 'analyze', file, '--summary']);
+  const sumDoc = summary.available ? JSON.parse(fs.readFileSync(summary.outFile, 'utf8')) : null;
+  const jsonl = await series(`${label} analyze --format jsonl`, [node, CLI, 'analyze', file, '--format', 'jsonl']);
+  const jl = jsonl.available ? tail(jsonl.outFile) : null;
+  const tshark = opt.tshark ? await series(`${label} tshark conv,tcp`, ['tshark', '-r', file, '-q', '-z', 'conv,tcp']) : { available: false };
+  results.rows.push({
+    label,
+    bytes,
+    expectedConnections: factor * manifest.handshakes,
+    summary: summary.available ? { wall: summary.wall, peakKb: summary.peakKb, connections: sumDoc.summary.connections, packets: sumDoc.input.packets } : null,
+    jsonl: jl ? { wall: jsonl.wall, peakKb: jsonl.peakKb, connectionLines: jl.lines - 1 } : null,
+    tshark: tshark.available ? { wall: tshark.wall, peakKb: tshark.peakKb } : null,
+  });
+  for (const r of [summary, jsonl, tshark]) if (r.outFile) for (const f of [r.outFile, r.errFile]) fs.rmSync(f, { force: true });
+}
+// Time to the first connection printed, the 8x file through a pipe.
+{
+  const r = await series(`${opt.copies}x cat | analyze - --format jsonl`, ['bash', '-c', `cat '${BIG}' | '${node}' '${CLI}' analyze - --format jsonl`], { firstLine: true });
+  results.pipe = r.available ? { wall: r.wall, firstLineSeconds: r.firstLine, peakKb: r.peakKb } : null;
+  if (r.outFile) for (const f of [r.outFile, r.errFile]) fs.rmSync(f, { force: true });
+}
+
+const f = (x, d = 2) => (x === undefined || x === null ? '–' : x.toFixed(d));
+const mib = (kb) => (kb === undefined ? undefined : kb / 1024);
+const lines = [];
+lines.push(`| capture | MB | command | wall s | peak MiB | tshark time / ours | connections (expected) |`);
+lines.push('|---|---:|---|---:|---:|---:|---:|');
+for (const row of results.rows) {
+  const ts = row.tshark;
+  const add = (name, m, conns) =>
+    lines.push(`| ${row.label} | ${(row.bytes / 1e6).toFixed(0)} | ${name} | ${m ? f(m.wall) : 'n/a'} | ${m ? f(mib(m.peakKb), 0) : 'n/a'} | ${m && ts && name !== 'tshark -q -z conv,tcp' ? `${f(ts.wall / m.wall, 1)}×` : name.startsWith('tshark') ? '1' : '–'} | ${conns ?? ''} |`);
+  add('analyze --summary', row.summary, row.summary ? `${row.summary.connections} (${row.expectedConnections})` : '');
+  add('analyze --format jsonl', row.jsonl, row.jsonl ? `${row.jsonl.connectionLines} (${row.expectedConnections})` : '');
+  add('tshark -q -z conv,tcp', ts, '');
+}
+const [one, big] = results.rows;
+const ratio = (a, b) => (a && b ? b.peakKb / a.peakKb : undefined);
+lines.push('');
+lines.push(`peak RSS ${big.label} / 1x: --summary ${f(ratio(one.summary, big.summary))}, --format jsonl ${f(ratio(one.jsonl, big.jsonl))} (goal: at most 1.25)`);
+if (results.pipe) lines.push(`through a pipe (${big.label}): first connection after ${f(results.pipe.firstLineSeconds)} s, all in ${f(results.pipe.wall)} s, peak ${f(mib(results.pipe.peakKb), 0)} MiB`);
+lines.push('workers (--jobs): not implemented yet; every figure is one core.');
+const text = lines.join('\n');
+console.log(text);
+results.text = text;
+fs.writeFileSync(path.join(BENCH, 'big.json'), JSON.stringify(results, null, 2) + '\n');
