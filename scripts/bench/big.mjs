@@ -77,10 +77,11 @@ async function series(name, cmd, extra = {}) {
     errFile: last.errFile,
   };
 }
-const tail = (file) => {
-  const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
-  return { lines: lines.length, last: lines[lines.length - 1] };
-};
+/** Line count and last line of an output that may be larger than a string can hold. */
+const tail = (file) => ({
+  lines: Number(spawnSync('wc', ['-l', file], { encoding: 'utf8' }).stdout.trim().split(' ')[0]),
+  last: spawnSync('tail', ['-n', '1', file], { encoding: 'utf8' }).stdout.trim(),
+});
 
 const node = process.execPath;
 const results = { date: new Date().toISOString(), copies: opt.copies, handshakes1x: manifest.handshakes, sizes: {}, rows: [] };

@@ -10,11 +10,10 @@ import { ladderText } from '../core/report/ladder';
 import { parseFilter } from '../core/filter';
 import { matchingConnections } from '../core/filter/context';
 import { loadTrace, type LoadedTrace } from '../node/loadTrace';
-import { looksLikeCapture } from '../node/captureFile';
+import { startsLikeCapture } from '../node/captureFile';
 import { decodeStream, isGzipFile } from '../node/captureStream';
 import { SegmentTable } from '../core/model/segment';
 import { runStreamed, type StreamedOutput } from './analyzeStream';
-import * as fs from 'fs';
 import type { CliIO } from './main';
 
 const SEVERITY_RANK: Record<Severity, number> = { hint: 0, info: 1, warning: 2, error: 3 };
@@ -118,7 +117,7 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     io.err(`teardown-tracer analyze: ${parsed}\n`);
     return 2;
   }
-  const streamable = parsed.file === '-' || isGzipFile(parsed.file) || isCaptureFile(parsed.file);
+  const streamable = parsed.file === '-' || isGzipFile(parsed.file) || startsLikeCapture(parsed.file);
   if (parsed.jsonl && !streamable) {
     io.err(`teardown-tracer analyze: --format jsonl reads captures (pcap, pcapng, gzip-compressed or piped); ${parsed.file} is a text trace: use --json\n`);
     return 2;
@@ -195,20 +194,6 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     if (view.findings.some((f) => SEVERITY_RANK[f.severity] >= min)) return 1;
   }
   return 0;
-}
-
-function isCaptureFile(path: string): boolean {
-  try {
-    const fd = fs.openSync(path, 'r');
-    try {
-      const head = new Uint8Array(4);
-      return fs.readSync(fd, head, 0, 4, 0) === 4 && looksLikeCapture(head);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return false;
-  }
 }
 
 /** A gzip-compressed or piped capture read whole into a table (for ladders). */

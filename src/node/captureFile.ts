@@ -73,6 +73,27 @@ function openForReading(path: string): { fd: number; size: number } {
   }
 }
 
+/** The first `n` bytes of a file (fewer when it is shorter), or null when it cannot be read. */
+export function readHead(path: string, n: number): Uint8Array | null {
+  try {
+    const fd = fs.openSync(path, 'r');
+    try {
+      const head = new Uint8Array(n);
+      return head.subarray(0, fs.readSync(fd, head, 0, n, 0));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return null;
+  }
+}
+
+/** True when the file starts with a pcap or pcapng magic number. */
+export function startsLikeCapture(path: string): boolean {
+  const head = readHead(path, 4);
+  return head !== null && looksLikeCapture(head);
+}
+
 /** True when the first bytes of a file are a pcap or pcapng magic number (either byte order). */
 export function looksLikeCapture(head: Uint8Array): boolean {
   if (head.length < 4) return false;

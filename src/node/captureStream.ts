@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as zlib from 'zlib';
 import { CaptureDecoder, type DecodeReport } from '../core/decode';
 import type { SegmentView } from '../core/model/segment';
-import { CHUNK_SIZE, describeFsError, UnreadableFileError } from './captureFile';
+import { CHUNK_SIZE, describeFsError, readHead, UnreadableFileError } from './captureFile';
 
 export interface StreamedCapture {
   report: DecodeReport;
@@ -119,15 +119,6 @@ export async function decodeStream(
 
 /** True when the file starts with gzip's magic (1f 8b). */
 export function isGzipFile(path: string): boolean {
-  try {
-    const fd = fs.openSync(path, 'r');
-    try {
-      const b = new Uint8Array(2);
-      return fs.readSync(fd, b, 0, 2, 0) === 2 && b[0] === 0x1f && b[1] === 0x8b;
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return false;
-  }
+  const b = readHead(path, 2);
+  return b !== null && b.length === 2 && b[0] === 0x1f && b[1] === 0x8b;
 }

@@ -17,7 +17,7 @@ import * as fs from 'fs';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Diagnostic } from 'vscode-languageserver';
 import { loadTrace } from '../node/loadTrace';
-import { looksLikeCapture } from '../node/captureFile';
+import { startsLikeCapture } from '../node/captureFile';
 import { CAPTURE_SCHEME, LANG_TCPDUMP, LANG_TCPTRACE, type AnalysisChangedParams } from '../shared/lspProtocol';
 import { AnalysisHost, CancelledError } from './analysisHost';
 import { counts, diagnostics, runFeature, SOURCE, type FeatureName, type FeatureParams, type FeatureResult } from './features';
@@ -81,18 +81,7 @@ function sizeOf(path: string): number {
 }
 
 function isCaptureFile(path: string): boolean {
-  if (/\.(pcap|pcapng|cap)$/i.test(path)) return true;
-  try {
-    const fd = fs.openSync(path, 'r');
-    try {
-      const head = new Uint8Array(4);
-      return fs.readSync(fd, head, 0, 4, 0) === 4 && looksLikeCapture(head);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return false;
-  }
+  return /\.(pcap|pcapng|cap)$/i.test(path) || startsLikeCapture(path);
 }
 
 function raceToken<T>(p: Promise<T>, token: CancelToken | undefined): Promise<T> {

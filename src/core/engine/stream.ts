@@ -61,6 +61,8 @@ export class StreamingAnalysis {
   private readonly slack: number;
   private maxStepBack = 0;
   private stepBackFrame = 0;
+  /** Where the capture had got to for the batches being finished (their analysis's capture end). */
+  private captureEnd = 0;
   readonly stats: StreamStats = { segments: 0, connections: 0, finished: 0, heldRows: 0, peakHeldRows: 0, batches: 0 };
 
   constructor(
@@ -129,56 +131,72 @@ export class StreamingAnalysis {
   private sweep(all: boolean): void {
     const { tracks, held, heldSlot } = this;
     const now = this.latest - this.slack;
-    const done = new Uint8Array(tracks.count);
-    let doneCount = 0;
+    // done[slot]: 0 when it stays held, else 1 + the batch it is finished in. A chain (the
+    // current connection and its earlier incarnations still held) goes into one batch; batches
+    // hold about `minSweep` rows each, so the analysis of a sweep that finishes many connections
+    // at once (the end, or a gap in the capture) never holds them all.
+    const rowsOf = new Int32Array(tracks.count);
+    for (let r = 0; r < held.length; r++) rowsOf[heldSlot[r]]++;
+    const done = new Int32Array(tracks.count);
+    let batches = 0;
+    let batchRows = 0;
     for (let c = 0; c < tracks.count; c++) {
       // The tuple's current connection decides for its earlier incarnations still held, which its
       // analysis reads (port reuse, TIME-WAIT taken over) and which can get no segment any more.
       if (this.slotId[c] === 0 || tracks.next[c] >= 0) continue;
       if (!all && tracks.liveAt(c, now, this.horizons)) continue;
+      if (batches === 0 || batchRows >= this.minSweep) {
+        batches++;
+        batchRows = 0;
+      }
       for (let p = c; p >= 0 && done[p] === 0; p = tracks.previous[p]) {
-        done[p] = 1;
-        doneCount++;
+        done[p] = batches;
+        batchRows += rowsOf[p];
       }
     }
-    if (doneCount > 0) {
-      // Rows of finished connections into a batch table, the others moved up in the held table.
-      const batch = new SegmentTable(16, held.endpoints);
+    this.captureEnd = all ? this.latest : this.latest - this.slack;
+    for (let b = 1; b <= batches; b++) this.finishBatch(b, done);
+    if (batches > 0) {
+      // The rows still held moved up, in arrival order.
       let kept = 0;
       for (let r = 0; r < held.length; r++) {
         const slot = heldSlot[r];
-        if (done[slot]) batch.appendRow(held, r);
-        else {
-          if (kept !== r) {
-            held.moveRow(held, r, kept);
-            heldSlot[kept] = slot;
-          }
-          kept++;
+        if (done[slot] !== 0) continue;
+        if (kept !== r) {
+          held.moveRow(held, r, kept);
+          heldSlot[kept] = slot;
         }
+        kept++;
       }
       held.length = kept;
-      const slots: number[] = [];
-      for (let c = 0; c < tracks.count; c++) if (done[c]) slots.push(c);
-      slots.sort((a, b) => this.slotId[a] - this.slotId[b]);
-      const ids = new Int32Array(slots.length);
-      const incarnations = new Int32Array(slots.length);
-      for (let i = 0; i < slots.length; i++) {
-        ids[i] = this.slotId[slots[i]];
-        incarnations[i] = tracks.incarnation[slots[i]];
-      }
-      // Earlier incarnations first, so the tuple's tombstone is left by its current connection.
-      const current = slots.filter((s) => tracks.next[s] < 0);
-      for (const s of slots) if (tracks.next[s] >= 0) this.release(s);
-      for (const s of current) this.release(s);
-      const captureEnd = all ? this.latest : this.latest - this.slack;
-      const a = analyze(batch, this.opts, undefined, { captureEnd, ids, incarnations });
-      this.stats.batches++;
-      this.stats.finished += slots.length;
-      this.onBatch(a);
     }
     this.stats.heldRows = held.length;
     this.sweepAt = Math.max(this.minSweep, 2 * held.length);
     this.nextTimedSweep = this.latest + 1;
+  }
+
+  /** Analyzes and hands over the connections of batch `b` (done[slot] === b), and frees their slots. */
+  private finishBatch(b: number, done: Int32Array): void {
+    const { tracks, held, heldSlot } = this;
+    const batch = new SegmentTable(16, held.endpoints);
+    for (let r = 0; r < held.length; r++) if (done[heldSlot[r]] === b) batch.appendRow(held, r);
+    const slots: number[] = [];
+    for (let c = 0; c < tracks.count; c++) if (done[c] === b) slots.push(c);
+    slots.sort((x, y) => this.slotId[x] - this.slotId[y]);
+    const ids = new Int32Array(slots.length);
+    const incarnations = new Int32Array(slots.length);
+    for (let i = 0; i < slots.length; i++) {
+      ids[i] = this.slotId[slots[i]];
+      incarnations[i] = tracks.incarnation[slots[i]];
+    }
+    // Earlier incarnations first, so the tuple's tombstone is left by its current connection.
+    const current = slots.filter((s) => tracks.next[s] < 0);
+    for (const s of slots) if (tracks.next[s] >= 0) this.release(s);
+    for (const s of current) this.release(s);
+    const a = analyze(batch, this.opts, undefined, { captureEnd: this.captureEnd, ids, incarnations });
+    this.stats.batches++;
+    this.stats.finished += slots.length;
+    this.onBatch(a);
   }
 
   private release(slot: number): void {
