@@ -43,7 +43,7 @@ class ProgressLine {
     const mib = (n: number): string => (n / (1 << 20)).toFixed(n < 10 << 20 ? 1 : 0);
     const read = p.totalBytes >= 0 ? `${mib(p.bytesRead)} of ${mib(p.totalBytes)} MiB (${((100 * p.bytesRead) / Math.max(1, p.totalBytes)).toFixed(0)}%)` : `${mib(p.bytesRead)} MiB`;
     const open = s.stats.connections - s.stats.finished;
-    const line = `${read}, ${packets} packets, ${open} connections open, ${s.stats.finished} finished, ${(p.bytesRead / (1 << 20) / secs).toFixed(0)} MiB/s`;
+    const line = `${read}, ${packets} TCP segments, ${open} connections open, ${s.stats.finished} finished, ${(p.bytesRead / (1 << 20) / secs).toFixed(0)} MiB/s`;
     this.io.err(`\r\x1b[K${line}`);
     this.shown = true;
   }

@@ -191,6 +191,15 @@ describe('analyze: streaming', () => {
     assert.strictEqual(out.trim().split('\n').length, 3);
   });
 
+  it('--progress writes one line rewritten in place on stderr, and clears it; none without it', async () => {
+    const file = fixture('05-half-close-data.pcap');
+    const r = await run(file, '--summary', '--progress');
+    assert.match(r.err, /\r\x1b\[K0\.0 of 0\.0 MiB \(100%\), \d+ TCP segments, \d+ connections open, \d+ finished, \d+ MiB\/s/);
+    assert.ok(r.err.endsWith('\r\x1b[K'), 'the line is cleared at the end');
+    const quiet = await run(file, '--summary', '--no-progress');
+    assert.strictEqual(quiet.err, '');
+  });
+
   it('a text trace is refused by --format jsonl with the reason, and bad --format values are named', async () => {
     const r = await run(path.join(KERNEL, '01-client-active-close.txt'), '--format', 'jsonl');
     assert.strictEqual(r.code, 2);
