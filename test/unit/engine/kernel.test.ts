@@ -88,8 +88,9 @@ describe('engine equals the Linux kernel on the project fixtures', () => {
  * abort is dropped before the wire and its listener's answer is seen).
  */
 const RESET_REASONS: [RegExp, RegExp][] = [
-  // No socket: a SYN refused, or a FIN that came after an orphaned FIN-WAIT-2 timed out (19).
-  [/reason NO_SOCKET\)/, /^Connection refused|sender no longer has: the peer's FIN came [\d.]+ s after its own FIN, when its socket was gone: an orphaned FIN-WAIT-2 ends after a timeout/],
+  // No socket: a SYN refused, a FIN that came after an orphaned FIN-WAIT-2 timed out (19), a SYN-ACK
+  // after the client closed in SYN-SENT (22, 23), data after an orphan gave up on its unacknowledged FIN (24).
+  [/reason NO_SOCKET\)/, /^Connection refused|sender no longer has: the peer's FIN came [\d.]+ s after its own FIN, when its socket was gone: an orphaned FIN-WAIT-2 ends after a timeout|sender no longer has: the peer's SYN-ACK came after the sender had left SYN-SENT|sender no longer has: its FIN was never acknowledged, and a socket gives up after retransmitting it/],
   [/reason TCP_KEEPALIVE_TIMEOUT\)/, /keepalive timeout: the peer stopped answering keepalive probes/],
   [/reason TCP_ABORT_ON_CLOSE\)/, /abort: the application reset instead of closing/],
   [/socket state CLOSE, reason TCP_STATE\)$/, /abort: the application reset instead of closing/],
