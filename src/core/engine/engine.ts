@@ -37,6 +37,7 @@ import {
   type Transition,
 } from './types';
 import {
+  C_FIN,
   C_KEEPALIVE,
   C_RST,
   F_HAS_FIN,
@@ -777,7 +778,9 @@ class Replay {
       } else if (this.ackFateUnknown(ci, side, lastFin)) {
         // Its earlier ACKs were all lost and the capture ended before the FIN's sender would have
         // retransmitted again had this one been lost too: nothing shows it arrived, so the FIN's
-        // sender stays where its last retransmission proves it was.
+        // sender stays where its last retransmission proves it was. The ACK is shown in flight, never
+        // processed (the replay is where its fate is judged, as for a RST).
+        this.wire.deliverAt[r] = NEVER;
       } else {
         this.S.finAcked[k] = 1;
         const cur = st[k];
@@ -864,7 +867,8 @@ class Replay {
    */
   private foundNoSocket(ci: number, side: number, r: number): boolean {
     const q = this.nextFrom(ci, side, r, false);
-    return q >= 0 && (this.table.flags[q] & (RST | ACK)) === RST && this.table.seq[q] === this.table.ack[r];
+    // A side that goes on sending after that RST still had its connection (see wentOnAfter).
+    return q >= 0 && (this.table.flags[q] & (RST | ACK)) === RST && this.table.seq[q] === this.table.ack[r] && this.wentOnAfter(ci, side, q) < 0;
   }
 
   /** The side is CLOSED only because a FIN to it found no socket (see finFoundNoSocket). */
@@ -908,7 +912,10 @@ class Replay {
     if (s === CLOSED) return 'answer to a segment for a connection the sender no longer has';
     const noAckAnswer =
       !(this.table.flags[r] & ACK) && prev >= 0 && this.wire.rowDir[prev] !== side && this.table.flags[prev] & ACK && this.table.seq[r] === this.table.ack[prev];
-    if (s === FIN_WAIT_1 && !this.S.finAcked[2 * ci + side] && noAckAnswer)
+    const ownFin = this.w.rows[(2 * ci + side) * SenderColumns.ROWS + R_FIRST_FIN];
+    // Retransmitted, and for longer than a retransmission timeout (1 s, RFC 6298 2.4): a socket that gave up.
+    const gaveUp = ownFin >= 0 && this.w.counts[(2 * ci + side) * 4 + C_FIN] > 1 && t.time(r) - t.time(ownFin) >= 1;
+    if (s === FIN_WAIT_1 && !this.S.finAcked[2 * ci + side] && gaveUp && noAckAnswer)
       // Its FIN was never acknowledged and the RST is how a TCP with no connection answers: the
       // socket had given up retransmitting its FIN.
       return "answer to a segment for a connection the sender no longer has: its FIN was never acknowledged, and a socket gives up after retransmitting it (an orphan after tcp_orphan_retries on Linux; RST without ACK carrying the segment's ACK number, RFC 9293 3.10.7.1)";
