@@ -37,6 +37,7 @@ import {
   type Transition,
 } from './types';
 import {
+  C_FIN,
   C_KEEPALIVE,
   C_RST,
   F_HAS_FIN,
@@ -53,6 +54,12 @@ import {
   wirePass,
   type WirePass,
 } from './wire';
+
+/**
+ * How many ACKs of one FIN must have been lost (each followed by a retransmission of the FIN) for a
+ * last ACK, with no retransmission after it before the capture's end, not to be taken as arrived.
+ */
+const REPEATED_LOSS = 2;
 
 export const DEFAULT_OPTIONS: EngineOptions = {
   mslSeconds: 30,
@@ -155,6 +162,9 @@ const WHY = {
   finWait2Gone: sided(
     "The {peer}'s FIN found no socket: the {me} answered it with a RST without ACK, as a TCP answers a segment for no connection, so its FIN-WAIT-2 had already ended (an orphaned FIN-WAIT-2 ends after a timeout: tcp_fin_timeout, 60 s on Linux; RFC 9293 3.10.7.1).",
   ),
+  synAckGone: sided(
+    "The {peer}'s SYN-ACK found no socket: the {me} answered it with a RST without ACK whose sequence number is the SYN-ACK's ACK number, as a TCP answers a segment for no connection, so it had left SYN-SENT for CLOSED before the SYN-ACK arrived (its application closed, or connect() gave up; RFC 9293 3.10.4, 3.10.7.1).",
+  ),
   takenOver: sided("A new connection reopened the 4-tuple: the {me}'s TIME-WAIT was taken over (RFC 9293 3.6.1, RFC 6191)."),
   appClose: reasonId('The application closed: a FIN is queued and the TCP enters FIN-WAIT-1 (RFC 9293 3.10.4, CLOSE call).'),
   appCloseWait: reasonId("The application closed after the peer's FIN: LAST-ACK (RFC 9293 3.10.4, CLOSE call in CLOSE-WAIT)."),
@@ -247,7 +257,10 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
   /** The connection each claim was checked against. */
   const claimConn: number[] = [];
 
-  const replay = new Replay(table, opts, wire, transitions, tracks, S);
+  // Where each connection's observation ends (TIME-WAIT timers that ran out by then; whether a
+  // retransmission due after an ACK could still have shown in the capture).
+  const ends = connectionEnds(table, tracks, horizons, batch?.captureEnd ?? captureEnd(table));
+  const replay = new Replay(table, opts, wire, transitions, tracks, S, ends);
   replay.initialAll(m);
   const st = S.state;
   const states: RowStates = { clientBefore, clientAfter, serverBefore, serverAfter, transitionStart };
@@ -326,8 +339,6 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
     for (let q = lastRow + 1; q <= n; q++) transitionStart[q] = transitions.length;
   }
 
-  // Where each connection's observation ends: TIME-WAIT timers that ran out by then.
-  const ends = connectionEnds(table, tracks, horizons, batch?.captureEnd ?? captureEnd(table));
   replay.expireAllAtEnd(m, ends);
 
   let materialized: Transition[] | undefined;
@@ -535,6 +546,7 @@ class Replay {
     readonly transitions: TransitionLog,
     private readonly tracks: Tracks,
     readonly S: SimStore,
+    private readonly ends: Float64Array,
   ) {
     this.w = wire.columns;
     this.st = S.state;
@@ -642,7 +654,7 @@ class Replay {
       const e = this.S.extras.get(ci);
       // A RST from a side already CLOSED resets nothing, unless the replay closed it only because
       // this RST showed its socket gone (a FIN that found no socket, see finFoundNoSocket).
-      if (!e?.reset && (s !== CLOSED || this.closedByFinWithoutSocket(ci, side) || this.wire.rstCheck.get(r) === 'syn-ack-ok')) this.S.extra(ci).reset = { side, row: r, reason: why };
+      if (!e?.reset && (s !== CLOSED || this.closedByFinWithoutSocket(ci, side) || this.closedBySynAckWithoutSocket(ci, side) || this.wire.rstCheck.get(r) === 'syn-ack-ok')) this.S.extra(ci).reset = { side, row: r, reason: why };
       if (s !== CLOSED)
         this.setState(ci, side, CLOSED, r, reasonId(`The ${SIDES[side]} sent a RST and dropped the connection: ${why} (RFC 9293 3.5.2).`), false);
       return;
@@ -713,6 +725,10 @@ class Replay {
         if ((s === LISTEN || s === UNKNOWN) && w.bits[k] & F_SENT_SYNACK) this.setState(ci, side, SYN_RECEIVED, row, WHY.synReceived[side], s === UNKNOWN, r);
         else if (s === SYN_SENT) this.setState(ci, side, SYN_RECEIVED, row, WHY.simultaneousOpen, false, r);
       } else if (s === SYN_SENT && seqGe(this.table.ack[r], w.synEnd[k])) {
+        if (this.foundNoSocket(ci, side, r)) {
+          this.setState(ci, side, CLOSED, row, WHY.synAckGone[side], true, r);
+          return;
+        }
         this.setState(ci, side, ESTABLISHED, row, WHY.synAckAcks[side], inferred, r);
         return;
       } else if (s === SYN_RECEIVED && seqGe(this.table.ack[r], w.synEnd[k])) {
@@ -759,6 +775,12 @@ class Replay {
       if (lastFin > r) {
         // The sender of the FIN retransmitted it after this ACK: the ACK never arrived (or came late).
         this.S.extra(ci).lostAckRows.push({ row: r, side: sender, retransmission: lastFin });
+      } else if (this.ackFateUnknown(ci, side, lastFin)) {
+        // Its earlier ACKs were all lost and the capture ended before the FIN's sender would have
+        // retransmitted again had this one been lost too: nothing shows it arrived, so the FIN's
+        // sender stays where its last retransmission proves it was. The ACK is shown in flight, never
+        // processed (the replay is where its fate is judged, as for a RST).
+        this.wire.deliverAt[r] = NEVER;
       } else {
         this.S.finAcked[k] = 1;
         const cur = st[k];
@@ -767,6 +789,27 @@ class Replay {
         else if (cur === LAST_ACK) this.setState(ci, side, CLOSED, row, WHY.finAckedLastAck[side], inferred, r);
       }
     }
+  }
+
+  /**
+   * Whether the capture can tell that an ACK of `side`'s FIN, sent after the FIN's last
+   * transmission `lastFin`, arrived: not when the earlier ACKs of that FIN were lost again and again
+   * (REPEATED_LOSS or more, each followed by a retransmission of the FIN) and the capture ended
+   * before the next retransmission would have been due (the last interval between transmissions,
+   * doubled, as RFC 6298 5.5 backs off). Then nothing shows this ACK fared better than the others.
+   */
+  private ackFateUnknown(ci: number, side: number, lastFin: number): boolean {
+    const lost = this.S.extras.get(ci)?.lostAckRows;
+    // One lost ACK is a chance drop; the same ACK lost again and again shows a path that drops them.
+    let count = 0;
+    for (const l of lost ?? []) if (l.side !== side && l.retransmission === lastFin) count++;
+    if (count < REPEATED_LOSS) return false;
+    const fins = this.wire.side(ci, side).finRows;
+    if (fins.length < 2) return false;
+    const t = this.table;
+    const last = t.time(lastFin);
+    const gap = last - t.time(fins[fins.length - 2]);
+    return gap > 0 && this.ends[ci] < last + 2 * gap;
   }
 
   /**
@@ -817,10 +860,27 @@ class Replay {
     return q >= 0 && (this.table.flags[q] & (RST | ACK)) === RST;
   }
 
+  /**
+   * The SYN-ACK in row r got, as the receiver's next segment, a RST without ACK whose sequence
+   * number is the SYN-ACK's ACK number: no socket took it (one in SYN-SENT would have answered
+   * with an ACK, RFC 9293 3.10.7.3).
+   */
+  private foundNoSocket(ci: number, side: number, r: number): boolean {
+    const q = this.nextFrom(ci, side, r, false);
+    // A side that goes on sending after that RST still had its connection (see wentOnAfter).
+    return q >= 0 && (this.table.flags[q] & (RST | ACK)) === RST && this.table.seq[q] === this.table.ack[r] && this.wentOnAfter(ci, side, q) < 0;
+  }
+
   /** The side is CLOSED only because a FIN to it found no socket (see finFoundNoSocket). */
   private closedByFinWithoutSocket(ci: number, side: number): boolean {
     const k = 2 * ci + side;
     return this.st[k] === CLOSED && this.transitions.reasonOf(this.S.lastTransition[k]) === WHY.finWait2Gone[side];
+  }
+
+  /** The side is CLOSED only because a SYN-ACK to it found no socket (see foundNoSocket). */
+  private closedBySynAckWithoutSocket(ci: number, side: number): boolean {
+    const k = 2 * ci + side;
+    return this.st[k] === CLOSED && this.transitions.reasonOf(this.S.lastTransition[k]) === WHY.synAckGone[side];
   }
 
   /** The receiver of an in-window RST sent something afterwards: it did not reset (challenge ACK). */
@@ -847,7 +907,18 @@ class Replay {
           : 'when its socket was already gone (RFC 9293 3.10.7.1)';
       return `answer to a segment for a connection the sender no longer has: the peer's FIN came ${fmtDuration(waited)} after its own FIN, ${when}`;
     }
+    if (this.closedBySynAckWithoutSocket(ci, side))
+      return "answer to a segment for a connection the sender no longer has: the peer's SYN-ACK came after the sender had left SYN-SENT (its application closed, or connect() gave up; RST without ACK carrying the SYN-ACK's ACK number, RFC 9293 3.10.7.1)";
     if (s === CLOSED) return 'answer to a segment for a connection the sender no longer has';
+    const noAckAnswer =
+      !(this.table.flags[r] & ACK) && prev >= 0 && this.wire.rowDir[prev] !== side && this.table.flags[prev] & ACK && this.table.seq[r] === this.table.ack[prev];
+    const ownFin = this.w.rows[(2 * ci + side) * SenderColumns.ROWS + R_FIRST_FIN];
+    // Retransmitted, and for longer than a retransmission timeout (1 s, RFC 6298 2.4): a socket that gave up.
+    const gaveUp = ownFin >= 0 && this.w.counts[(2 * ci + side) * 4 + C_FIN] > 1 && t.time(r) - t.time(ownFin) >= 1;
+    if (s === FIN_WAIT_1 && !this.S.finAcked[2 * ci + side] && gaveUp && noAckAnswer)
+      // Its FIN was never acknowledged and the RST is how a TCP with no connection answers: the
+      // socket had given up retransmitting its FIN.
+      return "answer to a segment for a connection the sender no longer has: its FIN was never acknowledged, and a socket gives up after retransmitting it (an orphan after tcp_orphan_retries on Linux; RST without ACK carrying the segment's ACK number, RFC 9293 3.10.7.1)";
     if (s === FIN_WAIT_1 || s === FIN_WAIT_2 || s === TIME_WAIT || s === LAST_ACK || s === CLOSING)
       return 'after its own FIN: the socket was closed and more data arrived (benign FIN then RST)';
     // A RST without ACK whose sequence number is the ACK of the peer's segment just before it is

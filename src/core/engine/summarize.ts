@@ -122,11 +122,14 @@ export class Summarizer {
       // A FIN never acknowledged, unless the connection was reset afterwards. It is a finding only
       // when the peer had its chance: it sent something later without acknowledging the FIN, the FIN
       // was retransmitted, or the capture went on for a retransmission timeout (1 s, RFC 6298 2.4).
-      if (w.bits[ks] & F_HAS_FIN && !S.finAcked[ks] && !reset) {
+      // A RST from the FIN's own sender (an orphan that gave up, then answered the peer's data with
+      // no socket) leaves the FIN as unacknowledged as before: the peer's segments up to the RST count.
+      if (w.bits[ks] & F_HAS_FIN && !S.finAcked[ks] && (!reset || (reset.side === side && reset.row > firstFinRow))) {
         const finEnd = seqAdd(w.finSeq[ks], 1);
         let peerAcks = false;
         let peerSpoke = false;
         for (const r of tracks.rows(ci)) {
+          if (reset && r >= reset.row) break;
           if (wire.rowDir[r] === side || r < firstFinRow) continue;
           if (table.flags[r] & ACK && seqGe(table.ack[r], finEnd)) peerAcks = true;
           else peerSpoke = true;
@@ -292,6 +295,9 @@ const writeFinMoved: FindingWriter = (f) => {
 const writeFinUnacked: FindingWriter = (f) => {
   const { table, sim } = f.owner.data;
   const left = STATES[sim.state[2 * f.owner.ci + f.p0]];
+  const reset = sim.extras.get(f.owner.ci)?.reset;
+  if (reset && reset.side === f.p0)
+    return [`The ${SIDE[f.p0]}'s FIN (${ref(table, f.row)}) was never acknowledged; the ${SIDE[f.p0]} reset the connection later (${ref(table, reset.row)}).`, []];
   return [
     `The ${SIDE[f.p0]}'s FIN (${ref(table, f.row)}) was never acknowledged by the end of the capture; the ${SIDE[f.p0]} is left in ${left}.`,
     [],
