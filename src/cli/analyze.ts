@@ -14,6 +14,7 @@ import { startsLikeCapture } from '../node/captureFile';
 import { decodeStream, isGzipFile } from '../node/captureStream';
 import { SegmentTable } from '../core/model/segment';
 import { runStreamed, type StreamedOutput } from './analyzeStream';
+import { runReport } from './report';
 import type { CliIO } from './main';
 
 const SEVERITY_RANK: Record<Severity, number> = { hint: 0, info: 1, warning: 2, error: 3 };
@@ -30,6 +31,8 @@ interface AnalyzeArgs {
   failOn: Severity | null;
   filter: string | null;
   engine: Partial<EngineOptions>;
+  /** `--report FILE`: the overview as a self-contained HTML file (src/cli/report.ts). */
+  report: string | null;
 }
 
 function parseArgs(args: string[]): AnalyzeArgs | string {
@@ -44,6 +47,7 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
     failOn: null,
     filter: null,
     engine: { severities: {} },
+    report: null,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -77,6 +81,7 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
         if (!(v in SEVERITY_RANK)) return `--fail-on takes error, warning, info or hint, not '${v}'`;
         out.failOn = v as Severity;
       } else if (a === '--filter') out.filter = value();
+      else if (a === '--report') out.report = value();
       else if (a === '--msl' || a === '--linger' || a === '--idle') {
         const v = Number(value());
         if (!Number.isFinite(v) || v < 0) return `${a} takes a number of seconds`;
@@ -118,6 +123,14 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     return 2;
   }
   const streamable = parsed.file === '-' || isGzipFile(parsed.file) || startsLikeCapture(parsed.file);
+  if (parsed.report !== null) {
+    if (parsed.json || parsed.jsonl || parsed.summaryOnly) {
+      io.err('teardown-tracer analyze: --report writes the overview only: drop --json, --format and --summary\n');
+      return 2;
+    }
+    const failRank = parsed.failOn === null ? null : SEVERITY_RANK[parsed.failOn];
+    return runReport({ file: parsed.file, target: parsed.report, capture: streamable, filter: parsed.filter, engine: parsed.engine, failRank }, io);
+  }
   if (parsed.jsonl && !streamable) {
     io.err(`teardown-tracer analyze: --format jsonl reads captures (pcap, pcapng, gzip-compressed or piped); ${parsed.file} is a text trace: use --json\n`);
     return 2;

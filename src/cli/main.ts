@@ -18,6 +18,8 @@ commands:
                 --format jsonl        one JSON line per connection as it finishes, then a summary line
                 --format text|json    the text report (default), or the same as --json
                 --summary             the counts only (input, outcomes, findings per code)
+                --report FILE.html    the Teardown overview (plots of how connections ended) as one
+                                      self-contained HTML file, instead of the text report
                 --ladder problems|all|none   step-by-step ladders (default: connections with findings)
                 --absolute            absolute sequence numbers in ladders
                 --filter EXPR         only connections with a segment matching a display filter

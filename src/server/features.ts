@@ -56,6 +56,7 @@ import {
   type ExportRequest,
   type FindingCatalogRequest,
   type OpenCaptureRequest,
+  type OverviewRequest,
   type SegmentAtRequest,
   type SegmentsRequest,
   type StepRequest,
@@ -66,6 +67,7 @@ import { toRfcTrace, toTcpdumpText, type RfcLine } from '../core/text/render';
 import { ladderLines } from '../core/report/ladder';
 import { verdictParts } from './captureView';
 import { filterConnectionIds } from './filter';
+import { overviewFeature } from './overview';
 import type { FilteredConnections, FindingStop, ShownConnections, TraceDoc } from './traceDoc';
 
 export const SOURCE = 'teardown-tracer';
@@ -901,6 +903,7 @@ export const FEATURES = {
   exportText: (t: TraceDoc, p: { kind: ExportRequest.Params['kind']; connection?: number; target?: string }) =>
     p.target !== undefined ? exportToFile(t, p.kind, p.connection, p.target) : exportText(t, p.kind, p.connection),
   openCapture: (t: TraceDoc) => openCapture(t),
+  overview: (t: TraceDoc, p: Omit<OverviewRequest.Params, 'uri'>) => overviewFeature(t, p),
 } satisfies Record<string, (t: TraceDoc, p: never) => unknown>;
 
 export type FeatureName = keyof typeof FEATURES;
