@@ -64,6 +64,11 @@ export function duration(s: number): string {
   return fix(s / 3600, 'h');
 }
 
+/** A power of ten of seconds on a log axis: µs and ms below a second, then seconds (1,000 s, not 16.7 min). */
+function axisSeconds(s: number): string {
+  return s < 1 ? duration(s) : `${count(s)} s`;
+}
+
 /** A clock time (UTC) for an axis: with milliseconds when the bins are shorter than a second. */
 function clock(epoch: number, step: number): string {
   const d = new Date(epoch * 1000);
@@ -240,7 +245,7 @@ function histogram(parent: HTMLElement, o: Overview, which: 'halfClose' | 'close
   for (let p = Math.ceil(lo); p <= Math.floor(hi); p++) {
     const xv = x(10 ** p);
     svg('line', { x1: xv, x2: xv, y1: m.t + ph, y2: m.t + ph + 4, class: 'axis' }, g);
-    svgText(g, xv, H - 10, duration(10 ** p), { class: 'tick', 'text-anchor': 'middle' });
+    svgText(g, xv, H - 10, axisSeconds(10 ** p), { class: 'tick', 'text-anchor': 'middle' });
   }
   if (o.lingerSeconds > 0 && o.lingerSeconds >= e[0] && o.lingerSeconds <= e[e.length - 1]) {
     const xt = x(o.lingerSeconds);
@@ -264,8 +269,8 @@ function durationCharts(root: HTMLElement, o: Overview, width: number, sel: stri
   legend(
     s,
     [
-      { cls: 'dur', label: 'closed in time' },
-      { cls: 'dur lingering', label: 'lingering' },
+      { cls: 'dur', label: 'no finding' },
+      { cls: 'dur lingering', label: 'lingering-half-close finding' },
     ],
     sel,
   );
@@ -367,7 +372,7 @@ function endpointChart(root: HTMLElement, o: Overview, width: number, sel: strin
   const labelEvery = Math.max(1, Math.ceil((lhi - llo) / Math.max(1, Math.floor(durW / 60))));
   for (let p = llo; p <= lhi; p++) {
     svg('line', { x1: x(10 ** p), x2: x(10 ** p), y1: top - 4, y2: H - 6, class: 'grid' }, g);
-    if ((p - llo) % labelEvery === 0) svgText(g, x(10 ** p), top - 8, duration(10 ** p), { class: 'tick', 'text-anchor': p === llo ? 'start' : p === lhi ? 'end' : 'middle' });
+    if ((p - llo) % labelEvery === 0) svgText(g, x(10 ** p), top - 8, axisSeconds(10 ** p), { class: 'tick', 'text-anchor': p === llo ? 'start' : p === lhi ? 'end' : 'middle' });
   }
   const sx0 = labelW + durW + 24;
   svgText(g, sx0, top - 8, 'server state, share of time', { class: 'tick' });
