@@ -305,6 +305,8 @@ export class OverviewBuilder {
   private readonly outcomes = new Map<string, number>();
   private lingerSeconds = 30;
   private finished: { overview: Overview; halfEdges: number[]; cwEdges: number[] } | null = null;
+  /** Mark keys made so far, by bin, kind, endpoint... (see marksOf), for the bins of the last finish(). */
+  private keyCache: Record<'timeline' | 'kind' | 'endpoint' | 'findings' | 'half' | 'wait' | 'resetEp' | 'resetBy' | 'state', string[]> | null = null;
 
   /**
    * Adds an analysis' connections (all of them, or those given: a display filter's matches).
@@ -312,6 +314,7 @@ export class OverviewBuilder {
    */
   add(a: Analysis, connections: readonly Connection[] = a.connections): void {
     this.finished = null;
+    this.keyCache = null;
     this.lingerSeconds = a.options.lingerSeconds;
     const cols = this.cols;
     const table = a.table;
@@ -589,6 +592,7 @@ export class OverviewBuilder {
       endpointCount: this.endpoints.length,
     };
     this.finished = { overview, halfEdges, cwEdges };
+    this.keyCache = null;
     const k = opts.samples ?? 0;
     if (k > 0) {
       const samples: Record<string, number[]> = {};
@@ -628,23 +632,42 @@ export class OverviewBuilder {
     if (!this.finished) throw new Error('OverviewBuilder.finish() first');
     const { overview: o, halfEdges, cwEdges } = this.finished;
     const c = this.cols;
-    const ep = this.endpoints[c.endpoint[i]].name;
-    const kind = CLOSE_KINDS[c.kind[i]].key;
+    // Keys are made once per endpoint, bin and kind (a click or the report's samples go through
+    // every connection: no string is built per connection).
+    const k = (this.keyCache ??= { timeline: [], kind: [], endpoint: [], findings: [], half: [], wait: [], resetEp: [], resetBy: [], state: [] });
+    const epIndex = c.endpoint[i];
+    const ep = this.endpoints[epIndex].name;
+    const ki = c.kind[i];
     const t = c.closeTime[i];
     const tl = o.timeline;
     const bin = Number.isNaN(t) ? 0 : Math.min(tl.bins - 1, Math.max(0, Math.floor((t - tl.start) / tl.binSeconds)));
-    const keys = [markKey.timeline(bin, kind), markKey.kind(kind), markKey.endpoint(ep)];
-    if (c.findings[i] > 0) keys.push(markKey.endpointFindings(ep));
-    const lingering = c.lingering[i] === 1;
-    if (c.halfClose[i] >= 0) keys.push(markKey.halfClose(durationBin(c.halfClose[i], halfEdges), lingering));
-    if (c.closeWait[i] >= 0) keys.push(markKey.closeWait(durationBin(c.closeWait[i], cwEdges), lingering));
+    const nk = CLOSE_KINDS.length;
+    const keys = [
+      (k.timeline[bin * nk + ki] ??= markKey.timeline(bin, CLOSE_KINDS[ki].key)),
+      (k.kind[ki] ??= markKey.kind(CLOSE_KINDS[ki].key)),
+      (k.endpoint[epIndex] ??= markKey.endpoint(ep)),
+    ];
+    if (c.findings[i] > 0) keys.push((k.findings[epIndex] ??= markKey.endpointFindings(ep)));
+    const lingering = c.lingering[i];
+    if (c.halfClose[i] >= 0) {
+      const b = durationBin(c.halfClose[i], halfEdges);
+      keys.push((k.half[2 * b + lingering] ??= markKey.halfClose(b, lingering === 1)));
+    }
+    if (c.closeWait[i] >= 0) {
+      const b = durationBin(c.closeWait[i], cwEdges);
+      keys.push((k.wait[2 * b + lingering] ??= markKey.closeWait(b, lingering === 1)));
+    }
     const r = c.rstReason[i];
     if (r !== NONE) {
-      const reason = RESET_REASONS[r].key;
-      keys.push(markKey.resetEndpoint(ep, reason), markKey.resetSender(c.rstBy[i] === 1 ? 'server' : 'client', reason));
+      const nr = RESET_REASONS.length;
+      const by = c.rstBy[i];
+      keys.push(
+        (k.resetEp[epIndex * nr + r] ??= markKey.resetEndpoint(ep, RESET_REASONS[r].key)),
+        (k.resetBy[2 * r + by] ??= markKey.resetSender(by === 1 ? 'server' : 'client', RESET_REASONS[r].key)),
+      );
     }
     const ss = c.serverStates[i];
-    for (let st = 0; st < N_STATES; st++) if (ss & (1 << st)) keys.push(markKey.state(ep, STATES[st]));
+    for (let st = 0; st < N_STATES; st++) if (ss & (1 << st)) keys.push((k.state[epIndex * N_STATES + st] ??= markKey.state(ep, STATES[st])));
     return keys;
   }
 }
