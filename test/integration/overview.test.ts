@@ -34,9 +34,19 @@ describe('the Teardown overview panel', () => {
     assert.strictEqual(o.connections, counts.connections);
     for (const [outcome, n] of Object.entries(counts.outcomes)) assert.strictEqual(o.outcomes[outcome] ?? 0, n, outcome);
     assert.ok(o.resets.total > 0 && o.halfClose.lingeringTotal > 0, 'mixed.pcap has resets and a lingering half-close');
-    const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
-    assert.ok(tab?.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('teardownTracer.overview'), 'the panel is the active tab');
-    // The side bar stays on the capture while the panel is active.
+    // The tab model reaches the extension host a moment after the panel is made.
+    const isPanel = (t: vscode.Tab): boolean => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('teardownTracer.overview');
+    const panels = await until(
+      'the overview panel’s tab',
+      () => {
+        const p = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter(isPanel);
+        return p.length > 0 ? p : undefined;
+      },
+      [vscode.window.tabGroups.onDidChangeTabs],
+    );
+    assert.strictEqual(panels.length, 1, 'one overview panel');
+    assert.strictEqual(panels[0].label, 'Overview: mixed.pcap');
+    // The side bar stays on the capture.
     assert.strictEqual(a.activeTrace.uri?.toString(), mixedView.toString());
   });
 
