@@ -658,7 +658,9 @@ class Replay {
       e.rsts.push({ row: r, side, why });
       // A RST from a side already CLOSED resets nothing, unless the replay closed it only because
       // this RST showed its socket gone (a FIN that found no socket, see finFoundNoSocket).
-      if (!e.reset && (s !== CLOSED || this.closedByFinWithoutSocket(ci, side) || this.closedBySynAckWithoutSocket(ci, side) || this.wire.rstCheck.get(r) === 'syn-ack-ok')) e.reset = { side, row: r, why };
+      // The RST that ends an RFC 5961 exchange is the connection's reset, not the challenged one.
+      if (why.reason === 'challenge-ack-exchange') e.reset = { side, row: r, why };
+      else if (!e.reset && (s !== CLOSED || this.closedByFinWithoutSocket(ci, side) || this.closedBySynAckWithoutSocket(ci, side) || this.wire.rstCheck.get(r) === 'syn-ack-ok')) e.reset = { side, row: r, why };
       if (s !== CLOSED)
         this.setState(ci, side, CLOSED, r, reasonId(`The ${SIDES[side]} sent a RST and dropped the connection: ${why.text} (RFC 9293 3.5.2).`), false);
       return;

@@ -87,16 +87,11 @@ export class ConnectionRecord implements Connection {
   get outcome(): Outcome {
     return OUTCOMES[this.data.outcome[this.ci]];
   }
-  /**
-   * The RST that ended the connection: of the resetting side's RSTs, the one its peer took (the
-   * exact RST after a challenge ACK, say), else the one the replay closed the connection on.
-   */
+  /** The RST that ended the connection (the last of an RFC 5961 challenge-ACK exchange). */
   get reset(): Connection['reset'] {
     const r = this.data.sim.extras.get(this.ci)?.reset;
     if (!r) return null;
-    const by = SIDE_NAMES[r.side];
-    const all = this.rsts;
-    return all.find((x) => x.effect === 'reset' && x.by === by) ?? all.find((x) => x.row === r.row) ?? this.rstOf(r.side, r.row, r.why, 'none');
+    return this.rsts.find((x) => x.row === r.row) ?? this.rstOf(r.side, r.row, r.why, 'none');
   }
   /** Every RST of the connection, why it was sent and what it did (built when read). */
   get rsts(): RstExplanation[] {
@@ -131,7 +126,7 @@ export class ConnectionRecord implements Connection {
               'out-of-window',
               ignored.check === 'syn-ack-bad'
                 ? `it does not acknowledge the ${peer}'s SYN, so the ${peer} in SYN-SENT ignores it (RFC 9293 3.10.7.3)`
-                : `its sequence number is outside the ${peer}'s window, so a correct stack ignores it (RFC 9293 3.10.7.4, RFC 5961 3.2); a stale segment's answer, or injected`,
+                : `its sequence number is outside the ${peer}'s window, so a correct stack ignores it (RFC 9293 3.10.7.4, RFC 5961 3.2): a stale segment's answer, or injected; as its sender's, it reads: ${x.why.text}`,
               [x.row],
               'certain',
             );

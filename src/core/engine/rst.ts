@@ -77,19 +77,18 @@ export function ipHeaderMismatch(table: SegmentTable, rows: ArrayLike<number>, d
   if (ttl === 0) return null;
   let other = -1;
   let sameTtl = false;
-  let prevId = -1;
-  let prevIdRow = -1;
-  let nextId = -1;
+  // The IP IDs of the sender's own segments before the RST, for the run test below.
+  const ids: number[] = [];
+  let lastIdRow = -1;
   for (let i = 0; i < rows.length; i++) {
     const q = rows[i];
     if (q === r || dir[q] !== side || table.ttl[q] === 0) continue;
     if (table.ttl[q] === ttl) sameTtl = true;
     else other = q;
-    if (table.flags[q] & RST) continue;
-    if (q < r) {
-      prevId = table.ipId[q];
-      prevIdRow = q;
-    } else if (nextId < 0) nextId = table.ipId[q];
+    if (q < r && !(table.flags[q] & RST) && table.ipId[q] >= 0) {
+      ids.push(table.ipId[q]);
+      lastIdRow = q;
+    }
   }
   if (other >= 0 && !sameTtl) {
     return {
@@ -97,16 +96,31 @@ export function ipHeaderMismatch(table: SegmentTable, rows: ArrayLike<number>, d
       evidence: [other, r],
     };
   }
-  // IP ID: the sender's own segments numbered in sequence around the RST, and the RST neither in
-  // that sequence nor 0 (the id of a RST sent with no socket).
+  // IP ID: a sender that numbers its packets in sequence (three or more, each a small step after
+  // the one before, as a Linux socket does), and a RST far from that sequence (behind it, or over
+  // 1024 ahead) and not 0 (the id of a RST sent with no socket). Senders with constant or random
+  // ids say nothing.
   const id = table.ipId[r];
-  if (id > 0 && prevId > 0 && (nextId < 0 || nextId > prevId) && !inIdRun(prevId, id)) {
-    return {
-      text: `its IP ID (${id}) does not continue its claimed sender's numbering (${prevId} just before): another host or device made it`,
-      evidence: [prevIdRow, r],
-    };
+  if (id > 0 && ids.length >= 3) {
+    let run = true;
+    for (let i = 1; i < ids.length && run; i++) run = inIdRun(ids[i - 1], ids[i]);
+    const prev = ids[ids.length - 1];
+    if (run && farFromRun(prev, id))
+      return {
+        text: `its IP ID (${id}) does not continue its claimed sender's numbering (${ids.length} segments in sequence, ${prev} just before): another host or device made it`,
+        evidence: [lastIdRow, r],
+      };
   }
   return null;
+}
+
+/**
+ * `id` behind `prev`, or more than 1024 ahead (16-bit wrap-around): a host whose counter is shared
+ * by all its traffic (Windows) moves on between one connection's packets, but not that far.
+ */
+function farFromRun(prev: number, id: number): boolean {
+  const d = (id - prev) & 0xffff;
+  return d === 0 || d > 1024;
 }
 
 /** `id` within a short run after `prev` (16-bit wrap-around). */
