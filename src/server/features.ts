@@ -325,6 +325,16 @@ function segmentMarkdown(t: TraceDoc, c: Connection, r: number): string {
   out.push('');
   out.push(statesLine(t, c, r));
   out.push('');
+  if (f & RST) {
+    const why = c.rsts.find((x) => x.row === r);
+    if (why !== undefined) {
+      const effect = why.effect === 'reset' ? 'it ended the connection' : why.effect === 'ignored' ? 'its receiver ignored it' : 'it changed nothing';
+      out.push(`**Why this RST:** \`${why.reason}\` (${why.confidence}; ${effect}): ${why.message}.`);
+      const others = why.evidence.filter((x) => x !== r);
+      if (others.length > 0) out.push('', `Evidence: ${others.map((x) => ref(t, x)).join(', ')}.`);
+      out.push('');
+    }
+  }
   out.push('| | before | after |');
   out.push('|---|---|---|');
   out.push(`| ${sideName(t, c, 'client')} ${c.client.addr}:${c.client.port} | ${stateText(STATES[a.clientBefore[r]])} | ${stateText(STATES[a.clientAfter[r]])} |`);
@@ -360,16 +370,6 @@ function segmentMarkdown(t: TraceDoc, c: Connection, r: number): string {
   if (links.length > 0) {
     out.push('');
     out.push(links.join(' · '));
-  }
-  if (f & RST) {
-    const why = c.rsts.find((x) => x.row === r);
-    if (why !== undefined) {
-      const effect = why.effect === 'reset' ? 'it ended the connection' : why.effect === 'ignored' ? 'its receiver ignored it' : 'it changed nothing';
-      out.push('');
-      out.push(`**Why this RST:** \`${why.reason}\` (${why.confidence}; ${effect}): ${why.message}.`);
-      const others = why.evidence.filter((x) => x !== r);
-      if (others.length > 0) out.push(`Evidence: ${others.map((x) => ref(t, x)).join(', ')}.`);
-    }
   }
   const kinds = kindNames(a.rowKind[r]);
   if (kinds.length > 0) {
