@@ -279,6 +279,8 @@ export class PacketDecoder {
       d[1] = b[p + 17];
       d[2] = b[p + 18];
       d[3] = b[p + 19];
+      v.ipBytes = total !== 0 ? total : this.reported - p;
+      v.hdrBytes = ihl;
       return this.tcp(b, q, end, ipEnd - q);
     }
     return this.next(b, p, q, end, ipEnd, proto, 4, depth);
@@ -326,6 +328,8 @@ export class PacketDecoder {
         s[i] = b[p + 8 + i];
         d[i] = b[p + 24 + i];
       }
+      v.ipBytes = payloadLen !== 0 ? 40 + payloadLen : this.reported - p;
+      v.hdrBytes = q - p;
       return this.tcp(b, q, end, ipEnd - q);
     }
     return this.next(b, p, q, end, ipEnd, next, 6, depth);
@@ -345,6 +349,8 @@ export class PacketDecoder {
         if (r > end) return 'truncated-ip-header';
         if (nextProto === IPPROTO_TCP) {
           this.setAddresses(b, ip, version);
+          this.view.ipBytes = ipEnd - ip;
+          this.view.hdrBytes = r - ip;
           return this.tcp(b, r, end, ipEnd - r);
         }
         return this.next(b, ip, r, end, ipEnd, nextProto, version, depth + 1);
@@ -425,6 +431,8 @@ export class PacketDecoder {
     let res: PacketResult;
     if (next === IPPROTO_TCP) {
       this.setAddresses(b, ip, version);
+      this.view.ipBytes = n + (q + 4 - ip);
+      this.view.hdrBytes = q + 4 - ip;
       res = this.tcp(out, 0, n, n);
     } else if (next === IPPROTO_IPIP) res = this.ipv4(out, 0, n, depth);
     else if (next === IPPROTO_IPV6) res = this.ipv6(out, 0, n, depth);
@@ -447,6 +455,7 @@ export class PacketDecoder {
     v.win = (b[p + 14] << 8) | b[p + 15];
     const len = ipPayload - doff;
     v.len = len > 0 ? len : 0;
+    v.hdrBytes += doff;
     v.opts = 0;
     v.sackBlocks = 0;
     if (doff > 20) this.options(b, p + 20, Math.min(p + doff, end));
