@@ -26,6 +26,8 @@ interface AnalyzeArgs {
   /** --format zeek | zeek-json: Zeek's conn.log (TSV or JSON lines). */
   zeek: ZeekFormat | null;
   communityId: boolean;
+  /** --zeek-server-ports: Zeek's likely_server_ports, when not Zeek's default. */
+  zeekServerPorts: ReadonlySet<number> | undefined;
   summaryOnly: boolean;
   /** Progress on stderr: null = when stderr is a terminal. */
   progress: boolean | null;
@@ -43,6 +45,7 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
     jsonl: false,
     zeek: null,
     communityId: false,
+    zeekServerPorts: undefined,
     summaryOnly: false,
     progress: null,
     ladder: 'problems',
@@ -68,6 +71,11 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
         else if (v !== 'text') return `--format takes text, json, jsonl, zeek or zeek-json, not '${v}'`;
       } else if (a === '--community-id') {
         out.communityId = true;
+      } else if (a === '--zeek-server-ports') {
+        const v = value();
+        const ports = v === 'none' ? [] : v.split(',').map(Number);
+        if (ports.some((p) => !Number.isInteger(p) || p < 0 || p > 65535)) return `--zeek-server-ports takes port numbers separated by commas, or none, not '${v}'`;
+        out.zeekServerPorts = new Set(ports);
       } else if (a === '--progress') out.progress = true;
       else if (a === '--no-progress') out.progress = false;
       else if (a === '--idle-horizon') {
@@ -146,6 +154,7 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
         failRank: parsed.failOn === null ? null : SEVERITY_RANK[parsed.failOn],
         progress: parsed.progress ?? process.stderr.isTTY === true,
         communityId: parsed.communityId,
+        zeekServerPorts: parsed.zeekServerPorts,
       },
       io,
     );
@@ -181,7 +190,7 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
   // 1 MiB chunks made the collector 5x busier on the bench capture).
   if (parsed.zeek !== null) {
     const format = parsed.zeek;
-    const o = { communityId: parsed.communityId };
+    const o = { communityId: parsed.communityId, likelyServerPorts: parsed.zeekServerPorts };
     if (format === 'zeek') io.out(zeekTsvHeader(o, zeekLogTime(new Date())));
     let out = '';
     for (const c of shown) {

@@ -26,6 +26,8 @@ export interface StreamRun {
   progress: boolean;
   /** Zeek outputs: add the community_id column. */
   communityId?: boolean;
+  /** Zeek outputs: Zeek's likely_server_ports, when not Zeek's default. */
+  zeekServerPorts?: ReadonlySet<number>;
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { hint: 0, info: 1, warning: 2, error: 3 };
@@ -71,7 +73,7 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
   const collector = run.output === 'json' ? new JsonCollector() : null;
   let worst = -1;
   const zeek = run.output === 'zeek' || run.output === 'zeek-json' ? run.output : null;
-  const zeekOptions = { communityId: run.communityId === true };
+  const zeekOptions = { communityId: run.communityId === true, likelyServerPorts: run.zeekServerPorts };
   // The TSV header goes out with the first rows (or at the end), so an unreadable file prints none.
   let zeekHeader = zeek !== 'zeek';
   const header = (): void => {

@@ -44,7 +44,7 @@ const TWO32 = 0x1_0000_0000;
  * `redef likely_server_ports += { ports }`): a connection whose first packet is not a SYN, or is
  * a SYN-ACK, is flipped when it comes from one of these (WantConnection in Zeek's TCP analyzer).
  */
-const LIKELY_SERVER_PORTS = new Set([
+export const ZEEK_LIKELY_SERVER_PORTS: ReadonlySet<number> = new Set([
   21, 22, 23, 25, 53, 79, 80, 81, 88, 102, 110, 113, 135, 139, 143, 389, 443, 445, 502, 563, 585, 587, 614, 631, 636, 989,
   990, 992, 993, 995, 1080, 1433, 1434, 2811, 3128, 3268, 3306, 3389, 5222, 5223, 5269, 5432, 6379, 6666, 6667, 6668, 6669,
   8000, 8080, 8888, 20000,
@@ -643,13 +643,13 @@ function isReuse(conn: ZConn, t: SegmentTable, r: number): boolean {
 }
 
 /** The originator of a connection started by row r (WantConnection's flip for partial starts). */
-function newConn(t: SegmentTable, r: number): ZConn {
+function newConn(t: SegmentTable, r: number, serverPorts: ReadonlySet<number>): ZConn {
   const flags = t.flags[r];
   const src = t.endpoints.get(t.src[r]).port;
   const dst = t.endpoints.get(t.dst[r]).port;
   let flip = false;
   if (!(flags & SYN) || flags & ACK) {
-    if (LIKELY_SERVER_PORTS.has(src)) flip = LIKELY_SERVER_PORTS.has(dst) ? !(flags & SYN) && src < dst : true;
+    if (serverPorts.has(src)) flip = serverPorts.has(dst) ? !(flags & SYN) && src < dst : true;
   }
   const conn = new ZConn(flip ? t.dst[r] : t.src[r], t.tsSec[r], t.tsNsec[r]);
   if (flip) conn.flipRoles();
@@ -710,7 +710,7 @@ function record(t: SegmentTable, conn: ZConn, c: Connection, part: number): Zeek
  * keeps (an unanswered SYN's 5 s attempt timer, 5 s after a completed close, 5 minutes idle), or
  * a SYN reuses the 4-tuple.
  */
-export function zeekConnections(a: Analysis, c: Connection): ZeekConn[] {
+export function zeekConnections(a: Analysis, c: Connection, serverPorts: ReadonlySet<number> = ZEEK_LIKELY_SERVER_PORTS): ZeekConn[] {
   const t = a.table;
   const out: ZeekConn[] = [];
   let conn: ZConn | null = null;
@@ -720,7 +720,7 @@ export function zeekConnections(a: Analysis, c: Connection): ZeekConn[] {
       out.push(record(t, conn, c, out.length));
       conn = null;
     }
-    conn ??= newConn(t, r);
+    conn ??= newConn(t, r, serverPorts);
     zeekPacket(conn, t, r, t.src[r] === conn.origEp);
   }
   if (conn !== null) out.push(record(t, conn, c, out.length));
@@ -732,6 +732,8 @@ export function zeekConnections(a: Analysis, c: Connection): ZeekConn[] {
 export interface ZeekOptions {
   /** Add Zeek's `community_id` column (as Zeek's community-id policy script names it). */
   communityId: boolean;
+  /** Zeek's `likely_server_ports` (default: those of Zeek's default scripts; a bare `zeek -b` has fewer). */
+  likelyServerPorts?: ReadonlySet<number>;
 }
 
 const ZEEK_FIELDS: readonly [string, string][] = [
@@ -863,7 +865,7 @@ export function zeekLogTime(d: Date): string {
 export function zeekTsvLines(a: Analysis, c: Connection, o: ZeekOptions): string {
   const tt = ours(c);
   let out = '';
-  for (const z of zeekConnections(a, c)) {
+  for (const z of zeekConnections(a, c, o.likelyServerPorts)) {
     const dur = z.durationNs >= 0;
     const v = [
       fixed6(z.tsSec, z.tsNsec),
@@ -899,7 +901,7 @@ export function zeekTsvLines(a: Analysis, c: Connection, o: ZeekOptions): string
 export function zeekJsonLines(a: Analysis, c: Connection, o: ZeekOptions): string {
   const tt = ours(c);
   let out = '';
-  for (const z of zeekConnections(a, c)) {
+  for (const z of zeekConnections(a, c, o.likelyServerPorts)) {
     const dur = z.durationNs >= 0;
     let s = `{"ts":${fixed6(z.tsSec, z.tsNsec)},"uid":"${zeekUid(z)}","id.orig_h":${JSON.stringify(z.origH)},"id.orig_p":${z.origP},"id.resp_h":${JSON.stringify(z.respH)},"id.resp_p":${z.respP},"proto":"tcp"`;
     if (dur) s += `,"duration":${durationText(z.durationNs)},"orig_bytes":${z.origBytes},"resp_bytes":${z.respBytes}`;
