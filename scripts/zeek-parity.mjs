@@ -32,13 +32,8 @@ if (!fs.existsSync(cli)) {
   console.error('zeek-parity: dist/cli.js is missing: run npm run build first');
   process.exit(2);
 }
-// Zeek's configuration where a test's differs from Zeek's defaults in what our conn.log depends on.
-// likely_server_ports (which ports make Zeek flip a connection that starts without a SYN) is filled
-// by the protocol scripts loaded: this test runs `zeek -b` with only base/protocols/conn
-// (testing/btest/scripts/base/frameworks/logging/field-extension-optional.zeek), so it is empty.
-const TEST_OPTIONS = {
-  'scripts.base.frameworks.logging.field-extension-optional': ['--zeek-server-ports', 'none'],
-};
+// Zeek's configuration where a test's differs from Zeek's defaults (see the file's comment).
+const TEST_OPTIONS = JSON.parse(fs.readFileSync(path.join(root, 'scripts/zeek-parity-options.json'), 'utf8'));
 
 const out = keepAt > 0 ? path.resolve(process.argv[keepAt + 1]) : fs.mkdtempSync(path.join(os.tmpdir(), 'tt-zeek-parity-'));
 fs.mkdirSync(out, { recursive: true });

@@ -45,9 +45,9 @@ const TWO32 = 0x1_0000_0000;
  * a SYN-ACK, is flipped when it comes from one of these (WantConnection in Zeek's TCP analyzer).
  */
 export const ZEEK_LIKELY_SERVER_PORTS: ReadonlySet<number> = new Set([
-  21, 22, 23, 25, 53, 79, 80, 81, 88, 102, 110, 113, 135, 139, 143, 389, 443, 445, 502, 563, 585, 587, 614, 631, 636, 989,
-  990, 992, 993, 995, 1080, 1433, 1434, 2811, 3128, 3268, 3306, 3389, 5222, 5223, 5269, 5432, 6379, 6666, 6667, 6668, 6669,
-  8000, 8080, 8888, 20000,
+  21, 22, 23, 25, 53, 79, 80, 81, 88, 102, 110, 113, 135, 139, 143, 389, 443, 445, 502, 563, 585, 587, 614, 631, 636,
+  989, 990, 992, 993, 995, 1080, 1433, 1434, 2811, 3128, 3268, 3306, 3389, 5222, 5223, 5269, 5432, 6379, 6666, 6667,
+  6668, 6669, 8000, 8080, 8888, 20000,
 ]);
 
 // History masks (TCP_Endpoint::HistoryMasks); a responder's are shifted left 16.
@@ -109,7 +109,8 @@ class ZEndpoint {
   setState(s: number, conn: ZConn): void {
     if (s === this.state) return;
     // Leaving the handshake for good sets TCP's inactivity timeout (TCP_Endpoint::SetState).
-    if (!isHandshake(s) && isHandshake(this.state) && isHandshake(this.peer.state)) conn.setInactivityTimeout(TCP_INACTIVITY_TIMEOUT);
+    if (!isHandshake(s) && isHandshake(this.state) && isHandshake(this.peer.state))
+      conn.setInactivityTimeout(TCP_INACTIVITY_TIMEOUT);
     this.prevState = this.state;
     this.state = s;
   }
@@ -131,7 +132,8 @@ class ZEndpoint {
 
   /** TCP_Endpoint::Size(): payload bytes from sequence numbers (may be "negative": a uint64 in Zeek). */
   size(): bigint {
-    if (this.prevState === SYN_SENT && this.state === RESET && this.peer.state === INACTIVE && !this.noDataAcked()) return 0n;
+    if (this.prevState === SYN_SENT && this.state === RESET && this.peer.state === INACTIVE && !this.noDataAcked())
+      return 0n;
     const last = this.seqWraps * TWO32 + this.lastSeq;
     const ack = this.ackWraps * TWO32 + this.ackSeq;
     let size = BigInt.asUintN(64, BigInt(Math.max(last, ack)) - BigInt(this.startSeq));
@@ -349,7 +351,16 @@ function updateHistory(conn: ZConn, ep: ZEndpoint, flags: number, relSeq: number
 }
 
 /** The state changes of one packet (TCPSessionAdapter::UpdateStateMachine); returns do_close. */
-function updateStateMachine(conn: ZConn, t: number, ep: ZEndpoint, peer: ZEndpoint, seq: number, len: number, isOrig: boolean, flags: number): boolean {
+function updateStateMachine(
+  conn: ZConn,
+  t: number,
+  ep: ZEndpoint,
+  peer: ZEndpoint,
+  seq: number,
+  len: number,
+  isOrig: boolean,
+  flags: number,
+): boolean {
   const syn = (flags & SYN) !== 0;
   const fin = (flags & FIN) !== 0;
   const rst = (flags & RST) !== 0;
@@ -584,7 +595,7 @@ function zeekPacket(conn: ZConn, t: SegmentTable, r: number, isOrig: boolean): v
   const deltaLast = seqDelta(onePast, ep.lastSeq);
   if ((syn || rst) && (deltaLast > TOO_LARGE_SEQ_DELTA || deltaLast < -TOO_LARGE_SEQ_DELTA)) {
     // untrusted
-  } else if (fin && ep.lastSeq === ((ep.startSeq32() + 1) >>> 0)) ep.updateLastSeq(onePast);
+  } else if (fin && ep.lastSeq === (ep.startSeq32() + 1) >>> 0) ep.updateLastSeq(onePast);
   else if (ep.state === RESET) {
     // no later sequence numbers are trusted
   } else if (deltaLast > 0) ep.updateLastSeq(onePast);
@@ -605,7 +616,8 @@ function runTimers(conn: ZConn, now: number): boolean {
   if (now >= conn.lastTime() + conn.inactivityTimeout) return true;
   for (;;) {
     let k = -1;
-    for (let i = 0; i < conn.timers.length; i++) if (conn.timers[i].at <= now && (k < 0 || conn.timers[i].at < conn.timers[k].at)) k = i;
+    for (let i = 0; i < conn.timers.length; i++)
+      if (conn.timers[i].at <= now && (k < 0 || conn.timers[i].at < conn.timers[k].at)) k = i;
     if (k < 0) return false;
     const { kind, at } = conn.timers[k];
     conn.timers.splice(k, 1);
@@ -617,7 +629,15 @@ function runTimers(conn: ZConn, now: number): boolean {
       if ((o.state === SYN_SENT || o.state === SYN_ACK_SENT) && r.state === INACTIVE) return true;
     } else {
       if (conn.lastTime() + TCP_CONNECTION_LINGER < at) {
-        if ((o.didClose || r.didClose) && ((o.didClose && r.didClose) || o.state === RESET || r.state === RESET || o.state === INACTIVE || r.state === INACTIVE)) return true;
+        if (
+          (o.didClose || r.didClose) &&
+          ((o.didClose && r.didClose) ||
+            o.state === RESET ||
+            r.state === RESET ||
+            o.state === INACTIVE ||
+            r.state === INACTIVE)
+        )
+          return true;
         if (r.state === INACTIVE && o.state === INACTIVE) return true;
       }
       conn.timers.push({ kind: T_EXPIRE, at: at + TCP_SESSION_TIMER });
@@ -637,7 +657,13 @@ function isReuse(conn: ZConn, t: SegmentTable, r: number): boolean {
   if (!(conn.orig.didClose || conn.resp.didClose)) {
     const seq = t.seq[r];
     if (seq === connOrig.startSeq32()) return false;
-    if (!(flags & ACK) && connOrig.state === SYN_ACK_SENT && conn.resp.state === INACTIVE && seq === conn.resp.startSeq32()) return false;
+    if (
+      !(flags & ACK) &&
+      connOrig.state === SYN_ACK_SENT &&
+      conn.resp.state === INACTIVE &&
+      seq === conn.resp.startSeq32()
+    )
+      return false;
   }
   return true;
 }
@@ -710,7 +736,11 @@ function record(t: SegmentTable, conn: ZConn, c: Connection, part: number): Zeek
  * keeps (an unanswered SYN's 5 s attempt timer, 5 s after a completed close, 5 minutes idle), or
  * a SYN reuses the 4-tuple.
  */
-export function zeekConnections(a: Analysis, c: Connection, serverPorts: ReadonlySet<number> = ZEEK_LIKELY_SERVER_PORTS): ZeekConn[] {
+export function zeekConnections(
+  a: Analysis,
+  c: Connection,
+  serverPorts: ReadonlySet<number> = ZEEK_LIKELY_SERVER_PORTS,
+): ZeekConn[] {
   const t = a.table;
   const out: ZeekConn[] = [];
   let conn: ZConn | null = null;
@@ -839,7 +869,10 @@ function ours(c: Connection): OurColumns {
 }
 
 function communityIdOfRow(z: ZeekConn): string {
-  return tcpCommunityId({ ipVersion: z.origH.includes(':') ? 6 : 4, addr: z.origH, port: z.origP }, { ipVersion: z.respH.includes(':') ? 6 : 4, addr: z.respH, port: z.respP });
+  return tcpCommunityId(
+    { ipVersion: z.origH.includes(':') ? 6 : 4, addr: z.origH, port: z.origP },
+    { ipVersion: z.respH.includes(':') ? 6 : 4, addr: z.respH, port: z.respP },
+  );
 }
 
 /** The TSV header (Zeek's ASCII writer): `#separator` ... `#types`. `open` is "YYYY-MM-DD-HH-MM-SS". */
@@ -891,7 +924,13 @@ export function zeekTsvLines(a: Analysis, c: Connection, o: ZeekOptions): string
       '-',
     ];
     if (o.communityId) v.push(communityIdOfRow(z));
-    v.push(esc(tt.closeInitiator), esc(tt.finalClient), esc(tt.finalServer), tt.resetReason === null ? '-' : esc(tt.resetReason), tt.findings.length === 0 ? '(empty)' : tt.findings.map(esc).join(','));
+    v.push(
+      esc(tt.closeInitiator),
+      esc(tt.finalClient),
+      esc(tt.finalServer),
+      tt.resetReason === null ? '-' : esc(tt.resetReason),
+      tt.findings.length === 0 ? '(empty)' : tt.findings.map(esc).join(','),
+    );
     out += v.join('\t') + '\n';
   }
   return out;
