@@ -17,6 +17,7 @@ import { ACK, FIN, RST, SYN, type SegmentTable } from '../model/segment';
 import type { Analysis, Connection } from '../engine/types';
 import { tcpCommunityId } from './communityId';
 import { sha1 } from '../sha1';
+import { seqAdd, seqDiff } from '../seq';
 
 // Zeek's TCP_Endpoint states (analyzer/protocol/tcp/TCP_Endpoint.h).
 const INACTIVE = 0;
@@ -59,9 +60,9 @@ const HIST_DATA_PKT = 0x10;
 const HIST_ACK_PKT = 0x20;
 const HIST_MULTI_FLAG_PKT = 0x40;
 
-/** seq_delta: the signed 32-bit difference a - b. */
+/** Zeek's seq_delta(a, b): the signed 32-bit difference a - b. */
 function seqDelta(a: number, b: number): number {
-  return (a - b) | 0;
+  return seqDiff(b, a);
 }
 
 function isHandshake(s: number): boolean {
@@ -291,8 +292,8 @@ function initEndpoint(ep: ZEndpoint, flags: number, seq: number, lastSeq: number
         ep.startSeq = seq;
       } else {
         // A partial connection: numbered as though a SYN had been seen.
-        ep.ackSeq = (seq - 1) >>> 0;
-        ep.startSeq = (seq - 1) >>> 0;
+        ep.ackSeq = seqAdd(seq, -1);
+        ep.startSeq = seqAdd(seq, -1);
         lastSeq = seq;
       }
       ep.lastSeq = lastSeq;
@@ -557,7 +558,7 @@ function zeekPacket(conn: ZConn, t: SegmentTable, r: number, isOrig: boolean): v
     if (!(conn.firstPacketSeen & 1)) conn.isPartial = !syn || (flags & ACK) !== 0;
   } else if (!(conn.firstPacketSeen & 2) && !conn.isPartial) conn.isPartial = !syn;
   const segLen = len + (syn ? 1 : 0) + (fin ? 1 : 0) - (rst ? len : 0);
-  const onePast = (seq + segLen) >>> 0;
+  const onePast = seqAdd(seq, segLen);
   initEndpoint(ep, flags, seq, onePast);
   const underflow = { v: false };
   const relSeq = relativeSeq(ep, seq, ep.lastSeq, ep.seqWraps, underflow);
@@ -577,9 +578,9 @@ function zeekPacket(conn: ZConn, t: SegmentTable, r: number, isOrig: boolean): v
     if (peer.state === INACTIVE) {
       relAck = 1;
       // init_peer: number the peer as though its SYN had been seen.
-      peer.startSeq = (ackSeq - 1) >>> 0;
-      peer.ackSeq = (ackSeq - 1) >>> 0;
-      peer.lastSeq = (ackSeq - 1) >>> 0;
+      peer.startSeq = seqAdd(ackSeq, -1);
+      peer.ackSeq = seqAdd(ackSeq, -1);
+      peer.lastSeq = seqAdd(ackSeq, -1);
     } else {
       const ackUnderflow = { v: false };
       relAck = relativeSeq(peer, ackSeq, peer.ackSeq, peer.ackWraps, ackUnderflow);
@@ -595,7 +596,7 @@ function zeekPacket(conn: ZConn, t: SegmentTable, r: number, isOrig: boolean): v
   const deltaLast = seqDelta(onePast, ep.lastSeq);
   if ((syn || rst) && (deltaLast > TOO_LARGE_SEQ_DELTA || deltaLast < -TOO_LARGE_SEQ_DELTA)) {
     // untrusted
-  } else if (fin && ep.lastSeq === (ep.startSeq32() + 1) >>> 0) ep.updateLastSeq(onePast);
+  } else if (fin && ep.lastSeq === seqAdd(ep.startSeq32(), 1)) ep.updateLastSeq(onePast);
   else if (ep.state === RESET) {
     // no later sequence numbers are trusted
   } else if (deltaLast > 0) ep.updateLastSeq(onePast);
