@@ -13,7 +13,7 @@
  * answers (both endpoints' RFC states, the close initiator, why a RST happened, the findings)
  * come from the engine's Analysis into the `tt_*` columns after Zeek's.
  */
-import { ACK, FIN, RST, SYN, type SegmentTable } from '../model/segment';
+import { ACK, FIN, OPT_NO_WINDOW, RST, SYN, type SegmentTable } from '../model/segment';
 import type { Analysis, Connection } from '../engine/types';
 import { tcpCommunityId } from './communityId';
 import { sha1 } from '../sha1';
@@ -564,7 +564,7 @@ function zeekPacket(conn: ZConn, t: SegmentTable, r: number, isOrig: boolean): v
   const relSeq = relativeSeq(ep, seq, ep.lastSeq, ep.seqWraps, underflow);
   updateHistory(conn, ep, flags, relSeq, len);
   // update_window: a zero window is news unless with or after a RST, or after the peer's FIN.
-  if (t.win[r] === 0 && !rst && peer.state !== CLOSED && ep.state !== RESET) conn.scaled(ep, 'W', 'win0');
+  if (t.win[r] === 0 && !(t.opts[r] & OPT_NO_WINDOW) && !rst && peer.state !== CLOSED && ep.state !== RESET) conn.scaled(ep, 'W', 'win0');
   if (!conn.orig.didClose || !conn.resp.didClose) {
     conn.lastSec = t.tsSec[r];
     conn.lastNsec = t.tsNsec[r];
@@ -805,6 +805,7 @@ function fields(o: ZeekOptions): [string, string][] {
 
 /** Seconds and nanoseconds as Zeek prints a time or interval (%.6f: microseconds, rounded). */
 function fixed6(sec: number, nsec: number): string {
+  if (Number.isNaN(sec)) return '-';
   let us = Math.round(nsec / 1000);
   let s = sec;
   if (us >= 1_000_000) {
@@ -943,7 +944,8 @@ export function zeekJsonLines(a: Analysis, c: Connection, o: ZeekOptions): strin
   let out = '';
   for (const z of zeekConnections(a, c, o.likelyServerPorts)) {
     const dur = z.durationNs >= 0;
-    let s = `{"ts":${fixed6(z.tsSec, z.tsNsec)},"uid":"${zeekUid(z)}","id.orig_h":${JSON.stringify(z.origH)},"id.orig_p":${z.origP},"id.resp_h":${JSON.stringify(z.respH)},"id.resp_p":${z.respP},"proto":"tcp"`;
+    const ts = fixed6(z.tsSec, z.tsNsec);
+    let s = `{${ts === '-' ? '' : `"ts":${ts},`}"uid":"${zeekUid(z)}","id.orig_h":${JSON.stringify(z.origH)},"id.orig_p":${z.origP},"id.resp_h":${JSON.stringify(z.respH)},"id.resp_p":${z.respP},"proto":"tcp"`;
     if (dur) s += `,"duration":${durationText(z.durationNs)},"orig_bytes":${z.origBytes},"resp_bytes":${z.respBytes}`;
     s += `,"conn_state":"${z.connState}","missed_bytes":${z.missedBytes}`;
     if (z.history !== '') s += `,"history":${JSON.stringify(z.history)}`;

@@ -207,6 +207,15 @@ describe('Zeek conn.log', () => {
     assert.ok(!('community_id' in (JSON.parse(plain.out) as object)));
   });
 
+  it('an RFC figure (no times, no windows, no IP lengths): ts unset, no zero-window letter', async () => {
+    const r = await runCli(runAnalyze, [path.join(REPO, 'test/fixtures/text/rfc9293-normal-close.tcptrace'), '--format', 'zeek-json']);
+    assert.strictEqual(r.code, 0, r.err);
+    const o = JSON.parse(r.out) as Record<string, unknown>;
+    assert.ok(!('ts' in o) && !('duration' in o));
+    assert.strictEqual(o.history, 'FafA');
+    assert.strictEqual(o.conn_state, 'SF');
+  });
+
   it('names a bad --zeek-server-ports value and refuses zeek with --json', async () => {
     const bad = await runCli(runAnalyze, [
       fixture('01-client-active-close.pcap'),
