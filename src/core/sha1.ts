@@ -4,17 +4,20 @@
  */
 
 const W = new Int32Array(80);
+/** The padded message, reused from call to call (grown for long messages). */
+let scratch = new Uint8Array(128);
 
-/** The 20-byte SHA-1 digest of `msg`. */
-export function sha1(msg: Uint8Array): Uint8Array {
-  const n = msg.length;
+/** The 20-byte SHA-1 digest of `msg` (its first `n` bytes). */
+export function sha1(msg: Uint8Array, n = msg.length): Uint8Array {
   // Message + 0x80 + zero padding + 64-bit big-endian bit length, to a multiple of 64 bytes.
   const blocks = ((n + 8) >> 6) + 1;
-  const buf = new Uint8Array(blocks * 64);
-  buf.set(msg);
+  if (scratch.length < blocks * 64) scratch = new Uint8Array(blocks * 64);
+  const buf = scratch;
+  buf.fill(0, 0, blocks * 64);
+  buf.set(n === msg.length ? msg : msg.subarray(0, n));
   buf[n] = 0x80;
   const bits = n * 8;
-  const end = buf.length;
+  const end = blocks * 64;
   // The high 32 bits of the length (messages up to 2^53 bits).
   const hi = Math.floor(bits / 0x100000000);
   buf[end - 8] = hi >>> 24;
@@ -45,23 +48,33 @@ export function sha1(msg: Uint8Array): Uint8Array {
     let c = h2;
     let d = h3;
     let e = h4;
-    for (let i = 0; i < 80; i++) {
-      let f: number;
-      let k: number;
-      if (i < 20) {
-        f = (b & c) | (~b & d);
-        k = 0x5a827999;
-      } else if (i < 40) {
-        f = b ^ c ^ d;
-        k = 0x6ed9eba1;
-      } else if (i < 60) {
-        f = (b & c) | (b & d) | (c & d);
-        k = 0x8f1bbcdc | 0;
-      } else {
-        f = b ^ c ^ d;
-        k = 0xca62c1d6 | 0;
-      }
-      const t = (((a << 5) | (a >>> 27)) + f + e + k + W[i]) | 0;
+    // The four rounds of 20 steps, each with its function and constant.
+    for (let i = 0; i < 20; i++) {
+      const t = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e + 0x5a827999 + W[i]) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = t;
+    }
+    for (let i = 20; i < 40; i++) {
+      const t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0x6ed9eba1 + W[i]) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = t;
+    }
+    for (let i = 40; i < 60; i++) {
+      const t = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e + 0x8f1bbcdc + W[i]) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = t;
+    }
+    for (let i = 60; i < 80; i++) {
+      const t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0xca62c1d6 + W[i]) | 0;
       e = d;
       d = c;
       c = (b << 30) | (b >>> 2);
@@ -75,14 +88,19 @@ export function sha1(msg: Uint8Array): Uint8Array {
     h4 = (h4 + e) | 0;
   }
   const out = new Uint8Array(20);
-  const hs = [h0, h1, h2, h3, h4];
-  for (let i = 0; i < 5; i++) {
-    out[4 * i] = hs[i] >>> 24;
-    out[4 * i + 1] = (hs[i] >>> 16) & 0xff;
-    out[4 * i + 2] = (hs[i] >>> 8) & 0xff;
-    out[4 * i + 3] = hs[i] & 0xff;
-  }
+  put32(out, 0, h0);
+  put32(out, 4, h1);
+  put32(out, 8, h2);
+  put32(out, 12, h3);
+  put32(out, 16, h4);
   return out;
+}
+
+function put32(out: Uint8Array, i: number, v: number): void {
+  out[i] = v >>> 24;
+  out[i + 1] = (v >>> 16) & 0xff;
+  out[i + 2] = (v >>> 8) & 0xff;
+  out[i + 3] = v & 0xff;
 }
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';

@@ -13,11 +13,22 @@ import type { Connection } from '../engine/types';
 
 export const PROTO_TCP = 6;
 
-/** Address text (IPv4 dotted or IPv6) as bytes (4 or 16), or null when it is not an address. */
-function addressBytes(ipVersion: 4 | 6, addr: string): Uint8Array | null {
-  const b = new Uint8Array(ipVersion === 4 ? 4 : 16);
-  return (ipVersion === 4 ? parseIPv4(addr, b) : parseIPv6(addr, b)) ? b : null;
+/** Endpoints' address bytes: an analysis shares one Endpoint object per address and port. */
+const bytesOf = new WeakMap<Endpoint, Uint8Array | null>();
+
+/** An endpoint's address (IPv4 dotted or IPv6 text) as bytes (4 or 16), or null when it is not an address. */
+function addressBytes(e: Endpoint): Uint8Array | null {
+  let b = bytesOf.get(e);
+  if (b === undefined) {
+    const x = new Uint8Array(e.ipVersion === 4 ? 4 : 16);
+    b = (e.ipVersion === 4 ? parseIPv4(e.addr, x) : parseIPv6(e.addr, x)) ? x : null;
+    bytesOf.set(e, b);
+  }
+  return b;
 }
+
+/** The hashed message, reused: seed, two IPv6 addresses, protocol, padding, ports (40 bytes at most). */
+const MSG = new Uint8Array(40);
 
 /** -1, 0 or 1: byte-wise comparison of two addresses of the same length. */
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
@@ -39,9 +50,11 @@ export function communityIdOf(
 ): string {
   const c = compareBytes(src, dst);
   const ordered = c < 0 || (c === 0 && (sport ?? 0) <= (dport ?? 0));
-  const [a1, p1, a2, p2] = ordered ? [src, sport, dst, dport] : [dst, dport, src, sport];
-  const ports = p1 !== null && p2 !== null;
-  const msg = new Uint8Array(2 + 2 * a1.length + 2 + (ports ? 4 : 0));
+  const a1 = ordered ? src : dst;
+  const a2 = ordered ? dst : src;
+  const p1 = ordered ? sport : dport;
+  const p2 = ordered ? dport : sport;
+  const msg = MSG;
   msg[0] = (seed >>> 8) & 0xff;
   msg[1] = seed & 0xff;
   msg.set(a1, 2);
@@ -49,19 +62,19 @@ export function communityIdOf(
   let o = 2 + 2 * a1.length;
   msg[o++] = proto & 0xff;
   msg[o++] = 0;
-  if (ports) {
+  if (p1 !== null && p2 !== null) {
     msg[o++] = (p1 >>> 8) & 0xff;
     msg[o++] = p1 & 0xff;
     msg[o++] = (p2 >>> 8) & 0xff;
     msg[o++] = p2 & 0xff;
   }
-  return '1:' + base64(sha1(msg));
+  return '1:' + base64(sha1(msg, o));
 }
 
 /** The Community ID of a TCP flow between two endpoints (either order gives the same), or "" when the addresses are not IP addresses. */
 export function tcpCommunityId(a: Endpoint, b: Endpoint, seed = 0): string {
-  const x = addressBytes(a.ipVersion, a.addr);
-  const y = addressBytes(b.ipVersion, b.addr);
+  const x = addressBytes(a);
+  const y = addressBytes(b);
   if (x === null || y === null || x.length !== y.length) return '';
   return communityIdOf(x, a.port, y, b.port, PROTO_TCP, seed);
 }
