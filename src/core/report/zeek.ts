@@ -351,8 +351,12 @@ function updateHistory(conn: ZConn, ep: ZEndpoint, flags: number, relSeq: number
   else if (flags & ACK) conn.checkHistory(ep, HIST_ACK_PKT, 'A');
 }
 
-/** The state changes of one packet (TCPSessionAdapter::UpdateStateMachine); returns do_close. */
-function updateStateMachine(
+/**
+ * Zeek's coarse endpoint states after one packet (TCPSessionAdapter::UpdateStateMachine): the one
+ * place they change. Control flags alone move them (Zeek's definition, which conn_state reads);
+ * returns Zeek's do_close.
+ */
+function zeekEndpointStates(
   conn: ZConn,
   t: number,
   ep: ZEndpoint,
@@ -601,7 +605,7 @@ function zeekPacket(conn: ZConn, t: SegmentTable, r: number, isOrig: boolean): v
     // no later sequence numbers are trusted
   } else if (deltaLast > 0) ep.updateLastSeq(onePast);
   else if (len > 0) conn.scaled(ep, 'T', 'rxmt');
-  const doClose = updateStateMachine(conn, time, ep, peer, seq, len, isOrig, flags);
+  const doClose = zeekEndpointStates(conn, time, ep, peer, seq, len, isOrig, flags);
   if (flags & ACK) ackReceived(conn, peer, relAck);
   if (isOrig) conn.firstPacketSeen |= 1;
   else conn.firstPacketSeen |= 2;
