@@ -568,7 +568,8 @@ function zeekPacket(conn: ZConn, t: SegmentTable, r: number, isOrig: boolean): v
   const relSeq = relativeSeq(ep, seq, ep.lastSeq, ep.seqWraps, underflow);
   updateHistory(conn, ep, flags, relSeq, len);
   // update_window: a zero window is news unless with or after a RST, or after the peer's FIN.
-  if (t.win[r] === 0 && !(t.opts[r] & OPT_NO_WINDOW) && !rst && peer.state !== CLOSED && ep.state !== RESET) conn.scaled(ep, 'W', 'win0');
+  if (t.win[r] === 0 && !(t.opts[r] & OPT_NO_WINDOW) && !rst && peer.state !== CLOSED && ep.state !== RESET)
+    conn.scaled(ep, 'W', 'win0');
   if (!conn.orig.didClose || !conn.resp.didClose) {
     conn.lastSec = t.tsSec[r];
     conn.lastNsec = t.tsNsec[r];
