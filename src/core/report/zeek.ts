@@ -182,8 +182,9 @@ const T_DELETE = 2;
 class ZConn {
   orig = new ZEndpoint(true);
   resp = new ZEndpoint(false);
-  /** Endpoint id (the table's endpoint table) of the originator. */
+  /** Endpoint ids (the table's endpoint table) of the originator and the responder. */
   origEp: number;
+  respEp: number;
   history = '';
   histSeen = 0;
   startSec: number;
@@ -198,10 +199,11 @@ class ZConn {
   /** Pending timers: kind and time (seconds, a float: Zeek's network time). */
   timers: { kind: number; at: number }[] = [];
 
-  constructor(origEp: number, sec: number, nsec: number) {
+  constructor(origEp: number, respEp: number, sec: number, nsec: number) {
     this.orig.peer = this.resp;
     this.resp.peer = this.orig;
     this.origEp = origEp;
+    this.respEp = respEp;
     this.startSec = this.lastSec = sec;
     this.startNsec = this.lastNsec = nsec;
     this.timers.push({ kind: T_EXPIRE, at: sec + nsec / 1e9 + TCP_SYN_TIMEOUT });
@@ -256,7 +258,11 @@ class ZConn {
     }
   }
 
+  /** Connection::FlipRoles: the originator becomes the responder and the other way round; history gets ^. */
   flipRoles(): void {
+    const e = this.origEp;
+    this.origEp = this.respEp;
+    this.respEp = e;
     const o = this.orig;
     this.orig = this.resp;
     this.resp = o;
@@ -683,7 +689,7 @@ function newConn(t: SegmentTable, r: number, serverPorts: ReadonlySet<number>): 
   if (!(flags & SYN) || flags & ACK) {
     if (serverPorts.has(src)) flip = serverPorts.has(dst) ? !(flags & SYN) && src < dst : true;
   }
-  const conn = new ZConn(flip ? t.dst[r] : t.src[r], t.tsSec[r], t.tsNsec[r]);
+  const conn = new ZConn(t.src[r], t.dst[r], t.tsSec[r], t.tsNsec[r]);
   if (flip) conn.flipRoles();
   return conn;
 }
@@ -710,7 +716,7 @@ export function zeekConnState(os: number, rs: number, origSize: bigint, respSize
 
 function record(t: SegmentTable, conn: ZConn, c: Connection, part: number): ZeekConn {
   const origE = t.endpoints.get(conn.origEp);
-  const respE = conn.origEp === c.clientEp ? c.server : c.client;
+  const respE = t.endpoints.get(conn.respEp);
   const durNs = (conn.lastSec - conn.startSec) * 1e9 + (conn.lastNsec - conn.startNsec);
   const os = conn.orig.size();
   const rs = conn.resp.size();
