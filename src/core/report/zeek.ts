@@ -863,8 +863,9 @@ function esc(s: string): string {
 
 interface OurColumns {
   closeInitiator: string;
-  finalClient: string;
-  finalServer: string;
+  /** RFC 9293 states at the end; null where the capture cannot show one (as `--json` says). */
+  finalClient: string | null;
+  finalServer: string | null;
   resetReason: string | null;
   findings: string[];
 }
@@ -874,8 +875,8 @@ function ours(c: Connection): OurColumns {
   for (const f of c.findings) if (!codes.includes(f.code)) codes.push(f.code);
   return {
     closeInitiator: c.closeInitiator,
-    finalClient: c.finalState.client,
-    finalServer: c.finalState.server,
+    finalClient: c.finalState.client === 'UNKNOWN' ? null : c.finalState.client,
+    finalServer: c.finalState.server === 'UNKNOWN' ? null : c.finalState.server,
     resetReason: c.reset ? c.reset.reason : null,
     findings: codes,
   };
@@ -939,8 +940,8 @@ export function zeekTsvLines(a: Analysis, c: Connection, o: ZeekOptions): string
     if (o.communityId) v.push(communityIdOfRow(z));
     v.push(
       esc(tt.closeInitiator),
-      esc(tt.finalClient),
-      esc(tt.finalServer),
+      tt.finalClient === null ? '-' : esc(tt.finalClient),
+      tt.finalServer === null ? '-' : esc(tt.finalServer),
       tt.resetReason === null ? '-' : esc(tt.resetReason),
       tt.findings.length === 0 ? '(empty)' : tt.findings.map(esc).join(','),
     );
@@ -962,7 +963,9 @@ export function zeekJsonLines(a: Analysis, c: Connection, o: ZeekOptions): strin
     if (z.history !== '') s += `,"history":${JSON.stringify(z.history)}`;
     s += `,"orig_pkts":${z.origPkts},"orig_ip_bytes":${z.origIpBytes},"resp_pkts":${z.respPkts},"resp_ip_bytes":${z.respIpBytes}`;
     if (o.communityId) s += `,"community_id":${JSON.stringify(communityIdOfRow(z))}`;
-    s += `,"tt_close_initiator":${JSON.stringify(tt.closeInitiator)},"tt_final_client":${JSON.stringify(tt.finalClient)},"tt_final_server":${JSON.stringify(tt.finalServer)}`;
+    s += `,"tt_close_initiator":${JSON.stringify(tt.closeInitiator)}`;
+    if (tt.finalClient !== null) s += `,"tt_final_client":${JSON.stringify(tt.finalClient)}`;
+    if (tt.finalServer !== null) s += `,"tt_final_server":${JSON.stringify(tt.finalServer)}`;
     if (tt.resetReason !== null) s += `,"tt_reset_reason":${JSON.stringify(tt.resetReason)}`;
     s += `,"tt_findings":${JSON.stringify(tt.findings)}}\n`;
     out += s;

@@ -201,14 +201,20 @@ describe('Zeek conn.log', () => {
     const a = analyze(loaded.table);
     assert.strictEqual(o.community_id, connectionJson(a, a.connections[0]).communityId);
     assert.strictEqual(o.tt_close_initiator, 'client');
-    assert.ok(typeof o.tt_reset_reason === 'string' && o.tt_reset_reason !== '');
+    // The reset's reason code, as --json gives it.
+    assert.strictEqual(o.tt_reset_reason, connectionJson(a, a.connections[0]).reset?.reason);
+    assert.strictEqual(o.tt_reset_reason, 'abort');
     // Without --community-id, no such field.
     const plain = await runCli(runAnalyze, [file, '--format', 'zeek-json']);
     assert.ok(!('community_id' in (JSON.parse(plain.out) as object)));
   });
 
   it('an RFC figure (no times, no windows, no IP lengths): ts unset, no zero-window letter', async () => {
-    const r = await runCli(runAnalyze, [path.join(REPO, 'test/fixtures/text/rfc9293-normal-close.tcptrace'), '--format', 'zeek-json']);
+    const r = await runCli(runAnalyze, [
+      path.join(REPO, 'test/fixtures/text/rfc9293-normal-close.tcptrace'),
+      '--format',
+      'zeek-json',
+    ]);
     assert.strictEqual(r.code, 0, r.err);
     const o = JSON.parse(r.out) as Record<string, unknown>;
     assert.ok(!('ts' in o) && !('duration' in o));
