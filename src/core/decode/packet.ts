@@ -295,7 +295,7 @@ export class PacketDecoder {
       d[1] = b[p + 17];
       d[2] = b[p + 18];
       d[3] = b[p + 19];
-      v.ipBytes = total !== 0 ? total : this.reported - p;
+      v.ipBytes = total; // as the header says: 0 under segmentation offload
       v.hdrBytes = ihl;
       return this.tcp(b, q, end, ipEnd - q);
     }
@@ -344,7 +344,7 @@ export class PacketDecoder {
         s[i] = b[p + 8 + i];
         d[i] = b[p + 24 + i];
       }
-      v.ipBytes = payloadLen !== 0 ? 40 + payloadLen : this.reported - p;
+      v.ipBytes = 40 + payloadLen; // as the header says
       v.hdrBytes = q - p;
       return this.tcp(b, q, end, ipEnd - q);
     }

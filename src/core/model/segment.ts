@@ -57,8 +57,9 @@ export class SegmentView {
   /** Raw window field (not scaled). */
   win = 0;
   /**
-   * The IP packet's length as its header gives it (IPv4 total length, IPv6 40 + payload length):
-   * what Zeek's conn.log counts as ip_bytes. 0 when the source gives none (text traces).
+   * The IP packet's length as its header gives it (IPv4 total length, IPv6 40 + payload length),
+   * even when that is 0 (segmentation offload): what Zeek's conn.log counts as ip_bytes. 0 when the
+   * source gives none (text traces).
    */
   ipBytes = 0;
   /**

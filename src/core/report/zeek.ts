@@ -555,9 +555,10 @@ function zeekPacket(conn: ZConn, t: SegmentTable, r: number, isOrig: boolean): v
   const seq = t.seq[r];
   const ackSeq = t.ack[r];
   // The payload length as the IP header gives it (Zeek reads it there even when the link layer
-  // carried less); text traces give no IP lengths: their `len`.
+  // carried less); without one (text traces, a length of 0 under segmentation offload, where the
+  // segment is as long as the link says) the segment's `len`.
   const ipb = t.ipBytes[r];
-  const len = ipb > 0 ? Math.max(0, ipb - t.hdrBytes[r]) : t.len[r];
+  const len = ipb > t.hdrBytes[r] ? ipb - t.hdrBytes[r] : t.len[r];
   const time = t.time(r);
   const syn = (flags & SYN) !== 0;
   const fin = (flags & FIN) !== 0;
