@@ -41,14 +41,17 @@ const TOO_LARGE_SEQ_DELTA = 1048576;
 const TWO32 = 0x1_0000_0000;
 
 /**
- * The TCP ports Zeek's default scripts add to `likely_server_ports` (each protocol script's
- * `redef likely_server_ports += { ports }`): a connection whose first packet is not a SYN, or is
- * a SYN-ACK, is flipped when it comes from one of these (WantConnection in Zeek's TCP analyzer).
+ * The TCP ports Zeek's default protocol scripts add to `likely_server_ports` (each one's
+ * `redef likely_server_ports += { ports }`: FTP, SSH, SMTP, DNS, Finger, HTTP, KRB, POP3, DCE-RPC,
+ * SMB, IMAP, LDAP, SSL/TLS, Modbus, SOCKS, MySQL, MQTT, RDP, XMPP, PostgreSQL, Redis, IRC, DNP3), as
+ * read from those scripts; checked against Zeek where its own test traces start without a SYN
+ * (22, 80). A connection whose first packet is not a SYN, or is a SYN-ACK, is flipped when it
+ * comes from one of these (WantConnection in Zeek's TCP analyzer).
  */
 export const ZEEK_LIKELY_SERVER_PORTS: ReadonlySet<number> = new Set([
-  21, 22, 23, 25, 53, 79, 80, 81, 88, 102, 110, 113, 135, 139, 143, 389, 443, 445, 502, 563, 585, 587, 614, 631, 636,
-  989, 990, 992, 993, 995, 1080, 1433, 1434, 2811, 3128, 3268, 3306, 3389, 5222, 5223, 5269, 5432, 6379, 6666, 6667,
-  6668, 6669, 8000, 8080, 8888, 20000,
+  21, 22, 25, 53, 79, 80, 81, 88, 110, 135, 139, 143, 389, 443, 445, 502, 563, 585, 587, 614, 631, 636, 989, 990, 992,
+  993, 995, 1080, 1434, 1883, 2811, 3128, 3268, 3306, 3389, 5222, 5223, 5269, 5432, 6379, 6666, 6667, 6668, 6669, 8000,
+  8080, 8888, 20000,
 ]);
 
 // History masks (TCP_Endpoint::HistoryMasks); a responder's are shifted left 16.
