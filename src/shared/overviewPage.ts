@@ -64,10 +64,16 @@ svg.swatch { flex: none; }
 .k-graceful { fill: var(--vscode-terminal-ansiCyan, #0598bc); }
 .k-simultaneous { fill: var(--vscode-charts-purple, #652d90); }
 .k-reset-abort, .r-abort { fill: var(--vscode-charts-red, #e51400); }
-.k-reset-no-socket, .r-no-socket { fill: var(--vscode-charts-orange, #d18616); }
+.k-reset-abort-unread-data, .r-abort-unread-data { fill: var(--vscode-terminal-ansiBrightRed, #cd3131); }
+.k-reset-no-connection, .r-no-connection { fill: var(--vscode-charts-orange, #d18616); }
 .k-reset-after-fin, .r-after-fin { fill: var(--vscode-terminal-ansiBrightYellow, #b5ba00); }
-.k-reset-keepalive, .r-keepalive { fill: var(--vscode-terminal-ansiMagenta, #bc05bc); }
-.k-reset-other, .r-other { fill: var(--vscode-terminal-ansiBrightRed, #cd3131); }
+.k-reset-keepalive-timeout, .r-keepalive-timeout { fill: var(--vscode-terminal-ansiMagenta, #bc05bc); }
+.k-reset-retransmission-timeout, .r-retransmission-timeout { fill: var(--vscode-terminal-ansiBlue, #0451a5); }
+.k-reset-time-wait-assassination, .r-time-wait-assassination { fill: var(--vscode-terminal-ansiBrightCyan, #0598bc); }
+.k-reset-challenge-ack-exchange, .r-challenge-ack-exchange, .k-reset-in-window-challenged, .r-in-window-challenged { fill: var(--vscode-terminal-ansiBrightGreen, #14ce14); }
+.k-reset-out-of-window, .r-out-of-window { fill: var(--vscode-terminal-ansiGreen, #00bc00); }
+.k-reset-injected, .r-injected { fill: var(--vscode-terminal-ansiRed, #cd3131); stroke: var(--vscode-foreground); stroke-dasharray: 2 2; }
+.k-reset-other, .r-other { fill: var(--vscode-terminal-ansiBrightBlack, #666666); }
 .k-refused, .r-refused { fill: var(--vscode-terminal-ansiBrightMagenta, #a0a0ff); }
 .k-half-closed { fill: var(--vscode-charts-yellow, #bf8803); }
 .k-half-open { fill: var(--vscode-terminal-ansiBrightBlack, #7f7f7f); }
@@ -108,6 +114,8 @@ export const REPORT_THEME_CSS = `
   --vscode-charts-green: #388a34; --vscode-charts-purple: #652d90; --vscode-editorWarning-foreground: #bf8803;
   --vscode-terminal-ansiCyan: #0598bc; --vscode-terminal-ansiMagenta: #bc05bc; --vscode-terminal-ansiBrightMagenta: #bc05bc99;
   --vscode-terminal-ansiBrightRed: #cd3131; --vscode-terminal-ansiBrightYellow: #b5ba00; --vscode-terminal-ansiBrightBlack: #666666;
+  --vscode-terminal-ansiBlue: #0451a5; --vscode-terminal-ansiBrightCyan: #0598bc; --vscode-terminal-ansiBrightGreen: #14ce14;
+  --vscode-terminal-ansiGreen: #00bc00; --vscode-terminal-ansiRed: #cd3131;
   --vscode-list-hoverBackground: #f2f2f2; --vscode-list-activeSelectionBackground: #e8e8e8; --vscode-list-activeSelectionForeground: #000000;
   --vscode-editorWidget-background: #f8f8f8; --vscode-editor-font-family: ui-monospace, "SF Mono", Menlo, Consolas, monospace;
   --vscode-font-family: system-ui, -apple-system, "Segoe UI", Ubuntu, sans-serif; --vscode-font-size: 13px; }
@@ -118,6 +126,8 @@ export const REPORT_THEME_CSS = `
   --vscode-charts-green: #89d185; --vscode-charts-purple: #b180d7; --vscode-editorWarning-foreground: #cca700;
   --vscode-terminal-ansiCyan: #11a8cd; --vscode-terminal-ansiMagenta: #bc3fbc; --vscode-terminal-ansiBrightMagenta: #d670d6;
   --vscode-terminal-ansiBrightRed: #f14c4c; --vscode-terminal-ansiBrightYellow: #f5f543; --vscode-terminal-ansiBrightBlack: #8a8a8a;
+  --vscode-terminal-ansiBlue: #2472c8; --vscode-terminal-ansiBrightCyan: #29b8db; --vscode-terminal-ansiBrightGreen: #23d18b;
+  --vscode-terminal-ansiGreen: #0dbc79; --vscode-terminal-ansiRed: #cd3131;
   --vscode-list-hoverBackground: #2a2d2e; --vscode-list-activeSelectionBackground: #04395e; --vscode-list-activeSelectionForeground: #ffffff;
   --vscode-editorWidget-background: #202020; } }
 `;

@@ -28,20 +28,30 @@ export interface ResetReason {
   label: string;
 }
 
-/** Reset reasons in the order drawn. `prefix` is the start of the engine's sentence (engine.ts, resetReason). */
-const RESET_REASONS: readonly (ResetReason & { prefix: string })[] = [
-  { key: 'abort', label: 'abort (the application reset)', prefix: 'abort' },
-  { key: 'no-socket', label: 'no socket (answer to a stray segment)', prefix: 'answer to a segment for a connection the sender no longer has' },
-  { key: 'after-fin', label: 'after its own FIN (data arrived after close)', prefix: 'after its own FIN' },
-  { key: 'keepalive', label: 'keepalive timeout', prefix: 'keepalive timeout' },
-  { key: 'refused', label: 'refused (nothing listening)', prefix: 'refused' },
-  { key: 'other', label: 'other', prefix: '' },
+/**
+ * Reset reasons in the order drawn: the engine's stable codes (RST_REASONS in engine/rst.ts), with
+ * a short label each; `other` takes a code this list does not know yet.
+ */
+const RESET_REASONS: readonly ResetReason[] = [
+  { key: 'abort', label: 'abort (the application reset)' },
+  { key: 'abort-unread-data', label: 'abort: closed with unread data' },
+  { key: 'no-connection', label: 'no connection (answer to a stray segment)' },
+  { key: 'after-fin', label: 'after its own FIN (data arrived after close)' },
+  { key: 'keepalive-timeout', label: 'keepalive timeout' },
+  { key: 'retransmission-timeout', label: 'retransmission timeout' },
+  { key: 'time-wait-assassination', label: 'TIME-WAIT assassination' },
+  { key: 'challenge-ack-exchange', label: 'challenge ACK exchange' },
+  { key: 'in-window-challenged', label: 'in window, challenged' },
+  { key: 'out-of-window', label: 'out of window' },
+  { key: 'injected', label: 'injected (not the sender\'s TCP)' },
+  { key: 'refused', label: 'refused (nothing listening)' },
+  { key: 'other', label: 'other' },
 ];
+const REASON_INDEX = new Map(RESET_REASONS.map((r, i) => [r.key, i]));
 
-/** The key of a reset reason sentence. */
+/** The key of a reset reason code (`other` for a code not listed). */
 export function resetReasonKey(reason: string): string {
-  for (const r of RESET_REASONS) if (r.prefix !== '' && reason.startsWith(r.prefix)) return r.key;
-  return 'other';
+  return REASON_INDEX.has(reason) ? reason : 'other';
 }
 
 /** Every close kind, in stacking order (a reset per reason). */
@@ -62,7 +72,7 @@ const KIND_INDEX = new Map(CLOSE_KINDS.map((k, i) => [k.key, i]));
  * The close kind of a connection: its outcome, split by who sent the first FIN (graceful) or by
  * the reset's reason (reset).
  */
-export function closeKindKey(c: Pick<Connection, 'outcome' | 'closeInitiator' | 'reset'>): string {
+export function closeKindKey(c: { outcome: Outcome; closeInitiator: string; reset: { reason: string } | null }): string {
   switch (c.outcome) {
     case 'graceful':
       return c.closeInitiator === 'client' ? 'graceful-client' : c.closeInitiator === 'server' ? 'graceful-server' : 'graceful';
@@ -444,7 +454,7 @@ export class OverviewBuilder {
         }
       }
       if (c.outcome === 'refused') acc.refused++;
-      const reasonIndex = reset ? RESET_REASONS.findIndex((r) => r.key === resetReasonKey(reset.reason)) : -1;
+      const reasonIndex = reset ? REASON_INDEX.get(resetReasonKey(reset.reason))! : -1;
       if (reset) {
         acc.resets++;
         acc.resetsByReason[reasonIndex]++;
