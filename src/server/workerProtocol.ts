@@ -24,6 +24,8 @@ export interface LoadSummary {
   /** Milliseconds spent decoding and analyzing. */
   decodeMs: number;
   analyzeMs: number;
+  /** Analyzed by the streaming pass (a big capture, bigCapture.ts): decodeMs is the whole pass. */
+  streamed?: boolean;
 }
 
 export type FromWorker =

@@ -1,0 +1,121 @@
+/**
+ * The language server's streaming path for big captures (bigCapture.ts) answers every feature as
+ * the whole-capture path does: the same view text (the whole view cut at maxSegmentsShown, and each
+ * connection's view), the same hovers, inlay hints, diagnostics, symbols, lenses, definitions and
+ * steps on every line, the same pages and counts of connections (by outcome, with findings, by id,
+ * with a display filter, which re-reads the file), the same ladder windows and exports of each
+ * connection. The whole path decodes the capture and analyzes it at once; the streaming path keeps
+ * only the index and reads connections back from the file.
+ */
+import * as assert from 'assert';
+import * as path from 'path';
+import { analyze } from '../../../src/core/engine';
+import { loadCapture } from '../../../src/node/loadTrace';
+import { BigCapture } from '../../../src/server/bigCapture';
+import { runFeature, type FeatureName, type FeatureParams } from '../../../src/server/features';
+import { DEFAULT_SETTINGS, engineOptions, type ServerSettings } from '../../../src/server/settings';
+import { captureViewDoc, type TraceDoc } from '../../../src/server/traceDoc';
+import { OUTCOME_ORDER } from '../../../src/shared/lspProtocol';
+
+const FIXTURES = path.join(__dirname, '../../../../test/fixtures');
+const CAPTURES = [
+  'kernel/11-tuple-reuse-time-wait.pcap',
+  'kernel/03-simultaneous-close-nsec.pcap',
+  'kernel/13-ipv6-client-close.pcapng',
+  'decode/real/lo.pcap',
+  'decode/gen/multi.pcapng',
+  'text/craft.pcap',
+  '../integration/fixtures/mixed.pcap',
+];
+
+const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v ?? null));
+
+function wholeDoc(file: string, uri: string, connection: number | undefined, s: ServerSettings): TraceDoc {
+  const loaded = loadCapture(file);
+  return captureViewDoc(uri, loaded, analyze(loaded.table, engineOptions(s)), s, connection);
+}
+
+/** Every feature, on every line where it takes one, as plain JSON. */
+async function answers(t: TraceDoc, run: <K extends FeatureName>(name: K, p: FeatureParams<K>) => Promise<unknown>): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  const lines = t.lineLength.length;
+  out.openCapture = await run('openCapture', undefined);
+  out.diagnostics = await run('diagnostics', undefined);
+  out.counts = await run('counts', undefined);
+  out.inlayHints = await run('inlayHints', { start: 0, end: lines });
+  out.foldingRanges = await run('foldingRanges', undefined);
+  out.documentSymbols = await run('documentSymbols', undefined);
+  out.codeLenses = await run('codeLenses', undefined);
+  for (let line = 0; line < lines; line++) {
+    out[`hover ${line}`] = await run('hover', { line });
+    out[`definition ${line}`] = await run('definition', { line });
+    out[`segmentAt ${line}`] = await run('segmentAt', { line });
+    for (const kind of ['next', 'previous', 'first', 'last', 'nextFinding', 'previousFinding'] as const) out[`step ${kind} ${line}`] = await run('step', { line, kind });
+  }
+  const all = (await run('connections', { limit: 0 })) as { summary: { connections: number } };
+  out.connectionsAll = await run('connections', {});
+  out.connectionsCounts = all;
+  out.explained = await run('connections', { offset: 1, limit: 2, includeExplanations: true });
+  for (const outcome of OUTCOME_ORDER) for (let offset = 0; offset < 4; offset += 2) out[`page ${outcome} ${offset}`] = await run('connections', { outcome, offset, limit: 2 });
+  out.withFindings = await run('connections', { withFindings: true, limit: 3 });
+  out.byIds = await run('connections', { ids: [all.summary.connections, 1, 99999] });
+  for (const filter of ['tcp.flags.reset == 1', 'tcp.port == 80 || tcp.flags.fin', 'tcp.flags.reset ==']) {
+    out[`filter ${filter}`] = await run('connections', { filter, limit: 5 });
+    out[`filter ${filter} reset`] = await run('connections', { filter, outcome: 'reset' });
+  }
+  for (let id = 1; id <= all.summary.connections + 1; id++) {
+    out[`segments ${id}`] = await run('segments', { connection: id, start: 0, count: 10_000 });
+    out[`segments ${id} window`] = await run('segments', { connection: id, start: 1, count: 2 });
+    for (const kind of ['analysis-json', 'state-table', 'tcptrace', 'tcpdump', 'mermaid'] as const) out[`export ${kind} ${id}`] = await run('exportText', { kind, connection: id });
+  }
+  return plain(out) as Record<string, unknown>;
+}
+
+describe('language server: big captures through the streaming path', function () {
+  this.timeout(120_000);
+  // A small view limit, so that the whole view is cut in the middle of the captures.
+  for (const max of [20, 50_000]) {
+    const settings: ServerSettings = { ...DEFAULT_SETTINGS, severities: {}, maxSegmentsShown: max, streamingThresholdMB: 0 };
+    for (const name of CAPTURES) {
+      it(`${name} (view limit ${max}): every feature of every view as the whole-capture path answers it`, async () => {
+        const file = path.join(FIXTURES, name);
+        const big = await BigCapture.open(file, settings, () => undefined);
+        assert.strictEqual(big.error, null);
+        const whole = loadCapture(file);
+        const n = analyze(whole.table, engineOptions(settings)).connections.length;
+        assert.strictEqual(big.index?.count, n);
+        const base = `teardown-capture:${file}`;
+        for (const conn of [undefined, ...Array.from({ length: n }, (_, i) => i + 1)]) {
+          const uri = conn === undefined ? `${base}?view=all` : `${base}?conn=${conn}`;
+          const w = wholeDoc(file, uri, conn, settings);
+          const b = big.doc(uri, conn, settings);
+          const expected = await answers(w, async (k, p) => runFeature(w, k, p));
+          const got = await answers(b, (k, p) => big.run(b, k, p));
+          for (const key of Object.keys(expected)) assert.deepStrictEqual(got[key], expected[key], `${uri}: ${key}`);
+        }
+      });
+    }
+  }
+
+  it('refuses to export every connection of a big capture, and says what to run instead', async () => {
+    const file = path.join(FIXTURES, 'decode/real/lo.pcap');
+    const s: ServerSettings = { ...DEFAULT_SETTINGS, severities: {}, streamingThresholdMB: 0 };
+    const big = await BigCapture.open(file, s, () => undefined);
+    const t = big.doc(`teardown-capture:${file}?view=all`, undefined, s);
+    await assert.rejects(big.run(t, 'exportText', { kind: 'analysis-json' }), /too many to export from the editor: .*--format jsonl/);
+  });
+
+  it('a file that is not a capture, or missing, is the view’s error (as on the whole-capture path)', async () => {
+    const s: ServerSettings = { ...DEFAULT_SETTINGS, severities: {}, streamingThresholdMB: 0 };
+    for (const file of [path.join(FIXTURES, 'kernel/01-client-active-close.txt'), path.join(FIXTURES, 'missing.pcap')]) {
+      const big = await BigCapture.open(file, s, () => undefined);
+      const uri = `teardown-capture:${file}?view=all`;
+      const b = big.doc(uri, undefined, s);
+      const w = wholeDoc(file, uri, undefined, s);
+      assert.ok(big.error !== null);
+      assert.strictEqual(big.error, w.loaded.error);
+      assert.deepStrictEqual(plain(await big.run(b, 'openCapture', undefined)), plain(runFeature(w, 'openCapture', undefined)));
+      assert.deepStrictEqual(plain(await big.run(b, 'diagnostics', undefined)), plain(runFeature(w, 'diagnostics', undefined)));
+    }
+  });
+});
