@@ -189,6 +189,8 @@ export class BigCapture {
         return this.segments(t, params as FeatureParams<'segments'>) as FeatureResult<K>;
       case 'exportText':
         return this.exportText(t, params as FeatureParams<'exportText'>) as FeatureResult<K>;
+      case 'openCapture':
+        return { ...runFeature(t, 'openCapture', undefined), streamed: true } as FeatureResult<K>;
       default:
         return runFeature(t, name, params);
     }
