@@ -8,7 +8,12 @@
  * only the index and reads connections back from the file.
  */
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
+import { ConnectionsRequest, OpenCaptureRequest, SegmentsRequest } from '../../../src/shared/lspProtocol';
+import { captureUri, LspSession } from './lsp';
+import { syntheticSegments, writeSyntheticPcap } from './synthetic';
 import { analyze } from '../../../src/core/engine';
 import { loadCapture } from '../../../src/node/loadTrace';
 import { BigCapture } from '../../../src/server/bigCapture';
@@ -123,5 +128,53 @@ describe('language server: big captures through the streaming path', function ()
       assert.deepStrictEqual(plain(await big.run(b, 'openCapture', undefined)), plain(runFeature(w, 'openCapture', undefined)));
       assert.deepStrictEqual(plain(await big.run(b, 'diagnostics', undefined)), plain(runFeature(w, 'diagnostics', undefined)));
     }
+  });
+});
+
+/** The CLI's progress line (src/cli/analyzeStream.ts), as the server's `$/progress` reports it on the streaming path. */
+const PROGRESS_WORDS = /^[\d.]+ of [\d.]+ MiB \(\d+%\), \d+ TCP segments, \d+ connections open, \d+ finished, \d+ MiB\/s$/;
+
+describe('language server over JSON-RPC: a capture above teardownTracer.streamingThresholdMB', function () {
+  this.timeout(120_000);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'teardown-tracer-big-'));
+  const file = path.join(tmp, 'a.pcap');
+  const CONNECTIONS = 20_000;
+  let s: LspSession;
+  before(async () => {
+    writeSyntheticPcap(file, CONNECTIONS);
+    // 13 MB: streamed from 10 MB on.
+    s = new LspSession({ settings: { streamingThresholdMB: 10 } });
+    await s.start();
+  });
+  after(async () => {
+    await s.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('streams it, reporting $/progress in the words of the CLI progress line, and answers from the index', async () => {
+    const uri = captureUri(file);
+    const created = s.progressCreated.next(() => true);
+    const view = await s.conn.sendRequest(OpenCaptureRequest.type, { uri });
+    const token = await created;
+    await s.progress.first((p) => p.token === token && p.value.kind === 'end');
+    const reports = s.progress.all.filter((p) => p.token === token && p.value.kind === 'report').map((p) => (p.value.kind === 'report' ? (p.value.message ?? '') : ''));
+    assert.ok(
+      reports.some((m) => PROGRESS_WORDS.test(m)),
+      `a report like the CLI's progress line: ${reports.join(' | ')}`,
+    );
+    assert.strictEqual(view.streamed, true);
+    assert.deepStrictEqual([view.totalSegments, view.shownSegments, view.truncated], [syntheticSegments(CONNECTIONS), 50_000, true]);
+    const counts = await s.conn.sendRequest(ConnectionsRequest.type, { uri, limit: 0 });
+    assert.deepStrictEqual([counts.total, counts.summary.outcomes.graceful], [CONNECTIONS, CONNECTIONS]);
+    const page = await s.conn.sendRequest(ConnectionsRequest.type, { uri, outcome: 'graceful', offset: CONNECTIONS - 3, limit: 500 });
+    assert.deepStrictEqual(
+      page.connections.map((c) => c.id),
+      [CONNECTIONS - 2, CONNECTIONS - 1, CONNECTIONS],
+    );
+    // The last connection, far past the view: read back from the file for the ladder.
+    const ladder = await s.conn.sendRequest(SegmentsRequest.type, { uri, connection: CONNECTIONS, start: 0, count: 100 });
+    assert.strictEqual(ladder.total, 9);
+    assert.deepStrictEqual([ladder.segments[0].clientBefore, ladder.segments[8].clientAfter], ['CLOSED', 'TIME-WAIT']);
+    assert.ok(ladder.segments.every((x) => x.line === -1), 'not shown in the whole view');
   });
 });
