@@ -55,6 +55,7 @@ export function runAnalysisWorker(): void {
     views.clear();
     post({ type: 'progress', generation, percent: 0, message: 'reading' });
     big = await BigCapture.open(path, settings, (percent, message) => post({ type: 'progress', generation, percent, message }));
+    big.onTask = (title, percent, message, done) => post({ type: 'task', generation, title, percent, message, done });
     key = analysisKey(settings);
     summary = big.summary();
   };

@@ -19,6 +19,7 @@
  * streaming pass (as `analyze --filter --format jsonl` does) and its matches are remembered.
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import { analyze, type Analysis, type Connection } from '../core/engine';
 import { parseFilter } from '../core/filter';
 import { matchingConnections } from '../core/filter/context';
@@ -68,6 +69,8 @@ export class BigCapture {
   /** The compact index (null when nothing could be read). */
   readonly index: ConnectionIndex | null;
   readonly findings: number;
+  /** Told the progress of a display filter's pass over the file (set by the worker). */
+  onTask: ((title: string, percent: number, message: string, done: boolean) => void) | null = null;
 
   private constructor(
     readonly path: string,
@@ -253,12 +256,24 @@ export class BigCapture {
     if (parsed.filter === null) return { ids: new Int32Array(0), errors: parsed.errors, counts: this.countIds(new Int32Array(0)) };
     const compiled = parsed.filter;
     const found: number[] = [];
-    await streamCaptureFile(this.path, {
-      engine: engineOptions(this.settings),
-      onBatch: (a) => {
-        for (const id of matchingConnections(a, compiled)) found.push(id);
-      },
-    });
+    const title = `Filtering ${path.basename(this.path)}: ${filter}`;
+    let last = 0;
+    try {
+      await streamCaptureFile(this.path, {
+        engine: engineOptions(this.settings),
+        onBatch: (a) => {
+          for (const id of matchingConnections(a, compiled)) found.push(id);
+        },
+        onProgress: (p) => {
+          const now = performance.now();
+          if (now - last < 250) return;
+          last = now;
+          this.onTask?.(title, Math.round((100 * p.bytesRead) / Math.max(1, p.totalBytes)), `${streamProgressText(p)}, ${found.length} matching`, false);
+        },
+      });
+    } finally {
+      this.onTask?.(title, 100, 'done', true);
+    }
     const ids = Int32Array.from(found).sort();
     return { ids, errors: [], counts: this.countIds(ids) };
   }

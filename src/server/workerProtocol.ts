@@ -30,6 +30,8 @@ export interface LoadSummary {
 
 export type FromWorker =
   | { type: 'progress'; generation: number; percent: number; message: string }
+  /** A long task after the load (a display filter re-reading a big capture): its progress, until `done`. */
+  | { type: 'task'; generation: number; title: string; percent: number; message: string; done: boolean }
   | { type: 'loaded'; generation: number; summary: LoadSummary }
   | { type: 'result'; id: number; value: unknown }
   | { type: 'failed'; id: number; message: string };
