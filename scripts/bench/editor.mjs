@@ -135,6 +135,7 @@ console.log('\nThe editor with a big capture (language-server capture worker, pe
 for (const r of results) {
   const ratio = ref ? ` (${(r.peakMiB / ref.peakMiB).toFixed(2)}x the whole path at 1x)` : '';
   console.log(`  ${r.name}: ${(r.bytes / 1e6).toFixed(0)} MB, ${r.summary.segments.toLocaleString('en-US')} segments, ${r.connections.toLocaleString('en-US')} connections: peak ${r.peakMiB} MiB${ratio}`);
+  if (r.summary.indexBytes) console.log(`    index: ${(r.summary.indexBytes / 2 ** 20).toFixed(1)} MiB`);
   console.log(`    ${Object.entries(r.times).map(([k, v]) => `${k} ${v} ms`).join('; ')}`);
   if (r.progress) console.log(`    last progress report: ${r.progress}`);
 }

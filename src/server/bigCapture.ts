@@ -66,6 +66,8 @@ export class BigCapture {
   private readonly read: RecordReader | null;
   private readonly report: DecodeReport | null;
   private readonly warnings: string[];
+  /** Bytes held by the two indexes. */
+  readonly indexBytes: number;
   /** The compact index (null when nothing could be read). */
   readonly index: ConnectionIndex | null;
   readonly findings: number;
@@ -84,6 +86,7 @@ export class BigCapture {
     this.warnings = pass?.warnings ?? [];
     this.index = error === null ? pass!.connections! : null;
     this.read = error === null ? fileRecordReader(path, pass!.records!) : null;
+    this.indexBytes = error === null ? pass!.connections!.byteSize + pass!.records!.byteSize : 0;
     let n = 0;
     for (let id = 1; id <= (this.index?.count ?? 0); id++) n += this.index!.findingCount(id);
     this.findings = n;
@@ -125,6 +128,7 @@ export class BigCapture {
       decodeMs: this.ms,
       analyzeMs: 0,
       streamed: true,
+      indexBytes: this.indexBytes,
     };
   }
 
@@ -289,7 +293,11 @@ export class BigCapture {
     if (p.withFindings === true) ids = ids.filter((id) => index.findingCount(id) > 0);
     if (Array.isArray(p.ids)) {
       const wanted = new Set(p.ids);
-      ids = ids.length > wanted.size && m.ids === null ? Int32Array.from([...wanted].filter((id) => Number.isInteger(id) && id >= 1 && id <= index.count)).sort() : ids.filter((id) => wanted.has(id));
+      // A few ids of every connection: looked up, not scanned for.
+      ids =
+        ids === this.allIds && ids.length > wanted.size
+          ? Int32Array.from([...wanted].filter((id) => Number.isInteger(id) && id >= 1 && id <= index.count)).sort()
+          : ids.filter((id) => wanted.has(id));
     }
     const total = ids.length;
     const offset = Math.min(total, wire(p.offset, 0));

@@ -228,7 +228,7 @@ export class TraceStore {
           this.progressDone(host, generation);
           this.deps.log(
             `${path}: ${s.segments} segments, ${s.connections} connections, ${s.findings} findings ` +
-              `(${s.streamed === true ? `streaming analysis ${s.decodeMs.toFixed(0)} ms` : `decode ${s.decodeMs.toFixed(0)} ms, analysis ${s.analyzeMs.toFixed(0)} ms`})${s.error ? `; ${s.error}` : ''}`,
+              `(${s.streamed === true ? `streaming analysis ${s.decodeMs.toFixed(0)} ms, index ${((s.indexBytes ?? 0) / 2 ** 20).toFixed(1)} MiB` : `decode ${s.decodeMs.toFixed(0)} ms, analysis ${s.analyzeMs.toFixed(0)} ms`})${s.error ? `; ${s.error}` : ''}`,
           );
           for (const uri of this.views.get(path) ?? []) void this.publishView(uri);
         },

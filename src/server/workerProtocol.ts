@@ -26,6 +26,8 @@ export interface LoadSummary {
   analyzeMs: number;
   /** Analyzed by the streaming pass (a big capture, bigCapture.ts): decodeMs is the whole pass. */
   streamed?: boolean;
+  /** The streaming path: bytes its indexes hold. */
+  indexBytes?: number;
 }
 
 export type FromWorker =

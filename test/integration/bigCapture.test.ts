@@ -2,6 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { loadCaptureView } from '../../src/extension/capture/content';
 import { PAGE_SIZE, type GroupNode } from '../../src/extension/tree';
 import { OpenCaptureRequest, OUTCOME_ORDER, SegmentsRequest } from '../../src/shared/lspProtocol';
 import { api, captureView, closeAllEditors, hoverText, ownFixture, REPO, tmpFile, until } from './helpers';
@@ -147,7 +148,7 @@ describe('big captures: the streaming path', function () {
       assert.ok(ladder.total > 0 && ladder.segments.length === ladder.total, `the ladder of #${lastId}`);
       // That connection's own view, and a hover in it.
       const one = vscode.Uri.from({ scheme: 'teardown-capture', path: file.path, query: `conn=${lastId}` });
-      const doc = await vscode.workspace.openTextDocument(one);
+      const doc = await loadCaptureView(one);
       const text = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', one, new vscode.Position(1, 8)));
       assert.match(text, /client: .* · server: /, `the hover of ${doc.lineAt(1).text}`);
       console.log(

@@ -67,6 +67,8 @@ async function answers(t: TraceDoc, run: <K extends FeatureName>(name: K, p: Fea
   for (const outcome of OUTCOME_ORDER) for (let offset = 0; offset < 4; offset += 2) out[`page ${outcome} ${offset}`] = await run('connections', { outcome, offset, limit: 2 });
   out.withFindings = await run('connections', { withFindings: true, limit: 3 });
   out.byIds = await run('connections', { ids: [all.summary.connections, 1, 99999] });
+  out.byIdsAndOutcome = await run('connections', { ids: [1, 2, 3, all.summary.connections], outcome: 'graceful' });
+  out.byIdsWithFindings = await run('connections', { ids: [1, 2, 3, all.summary.connections], withFindings: true });
   for (const filter of ['tcp.flags.reset == 1', 'tcp.port == 80 || tcp.flags.fin', 'tcp.flags.reset ==']) {
     out[`filter ${filter}`] = await run('connections', { filter, limit: 5 });
     out[`filter ${filter} reset`] = await run('connections', { filter, outcome: 'reset' });
