@@ -81,6 +81,27 @@ async function answers(t: TraceDoc, run: <K extends FeatureName>(name: K, p: Fea
   return plain(out) as Record<string, unknown>;
 }
 
+/** Every feature of every view of `file`, on both paths, equal. */
+async function compareAll(file: string, settings: ServerSettings): Promise<void> {
+  const big = await BigCapture.open(file, settings, () => undefined);
+  assert.strictEqual(big.error, null);
+  const whole = loadCapture(file);
+  const n = analyze(whole.table, engineOptions(settings)).connections.length;
+  assert.strictEqual(big.index?.count, n);
+  const base = `teardown-capture:${file}`;
+  for (const conn of [undefined, ...Array.from({ length: n }, (_, i) => i + 1)]) {
+    const uri = conn === undefined ? `${base}?view=all` : `${base}?conn=${conn}`;
+    const w = wholeDoc(file, uri, conn, settings);
+    const b = big.doc(uri, conn, settings);
+    const expected = await answers(w, async (k, p) => runFeature(w, k, p));
+    const got = await answers(b, (k, p) => big.run(b, k, p));
+    const opened = got.openCapture as { streamed?: boolean };
+    assert.strictEqual(opened.streamed, true, 'the view says it was streamed');
+    delete opened.streamed;
+    for (const key of Object.keys(expected)) assert.deepStrictEqual(got[key], expected[key], `${uri}: ${key}`);
+  }
+}
+
 describe('language server: big captures through the streaming path', function () {
   this.timeout(120_000);
   // A small view limit, so that the whole view is cut in the middle of the captures.
@@ -88,27 +109,21 @@ describe('language server: big captures through the streaming path', function ()
     const settings: ServerSettings = { ...DEFAULT_SETTINGS, severities: {}, maxSegmentsShown: max, streamingThresholdMB: 0 };
     for (const name of CAPTURES) {
       it(`${name} (view limit ${max}): every feature of every view as the whole-capture path answers it`, async () => {
-        const file = path.join(FIXTURES, name);
-        const big = await BigCapture.open(file, settings, () => undefined);
-        assert.strictEqual(big.error, null);
-        const whole = loadCapture(file);
-        const n = analyze(whole.table, engineOptions(settings)).connections.length;
-        assert.strictEqual(big.index?.count, n);
-        const base = `teardown-capture:${file}`;
-        for (const conn of [undefined, ...Array.from({ length: n }, (_, i) => i + 1)]) {
-          const uri = conn === undefined ? `${base}?view=all` : `${base}?conn=${conn}`;
-          const w = wholeDoc(file, uri, conn, settings);
-          const b = big.doc(uri, conn, settings);
-          const expected = await answers(w, async (k, p) => runFeature(w, k, p));
-          const got = await answers(b, (k, p) => big.run(b, k, p));
-          const opened = got.openCapture as { streamed?: boolean };
-          assert.strictEqual(opened.streamed, true, 'the view says it was streamed');
-          delete opened.streamed;
-          for (const key of Object.keys(expected)) assert.deepStrictEqual(got[key], expected[key], `${uri}: ${key}`);
-        }
+        await compareAll(path.join(FIXTURES, name), settings);
       });
     }
   }
+
+  it('a capture cut in the middle of a record: what was decoded before it, and the warning, as on the whole path', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tt-big-cut-')), 'cut.pcap');
+    const bytes = fs.readFileSync(path.join(FIXTURES, '../integration/fixtures/kernel-all.pcap'));
+    fs.writeFileSync(file, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    await compareAll(file, { ...DEFAULT_SETTINGS, severities: {}, maxSegmentsShown: 50, streamingThresholdMB: 0 });
+    const big = await BigCapture.open(file, { ...DEFAULT_SETTINGS, streamingThresholdMB: 0 }, () => undefined);
+    const t = big.doc(`teardown-capture:${file}?view=all`, undefined, DEFAULT_SETTINGS);
+    const [d] = (await big.run(t, 'diagnostics', undefined)).filter((x) => x.code === 'decoder');
+    assert.match(d.message, /^truncated .*the file ends inside packet record/m);
+  });
 
   it('refuses to export every connection of a big capture, and says what to run instead', async () => {
     const file = path.join(FIXTURES, 'decode/real/lo.pcap');
