@@ -16,13 +16,17 @@
  * features.ts runs on that document unchanged; only the requests about every connection
  * (`counts`, `connections`, `segments` of a connection the document does not hold, `exportText`)
  * are answered here. A display filter needs every segment: it re-reads the file through the same
- * streaming pass (as `analyze --filter --format jsonl` does) and its matches are remembered.
+ * streaming pass (as `analyze --filter --format jsonl` does) and its matches are remembered; so
+ * does the export of every connection's analysis (JSON), through a scratch file.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
+import { fileURLToPath } from 'url';
 import { analyze, type Analysis, type Connection } from '../core/engine';
 import { parseFilter } from '../core/filter';
 import { matchingConnections } from '../core/filter/context';
+import { analysisJsonHead, connectionJsonText, SummaryCounts } from '../core/report/json';
 import { ladderSummary, ladderWindow, indexOfRow, type LineOf } from '../core/report/ladderModel';
 import { OUTCOMES } from '../core/engine/records';
 import { SegmentTable } from '../core/model/segment';
@@ -195,7 +199,7 @@ export class BigCapture {
       case 'segments':
         return this.segments(t, params as FeatureParams<'segments'>) as FeatureResult<K>;
       case 'exportText':
-        return this.exportText(t, params as FeatureParams<'exportText'>) as FeatureResult<K>;
+        return (await this.exportText(t, params as FeatureParams<'exportText'>)) as FeatureResult<K>;
       case 'openCapture':
         return { ...runFeature(t, 'openCapture', undefined), streamed: true } as FeatureResult<K>;
       default:
@@ -360,14 +364,87 @@ export class BigCapture {
     return ladderWindow(this.analysisOf([p.connection]), p.connection, p.start, p.count, () => -1);
   }
 
-  private exportText(t: TraceDoc, p: FeatureParams<'exportText'>): FeatureResult<'exportText'> {
-    if (p.connection === undefined)
+  private async exportText(t: TraceDoc, p: FeatureParams<'exportText'>): Promise<FeatureResult<'exportText'>> {
+    if (p.connection === undefined) {
+      if (p.kind === 'analysis-json' && p.target !== undefined) return this.exportAllJson(p.target);
       throw new Error(
-        `${this.index!.count.toLocaleString('en-US')} connections are too many to export from the editor: export one connection, or run \`teardown-tracer analyze ${this.path} --format jsonl\` (or --json)`,
+        `${this.index!.count.toLocaleString('en-US')} connections are too many to export from the editor but as the analysis (JSON) to a file: export one connection, or run \`teardown-tracer analyze ${this.path} --format jsonl\``,
       );
+    }
     if (this.connectionsOf(t).has(p.connection)) return runFeature(t, 'exportText', p);
     const a = this.analysisOf([p.connection]);
     return runFeature(captureViewDoc(t.uri, this.loaded(a), a, t.settings, p.connection), 'exportText', p);
+  }
+
+  /**
+   * The `analyze --json` document of every connection, written to `target` in bounded memory: a
+   * streaming pass writes each connection's text to a scratch file as it finishes (remembering
+   * where), then the document is written with the connections in id order, read back from it.
+   */
+  private async exportAllJson(target: string): Promise<FeatureResult<'exportText'>> {
+    let out: string;
+    try {
+      out = fileURLToPath(target);
+    } catch {
+      throw new Error(`cannot write an export to ${target}: only file: URIs`);
+    }
+    const n = this.index!.count;
+    const at = new Float64Array(n);
+    const len = new Uint32Array(n);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'teardown-tracer-export-'));
+    const scratch = path.join(dir, 'connections.json');
+    const sfd = fs.openSync(scratch, 'w+');
+    const counts = new SummaryCounts();
+    const title = `Exporting ${path.basename(this.path)}`;
+    let last = 0;
+    let pos = 0;
+    try {
+      await streamCaptureFile(this.path, {
+        engine: engineOptions(this.settings),
+        onBatch: (a) => {
+          let chunk = '';
+          for (const c of a.connections) {
+            counts.add(c);
+            const text = connectionJsonText(a, c);
+            const bytes = Buffer.byteLength(text);
+            at[c.id - 1] = pos + Buffer.byteLength(chunk);
+            len[c.id - 1] = bytes;
+            chunk += text;
+          }
+          pos += fs.writeSync(sfd, chunk);
+        },
+        onProgress: (p) => {
+          const now = performance.now();
+          if (now - last < 250) return;
+          last = now;
+          this.onTask?.(title, Math.round((100 * p.bytesRead) / Math.max(1, p.totalBytes)), streamProgressText(p), false);
+        },
+      });
+      const fd = fs.openSync(out, 'w');
+      let written = 0;
+      try {
+        written += fs.writeSync(fd, analysisJsonHead(this.input(), counts.toJSON()));
+        let buf = Buffer.alloc(1 << 16);
+        let first = true;
+        for (let i = 0; i < n; i++) {
+          if (len[i] === 0) continue;
+          if (buf.length < len[i] + 1) buf = Buffer.alloc(len[i] + 1);
+          let k = 0;
+          if (!first) buf[k++] = 0x2c; // ','
+          first = false;
+          fs.readSync(sfd, buf, k, len[i], at[i]);
+          written += fs.writeSync(fd, buf, 0, k + len[i]);
+        }
+        written += fs.writeSync(fd, ']}\n');
+      } finally {
+        fs.closeSync(fd);
+      }
+      return { text: '', written: { uri: target, bytes: written } };
+    } finally {
+      fs.closeSync(sfd);
+      fs.rmSync(dir, { recursive: true, force: true });
+      this.onTask?.(title, 100, 'done', true);
+    }
   }
 }
 

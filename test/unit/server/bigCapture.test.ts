@@ -11,6 +11,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { pathToFileURL } from 'url';
 import { ConnectionsRequest, OpenCaptureRequest, SegmentsRequest } from '../../../src/shared/lspProtocol';
 import { captureUri, LspSession } from './lsp';
 import { syntheticSegments, writeSyntheticPcap } from './synthetic';
@@ -125,12 +126,26 @@ describe('language server: big captures through the streaming path', function ()
     assert.match(d.message, /^truncated .*the file ends inside packet record/m);
   });
 
-  it('refuses to export every connection of a big capture, and says what to run instead', async () => {
-    const file = path.join(FIXTURES, 'decode/real/lo.pcap');
+  it('exports every connection as the analysis (JSON) to a file, byte for byte the whole path’s, and refuses the other kinds', async () => {
     const s: ServerSettings = { ...DEFAULT_SETTINGS, severities: {}, streamingThresholdMB: 0 };
-    const big = await BigCapture.open(file, s, () => undefined);
-    const t = big.doc(`teardown-capture:${file}?view=all`, undefined, s);
-    await assert.rejects(big.run(t, 'exportText', { kind: 'analysis-json' }), /too many to export from the editor: .*--format jsonl/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tt-big-export-'));
+    for (const name of ['../integration/fixtures/kernel-all.pcap', 'decode/gen/multi.pcapng']) {
+      const file = path.join(FIXTURES, name);
+      const uri = `teardown-capture:${file}?view=all`;
+      const big = await BigCapture.open(file, s, () => undefined);
+      const tasks: string[] = [];
+      big.onTask = (title, _percent, _message, done) => tasks.push(`${title}|${done}`);
+      const t = big.doc(uri, undefined, s);
+      const w = wholeDoc(file, uri, undefined, s);
+      const a = path.join(dir, 'streamed.json');
+      const b = path.join(dir, 'whole.json');
+      const got = await big.run(t, 'exportText', { kind: 'analysis-json', target: pathToFileURL(a).toString() });
+      const expected = runFeature(w, 'exportText', { kind: 'analysis-json', target: pathToFileURL(b).toString() });
+      assert.strictEqual(fs.readFileSync(a, 'utf8'), fs.readFileSync(b, 'utf8'), name);
+      assert.strictEqual(got.written?.bytes, expected.written?.bytes);
+      assert.ok(tasks.length >= 1 && tasks[tasks.length - 1].endsWith('|true'), `the export's progress ends: ${tasks.join(', ')}`);
+      await assert.rejects(big.run(t, 'exportText', { kind: 'state-table' }), /too many to export from the editor but as the analysis \(JSON\) to a file: .*--format jsonl/);
+    }
   });
 
   it('a file that is not a capture, or missing, is the view’s error (as on the whole-capture path)', async () => {
