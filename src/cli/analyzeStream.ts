@@ -12,6 +12,7 @@ import { connectionJsonText, JsonCollector, SummaryCounts, type InputSummary } f
 import { decodeStream, type ReadProgress } from '../node/captureStream';
 import { UnreadableFileError } from '../node/captureFile';
 import { zeekLines, zeekLogTime, zeekTsvFooter, zeekTsvHeader, type ZeekFormat } from '../core/report/zeek';
+import { streamProgressText } from '../node/progressText';
 import type { CliIO } from './main';
 
 export type StreamedOutput = 'json' | 'jsonl' | 'summary' | 'json-summary' | ZeekFormat;
@@ -44,11 +45,8 @@ class ProgressLine {
     const now = Date.now();
     if (!force && now - this.last < 250) return;
     this.last = now;
-    const secs = Math.max(0.001, (now - this.started) / 1000);
-    const mib = (n: number): string => (n / (1 << 20)).toFixed(n < 10 << 20 ? 1 : 0);
-    const read = p.totalBytes >= 0 ? `${mib(p.bytesRead)} of ${mib(p.totalBytes)} MiB (${((100 * p.bytesRead) / Math.max(1, p.totalBytes)).toFixed(0)}%)` : `${mib(p.bytesRead)} MiB`;
-    const open = s.stats.connections - s.stats.finished;
-    const line = `${read}, ${packets} TCP segments, ${open} connections open, ${s.stats.finished} finished, ${(p.bytesRead / (1 << 20) / secs).toFixed(0)} MiB/s`;
+    const { bytesRead, totalBytes } = p;
+    const line = streamProgressText({ bytesRead, totalBytes, segments: packets, connections: s.stats.connections, finished: s.stats.finished, seconds: (now - this.started) / 1000 });
     this.io.err(`\r\x1b[K${line}`);
     this.shown = true;
   }

@@ -23,6 +23,8 @@ export interface HostEvents {
   progress(generation: number, percent: number, message: string): void;
   /** The analysis of `generation` is ready (stale generations are never reported). */
   loaded(generation: number, summary: LoadSummary): void;
+  /** Progress of a long task after the load (a display filter re-reading a big capture). */
+  task(title: string, percent: number, message: string, done: boolean): void;
   /** The worker died (crash or out of memory); the host is unusable. */
   failed(message: string): void;
 }
@@ -126,6 +128,9 @@ export class AnalysisHost {
     switch (m.type) {
       case 'progress':
         if (m.generation === this.generation) this.events.progress(m.generation, m.percent, m.message);
+        break;
+      case 'task':
+        if (m.generation === this.generation) this.events.task(m.title, m.percent, m.message, m.done);
         break;
       case 'loaded': {
         if (m.generation !== this.generation) break; // stale: a newer load or settings change is queued

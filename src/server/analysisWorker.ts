@@ -1,12 +1,15 @@
 /**
  * The worker side of a capture's analysis (one worker_thread per capture file): decodes the file,
- * analyzes it, renders its views, and answers feature calls on them. Everything here is synchronous:
- * calls queue behind a running analysis in the worker, while the server's main thread stays free.
+ * analyzes it, renders its views, and answers feature calls on them. A capture below
+ * `teardownTracer.streamingThresholdMB` is decoded whole and analyzed synchronously (calls queue
+ * behind it, while the server's main thread stays free); a bigger one takes the streaming path
+ * (bigCapture.ts), whose reads are asynchronous. Loads and settings changes run one after another.
  */
 import { parentPort } from 'worker_threads';
 import { analyze, type Analysis } from '../core/engine';
 import { loadCapture, type LoadedTrace } from '../node/loadTrace';
 import { runFeature, type FeatureName, type FeatureParams } from './features';
+import { BigCapture, streamsCapture } from './bigCapture';
 import { analysisKey, engineOptions, type ServerSettings } from './settings';
 import { captureViewDoc, type TraceDoc } from './traceDoc';
 import type { FromWorker, LoadSummary, ToWorker } from './workerProtocol';
@@ -21,6 +24,9 @@ export function runAnalysisWorker(): void {
   let settings: ServerSettings | null = null;
   let key = '';
   let summary: LoadSummary | null = null;
+  /** The streaming path's capture, or null (the capture is decoded whole in `loaded`). */
+  let big: BigCapture | null = null;
+  let path = '';
   const views = new Map<string, TraceDoc>();
 
   const runAnalysis = (generation: number, decodeMs: number): void => {
@@ -40,11 +46,27 @@ export function runAnalysisWorker(): void {
     };
   };
 
+  /** The streaming pass over the file (again), with `$/progress` in the words of the CLI's progress line. */
+  const runStreamed = async (generation: number): Promise<void> => {
+    if (!settings) return;
+    loaded = null;
+    analysis = null;
+    big = null;
+    views.clear();
+    post({ type: 'progress', generation, percent: 0, message: 'reading' });
+    big = await BigCapture.open(path, settings, (percent, message) => post({ type: 'progress', generation, percent, message }));
+    big.onTask = (title, percent, message, done) => post({ type: 'task', generation, title, percent, message, done });
+    key = analysisKey(settings);
+    summary = big.summary();
+  };
+
   const view = (uri: string, connection: number | undefined): TraceDoc => {
     let t = views.get(uri);
     if (!t) {
-      if (!loaded || !analysis || !settings) throw new Error('the capture is not loaded');
-      t = captureViewDoc(uri, loaded, analysis, settings, connection);
+      if (!settings) throw new Error('the capture is not loaded');
+      if (big) t = big.doc(uri, connection, settings);
+      else if (!loaded || !analysis) throw new Error('the capture is not loaded');
+      else t = captureViewDoc(uri, loaded, analysis, settings, connection);
       views.set(uri, t);
       // Views are cheap to re-render; keep the last few.
       if (views.size > 16) views.delete(views.keys().next().value as string);
@@ -52,37 +74,67 @@ export function runAnalysisWorker(): void {
     return t;
   };
 
+  const load = async (m: Extract<ToWorker, { type: 'load' }>): Promise<void> => {
+    settings = m.settings;
+    path = m.path;
+    if (streamsCapture(path, settings)) await runStreamed(m.generation);
+    else {
+      big = null;
+      post({ type: 'progress', generation: m.generation, percent: 0, message: 'decoding' });
+      const t0 = performance.now();
+      loaded = loadCapture(m.path, (fraction, n) =>
+        post({ type: 'progress', generation: m.generation, percent: Math.round(fraction * 55), message: `decoding: ${n.toLocaleString('en-US')} segments` }),
+      );
+      runAnalysis(m.generation, performance.now() - t0);
+    }
+    post({ type: 'progress', generation: m.generation, percent: 100, message: 'done' });
+    if (summary) post({ type: 'loaded', generation: m.generation, summary });
+  };
+
+  const changeSettings = async (m: Extract<ToWorker, { type: 'settings' }>): Promise<void> => {
+    const old = settings;
+    settings = m.settings;
+    views.clear();
+    const changed = old === null || analysisKey(m.settings) !== key;
+    const streams = streamsCapture(path, m.settings);
+    if (streams && (changed || big === null)) await runStreamed(m.generation);
+    else if (!streams && (changed || big !== null)) {
+      if (big !== null) {
+        big = null;
+        loaded = loadCapture(path);
+      }
+      runAnalysis(m.generation, 0);
+    }
+    if (summary) post({ type: 'loaded', generation: m.generation, summary });
+  };
+
+  const call = async (m: Extract<ToWorker, { type: 'call' }>): Promise<void> => {
+    try {
+      const t = view(m.uri, m.connection);
+      const params = m.params as FeatureParams<FeatureName>;
+      const value = big ? await big.run(t, m.name, params) : runFeature(t, m.name, params);
+      post({ type: 'result', id: m.id, value });
+    } catch (e) {
+      post({ type: 'failed', id: m.id, message: e instanceof Error ? e.message : String(e) });
+    }
+  };
+
+  // Loads and settings changes one after another; calls at once (they come after a load is ready).
+  let control: Promise<void> = Promise.resolve();
+  const fail = (e: unknown): void => {
+    throw e instanceof Error ? e : new Error(String(e));
+  };
   port.on('message', (m: ToWorker) => {
     switch (m.type) {
-      case 'load': {
-        settings = m.settings;
-        post({ type: 'progress', generation: m.generation, percent: 0, message: 'decoding' });
-        const t0 = performance.now();
-        loaded = loadCapture(m.path, (fraction, n) =>
-          post({ type: 'progress', generation: m.generation, percent: Math.round(fraction * 55), message: `decoding: ${n.toLocaleString('en-US')} segments` }),
-        );
-        runAnalysis(m.generation, performance.now() - t0);
-        post({ type: 'progress', generation: m.generation, percent: 100, message: 'done' });
-        if (summary) post({ type: 'loaded', generation: m.generation, summary });
+      case 'load':
+        control = control.then(() => load(m)).catch(fail);
         break;
-      }
-      case 'settings': {
-        const old = settings;
-        settings = m.settings;
-        views.clear();
-        if (old === null || analysisKey(m.settings) !== key) runAnalysis(m.generation, 0);
-        if (summary) post({ type: 'loaded', generation: m.generation, summary });
+      case 'settings':
+        control = control.then(() => changeSettings(m)).catch(fail);
         break;
-      }
-      case 'call': {
-        try {
-          const value = runFeature(view(m.uri, m.connection), m.name, m.params as FeatureParams<FeatureName>);
-          post({ type: 'result', id: m.id, value });
-        } catch (e) {
-          post({ type: 'failed', id: m.id, message: e instanceof Error ? e.message : String(e) });
-        }
+      case 'call':
+        void call(m);
         break;
-      }
     }
   });
 }

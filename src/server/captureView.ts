@@ -20,7 +20,7 @@ export interface RenderedView {
   lineRow: Int32Array;
   /** Length of each line (UTF-16 units), for positions at the end of a line. */
   lineLength: Int32Array;
-  /** Header lines: line -> connection index (0-based into analysis.connections). */
+  /** Header lines: line -> the id of the connection it heads. */
   headerConn: Map<number, number>;
   shownSegments: number;
   totalSegments: number;
@@ -104,7 +104,11 @@ function viewConnections(a: Analysis, connection: number | undefined): Connectio
   return c && c.id === connection ? [c] : a.connections.filter((x) => x.id === connection);
 }
 
-export function renderCapture(a: Analysis, opts: { absolute: boolean; maxSegments: number; connection?: number }): RenderedView {
+/**
+ * `totalSegments`: the segments of the whole capture when `a` holds only its first connections (a
+ * big capture's view, read back from the file): the view then says how many are not shown.
+ */
+export function renderCapture(a: Analysis, opts: { absolute: boolean; maxSegments: number; connection?: number; totalSegments?: number }): RenderedView {
   const n = a.table.length;
   const rowLine = new Int32Array(n).fill(-1);
   const lines: string[] = [];
@@ -116,6 +120,7 @@ export function renderCapture(a: Analysis, opts: { absolute: boolean; maxSegment
   const conns = viewConnections(a, opts.connection);
   let total = 0;
   for (const c of conns) total += c.rows.length;
+  if (opts.totalSegments !== undefined) total = opts.totalSegments;
   for (const c of conns) {
     if (shown >= opts.maxSegments) {
       truncated = true;
@@ -125,7 +130,7 @@ export function renderCapture(a: Analysis, opts: { absolute: boolean; maxSegment
       lines.push('');
       lineRows.push(-1);
     }
-    headerConn.set(lines.length, c.id - 1);
+    headerConn.set(lines.length, c.id);
     lines.push(connectionHeader(c));
     lineRows.push(-1);
     for (const r of c.rows) {
@@ -140,6 +145,7 @@ export function renderCapture(a: Analysis, opts: { absolute: boolean; maxSegment
       shown++;
     }
   }
+  if (shown < total) truncated = true;
   if (truncated) {
     lines.push('');
     lineRows.push(-1);

@@ -43,11 +43,11 @@ export function startServer(workerScript: string): Connection {
     documents,
     publishDiagnostics: (uri, version, diagnostics) => void connection.sendDiagnostics({ uri, version, diagnostics }),
     analysisChanged: (p) => void connection.sendNotification(AnalysisChangedNotification.type, p),
-    createProgress: async (title): Promise<Progress | null> => {
+    createProgress: async (title, cancellable = true): Promise<Progress | null> => {
       if (!canProgress) return null;
       try {
         const reporter = await connection.window.createWorkDoneProgress();
-        reporter.begin(`Teardown Tracer: ${title}`, 0, 'starting', true);
+        reporter.begin(`Teardown Tracer: ${title}`, 0, 'starting', cancellable);
         let finished = false;
         return {
           report: (percent, message) => {

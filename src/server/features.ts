@@ -294,9 +294,9 @@ export function counts(t: TraceDoc): Omit<AnalysisChangedParams, 'uri' | 'versio
 export function hover(t: TraceDoc, line: number): Hover | null {
   const r = rowAt(t, line);
   if (r < 0) {
-    const ci = t.view?.headerConn.get(line);
-    if (ci === undefined) return null;
-    const c = t.analysis.connections[ci];
+    const id = t.view?.headerConn.get(line);
+    if (id === undefined) return null;
+    const c = connById(t.analysis, id);
     return c ? { contents: { kind: MarkupKind.Markdown, value: connectionMarkdown(t, c) }, range: lineRange(t, line) } : null;
   }
   const c = connOfRow(t, r);
@@ -486,7 +486,7 @@ function connectionLines(t: TraceDoc, c: Connection): [number, number] | null {
     // Truncated view: the connection's last shown row.
     for (let i = c.rows.length - 1; i >= 0 && last < 0; i--) last = t.rowLine[c.rows[i]];
   }
-  if (t.view !== null && first > 0 && t.view.headerConn.get(first - 1) === c.id - 1) first -= 1;
+  if (t.view !== null && first > 0 && t.view.headerConn.get(first - 1) === c.id) first -= 1;
   return [first, Math.max(first, last)];
 }
 
@@ -499,7 +499,7 @@ export function foldingRanges(t: TraceDoc): FoldingRange[] {
     let clean = true;
     for (let l = span[0]; l <= span[1] && clean; l++) {
       const r = t.lineRow[l];
-      if (r >= 0 && t.analysis.rowConn[r] !== c.id - 1) clean = false;
+      if (r >= 0 && t.analysis.connections[t.analysis.rowConn[r]] !== c) clean = false;
     }
     if (clean) out.push({ startLine: span[0], endLine: span[1], kind: 'region' });
   }
@@ -835,9 +835,7 @@ export function exportText(t: TraceDoc, kind: ExportRequest.Params['kind'], conn
       return { text: figures(a, conns) };
     case 'tcpdump': {
       // Capture order, absolute numbers (`-S`): the text reads back to the same segments.
-      const wanted = new Set(conns.map((c) => c.id - 1));
-      const rows: number[] = [];
-      for (let r = 0; r < a.table.length; r++) if (wanted.has(a.rowConn[r])) rows.push(r);
+      const rows = conns.length === a.connections.length ? Array.from({ length: a.table.length }, (_, r) => r) : conns.flatMap((c) => c.rows).sort((x, y) => x - y);
       return { text: toTcpdumpText(a.table, rows) };
     }
   }

@@ -11,6 +11,8 @@
  * - analysisHost.ts / analysisWorker.ts / workerProtocol.ts   a capture's worker_thread;
  * - traceDoc.ts     a document's analysis with its line <-> row maps;
  * - features.ts     diagnostics, hover, inlay hints, folding, symbols, lenses, definition, requests;
+ * - bigCapture.ts   captures above teardownTracer.streamingThresholdMB: the streaming pass, an
+ *                   index, connections read back from the file on demand;
  * - captureView.ts  the text of capture views; settings.ts the `teardownTracer.*` settings;
  * - filter.ts       display filters for the Connections request.
  */

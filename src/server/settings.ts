@@ -17,6 +17,8 @@ export interface ServerSettings {
   relative: boolean;
   /** `teardownTracer.maxSegmentsShown`: segments per capture view. */
   maxSegmentsShown: number;
+  /** `teardownTracer.streamingThresholdMB`: captures at least this large (10^6 bytes) take the streaming path (bigCapture.ts). */
+  streamingThresholdMB: number;
 }
 
 export const DEFAULT_SETTINGS: ServerSettings = Object.freeze({
@@ -25,6 +27,7 @@ export const DEFAULT_SETTINGS: ServerSettings = Object.freeze({
   lingerSeconds: 30,
   relative: true,
   maxSegmentsShown: 50_000,
+  streamingThresholdMB: 128,
 });
 
 const LEVELS = new Set(['error', 'warning', 'info', 'hint', 'off']);
@@ -50,6 +53,7 @@ export function parseSettings(raw: unknown): ServerSettings {
     lingerSeconds: num(c.lingerSeconds, DEFAULT_SETTINGS.lingerSeconds),
     relative: c.relativeSequenceNumbers !== false,
     maxSegmentsShown: Math.max(100, Math.floor(num(c.maxSegmentsShown, DEFAULT_SETTINGS.maxSegmentsShown))),
+    streamingThresholdMB: num(c.streamingThresholdMB, DEFAULT_SETTINGS.streamingThresholdMB),
   };
 }
 

@@ -47,8 +47,8 @@ export interface StoreDeps {
   documents: { get(uri: string): TextDocument | undefined };
   publishDiagnostics(uri: string, version: number | undefined, diagnostics: Diagnostic[]): void;
   analysisChanged(p: AnalysisChangedParams): void;
-  /** A work-done progress in the client, or null when it has none. */
-  createProgress(title: string): Promise<Progress | null>;
+  /** A work-done progress in the client, or null when it has none (`cancellable`: default true). */
+  createProgress(title: string, cancellable?: boolean): Promise<Progress | null>;
   log(message: string): void;
   /** The script a worker runs (dist/server.js itself). */
   workerScript: string;
@@ -228,12 +228,14 @@ export class TraceStore {
           this.progressDone(host, generation);
           this.deps.log(
             `${path}: ${s.segments} segments, ${s.connections} connections, ${s.findings} findings ` +
-              `(decode ${s.decodeMs.toFixed(0)} ms, analysis ${s.analyzeMs.toFixed(0)} ms)${s.error ? `; ${s.error}` : ''}`,
+              `(${s.streamed === true ? `streaming analysis ${s.decodeMs.toFixed(0)} ms, index ${((s.indexBytes ?? 0) / 2 ** 20).toFixed(1)} MiB` : `decode ${s.decodeMs.toFixed(0)} ms, analysis ${s.analyzeMs.toFixed(0)} ms`})${s.error ? `; ${s.error}` : ''}`,
           );
           for (const uri of this.views.get(path) ?? []) void this.publishView(uri);
         },
+        task: (title, percent, message, done) => this.taskProgress(host, title, percent, message, done),
         failed: (message) => {
           this.progressDone(host, host.generation);
+          this.taskProgress(host, '', 100, '', true);
           if (this.hosts.get(path) === host) this.hosts.delete(path);
           if (message === 'reloading' || message === 'the capture was closed') return;
           this.deps.log(`${path}: ${message}`);
@@ -274,6 +276,20 @@ export class TraceStore {
       });
       if (h.isReady) this.progressDone(h, h.generation);
     });
+  }
+
+  private readonly tasks = new Map<AnalysisHost, Promise<Progress | null>>();
+
+  /** A task's progress (not cancellable): begun at its first report, ended when done (reports stay in order). */
+  private taskProgress(h: AnalysisHost, title: string, percent: number, message: string, done: boolean): void {
+    let pending = this.tasks.get(h);
+    if (!pending) {
+      if (done) return;
+      pending = this.deps.createProgress(title, false);
+      this.tasks.set(h, pending);
+    }
+    void pending.then((p) => (done ? p?.done() : p?.report(percent, message)));
+    if (done) this.tasks.delete(h);
   }
 
   private progress(h: AnalysisHost, generation: number): Progress | null {

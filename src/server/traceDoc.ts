@@ -181,9 +181,18 @@ export function textDocFromLoaded(uri: string, version: number | null, text: str
   return doc;
 }
 
-/** A capture view: the capture's analysis shown as rendered lines (`connection`: a `?conn=N` view). */
-export function captureViewDoc(uri: string, loaded: LoadedTrace, analysis: Analysis, settings: ServerSettings, connection: number | undefined): TraceDoc {
-  const view = renderCapture(analysis, { absolute: !settings.relative, maxSegments: settings.maxSegmentsShown, connection });
+/**
+ * A capture view: the capture's analysis shown as rendered lines (`connection`: a `?conn=N` view;
+ * `totalSegments`: the whole capture's, when `analysis` holds only the connections read back for
+ * the view, see bigCapture.ts).
+ */
+export function captureViewDoc(uri: string, loaded: LoadedTrace, analysis: Analysis, settings: ServerSettings, connection: number | undefined, totalSegments?: number): TraceDoc {
+  const view = renderCapture(analysis, {
+    absolute: !settings.relative,
+    maxSegments: settings.maxSegmentsShown,
+    connection,
+    ...(totalSegments !== undefined ? { totalSegments } : {}),
+  });
   if (loaded.error !== null) {
     // Nothing could be read: the view says why (its diagnostic sits on that line).
     view.text = `# ${loaded.error}\n`;

@@ -24,10 +24,16 @@ export interface LoadSummary {
   /** Milliseconds spent decoding and analyzing. */
   decodeMs: number;
   analyzeMs: number;
+  /** Analyzed by the streaming pass (a big capture, bigCapture.ts): decodeMs is the whole pass. */
+  streamed?: boolean;
+  /** The streaming path: bytes its indexes hold. */
+  indexBytes?: number;
 }
 
 export type FromWorker =
   | { type: 'progress'; generation: number; percent: number; message: string }
+  /** A long task after the load (a display filter re-reading a big capture): its progress, until `done`. */
+  | { type: 'task'; generation: number; title: string; percent: number; message: string; done: boolean }
   | { type: 'loaded'; generation: number; summary: LoadSummary }
   | { type: 'result'; id: number; value: unknown }
   | { type: 'failed'; id: number; message: string };

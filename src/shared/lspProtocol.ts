@@ -157,6 +157,11 @@ export namespace OpenCaptureRequest {
     shownSegments: number;
     totalSegments: number;
     error: string | null;
+    /**
+     * True when the capture took the streaming path (`teardownTracer.streamingThresholdMB`): the
+     * server keeps an index, not the decoded capture, and reads connections back from the file.
+     */
+    streamed?: boolean;
   }
   export const type = new RequestType<Params, Result, void>(method);
 }

@@ -12,10 +12,13 @@ export function run(): Promise<void> {
   if (grep) mocha.grep(grep);
   // The million-packet suite last: its capture view stays open in the extension host (and in the
   // server) after its editor closes, and would slow every later suite down.
-  const heavy = (n: string): number => (n === 'million.test.js' ? 1 : 0);
+  const heavy = (n: string): number => (n === 'million.test.js' || n === 'bigCapture.test.js' ? 1 : 0);
+  // TT_INTEGRATION_FILE: only the test files whose name contains one of its comma-separated parts
+  // (a suite or two while iterating).
+  const only = process.env.TT_INTEGRATION_FILE?.split(',').filter((x) => x !== '');
   const files = fs
     .readdirSync(__dirname)
-    .filter((n) => n.endsWith('.test.js'))
+    .filter((n) => n.endsWith('.test.js') && (!only || only.some((x) => n.includes(x))))
     .sort((a, b) => heavy(a) - heavy(b) || a.localeCompare(b));
   for (const f of files) mocha.addFile(path.join(__dirname, f));
   return new Promise((resolve, reject) => {

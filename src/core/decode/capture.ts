@@ -69,6 +69,23 @@ interface Interface {
   nsPerTick: number;
 }
 
+/**
+ * What decoding one record at its byte offset needs, as the decoder knew it when it read that
+ * record: the format, byte order and record-header variant (pcap), the section's byte order and
+ * interfaces (pcapng). Taken with {@link CaptureDecoder.checkpoint}; a decoder made from one
+ * ({@link CaptureDecoder.fromCheckpoint}) reads single records again ({@link CaptureDecoder.decodeRecord}).
+ */
+export interface DecoderCheckpoint {
+  readonly pcapng: boolean;
+  readonly le: boolean;
+  readonly nsec: boolean;
+  readonly recHdr: number;
+  readonly lengths: number;
+  readonly pcapLink: number;
+  readonly pcapSnap: number;
+  readonly interfaces: readonly Interface[];
+}
+
 export interface DecoderOptions {
   /** Stop after this many packet records (for previews). */
   maxPackets?: number;
@@ -138,7 +155,7 @@ export class CaptureDecoder {
   private pendLen = 0;
   /** Absolute input offset of the next byte not yet consumed (pend[0] when pendLen > 0). */
   private base = 0;
-  private readonly maxPackets: number;
+  private maxPackets: number;
   private readonly totalLength: number;
   /** Bytes the probe needs, counted from the first record (valid in PROBE mode). */
   private probeNeed = 0;
@@ -170,6 +187,69 @@ export class CaptureDecoder {
     this.view.tsSec = 0;
     this.maxPackets = options.maxPackets ?? Infinity;
     this.totalLength = options.totalLength ?? -1;
+  }
+
+  /**
+   * The layout the next record is read with (valid once a record was decoded: call it from the
+   * segment callback). It changes only at a pcapng Section Header or Interface Description Block,
+   * which {@link DecodeReport.sections} and {@link DecodeReport.interfaces} count.
+   */
+  checkpoint(): DecoderCheckpoint {
+    return {
+      pcapng: this.mode === PCAPNG,
+      le: this.le,
+      nsec: this.nsec,
+      recHdr: this.recHdr,
+      lengths: this.lengths,
+      pcapLink: this.pcapLink,
+      pcapSnap: this.pcapSnap,
+      interfaces: this.interfaces.slice(),
+    };
+  }
+
+  /** A decoder that reads single records of a file whose layout at those records is `cp`. */
+  static fromCheckpoint(cp: DecoderCheckpoint, onSegment: (v: SegmentView) => void): CaptureDecoder {
+    const d = new CaptureDecoder(onSegment);
+    d.restore(cp);
+    return d;
+  }
+
+  private restore(cp: DecoderCheckpoint): void {
+    this.mode = cp.pcapng ? PCAPNG : PCAP;
+    this.le = cp.le;
+    this.nsec = cp.nsec;
+    this.recHdr = cp.recHdr;
+    this.lengths = cp.lengths;
+    this.pcapLink = cp.pcapLink;
+    this.pcapSnap = cp.pcapSnap;
+    this.interfaces = cp.interfaces.slice();
+    if (cp.pcapng) this.report.sections = 1;
+  }
+
+  /**
+   * The length of the record (pcap) or block (pcapng) starting at buf[p], or -1 when fewer bytes
+   * than its header are there (a decoder made by {@link fromCheckpoint}).
+   */
+  recordLength(buf: Uint8Array, p: number, end: number): number {
+    if (this.report.sections > 0) return end - p < 12 ? -1 : rd32(buf, p + 4, this.le);
+    return end - p < this.recHdr ? -1 : this.recHdr + this.recordCaplen(buf, p);
+  }
+
+  /**
+   * Decodes the one record (pcap) or block (pcapng) at buf[p, end), which the file holds at byte
+   * offset `at` as frame `frame`: its segment goes to the callback exactly as the first pass
+   * decoded it (a decoder made by {@link fromCheckpoint}). Returns false when the bytes are not a
+   * whole record any more (the file changed), with the reason in `report.stoppedAt`.
+   */
+  decodeRecord(buf: Uint8Array, p: number, end: number, at: number, frame: number): boolean {
+    const cp = this.report.sections > 0;
+    this.mode = cp ? PCAPNG : PCAP;
+    this.pendLen = 0;
+    this.base = at;
+    this.report.packets = frame - 1;
+    this.report.stoppedAt = null;
+    this.maxPackets = frame;
+    return this.parse(buf, p, end) === end && this.report.stoppedAt === null;
   }
 
   /** Whether decoding stopped (damage, maxPackets): further pushes are ignored. */

@@ -3,3 +3,5 @@ export { DecodeReport, linkTypeName, MAX_WARNINGS, type Positioned, type SkipRea
 export { PacketDecoder, isKnownLinkType, type PacketResult } from './packet';
 export { inflatePayload, inflateRaw } from './inflate';
 export { jsonLine, textLine } from './format';
+export { RecordIndex } from './recordIndex';
+export type { DecoderCheckpoint } from './capture';

@@ -14,6 +14,8 @@ export interface ViewInfo {
   shownSegments: number;
   totalSegments: number;
   error: string | null;
+  /** The server took the streaming path (a big capture). */
+  streamed: boolean;
 }
 
 export class CaptureContentProvider implements vscode.TextDocumentContentProvider, vscode.Disposable {
@@ -61,6 +63,7 @@ export class CaptureContentProvider implements vscode.TextDocumentContentProvide
       shownSegments: result.shownSegments,
       totalSegments: result.totalSegments,
       error: result.error,
+      streamed: result.streamed === true,
     };
     // Kept after the view closes (a language change closes and reopens it); a few hundred bytes each.
     this.info.delete(uri.toString());
