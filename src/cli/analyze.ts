@@ -3,7 +3,7 @@
  * A contract other tools rely on: see README ("analyze") for the JSON document.
  */
 import { analysisOf, analyze, FINDING_CODES, type Analysis, type EngineOptions, type FindingCode, type Severity } from '../core/engine';
-import { analysisJson, analysisJsonChunks, type InputSummary } from '../core/report/json';
+import { analysisJson, analysisJsonChunks, SummaryCounts, type InputSummary } from '../core/report/json';
 import { summaryTextChunks } from '../core/report/summary';
 import { ladderText } from '../core/report/ladder';
 
@@ -13,7 +13,7 @@ import { loadTrace, type LoadedTrace } from '../node/loadTrace';
 import { startsLikeCapture } from '../node/captureFile';
 import { decodeStream, isGzipFile } from '../node/captureStream';
 import { SegmentTable } from '../core/model/segment';
-import { runStreamed, type StreamedOutput } from './analyzeStream';
+import { finishParquet, openParquet, runStreamed, type StreamedOutput } from './analyzeStream';
 import type { CliIO } from './main';
 
 const SEVERITY_RANK: Record<Severity, number> = { hint: 0, info: 1, warning: 2, error: 3 };
@@ -30,6 +30,10 @@ interface AnalyzeArgs {
   failOn: Severity | null;
   filter: string | null;
   engine: Partial<EngineOptions>;
+  /** --format parquet: the output directory (--out) and rows per file (--parquet-rows). */
+  parquet: boolean;
+  out: string | null;
+  parquetRows: number | null;
 }
 
 function parseArgs(args: string[]): AnalyzeArgs | string {
@@ -44,6 +48,9 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
     failOn: null,
     filter: null,
     engine: { severities: {} },
+    parquet: false,
+    out: null,
+    parquetRows: null,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -58,7 +65,13 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
         const v = value();
         if (v === 'json') out.json = true;
         else if (v === 'jsonl') out.jsonl = true;
-        else if (v !== 'text') return `--format takes text, json or jsonl, not '${v}'`;
+        else if (v === 'parquet') out.parquet = true;
+        else if (v !== 'text') return `--format takes text, json, jsonl or parquet, not '${v}'`;
+      } else if (a === '--out') out.out = value();
+      else if (a === '--parquet-rows') {
+        const v = Number(value());
+        if (!Number.isInteger(v) || v < 1) return `${a} takes a positive whole number of rows`;
+        out.parquetRows = v;
       } else if (a === '--progress') out.progress = true;
       else if (a === '--no-progress') out.progress = false;
       else if (a === '--idle-horizon') {
@@ -98,6 +111,8 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
   }
   if (out.file === '') return 'no input file';
   if (out.jsonl && out.json) return '--format jsonl and --json: choose one';
+  if (out.parquet && (out.json || out.jsonl)) return '--format parquet and --json or jsonl: choose one';
+  if (out.parquet !== (out.out !== null)) return out.parquet ? '--format parquet needs --out DIR' : '--out DIR goes with --format parquet';
   return out;
 }
 
@@ -125,8 +140,9 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
   // Captures with a JSON or summary output run through the streaming analysis, in memory that
   // follows the connections open at once (the same engine and answers); the text output's ladders
   // and text traces use the whole-capture analysis.
-  if (streamable && (parsed.json || parsed.jsonl || parsed.summaryOnly)) {
-    const output: StreamedOutput = parsed.jsonl ? 'jsonl' : parsed.json ? (parsed.summaryOnly ? 'json-summary' : 'json') : 'summary';
+  const parquet = parsed.out !== null ? { dir: parsed.out, rowsPerFile: parsed.parquetRows } : undefined;
+  if (streamable && (parsed.json || parsed.jsonl || parsed.summaryOnly || parsed.parquet)) {
+    const output: StreamedOutput = parsed.parquet ? 'parquet' : parsed.jsonl ? 'jsonl' : parsed.json ? (parsed.summaryOnly ? 'json-summary' : 'json') : 'summary';
     return runStreamed(
       {
         file: parsed.file,
@@ -135,6 +151,7 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
         engine: parsed.engine,
         failRank: parsed.failOn === null ? null : SEVERITY_RANK[parsed.failOn],
         progress: parsed.progress ?? process.stderr.isTTY === true,
+        parquet,
       },
       io,
     );
@@ -168,7 +185,15 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
   // Large outputs are written in chunks of about 64 KiB as they are made, never as one string (a
   // chunk still being built when the garbage collector runs is copied, and larger ones get promoted:
   // 1 MiB chunks made the collector 5x busier on the bench capture).
-  if (parsed.json && !parsed.summaryOnly) {
+  if (parquet !== undefined) {
+    // A text trace: the whole analysis is one batch.
+    const sink = openParquet(parquet, io);
+    if (sink === null) return 2;
+    const counts = new SummaryCounts();
+    for (const c of shown) counts.add(c);
+    sink.add(a, shown);
+    finishParquet(sink, input, counts, io);
+  } else if (parsed.json && !parsed.summaryOnly) {
     for (const chunk of analysisJsonChunks(view, input)) io.out(chunk);
     io.out('\n');
   } else if (parsed.json) {

@@ -1,8 +1,9 @@
 /**
  * `analyze` over a capture in bounded memory: decoding feeds the streaming analysis
  * (core/engine/stream.ts) segment by segment, and each batch of finished connections is written
- * (`--format jsonl`), kept as text (`--json`, written in id order at the end), or only counted
- * (`--summary`). The same engine and the same answers as the whole-capture analysis.
+ * (`--format jsonl`; `--format parquet`, rows into the Parquet parts), kept as text (`--json`,
+ * written in id order at the end), or only counted (`--summary`). The same engine and the same
+ * answers as the whole-capture analysis.
  */
 import { analysisOf, type Analysis, type Connection, type EngineOptions, type Severity } from '../core/engine';
 import { StreamingAnalysis } from '../core/engine/stream';
@@ -11,9 +12,10 @@ import { matchingConnections } from '../core/filter/context';
 import { connectionJsonText, JsonCollector, SummaryCounts, type InputSummary } from '../core/report/json';
 import { decodeStream, type ReadProgress } from '../node/captureStream';
 import { UnreadableFileError } from '../node/captureFile';
+import { ParquetSink } from '../node/parquet';
 import type { CliIO } from './main';
 
-export type StreamedOutput = 'json' | 'jsonl' | 'summary' | 'json-summary';
+export type StreamedOutput = 'json' | 'jsonl' | 'summary' | 'json-summary' | 'parquet';
 
 export interface StreamRun {
   file: string;
@@ -23,6 +25,28 @@ export interface StreamRun {
   /** Exit 1 when a finding at least this severe exists (its rank), or null. */
   failRank: number | null;
   progress: boolean;
+  /** For the 'parquet' output: the directory and the rows per file (null: the default). */
+  parquet?: { dir: string; rowsPerFile: number | null };
+}
+
+/** Opens the Parquet output of `analyze`, or says on stderr why it cannot (then null). */
+export function openParquet(p: { dir: string; rowsPerFile: number | null }, io: CliIO): ParquetSink | null {
+  try {
+    return new ParquetSink(p.dir, { rowsPerFile: p.rowsPerFile ?? undefined, createdBy: 'teardown-tracer' });
+  } catch (e) {
+    io.err(`teardown-tracer analyze: cannot write ${p.dir}: ${(e as Error).message}\n`);
+    return null;
+  }
+}
+
+/** Closes the Parquet output and prints what `--summary` prints, with the files written. */
+export function finishParquet(sink: ParquetSink, input: InputSummary, counts: SummaryCounts, io: CliIO): void {
+  const files = sink.finish();
+  const parquet = {
+    connections: { rows: sink.connections.rows, files: files.connections },
+    segments: { rows: sink.segments.rows, files: files.segments },
+  };
+  io.out(JSON.stringify({ input, summary: counts.toJSON(), parquet }, null, 2) + '\n');
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { hint: 0, info: 1, warning: 2, error: 3 };
@@ -66,6 +90,11 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
   }
   const counts = new SummaryCounts();
   const collector = run.output === 'json' ? new JsonCollector() : null;
+  let sink: ParquetSink | null = null;
+  if (run.output === 'parquet' && run.parquet) {
+    sink = openParquet(run.parquet, io);
+    if (sink === null) return 2;
+  }
   let worst = -1;
   const onBatch = (a: Analysis): void => {
     let shown: Connection[] = a.connections;
@@ -77,6 +106,7 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
       collector.add(shown === a.connections ? a : analysisOf(a, shown));
       return after(shown);
     }
+    sink?.add(a, shown);
     let out = '';
     for (const c of shown) {
       counts.add(c);
@@ -133,7 +163,8 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
   if (collector !== null) {
     for (const chunk of collector.chunks(input)) io.out(chunk);
     io.out('\n');
-  } else if (run.output === 'jsonl') io.out(JSON.stringify({ input, summary: counts.toJSON() }) + '\n');
+  } else if (sink !== null) finishParquet(sink, input, counts, io);
+  else if (run.output === 'jsonl') io.out(JSON.stringify({ input, summary: counts.toJSON() }) + '\n');
   else if (run.output === 'json-summary') io.out(JSON.stringify({ input, summary: counts.toJSON(), connections: [] }, null, 2) + '\n');
   else io.out(JSON.stringify({ input, summary: counts.toJSON() }, null, 2) + '\n');
   return run.failRank !== null && worst >= run.failRank ? 1 : 0;

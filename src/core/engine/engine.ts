@@ -385,6 +385,7 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
     transitionAt: (i: number): Transition => (materialized ? materialized[i] : transitions.get(i)),
     transitionStart,
     findings,
+    observedUntil: ends,
     options: opts,
   };
 }

@@ -205,5 +205,11 @@ export interface Analysis {
   /** Index of the first transition of each row in `transitions` (length rows + 1, prefix sums). */
   transitionStart: Int32Array;
   findings: Finding[];
+  /**
+   * Per connection (index into `connections`): the capture time, in seconds, where the capture
+   * stops saying anything about it (the capture's end, or its horizon, or the first segment of the
+   * next incarnation on its 4-tuple). A half-close that never ended lingers until then.
+   */
+  observedUntil: Float64Array;
   options: EngineOptions;
 }
