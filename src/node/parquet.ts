@@ -64,7 +64,7 @@ const PART_DIGITS = 5;
 const partName = (i: number): string => `part-${String(i).padStart(PART_DIGITS, '0')}.parquet`;
 
 /** The Parquet schema element(s) of a column. */
-function schemaOf(name: string, type: ColumnType): SchemaElement[] {
+export function schemaOf(name: string, type: ColumnType): SchemaElement[] {
   switch (type) {
     case 'string':
       return [
@@ -112,7 +112,7 @@ function schemaOf(name: string, type: ColumnType): SchemaElement[] {
 }
 
 /** A column's values in the form the writer takes (INT64 as bigints). */
-function physical(type: ColumnType, values: ColumnValue[]): ColumnSource['data'] {
+export function physical(type: ColumnType, values: ColumnValue[]): ColumnSource['data'] {
   if (type !== 'int64') return values as ColumnSource['data'];
   const out = new Array<bigint | null>(values.length);
   for (let i = 0; i < values.length; i++) {

@@ -145,6 +145,9 @@ const ACK_FLAG = 0x010;
 export const SEGMENT_COLUMNS: readonly ColumnSpec<SegmentRow>[] = [
   col('connection_id', 'int32', 'the connection (connections.id)', (x) => x.a.connections[x.a.rowConn[x.r]].id),
   col('frame', 'int64', 'frame number in the capture (0 for text traces)', (x) => x.a.table.frame[x.r]),
+  col('line', 'int32', 'for text traces: the 1-based line the segment was read from (null for captures)', (x) =>
+    x.a.table.line[x.r] >= 0 ? x.a.table.line[x.r] + 1 : null,
+  ),
   col('time', 'timestamp', 'capture time (UTC, microseconds)', (x) => micros(x.a.table, x.r)),
   col('direction', 'string', 'c2s (client to server) | s2c', (x) => (x.a.rowDir[x.r] === 0 ? 'c2s' : 's2c')),
   col('flags', 'int32', "the 12-bit flags field (tshark's tcp.flags)", (x) => x.a.table.flags[x.r]),
