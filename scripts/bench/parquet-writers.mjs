@@ -8,7 +8,7 @@
 //
 // Needs `npm run compile` (the out/ tree) and .bench/loopback-1m.pcap (npm run bench makes it).
 // For each writer: the seconds to write both tables (a writer that takes columns gets row groups of
-// 131,072 rows; the time includes whatever conversion it needs from our values), the files'
+// 65,536 rows; the time includes whatever conversion it needs from our values), the files'
 // bytes, and whether DuckDB reads back the same row counts and column types. References in the
 // same run: the same rows as JSON lines (JSON.stringify), and DuckDB's own (C++) writer copying
 // those JSON lines to Parquet (its time includes parsing the JSON).
@@ -65,7 +65,7 @@ process.stderr.write(
 );
 
 const dir = fs.mkdtempSync(path.join(root, '.bench', 'pqw-'));
-const GROUP = 131072;
+const GROUP = 65536; // the row groups analyze writes
 const results = [];
 const sizeOf = (f) => fs.statSync(f).size;
 

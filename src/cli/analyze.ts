@@ -192,7 +192,8 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     const counts = new SummaryCounts();
     for (const c of shown) counts.add(c);
     sink.add(a, shown);
-    finishParquet(sink, input, counts, io);
+    const code = finishParquet(sink, input, counts, io);
+    if (code !== 0) return code;
   } else if (parsed.json && !parsed.summaryOnly) {
     for (const chunk of analysisJsonChunks(view, input)) io.out(chunk);
     io.out('\n');

@@ -39,14 +39,27 @@ export function openParquet(p: { dir: string; rowsPerFile: number | null }, io: 
   }
 }
 
-/** Closes the Parquet output and prints what `--summary` prints, with the files written. */
-export function finishParquet(sink: ParquetSink, input: InputSummary, counts: SummaryCounts, io: CliIO): void {
-  const files = sink.finish();
+/** A file system error while writing the Parquet output, said on stderr (exit 2); anything else is thrown on. */
+function writeFailed(e: unknown, sink: ParquetSink, io: CliIO): number {
+  if (!(e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string')) throw e;
+  io.err(`teardown-tracer analyze: cannot write ${sink.dir}: ${e.message}\n`);
+  return 2;
+}
+
+/** Closes the Parquet output and prints what `--summary` prints, with the files written (exit status). */
+export function finishParquet(sink: ParquetSink, input: InputSummary, counts: SummaryCounts, io: CliIO): number {
+  let files;
+  try {
+    files = sink.finish();
+  } catch (e) {
+    return writeFailed(e, sink, io);
+  }
   const parquet = {
     connections: { rows: sink.connections.rows, files: files.connections },
     segments: { rows: sink.segments.rows, files: files.segments },
   };
   io.out(JSON.stringify({ input, summary: counts.toJSON(), parquet }, null, 2) + '\n');
+  return 0;
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { hint: 0, info: 1, warning: 2, error: 3 };
@@ -143,6 +156,7 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
       io.err(`teardown-tracer analyze: cannot read ${run.file}: ${e.message}\n`);
       return 2;
     }
+    if (sink !== null) return writeFailed(e, sink, io);
     throw e;
   }
   if (read.report.unreadable) {
@@ -150,7 +164,13 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
     io.err(`teardown-tracer analyze: cannot read ${run.file}: ${read.report.stoppedAt?.message ?? 'not a capture'}\n`);
     return 2;
   }
-  stream.end();
+  try {
+    stream.end();
+  } catch (e) {
+    if (sink === null) throw e;
+    progress?.clear();
+    return writeFailed(e, sink, io);
+  }
   progress?.clear();
   const warnings = [...read.report.notes(), ...read.notes, ...stream.warnings];
   for (const w of warnings) io.err(`warning: ${w}\n`);
@@ -163,8 +183,10 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
   if (collector !== null) {
     for (const chunk of collector.chunks(input)) io.out(chunk);
     io.out('\n');
-  } else if (sink !== null) finishParquet(sink, input, counts, io);
-  else if (run.output === 'jsonl') io.out(JSON.stringify({ input, summary: counts.toJSON() }) + '\n');
+  } else if (sink !== null) {
+    const code = finishParquet(sink, input, counts, io);
+    if (code !== 0) return code;
+  } else if (run.output === 'jsonl') io.out(JSON.stringify({ input, summary: counts.toJSON() }) + '\n');
   else if (run.output === 'json-summary') io.out(JSON.stringify({ input, summary: counts.toJSON(), connections: [] }, null, 2) + '\n');
   else io.out(JSON.stringify({ input, summary: counts.toJSON() }, null, 2) + '\n');
   return run.failRank !== null && worst >= run.failRank ? 1 : 0;
