@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `analyze --format parquet --out DIR` on the bench capture against `analyze --format jsonl` on the
 // same file in the same run: wall time, CPU time and peak RSS (medians of N runs, alternated), and
-// what each wrote. Needs .bench/loopback-1m.pcap (npm run bench makes it) and dist/cli.js.
+// what each wrote; then --format parquet once more with V8's heap limited to 96 MiB, which finishes
+// only if what the writer holds stays bounded (one row group per table), whatever the capture's size.
+// Needs .bench/loopback-1m.pcap (npm run bench makes it) and dist/cli.js.
 //   node scripts/bench/parquet.mjs [--repeat N] [--cli PATH] [FILE]
 import fs from 'node:fs';
 import path from 'node:path';
@@ -44,6 +46,7 @@ for (let i = 0; i < repeat; i++) {
     process.stderr.write(`[bench] ${name}: ${r.wall.toFixed(2)} s, ${(r.peakKb / 1024).toFixed(0)} MiB\n`);
   }
 }
+const bounded = await measure('parquet, 96 MiB heap', [process.execPath, '--max-old-space-size=96', ...commands.parquet.slice(1)], { dir: work, cwd: ROOT });
 const sizeOf = (p) =>
   fs.statSync(p).isDirectory()
     ? fs.readdirSync(p).reduce((n, e) => n + sizeOf(path.join(p, e)), 0)
@@ -78,6 +81,9 @@ for (const [name, r] of [
   );
 console.log(
   `\nparquet / jsonl: ${(p.wall / j.wall).toFixed(2)}x the wall time, ${(p.cpu / j.cpu).toFixed(2)}x the CPU time, ${(p.bytes / j.bytes).toFixed(3)}x the bytes (jsonl has no segments)`,
+);
+console.log(
+  `--format parquet with a 96 MiB heap: ${bounded.code === 0 ? `finished in ${bounded.wall.toFixed(2)} s (CPU ${bounded.cpu.toFixed(2)} s, peak RSS ${(bounded.peakKb / 1024).toFixed(0)} MiB)` : `FAILED (exit ${bounded.code})`}`,
 );
 const loads = [...runs.jsonl, ...runs.parquet].map((r) => r.load1);
 console.log(`load average (1 min) at the starts: ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`);
