@@ -267,6 +267,8 @@ export class PacketDecoder {
     if (proto === IPPROTO_TCP) {
       const v = this.view;
       v.ipVersion = 4;
+      v.ttl = b[p + 8];
+      v.ipId = (b[p + 4] << 8) | b[p + 5];
       const s = v.src;
       const d = v.dst;
       s[0] = b[p + 12];
@@ -316,6 +318,8 @@ export class PacketDecoder {
     if (next === IPPROTO_TCP) {
       const v = this.view;
       v.ipVersion = 6;
+      v.ttl = b[p + 7];
+      v.ipId = -1;
       const s = v.src;
       const d = v.dst;
       for (let i = 0; i < 16; i++) {
@@ -362,9 +366,13 @@ export class PacketDecoder {
     const v = this.view;
     v.ipVersion = version;
     if (version === 4) {
+      v.ttl = b[ip + 8];
+      v.ipId = (b[ip + 4] << 8) | b[ip + 5];
       v.src.set(b.subarray(ip + 12, ip + 16));
       v.dst.set(b.subarray(ip + 16, ip + 20));
     } else {
+      v.ttl = b[ip + 7];
+      v.ipId = -1;
       v.src.set(b.subarray(ip + 8, ip + 24));
       v.dst.set(b.subarray(ip + 24, ip + 40));
     }

@@ -63,6 +63,10 @@ export class SegmentView {
   tsVal = 0;
   tsEcr = 0;
   sackBlocks = 0;
+  /** IPv4 TTL or IPv6 hop limit of the innermost IP header (0 when the source does not give it). */
+  ttl = 0;
+  /** IPv4 identification field, -1 for IPv6 or when the source does not give it. */
+  ipId = -1;
   /** For text sources: the 0-based line the segment was read from (-1 for captures). */
   line = -1;
   /** For captures: byte offset of the packet record in the file (-1 for text). */
@@ -228,6 +232,9 @@ export class SegmentTable {
   tsVal: Uint32Array;
   tsEcr: Uint32Array;
   sackBlocks: Uint8Array;
+  /** IPv4 TTL / IPv6 hop limit (0: not known); IPv4 identification (-1: none). */
+  ttl: Uint8Array;
+  ipId: Int32Array;
   line: Int32Array;
 
   constructor(capacity = 1024, endpoints = new EndpointTable()) {
@@ -249,6 +256,8 @@ export class SegmentTable {
     this.tsVal = new Uint32Array(n);
     this.tsEcr = new Uint32Array(n);
     this.sackBlocks = new Uint8Array(n);
+    this.ttl = new Uint8Array(n);
+    this.ipId = new Int32Array(n);
     this.line = new Int32Array(n);
   }
 
@@ -281,6 +290,8 @@ export class SegmentTable {
     this.tsVal[i] = v.tsVal;
     this.tsEcr[i] = v.tsEcr;
     this.sackBlocks[i] = v.sackBlocks;
+    this.ttl[i] = v.ttl;
+    this.ipId[i] = v.ipId;
     this.line[i] = v.line;
     return i;
   }
@@ -316,6 +327,8 @@ export class SegmentTable {
     v.tsVal = this.tsVal[r];
     v.tsEcr = this.tsEcr[r];
     v.sackBlocks = this.sackBlocks[r];
+    v.ttl = this.ttl[r];
+    v.ipId = this.ipId[r];
     v.line = this.line[r];
   }
 
@@ -345,6 +358,8 @@ export class SegmentTable {
     this.tsVal[i] = from.tsVal[r];
     this.tsEcr[i] = from.tsEcr[r];
     this.sackBlocks[i] = from.sackBlocks[r];
+    this.ttl[i] = from.ttl[r];
+    this.ipId[i] = from.ipId[r];
     this.line[i] = from.line[r];
   }
 
@@ -376,6 +391,8 @@ export class SegmentTable {
     this.tsVal = g(this.tsVal);
     this.tsEcr = g(this.tsEcr);
     this.sackBlocks = g(this.sackBlocks);
+    this.ttl = g(this.ttl);
+    this.ipId = g(this.ipId);
     this.line = g(this.line);
   }
 }
