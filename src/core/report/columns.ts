@@ -10,7 +10,7 @@
  */
 import { flagNames, type SegmentTable } from '../model/segment';
 import { analysisFilterContext } from '../filter/context';
-import { STATES, type Analysis, type Connection, type Severity } from '../engine/types';
+import { STATES, type Analysis, type Connection, type Severity, type TcpState } from '../engine/types';
 import { kindNames } from './ladderModel';
 
 export type ColumnType = 'string' | 'int32' | 'int64' | 'double' | 'bool' | 'timestamp' | 'string-list';
@@ -69,9 +69,13 @@ function worstSeverity(c: Connection): string | null {
   return worst < 0 ? null : SEVERITY_ORDER[worst];
 }
 
-const nan = (x: number): number | null => (Number.isNaN(x) ? null : x);
+const nan = (x: number): number | null => (Number.isFinite(x) ? x : null);
+/** A state as the JSON gives it: null where the capture cannot show it (UNKNOWN). */
+const state = (s: TcpState): string | null => (s === 'UNKNOWN' ? null : s);
+const stateAt = (column: Uint8Array, r: number): string | null => state(STATES[column[r]]);
 
 /** The connections table: the `--json` connection object, flattened (findings as their codes). */
+// prettier-ignore
 export const CONNECTION_COLUMNS: readonly ColumnSpec<ConnectionRow>[] = [
   col('id', 'int32', 'connection id, 1-based in order of first frame (segments.connection_id)', (x) => x.c.id),
   col('client_ip', 'string', 'client address (the SYN sender, else inferred)', (x) => x.c.client.addr),
@@ -83,51 +87,29 @@ export const CONNECTION_COLUMNS: readonly ColumnSpec<ConnectionRow>[] = [
   col('first_frame', 'int64', 'frame of the first segment', (x) => x.a.table.frame[x.c.firstRow]),
   col('last_frame', 'int64', 'frame of the last segment', (x) => x.a.table.frame[x.c.lastRow]),
   col('segments', 'int32', 'number of segments', (x) => x.c.segments),
-  col('start_time', 'timestamp', 'time of the first segment (UTC, microseconds)', (x) =>
-    micros(x.a.table, x.c.firstRow),
-  ),
+  col('start_time', 'timestamp', 'time of the first segment (UTC, microseconds)', (x) => micros(x.a.table, x.c.firstRow)),
   col('end_time', 'timestamp', 'time of the last segment', (x) => micros(x.a.table, x.c.lastRow)),
-  col('duration', 'double', 'seconds from the first segment to the last', (x) =>
-    secondsBetween(x.a.table, x.c.firstRow, x.c.lastRow),
-  ),
+  col('duration', 'double', 'seconds from the first segment to the last', (x) => secondsBetween(x.a.table, x.c.firstRow, x.c.lastRow)),
   col('close_initiator', 'string', 'client | server | simultaneous | none', (x) => x.c.closeInitiator),
-  col(
-    'outcome',
-    'string',
-    'graceful | simultaneous | reset | refused | half-closed | half-open | open',
-    (x) => x.c.outcome,
-  ),
+  col('outcome', 'string', 'graceful | simultaneous | reset | refused | half-closed | half-open | open', (x) => x.c.outcome),
   col('reset_by', 'string', 'client | server, null without a believed RST', (x) => x.c.reset?.by ?? null),
   col('reset_frame', 'int64', 'frame of the RST', (x) => x.c.reset?.frame ?? null),
-  col('reset_reason', 'string', 'why the RST was sent', (x) => x.c.reset?.reason ?? null),
-  col(
-    'client_initial_state',
-    'string',
-    "client's state before the first segment (RFC 9293 spelling)",
-    (x) => x.c.initialState.client,
-  ),
-  col('server_initial_state', 'string', "server's state before the first segment", (x) => x.c.initialState.server),
-  col('client_final_state', 'string', "client's state at the end of the capture", (x) => x.c.finalState.client),
-  col('server_final_state', 'string', "server's state at the end of the capture", (x) => x.c.finalState.server),
-  col(
-    'client_close_wait',
-    'double',
-    'seconds the client spent in CLOSE-WAIT (until the end of the capture if it never closed), null if never',
-    (x) => nan(x.closeWait[2 * x.ci]),
-  ),
-  col('server_close_wait', 'double', 'seconds the server spent in CLOSE-WAIT, null if never', (x) =>
-    nan(x.closeWait[2 * x.ci + 1]),
-  ),
-  col('finding_codes', 'string-list', "the findings' codes, in the order of --json's findings", (x) =>
-    x.c.findings.map((f) => f.code),
-  ),
+  col('reset_reason', 'string', 'why the RST was sent: a reason code (refused, abort, no-connection, ...)', (x) => x.c.reset?.reason ?? null),
+  col('reset_message', 'string', 'why the RST was sent, in one sentence', (x) => x.c.reset?.message ?? null),
+  col('reset_confidence', 'string', 'certain | likely | possible', (x) => x.c.reset?.confidence ?? null),
+  col('rsts', 'int32', 'RSTs in the connection (the one that ended it, ignored and injected ones)', (x) => x.c.rsts.length),
+  col('client_initial_state', 'string', "client's state before the first segment (RFC 9293 spelling; null where the capture cannot show it)", (x) => state(x.c.initialState.client)),
+  col('server_initial_state', 'string', "server's state before the first segment", (x) => state(x.c.initialState.server)),
+  col('client_final_state', 'string', "client's state at the end of the capture", (x) => state(x.c.finalState.client)),
+  col('server_final_state', 'string', "server's state at the end of the capture", (x) => state(x.c.finalState.server)),
+  col('client_close_wait', 'double', 'seconds the client spent in CLOSE-WAIT (until the end of the capture if it never closed), null if never', (x) => nan(x.closeWait[2 * x.ci])),
+  col('server_close_wait', 'double', 'seconds the server spent in CLOSE-WAIT, null if never', (x) => nan(x.closeWait[2 * x.ci + 1])),
+  col('vantage', 'string', 'where the capture was taken, from the handshake timing: client | server | between | unknown', (x) => x.c.vantage.near),
+  col('syn_to_synack', 'double', "seconds from the client's SYN to the server's SYN-ACK", (x) => nan(x.c.vantage.synToSynAck)),
+  col('synack_to_ack', 'double', "seconds from the SYN-ACK to the client's ACK", (x) => nan(x.c.vantage.synAckToAck)),
+  col('finding_codes', 'string-list', "the findings' codes, in the order of --json's findings", (x) => x.c.findings.map((f) => f.code)),
   col('findings', 'int32', 'number of findings', (x) => x.c.findings.length),
-  col(
-    'worst_severity',
-    'string',
-    'the most severe finding: error | warning | info | hint, null without findings',
-    (x) => worstSeverity(x.c),
-  ),
+  col('worst_severity', 'string', 'the most severe finding: error | warning | info | hint, null without findings', (x) => worstSeverity(x.c)),
 ];
 
 /** KIND_* bit sets (8 bits) to their names, made once. */
@@ -142,47 +124,27 @@ const NO_CODES: string[] = [];
 const ACK_FLAG = 0x010;
 
 /** The segments table: one row per segment of a connection, with both endpoints' states. */
+// prettier-ignore
 export const SEGMENT_COLUMNS: readonly ColumnSpec<SegmentRow>[] = [
   col('connection_id', 'int32', 'the connection (connections.id)', (x) => x.a.connections[x.a.rowConn[x.r]].id),
   col('frame', 'int64', 'frame number in the capture (0 for text traces)', (x) => x.a.table.frame[x.r]),
-  col('line', 'int32', 'for text traces: the 1-based line the segment was read from (null for captures)', (x) =>
-    x.a.table.line[x.r] >= 0 ? x.a.table.line[x.r] + 1 : null,
-  ),
+  col('line', 'int32', 'for text traces: the 1-based line the segment was read from (null for captures)', (x) => (x.a.table.line[x.r] >= 0 ? x.a.table.line[x.r] + 1 : null)),
   col('time', 'timestamp', 'capture time (UTC, microseconds)', (x) => micros(x.a.table, x.r)),
   col('direction', 'string', 'c2s (client to server) | s2c', (x) => (x.a.rowDir[x.r] === 0 ? 'c2s' : 's2c')),
   col('flags', 'int32', "the 12-bit flags field (tshark's tcp.flags)", (x) => x.a.table.flags[x.r]),
-  col('flag_names', 'string', 'the flags as the RFC figures write them: SYN,ACK', (x) =>
-    flagsText(x.a.table.flags[x.r]),
-  ),
+  col('flag_names', 'string', 'the flags as the RFC figures write them: SYN,ACK', (x) => flagsText(x.a.table.flags[x.r])),
   col('seq', 'int64', 'raw sequence number', (x) => x.a.table.seq[x.r]),
   col('ack', 'int64', 'raw acknowledgment number', (x) => x.a.table.ack[x.r]),
-  col(
-    'seq_rel',
-    'int64',
-    "relative sequence number (Wireshark's tcp.seq)",
-    (x) => (x.a.table.seq[x.r] - x.seqBase(x.r)) >>> 0,
-  ),
-  col('ack_rel', 'int64', 'relative acknowledgment number, null without ACK', (x) =>
-    x.a.table.flags[x.r] & ACK_FLAG ? (x.a.table.ack[x.r] - x.ackBase(x.r)) >>> 0 : null,
-  ),
+  col('seq_rel', 'int64', "relative sequence number (Wireshark's tcp.seq)", (x) => (x.a.table.seq[x.r] - x.seqBase(x.r)) >>> 0),
+  col('ack_rel', 'int64', 'relative acknowledgment number, null without ACK', (x) => (x.a.table.flags[x.r] & ACK_FLAG ? (x.a.table.ack[x.r] - x.ackBase(x.r)) >>> 0 : null)),
   col('len', 'int32', 'TCP payload length', (x) => x.a.table.len[x.r]),
   col('window', 'int32', 'raw window field (not scaled)', (x) => x.a.table.win[x.r]),
-  col(
-    'kind',
-    'string-list',
-    "the engine's classification: retransmission, keepalive, zero-window-probe, zero-window, dup-ack, rst-ignored, data, out-of-order",
-    (x) => KINDS[x.a.rowKind[x.r]],
-  ),
-  col('client_state_before', 'string', "client's state before the segment", (x) => STATES[x.a.clientBefore[x.r]]),
-  col('client_state_after', 'string', "client's state after it", (x) => STATES[x.a.clientAfter[x.r]]),
-  col('server_state_before', 'string', "server's state before the segment", (x) => STATES[x.a.serverBefore[x.r]]),
-  col('server_state_after', 'string', "server's state after it", (x) => STATES[x.a.serverAfter[x.r]]),
-  col(
-    'finding_codes',
-    'string-list',
-    'codes of the findings anchored on this segment',
-    (x) => x.codes.get(x.r) ?? NO_CODES,
-  ),
+  col('kind', 'string-list', "the engine's classification: retransmission, keepalive, zero-window-probe, zero-window, dup-ack, rst-ignored, data, out-of-order", (x) => KINDS[x.a.rowKind[x.r]]),
+  col('client_state_before', 'string', "client's state before the segment (null where the capture cannot show it)", (x) => stateAt(x.a.clientBefore, x.r)),
+  col('client_state_after', 'string', "client's state after it", (x) => stateAt(x.a.clientAfter, x.r)),
+  col('server_state_before', 'string', "server's state before the segment", (x) => stateAt(x.a.serverBefore, x.r)),
+  col('server_state_after', 'string', "server's state after it", (x) => stateAt(x.a.serverAfter, x.r)),
+  col('finding_codes', 'string-list', 'codes of the findings anchored on this segment', (x) => x.codes.get(x.r) ?? NO_CODES),
 ];
 
 const CLOSE_WAIT = STATES.indexOf('CLOSE-WAIT');

@@ -107,12 +107,17 @@ async function checkAgainstJson(conns: string, segs: string, doc: AnalysisJson, 
   const rows = await sql(
     `SELECT id, client_ip, client_port, server_ip, server_port, roles_inferred, incarnation, first_frame, last_frame, segments,
             epoch_us(start_time), epoch_us(end_time), close_initiator, outcome, reset_by, reset_frame, reset_reason,
-            client_initial_state, server_initial_state, client_final_state, server_final_state, finding_codes, findings,
+            reset_message, reset_confidence, rsts, vantage, syn_to_synack, synack_to_ack, client_initial_state, server_initial_state, client_final_state, server_final_state, finding_codes, findings,
             client_close_wait, server_close_wait
        FROM ${C} ORDER BY id`,
   );
   assert.deepStrictEqual(
-    rows.map((r) => r.slice(0, 23)),
+    // (the handshake's timing to the nanosecond, as --json rounds it)
+    rows.map((r) => [
+      ...r.slice(0, 21),
+      ...r.slice(21, 23).map((x) => (x === null ? null : Number((x as number).toFixed(9)))),
+      ...r.slice(23, 29),
+    ]),
     js.map((c) => [
       c.id,
       c.client.ip,
@@ -131,6 +136,12 @@ async function checkAgainstJson(conns: string, segs: string, doc: AnalysisJson, 
       c.reset?.by ?? null,
       c.reset?.frame ?? null,
       c.reset?.reason ?? null,
+      c.reset?.message ?? null,
+      c.reset?.confidence ?? null,
+      c.rsts.length,
+      c.vantage.near,
+      c.vantage.synToSynAck,
+      c.vantage.synAckToAck,
       c.initialState.client,
       c.initialState.server,
       c.finalState.client,
@@ -147,7 +158,7 @@ async function checkAgainstJson(conns: string, segs: string, doc: AnalysisJson, 
             arg_max(client_state_after, pos), arg_max(server_state_after, pos)
        FROM (SELECT *, frame * 1e7 + coalesce(line, 0) AS pos FROM ${S}) GROUP BY connection_id ORDER BY connection_id`,
   );
-  const last = (c: ConnectionJson, side: 'client' | 'server'): string => c.finalState[side];
+  const last = (c: ConnectionJson, side: 'client' | 'server'): string | null => c.finalState[side];
   for (const [i, c] of js.entries()) {
     const [id, n, first, lastFrame, cb, sb, ca, sa] = perConn[i];
     assert.deepStrictEqual(
@@ -163,7 +174,7 @@ async function checkAgainstJson(conns: string, segs: string, doc: AnalysisJson, 
   }
   // CLOSE-WAIT: every lingering half-close's duration, as the finding writes it; and the longest one.
   const closeWait = new Map(
-    rows.map((r) => [r[0] as number, { client: r[23] as number | null, server: r[24] as number | null }]),
+    rows.map((r) => [r[0] as number, { client: r[29] as number | null, server: r[30] as number | null }]),
   );
   let longest = '';
   let longestSeconds = -1;
