@@ -305,6 +305,20 @@ describe('analyze --format parquet (read back with DuckDB)', () => {
     );
   });
 
+  it('a filter that keeps nothing: both tables exist, with their columns and no rows', async () => {
+    const dir = path.join(tmp, 'empty');
+    const report = await parquet(dir, fixture('01-client-active-close.pcap'), '--filter', 'tcp.port == 1');
+    assert.deepStrictEqual([report.parquet.connections.rows, report.parquet.segments.rows], [0, 0]);
+    assert.deepStrictEqual(await sql(`SELECT count(*), count(outcome) FROM '${dir}/connections.parquet'`), [[0, 0]]);
+    const columns = await sql(
+      `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM '${dir}/segments.parquet')`,
+    );
+    assert.deepStrictEqual(columns.slice(0, 2), [
+      ['connection_id', 'INTEGER'],
+      ['frame', 'BIGINT'],
+    ]);
+  });
+
   it('says what is wrong with the arguments or the directory (exit 2)', async () => {
     const cap = fixture('01-client-active-close.pcap');
     for (const [args, message] of [
