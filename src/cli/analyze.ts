@@ -6,6 +6,7 @@ import { analysisOf, analyze, FINDING_CODES, type Analysis, type EngineOptions, 
 import { analysisJson, analysisJsonChunks, SummaryCounts, type InputSummary } from '../core/report/json';
 import { summaryTextChunks } from '../core/report/summary';
 import { ladderText } from '../core/report/ladder';
+import { zeekLines, zeekLogTime, zeekTsvFooter, zeekTsvHeader, type ZeekFormat } from '../core/report/zeek';
 
 import { parseFilter } from '../core/filter';
 import { matchingConnections } from '../core/filter/context';
@@ -22,6 +23,11 @@ interface AnalyzeArgs {
   file: string;
   json: boolean;
   jsonl: boolean;
+  /** --format zeek | zeek-json: Zeek's conn.log (TSV or JSON lines). */
+  zeek: ZeekFormat | null;
+  communityId: boolean;
+  /** --zeek-server-ports: Zeek's likely_server_ports, when not Zeek's default. */
+  zeekServerPorts: ReadonlySet<number> | undefined;
   summaryOnly: boolean;
   /** Progress on stderr: null = when stderr is a terminal. */
   progress: boolean | null;
@@ -41,6 +47,9 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
     file: '',
     json: false,
     jsonl: false,
+    zeek: null,
+    communityId: false,
+    zeekServerPorts: undefined,
     summaryOnly: false,
     progress: null,
     ladder: 'problems',
@@ -66,12 +75,20 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
         if (v === 'json') out.json = true;
         else if (v === 'jsonl') out.jsonl = true;
         else if (v === 'parquet') out.parquet = true;
-        else if (v !== 'text') return `--format takes text, json, jsonl or parquet, not '${v}'`;
+        else if (v === 'zeek' || v === 'zeek-json') out.zeek = v;
+        else if (v !== 'text') return `--format takes text, json, jsonl, zeek, zeek-json or parquet, not '${v}'`;
       } else if (a === '--out') out.out = value();
       else if (a === '--parquet-rows') {
         const v = Number(value());
         if (!Number.isInteger(v) || v < 1) return `${a} takes a positive whole number of rows`;
         out.parquetRows = v;
+      } else if (a === '--community-id') {
+        out.communityId = true;
+      } else if (a === '--zeek-server-ports') {
+        const v = value();
+        const ports = v === 'none' ? [] : v.split(',').map(Number);
+        if (ports.some((p) => !Number.isInteger(p) || p < 0 || p > 65535)) return `--zeek-server-ports takes port numbers separated by commas, or none, not '${v}'`;
+        out.zeekServerPorts = new Set(ports);
       } else if (a === '--progress') out.progress = true;
       else if (a === '--no-progress') out.progress = false;
       else if (a === '--idle-horizon') {
@@ -111,7 +128,8 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
   }
   if (out.file === '') return 'no input file';
   if (out.jsonl && out.json) return '--format jsonl and --json: choose one';
-  if (out.parquet && (out.json || out.jsonl)) return '--format parquet and --json or jsonl: choose one';
+  if (out.zeek !== null && (out.json || out.jsonl || out.summaryOnly)) return `--format ${out.zeek} is a format of its own: not with --json, jsonl or --summary`;
+  if (out.parquet && (out.json || out.jsonl || out.zeek !== null)) return '--format parquet and --json, jsonl or zeek: choose one';
   if (out.parquet !== (out.out !== null)) return out.parquet ? '--format parquet needs --out DIR' : '--out DIR goes with --format parquet';
   return out;
 }
@@ -141,8 +159,8 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
   // follows the connections open at once (the same engine and answers); the text output's ladders
   // and text traces use the whole-capture analysis.
   const parquet = parsed.out !== null ? { dir: parsed.out, rowsPerFile: parsed.parquetRows } : undefined;
-  if (streamable && (parsed.json || parsed.jsonl || parsed.summaryOnly || parsed.parquet)) {
-    const output: StreamedOutput = parsed.parquet ? 'parquet' : parsed.jsonl ? 'jsonl' : parsed.json ? (parsed.summaryOnly ? 'json-summary' : 'json') : 'summary';
+  if (streamable && (parsed.json || parsed.jsonl || parsed.summaryOnly || parsed.zeek !== null || parsed.parquet)) {
+    const output: StreamedOutput = parsed.parquet ? 'parquet' : parsed.zeek ?? (parsed.jsonl ? 'jsonl' : parsed.json ? (parsed.summaryOnly ? 'json-summary' : 'json') : 'summary');
     return runStreamed(
       {
         file: parsed.file,
@@ -151,6 +169,8 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
         engine: parsed.engine,
         failRank: parsed.failOn === null ? null : SEVERITY_RANK[parsed.failOn],
         progress: parsed.progress ?? process.stderr.isTTY === true,
+        communityId: parsed.communityId,
+        zeekServerPorts: parsed.zeekServerPorts,
         parquet,
       },
       io,
@@ -194,6 +214,20 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     sink.add(a, shown);
     const code = finishParquet(sink, input, counts, io);
     if (code !== 0) return code;
+  } else if (parsed.zeek !== null) {
+    const format = parsed.zeek;
+    const o = { communityId: parsed.communityId, likelyServerPorts: parsed.zeekServerPorts };
+    if (format === 'zeek') io.out(zeekTsvHeader(o, zeekLogTime(new Date())));
+    let out = '';
+    for (const c of shown) {
+      out += zeekLines(a, c, format, o);
+      if (out.length >= 1 << 16) {
+        io.out(out);
+        out = '';
+      }
+    }
+    if (out !== '') io.out(out);
+    if (format === 'zeek') io.out(zeekTsvFooter(zeekLogTime(new Date())));
   } else if (parsed.json && !parsed.summaryOnly) {
     for (const chunk of analysisJsonChunks(view, input)) io.out(chunk);
     io.out('\n');

@@ -13,9 +13,10 @@ import { connectionJsonText, JsonCollector, SummaryCounts, type InputSummary } f
 import { decodeStream, type ReadProgress } from '../node/captureStream';
 import { UnreadableFileError } from '../node/captureFile';
 import { ParquetSink } from '../node/parquet';
+import { zeekLines, zeekLogTime, zeekTsvFooter, zeekTsvHeader, type ZeekFormat } from '../core/report/zeek';
 import type { CliIO } from './main';
 
-export type StreamedOutput = 'json' | 'jsonl' | 'summary' | 'json-summary' | 'parquet';
+export type StreamedOutput = 'json' | 'jsonl' | 'summary' | 'json-summary' | 'parquet' | ZeekFormat;
 
 export interface StreamRun {
   file: string;
@@ -25,6 +26,10 @@ export interface StreamRun {
   /** Exit 1 when a finding at least this severe exists (its rank), or null. */
   failRank: number | null;
   progress: boolean;
+  /** Zeek outputs: add the community_id column. */
+  communityId?: boolean;
+  /** Zeek outputs: Zeek's likely_server_ports, when not Zeek's default. */
+  zeekServerPorts?: ReadonlySet<number>;
   /** For the 'parquet' output: the directory and the rows per file (null: the default). */
   parquet?: { dir: string; rowsPerFile: number | null };
 }
@@ -109,6 +114,14 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
     if (sink === null) return 2;
   }
   let worst = -1;
+  const zeek = run.output === 'zeek' || run.output === 'zeek-json' ? run.output : null;
+  const zeekOptions = { communityId: run.communityId === true, likelyServerPorts: run.zeekServerPorts };
+  // The TSV header goes out with the first rows (or at the end), so an unreadable file prints none.
+  let zeekHeader = zeek !== 'zeek';
+  const header = (): void => {
+    if (!zeekHeader) io.out(zeekTsvHeader(zeekOptions, zeekLogTime(new Date())));
+    zeekHeader = true;
+  };
   const onBatch = (a: Analysis): void => {
     let shown: Connection[] = a.connections;
     if (filter !== null) {
@@ -121,10 +134,11 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
     }
     sink?.add(a, shown);
     let out = '';
+    if (shown.length > 0) header();
     for (const c of shown) {
       counts.add(c);
-      if (run.output === 'jsonl') {
-        out += connectionJsonText(a, c) + '\n';
+      if (zeek !== null || run.output === 'jsonl') {
+        out += zeek !== null ? zeekLines(a, c, zeek, zeekOptions) : connectionJsonText(a, c) + '\n';
         if (out.length >= 1 << 16) {
           io.out(out);
           out = '';
@@ -186,6 +200,12 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
   } else if (sink !== null) {
     const code = finishParquet(sink, input, counts, io);
     if (code !== 0) return code;
+  } else if (zeek === 'zeek') {
+    header();
+    io.out(zeekTsvFooter(zeekLogTime(new Date())));
+  }
+  else if (zeek === 'zeek-json') {
+    // Zeek's JSON log has records only.
   } else if (run.output === 'jsonl') io.out(JSON.stringify({ input, summary: counts.toJSON() }) + '\n');
   else if (run.output === 'json-summary') io.out(JSON.stringify({ input, summary: counts.toJSON(), connections: [] }, null, 2) + '\n');
   else io.out(JSON.stringify({ input, summary: counts.toJSON() }, null, 2) + '\n');

@@ -21,6 +21,10 @@ commands:
                                       DuckDB, Spark); a table of more rows than --parquet-rows is
                                       split: DIR/connections/part-00000.parquet, ...
                 --parquet-rows N      rows per Parquet file at most (default 1048576)
+                --format zeek|zeek-json   Zeek's conn.log (TSV, or JSON lines) for the TCP connections,
+                                      then our tt_* columns
+                --community-id        zeek formats: add Zeek's community_id column
+                --zeek-server-ports P,Q|none   Zeek's likely_server_ports, when not Zeek's default
                 --summary             the counts only (input, outcomes, findings per code)
                 --ladder problems|all|none   step-by-step ladders (default: connections with findings)
                 --absolute            absolute sequence numbers in ladders

@@ -12,6 +12,8 @@ import { flagNames, type SegmentTable } from '../model/segment';
 import { analysisFilterContext } from '../filter/context';
 import { STATES, type Analysis, type Connection, type Severity, type TcpState } from '../engine/types';
 import { kindNames } from './ladderModel';
+import { connectionCommunityId } from './communityId';
+import { zeekConnections, type ZeekConn } from './zeek';
 
 export type ColumnType = 'string' | 'int32' | 'int64' | 'double' | 'bool' | 'timestamp' | 'string-list';
 export type ColumnValue = string | number | boolean | string[] | null;
@@ -36,6 +38,14 @@ export interface ConnectionRow {
   ci: number;
   /** Seconds each side spent in CLOSE-WAIT (2 * ci + side), NaN when it never was. */
   closeWait: Float64Array;
+  /** The connection's conn.log rows (zeek.ts), made when a column first asks. */
+  zeek: ZeekConn[] | null;
+}
+
+/** A Zeek conn.log field of the connection: usually one row; where Zeek's timers split it, each row's value, comma-separated. */
+function zeekField(x: ConnectionRow, field: 'connState' | 'history'): string {
+  x.zeek ??= zeekConnections(x.a, x.c);
+  return x.zeek.map((z) => z[field]).join(',');
 }
 
 /** What a segment row's getters read: the batch's analysis and the row; the same object is reused for every row. */
@@ -107,6 +117,9 @@ export const CONNECTION_COLUMNS: readonly ColumnSpec<ConnectionRow>[] = [
   col('vantage', 'string', 'where the capture was taken, from the handshake timing: client | server | between | unknown', (x) => x.c.vantage.near),
   col('syn_to_synack', 'double', "seconds from the client's SYN to the server's SYN-ACK", (x) => nan(x.c.vantage.synToSynAck)),
   col('synack_to_ack', 'double', "seconds from the SYN-ACK to the client's ACK", (x) => nan(x.c.vantage.synAckToAck)),
+  col('community_id', 'string', 'Community ID v1 of the 5-tuple (as --json)', (x) => connectionCommunityId(x.c)),
+  col('zeek_conn_state', 'string', "Zeek's conn_state (comma-separated when Zeek's timers split the connection into several conn.log rows)", (x) => zeekField(x, 'connState')),
+  col('zeek_history', 'string', "Zeek's history, likewise", (x) => zeekField(x, 'history')),
   col('finding_codes', 'string-list', "the findings' codes, in the order of --json's findings", (x) => x.c.findings.map((f) => f.code)),
   col('findings', 'int32', 'number of findings', (x) => x.c.findings.length),
   col('worst_severity', 'string', 'the most severe finding: error | warning | info | hint, null without findings', (x) => worstSeverity(x.c)),
@@ -214,10 +227,11 @@ export function* connectionRows(a: Analysis, shown: readonly Connection[]): Gene
   const closeWait = closeWaitSeconds(a);
   const index = new Map<Connection, number>();
   a.connections.forEach((c, i) => index.set(c, i));
-  const row: ConnectionRow = { a, c: shown[0], ci: 0, closeWait };
+  const row: ConnectionRow = { a, c: shown[0], ci: 0, closeWait, zeek: null };
   for (const c of shown) {
     row.c = c;
     row.ci = index.get(c) ?? -1;
+    row.zeek = null;
     yield row;
   }
 }

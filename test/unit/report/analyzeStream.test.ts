@@ -182,6 +182,6 @@ describe('analyze: streaming', () => {
     assert.match(r.err, /text trace: use --json/);
     const bad = await run(fixture('01-client-active-close.pcap'), '--format', 'xml');
     assert.strictEqual(bad.code, 2);
-    assert.match(bad.err, /--format takes text, json, jsonl or parquet, not 'xml'/);
+    assert.match(bad.err, /--format takes text, json, jsonl, zeek, zeek-json or parquet, not 'xml'/);
   });
 });

@@ -237,6 +237,42 @@ describe('analyze --format parquet (read back with DuckDB)', () => {
     );
   });
 
+  it("community_id equals --json's, zeek_conn_state and zeek_history the conn.log's (--format zeek-json)", async () => {
+    const captures = fs.readdirSync(KERNEL).filter((f) => /\.(pcap|pcapng)$/.test(f));
+    for (const name of captures) {
+      const dir = path.join(tmp, name);
+      await parquet(dir, fixture(name));
+      const doc = await jsonOf(fixture(name));
+      const rows = await sql(
+        `SELECT community_id, zeek_conn_state, zeek_history FROM '${dir}/connections.parquet' ORDER BY id`,
+      );
+      assert.deepStrictEqual(
+        rows.map((r) => r[0]),
+        doc.connections.map((c) => c.communityId),
+        name,
+      );
+      const zeek = await run(fixture(name), '--format', 'zeek-json');
+      assert.strictEqual(zeek.code, 0, zeek.err);
+      const records = zeek.out
+        .trim()
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as { conn_state: string; history: string });
+      const sorted = (xs: string[]): string[] => [...xs].sort();
+      // One engine connection is one conn.log row unless Zeek's timers split it (then comma-separated).
+      assert.deepStrictEqual(
+        sorted(rows.flatMap((r) => (r[1] as string).split(','))),
+        sorted(records.map((z) => z.conn_state)),
+        `${name}: conn_state`,
+      );
+      assert.deepStrictEqual(
+        sorted(rows.flatMap((r) => (r[2] as string).split(','))),
+        sorted(records.map((z) => z.history)),
+        `${name}: history`,
+      );
+    }
+  });
+
   it('columns have real types: timestamps, 64-bit frames, lists of codes', async () => {
     const dir = path.join(tmp, 'types');
     await parquet(dir, fixture('06-abortive-close-linger0.pcap'));
