@@ -3,7 +3,7 @@
  * A contract other tools rely on: see README ("analyze") for the JSON document.
  */
 import { analysisOf, analyze, FINDING_CODES, type Analysis, type EngineOptions, type FindingCode, type Severity } from '../core/engine';
-import { analysisJson, analysisJsonChunks, type InputSummary } from '../core/report/json';
+import { analysisJson, analysisJsonChunks, SummaryCounts, type InputSummary } from '../core/report/json';
 import { summaryTextChunks } from '../core/report/summary';
 import { ladderText } from '../core/report/ladder';
 import { zeekLines, zeekLogTime, zeekTsvFooter, zeekTsvHeader, type ZeekFormat } from '../core/report/zeek';
@@ -14,8 +14,8 @@ import { loadTrace, type LoadedTrace } from '../node/loadTrace';
 import { startsLikeCapture } from '../node/captureFile';
 import { decodeStream, isGzipFile } from '../node/captureStream';
 import { SegmentTable } from '../core/model/segment';
-import { runStreamed, type StreamedOutput } from './analyzeStream';
 import { runReport } from './report';
+import { finishParquet, openParquet, runStreamed, type StreamedOutput } from './analyzeStream';
 import type { CliIO } from './main';
 
 const SEVERITY_RANK: Record<Severity, number> = { hint: 0, info: 1, warning: 2, error: 3 };
@@ -39,6 +39,10 @@ interface AnalyzeArgs {
   engine: Partial<EngineOptions>;
   /** `--report FILE`: the overview as a self-contained HTML file (src/cli/report.ts). */
   report: string | null;
+  /** --format parquet: the output directory (--out) and rows per file (--parquet-rows). */
+  parquet: boolean;
+  out: string | null;
+  parquetRows: number | null;
 }
 
 function parseArgs(args: string[]): AnalyzeArgs | string {
@@ -57,6 +61,9 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
     filter: null,
     engine: { severities: {} },
     report: null,
+    parquet: false,
+    out: null,
+    parquetRows: null,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -71,8 +78,14 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
         const v = value();
         if (v === 'json') out.json = true;
         else if (v === 'jsonl') out.jsonl = true;
+        else if (v === 'parquet') out.parquet = true;
         else if (v === 'zeek' || v === 'zeek-json') out.zeek = v;
-        else if (v !== 'text') return `--format takes text, json, jsonl, zeek or zeek-json, not '${v}'`;
+        else if (v !== 'text') return `--format takes text, json, jsonl, zeek, zeek-json or parquet, not '${v}'`;
+      } else if (a === '--out') out.out = value();
+      else if (a === '--parquet-rows') {
+        const v = Number(value());
+        if (!Number.isInteger(v) || v < 1) return `${a} takes a positive whole number of rows`;
+        out.parquetRows = v;
       } else if (a === '--community-id') {
         out.communityId = true;
       } else if (a === '--zeek-server-ports') {
@@ -121,6 +134,8 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
   if (out.file === '') return 'no input file';
   if (out.jsonl && out.json) return '--format jsonl and --json: choose one';
   if (out.zeek !== null && (out.json || out.jsonl || out.summaryOnly)) return `--format ${out.zeek} is a format of its own: not with --json, jsonl or --summary`;
+  if (out.parquet && (out.json || out.jsonl || out.zeek !== null)) return '--format parquet and --json, jsonl or zeek: choose one';
+  if (out.parquet !== (out.out !== null)) return out.parquet ? '--format parquet needs --out DIR' : '--out DIR goes with --format parquet';
   return out;
 }
 
@@ -156,8 +171,9 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
   // Captures with a JSON or summary output run through the streaming analysis, in memory that
   // follows the connections open at once (the same engine and answers); the text output's ladders
   // and text traces use the whole-capture analysis.
-  if (streamable && (parsed.json || parsed.jsonl || parsed.summaryOnly || parsed.zeek !== null)) {
-    const output: StreamedOutput = parsed.zeek ?? (parsed.jsonl ? 'jsonl' : parsed.json ? (parsed.summaryOnly ? 'json-summary' : 'json') : 'summary');
+  const parquet = parsed.out !== null ? { dir: parsed.out, rowsPerFile: parsed.parquetRows } : undefined;
+  if (streamable && (parsed.json || parsed.jsonl || parsed.summaryOnly || parsed.zeek !== null || parsed.parquet)) {
+    const output: StreamedOutput = parsed.parquet ? 'parquet' : parsed.zeek ?? (parsed.jsonl ? 'jsonl' : parsed.json ? (parsed.summaryOnly ? 'json-summary' : 'json') : 'summary');
     return runStreamed(
       {
         file: parsed.file,
@@ -168,6 +184,7 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
         progress: parsed.progress ?? process.stderr.isTTY === true,
         communityId: parsed.communityId,
         zeekServerPorts: parsed.zeekServerPorts,
+        parquet,
       },
       io,
     );
@@ -201,7 +218,16 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
   // Large outputs are written in chunks of about 64 KiB as they are made, never as one string (a
   // chunk still being built when the garbage collector runs is copied, and larger ones get promoted:
   // 1 MiB chunks made the collector 5x busier on the bench capture).
-  if (parsed.zeek !== null) {
+  if (parquet !== undefined) {
+    // A text trace: the whole analysis is one batch.
+    const sink = openParquet(parquet, io);
+    if (sink === null) return 2;
+    const counts = new SummaryCounts();
+    for (const c of shown) counts.add(c);
+    sink.add(a, shown);
+    const code = finishParquet(sink, input, counts, io);
+    if (code !== 0) return code;
+  } else if (parsed.zeek !== null) {
     const format = parsed.zeek;
     const o = { communityId: parsed.communityId, likelyServerPorts: parsed.zeekServerPorts };
     if (format === 'zeek') io.out(zeekTsvHeader(o, zeekLogTime(new Date())));

@@ -1,8 +1,9 @@
 /**
  * `analyze` over a capture in bounded memory: decoding feeds the streaming analysis
  * (core/engine/stream.ts) segment by segment, and each batch of finished connections is written
- * (`--format jsonl`), kept as text (`--json`, written in id order at the end), or only counted
- * (`--summary`). The same engine and the same answers as the whole-capture analysis.
+ * (`--format jsonl`; `--format parquet`, rows into the Parquet parts), kept as text (`--json`,
+ * written in id order at the end), or only counted (`--summary`). The same engine and the same
+ * answers as the whole-capture analysis.
  */
 import { analysisOf, type Analysis, type Connection, type EngineOptions, type Severity } from '../core/engine';
 import { StreamingAnalysis } from '../core/engine/stream';
@@ -11,11 +12,12 @@ import { matchingConnections } from '../core/filter/context';
 import { connectionJsonText, JsonCollector, SummaryCounts, type InputSummary } from '../core/report/json';
 import { decodeStream, type ReadProgress } from '../node/captureStream';
 import { UnreadableFileError } from '../node/captureFile';
+import { ParquetSink } from '../node/parquet';
 import { zeekLines, zeekLogTime, zeekTsvFooter, zeekTsvHeader, type ZeekFormat } from '../core/report/zeek';
 import { streamProgressText } from '../node/progressText';
 import type { CliIO } from './main';
 
-export type StreamedOutput = 'json' | 'jsonl' | 'summary' | 'json-summary' | ZeekFormat;
+export type StreamedOutput = 'json' | 'jsonl' | 'summary' | 'json-summary' | 'parquet' | ZeekFormat;
 
 export interface StreamRun {
   file: string;
@@ -29,6 +31,41 @@ export interface StreamRun {
   communityId?: boolean;
   /** Zeek outputs: Zeek's likely_server_ports, when not Zeek's default. */
   zeekServerPorts?: ReadonlySet<number>;
+  /** For the 'parquet' output: the directory and the rows per file (null: the default). */
+  parquet?: { dir: string; rowsPerFile: number | null };
+}
+
+/** Opens the Parquet output of `analyze`, or says on stderr why it cannot (then null). */
+export function openParquet(p: { dir: string; rowsPerFile: number | null }, io: CliIO): ParquetSink | null {
+  try {
+    return new ParquetSink(p.dir, { rowsPerFile: p.rowsPerFile ?? undefined, createdBy: 'teardown-tracer' });
+  } catch (e) {
+    io.err(`teardown-tracer analyze: cannot write ${p.dir}: ${(e as Error).message}\n`);
+    return null;
+  }
+}
+
+/** A file system error while writing the Parquet output, said on stderr (exit 2); anything else is thrown on. */
+function writeFailed(e: unknown, sink: ParquetSink, io: CliIO): number {
+  if (!(e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string')) throw e;
+  io.err(`teardown-tracer analyze: cannot write ${sink.dir}: ${e.message}\n`);
+  return 2;
+}
+
+/** Closes the Parquet output and prints what `--summary` prints, with the files written (exit status). */
+export function finishParquet(sink: ParquetSink, input: InputSummary, counts: SummaryCounts, io: CliIO): number {
+  let files;
+  try {
+    files = sink.finish();
+  } catch (e) {
+    return writeFailed(e, sink, io);
+  }
+  const parquet = {
+    connections: { rows: sink.connections.rows, files: files.connections },
+    segments: { rows: sink.segments.rows, files: files.segments },
+  };
+  io.out(JSON.stringify({ input, summary: counts.toJSON(), parquet }, null, 2) + '\n');
+  return 0;
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { hint: 0, info: 1, warning: 2, error: 3 };
@@ -69,6 +106,11 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
   }
   const counts = new SummaryCounts();
   const collector = run.output === 'json' ? new JsonCollector() : null;
+  let sink: ParquetSink | null = null;
+  if (run.output === 'parquet' && run.parquet) {
+    sink = openParquet(run.parquet, io);
+    if (sink === null) return 2;
+  }
   let worst = -1;
   const zeek = run.output === 'zeek' || run.output === 'zeek-json' ? run.output : null;
   const zeekOptions = { communityId: run.communityId === true, likelyServerPorts: run.zeekServerPorts };
@@ -88,6 +130,7 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
       collector.add(shown === a.connections ? a : analysisOf(a, shown));
       return after(shown);
     }
+    sink?.add(a, shown);
     let out = '';
     if (shown.length > 0) header();
     for (const c of shown) {
@@ -125,6 +168,7 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
       io.err(`teardown-tracer analyze: cannot read ${run.file}: ${e.message}\n`);
       return 2;
     }
+    if (sink !== null) return writeFailed(e, sink, io);
     throw e;
   }
   if (read.report.unreadable) {
@@ -132,7 +176,13 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
     io.err(`teardown-tracer analyze: cannot read ${run.file}: ${read.report.stoppedAt?.message ?? 'not a capture'}\n`);
     return 2;
   }
-  stream.end();
+  try {
+    stream.end();
+  } catch (e) {
+    if (sink === null) throw e;
+    progress?.clear();
+    return writeFailed(e, sink, io);
+  }
   progress?.clear();
   const warnings = [...read.report.notes(), ...read.notes, ...stream.warnings];
   for (const w of warnings) io.err(`warning: ${w}\n`);
@@ -145,6 +195,9 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
   if (collector !== null) {
     for (const chunk of collector.chunks(input)) io.out(chunk);
     io.out('\n');
+  } else if (sink !== null) {
+    const code = finishParquet(sink, input, counts, io);
+    if (code !== 0) return code;
   } else if (zeek === 'zeek') {
     header();
     io.out(zeekTsvFooter(zeekLogTime(new Date())));

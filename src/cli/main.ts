@@ -17,6 +17,10 @@ commands:
                 --json                one JSON document (with --summary: the counts only)
                 --format jsonl        one JSON line per connection as it finishes, then a summary line
                 --format text|json    the text report (default), or the same as --json
+                --format parquet --out DIR   DIR/connections.parquet and DIR/segments.parquet (for
+                                      DuckDB, Spark); a table of more rows than --parquet-rows is
+                                      split: DIR/connections/part-00000.parquet, ...
+                --parquet-rows N      rows per Parquet file at most (default 1048576)
                 --format zeek|zeek-json   Zeek's conn.log (TSV, or JSON lines) for the TCP connections,
                                       then our tt_* columns
                 --community-id        zeek formats: add Zeek's community_id column

@@ -14,6 +14,7 @@ import { analyze } from '../../../src/core/engine';
 import { analysisJson, analysisJsonChunks, type ConnectionJson } from '../../../src/core/report/json';
 import { loadTrace } from '../../../src/node/loadTrace';
 import { runCli, type CliRun } from '../cliRun';
+import { pcapCopies, pcapRecords } from './pcapCopies';
 
 const REPO = path.resolve(__dirname, '../../../..');
 const KERNEL = path.join(REPO, 'test/fixtures/kernel');
@@ -33,31 +34,6 @@ function wholeJsonWith(file: string, opts: Parameters<typeof analyze>[1]): strin
   const loaded = loadTrace(file);
   const { format, packets, tcpSegments, warnings } = loaded.input;
   return [...analysisJsonChunks(analyze(loaded.table, opts), { format, packets, tcpSegments, warnings })].join('');
-}
-
-/** The records of a little-endian pcap file (after its 24-byte header): 16-byte header + data each. */
-function pcapRecords(bytes: Buffer): Buffer[] {
-  assert.strictEqual(bytes.readUInt32LE(0), 0xa1b2c3d4, 'a little-endian microsecond pcap');
-  const out: Buffer[] = [];
-  for (let p = 24; p < bytes.length; ) {
-    const incl = bytes.readUInt32LE(p + 8);
-    out.push(bytes.subarray(p, p + 16 + incl));
-    p += 16 + incl;
-  }
-  return out;
-}
-
-/** A pcap of `n` copies of a real capture back to back, copy k shifted by k x `gap` seconds (ts_sec). */
-function pcapCopies(bytes: Buffer, n: number, gap: number): Buffer {
-  const parts: Buffer[] = [bytes.subarray(0, 24)];
-  for (let k = 0; k < n; k++) {
-    for (const r of pcapRecords(bytes)) {
-      const c = Buffer.from(r);
-      c.writeUInt32LE(c.readUInt32LE(0) + k * gap, 0);
-      parts.push(c);
-    }
-  }
-  return Buffer.concat(parts);
 }
 
 const captures = fs.readdirSync(KERNEL).filter((f) => /\.(pcap|pcapng)$/.test(f));
@@ -206,6 +182,6 @@ describe('analyze: streaming', () => {
     assert.match(r.err, /text trace: use --json/);
     const bad = await run(fixture('01-client-active-close.pcap'), '--format', 'xml');
     assert.strictEqual(bad.code, 2);
-    assert.match(bad.err, /--format takes text, json, jsonl, zeek or zeek-json, not 'xml'/);
+    assert.match(bad.err, /--format takes text, json, jsonl, zeek, zeek-json or parquet, not 'xml'/);
   });
 });
