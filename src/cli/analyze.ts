@@ -14,6 +14,7 @@ import { startsLikeCapture } from '../node/captureFile';
 import { decodeStream, isGzipFile } from '../node/captureStream';
 import { SegmentTable } from '../core/model/segment';
 import { runStreamed, type StreamedOutput } from './analyzeStream';
+import { runMerged } from './merge';
 import type { CliIO } from './main';
 
 const SEVERITY_RANK: Record<Severity, number> = { hint: 0, info: 1, warning: 2, error: 3 };
@@ -29,6 +30,8 @@ interface AnalyzeArgs {
   absolute: boolean;
   failOn: Severity | null;
   filter: string | null;
+  /** `--with SERVER`: the other side's capture of the same connections (see merge.ts). */
+  withFile: string | null;
   engine: Partial<EngineOptions>;
 }
 
@@ -43,6 +46,7 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
     absolute: false,
     failOn: null,
     filter: null,
+    withFile: null,
     engine: { severities: {} },
   };
   for (let i = 0; i < args.length; i++) {
@@ -77,6 +81,7 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
         if (!(v in SEVERITY_RANK)) return `--fail-on takes error, warning, info or hint, not '${v}'`;
         out.failOn = v as Severity;
       } else if (a === '--filter') out.filter = value();
+      else if (a === '--with') out.withFile = value();
       else if (a === '--msl' || a === '--linger' || a === '--idle') {
         const v = Number(value());
         if (!Number.isFinite(v) || v < 0) return `${a} takes a number of seconds`;
@@ -98,6 +103,7 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
   }
   if (out.file === '') return 'no input file';
   if (out.jsonl && out.json) return '--format jsonl and --json: choose one';
+  if (out.withFile !== null && (out.jsonl || out.summaryOnly || out.filter !== null)) return '--with takes the text report or --json (not --format jsonl, --summary or --filter)';
   return out;
 }
 
@@ -117,6 +123,7 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     io.err(`teardown-tracer analyze: ${parsed}\n`);
     return 2;
   }
+  if (parsed.withFile !== null) return runMerged({ ...parsed, withFile: parsed.withFile }, io);
   const streamable = parsed.file === '-' || isGzipFile(parsed.file) || startsLikeCapture(parsed.file);
   if (parsed.jsonl && !streamable) {
     io.err(`teardown-tracer analyze: --format jsonl reads captures (pcap, pcapng, gzip-compressed or piped); ${parsed.file} is a text trace: use --json\n`);
