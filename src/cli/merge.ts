@@ -37,6 +37,10 @@ export function runMerged(args: MergeArgs, io: CliIO): number {
     }
     for (const w of l.input.warnings) io.err(`warning: ${name}: ${w}\n`);
     for (const e of l.parseErrors) io.err(`${name}:${e.line + 1}:${e.startCol + 1}: ${e.message}\n`);
+    if (l.table.length === 0) {
+      io.err(`teardown-tracer analyze: ${name} has no TCP segment: nothing to merge\n`);
+      return 2;
+    }
   }
   const caps = loaded.map((l) => ({ table: l.table, analysis: analyze(l.table, args.engine) }));
   const m = mergeCaptures([caps[0], caps[1]], args.engine);

@@ -30,7 +30,7 @@ export const FATES: readonly Fate[] = ['both', 'lost', 'outside', 'unseen-at-sen
 
 /** Per merged row: where it came from. */
 export interface MergedRows {
-  /** Frame number in capture 0 / capture 1 (0: not in that capture). */
+  /** Frame number in capture 0 / capture 1 (0: not in that capture; a 1-based line for text traces, see units). */
   frame0: Uint32Array;
   frame1: Uint32Array;
   /** Index into FATES. */
@@ -39,6 +39,8 @@ export interface MergedRows {
   transit: Float64Array;
   /** The capture the row's segment passes first (its sender's side). */
   sentAt: Uint8Array;
+  /** 1 when the row's connection is in one capture only. */
+  alone: Uint8Array;
 }
 
 export interface MergedConnection {
@@ -62,6 +64,8 @@ export interface MergedAnalysis {
   spans: [[number, number], [number, number]];
   /** The whole second that merged times count from. */
   base: number;
+  /** What `frame0` / `frame1` count in each input: frames of a capture, lines of a text trace. */
+  units: ['frame' | 'line', 'frame' | 'line'];
 }
 
 /** One row to be: a segment (a copy from one capture), its time on capture 0's clock, its pair's arrival. */
@@ -167,6 +171,7 @@ export function mergeCaptures(caps: [Capture, Capture], options: Partial<EngineO
     fate: new Uint8Array(n),
     transit: new Float64Array(n).fill(NaN),
     sentAt: new Uint8Array(n),
+    alone: new Uint8Array(n),
   };
   const v = new SegmentView();
   const canon = pairs.map((p) => {
@@ -190,10 +195,11 @@ export function mergeCaptures(caps: [Capture, Capture], options: Partial<EngineO
     table.append(v);
     const copy0 = e.cap === 0 ? e.row : e.other;
     const copy1 = e.cap === 1 ? e.row : e.other;
-    rows.frame0[i] = copy0 >= 0 ? caps[0].table.frame[copy0] : 0;
-    rows.frame1[i] = copy1 >= 0 ? caps[1].table.frame[copy1] : 0;
+    rows.frame0[i] = copy0 >= 0 ? numberOf(caps[0].table, copy0) : 0;
+    rows.frame1[i] = copy1 >= 0 ? numberOf(caps[1].table, copy1) : 0;
     rows.fate[i] = FATES.indexOf(e.fate);
     rows.sentAt[i] = e.fate === 'unseen-at-sender' ? 1 - e.cap : e.cap;
+    rows.alone[i] = pairs[e.pair].conns[1 - e.cap] === null ? 1 : 0;
   }
 
   // Where each segment arrived: after the last merged row that passed before its arrival (the
@@ -229,7 +235,13 @@ export function mergeCaptures(caps: [Capture, Capture], options: Partial<EngineO
       counts,
     };
   });
-  return { analysis, rows, clock, connections, spans, base };
+  const unit = (t: SegmentTable): 'frame' | 'line' => (t.length > 0 && t.frame[0] === 0 ? 'line' : 'frame');
+  return { analysis, rows, clock, connections, spans, base, units: [unit(t0), unit(caps[1].table)] };
+}
+
+/** A row's frame number, or its 1-based line for a text trace. */
+function numberOf(t: SegmentTable, r: number): number {
+  return t.frame[r] > 0 ? t.frame[r] : t.line[r] + 1;
 }
 
 /**

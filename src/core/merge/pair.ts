@@ -12,7 +12,7 @@
  */
 
 import type { Analysis, Connection } from '../engine';
-import type { SegmentTable } from '../model/segment';
+import { OPT_TIMESTAMP, type SegmentTable } from '../model/segment';
 
 /** One capture: its table and its own (single-vantage) analysis, which gives its connections. */
 export interface Capture {
@@ -106,9 +106,21 @@ export function pairDir(p: ConnectionPair, cap: CaptureIndex, c: Capture, r: num
   return cap === 1 && p.flipped ? 1 - d : d;
 }
 
-/** What identifies a copy of a segment (see the module comment). */
-function segmentKey(t: SegmentTable, r: number, dir: number): string {
-  return `${dir}|${t.seq[r]}|${t.ack[r]}|${t.len[r]}|${t.flags[r]}|${t.tsVal[r]}|${t.tsEcr[r]}|${t.ipId[r]}`;
+/** What identifies a copy of a segment (see the module comment); IP ID and timestamps where both captures give them. */
+function segmentKey(t: SegmentTable, r: number, dir: number, ipId: boolean, ts: boolean): string {
+  const base = `${dir}|${t.seq[r]}|${t.ack[r]}|${t.len[r]}|${t.flags[r]}`;
+  return `${base}|${ts ? `${t.tsVal[r]}|${t.tsEcr[r]}` : ''}|${ipId ? t.ipId[r] : ''}`;
+}
+
+/** Whether a connection's rows carry IPv4 IDs and TCP timestamps (tcpdump text without -v has no IP ID). */
+function carries(t: SegmentTable, rows: number[]): { ipId: boolean; ts: boolean } {
+  let ipId = false;
+  let ts = false;
+  for (const r of rows) {
+    if (t.ipId[r] >= 0) ipId = true;
+    if (t.opts[r] & OPT_TIMESTAMP) ts = true;
+  }
+  return { ipId, ts };
 }
 
 /**
@@ -117,12 +129,15 @@ function segmentKey(t: SegmentTable, r: number, dir: number): string {
  */
 export function pairUnique(p: ConnectionPair, caps: [Capture, Capture]): Map<string, [number[], number[]]> {
   const groups = new Map<string, [number[], number[]]>();
+  if (p.conns[0] === null || p.conns[1] === null) return groups;
+  const has = [carries(caps[0].table, p.conns[0].rows), carries(caps[1].table, p.conns[1].rows)];
+  const ipId = has[0].ipId && has[1].ipId;
+  const ts = has[0].ts && has[1].ts;
   for (const cap of [0, 1] as const) {
-    const conn = p.conns[cap];
-    if (conn === null) continue;
+    const conn = p.conns[cap]!;
     const t = caps[cap].table;
     for (const r of conn.rows) {
-      const k = segmentKey(t, r, pairDir(p, cap, caps[cap], r));
+      const k = segmentKey(t, r, pairDir(p, cap, caps[cap], r), ipId, ts);
       const g = groups.get(k) ?? groups.set(k, [[], []]).get(k)!;
       g[cap].push(r);
     }

@@ -29,12 +29,13 @@ export interface LostSegment {
   related: number[];
 }
 
+// Rounding must not print "-0.000".
 function ms(s: number): string {
-  return Number.isFinite(s) ? `${(s * 1000).toFixed(3)} ms` : 'unbounded';
+  return Number.isFinite(s) ? `${(Math.abs(s) < 5e-7 ? 0 : s * 1000).toFixed(3)} ms` : 'unbounded';
 }
 
 function secs(s: number): string {
-  return Number.isFinite(s) ? `${s.toFixed(6)} s` : 'unbounded';
+  return Number.isFinite(s) ? `${(Math.abs(s) < 5e-7 ? 0 : s).toFixed(6)} s` : 'unbounded';
 }
 
 /** "client frame 11 = server frame 10", "client frame 11 (lost)", ... for merged row r. */
@@ -44,12 +45,13 @@ export function refOf(m: MergedAnalysis, n: CaptureNames, r: number): string {
   const fate = FATES[m.rows.fate[r]];
   const sent = m.rows.sentAt[r];
   const [fs, fr] = sent === 0 ? [f0, f1] : [f1, f0];
-  const ns = n.names[sent];
-  const nr = n.names[1 - sent];
-  if (fate === 'both') return `${ns} frame ${fs} = ${nr} frame ${fr}`;
-  if (fate === 'lost') return `${ns} frame ${fs}, lost before the ${nr} capture`;
-  if (fate === 'outside') return fs > 0 ? `${ns} frame ${fs}, outside the ${nr} capture` : `${nr} frame ${fr}, outside the ${ns} capture`;
-  return `${nr} frame ${fr}, never seen by the ${ns} capture`;
+  const ns = `${n.names[sent]} ${m.units[sent]}`;
+  const nr = `${n.names[1 - sent]} ${m.units[1 - sent]}`;
+  if (m.rows.alone[r]) return f0 > 0 ? `${n.names[0]} ${m.units[0]} ${f0}` : `${n.names[1]} ${m.units[1]} ${f1}`;
+  if (fate === 'both') return `${ns} ${fs} = ${nr} ${fr}`;
+  if (fate === 'lost') return `${ns} ${fs}, lost before the ${n.names[1 - sent]} capture`;
+  if (fate === 'outside') return fs > 0 ? `${ns} ${fs}, outside the ${n.names[1 - sent]} capture` : `${nr} ${fr}, outside the ${n.names[sent]} capture`;
+  return `${nr} ${fr}, never seen by the ${n.names[sent]} capture`;
 }
 
 /** An engine sentence with its merged step numbers ("frame 12") given as both files' frames. */
@@ -62,7 +64,7 @@ export function rewriteRefs(m: MergedAnalysis, n: CaptureNames, text: string): s
 
 function frameList(m: MergedAnalysis, cap: number, rows: number[]): string {
   const frames = rows.map((r) => (cap === 0 ? m.rows.frame0[r] : m.rows.frame1[r]));
-  return `frame${frames.length === 1 ? '' : 's'} ${frames.join(', ')}`;
+  return `${m.units[cap]}${frames.length === 1 ? '' : 's'} ${frames.join(', ')}`;
 }
 
 /** What a segment is, for sentences ("final ACK", "FIN", "data segment (333 bytes)"). */
@@ -103,7 +105,7 @@ export function lostSegments(m: MergedAnalysis, n: CaptureNames, c: Connection):
     const me = SIDE[side];
     const peer = SIDE[1 - side];
     const own = sent === 0 ? m.rows.frame0[r] : m.rows.frame1[r];
-    let message = `the ${me}'s ${what(a, c, r)} (${n.names[sent]} frame ${own}) was sent and lost before the ${n.names[1 - sent]}'s capture point`;
+    let message = `the ${me}'s ${what(a, c, r)} (${n.names[sent]} ${m.units[sent]} ${own}) was sent and lost before the ${n.names[1 - sent]}'s capture point`;
     const related: number[] = [];
     const space = t.len[r] + (t.flags[r] & SYN ? 1 : 0) + (t.flags[r] & FIN ? 1 : 0);
     if (space > 0) {
