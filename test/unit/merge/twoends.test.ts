@@ -267,6 +267,21 @@ describe('two captures of the same connections (kernel-made, client and server a
     assert.deepStrictEqual(m.analysis.connections[0].finalState, truthOf(name).final_state);
   });
 
+  it('pairs tcpdump text (no IP ID, time of day only) with the capture it was printed from', () => {
+    const kernel = path.join(DIR, '../kernel');
+    const text = loadTrace(path.join(kernel, '09-lost-final-ack.txt'));
+    const pcap = loadTrace(path.join(kernel, '09-lost-final-ack.pcap'));
+    const m = mergeCaptures([
+      { table: text.table, analysis: analyze(text.table) },
+      { table: pcap.table, analysis: analyze(pcap.table) },
+    ]);
+    assert.deepStrictEqual(m.units, ['line', 'frame']);
+    assert.strictEqual(m.connections[0].counts.both, pcap.table.length, 'every segment paired');
+    // The text has the time of day only: the capture's clock is whole days ahead, to the microsecond.
+    const days = m.clock.offset / 86400;
+    assert.ok(Math.abs(days - Math.round(days)) * 86400 < 1e-6 && m.clock.upper - m.clock.lower < 1e-5, `offset ${m.clock.offset}`);
+  });
+
   it('analyze CLIENT --with SERVER --json: the merge object and both files\' frames', async () => {
     const name = '01-lost-final-ack';
     const r = await runCli(runAnalyze, [path.join(DIR, `${name}.client.pcap`), '--with', path.join(DIR, `${name}.server+3.5s.pcap`), '--json']);
@@ -288,5 +303,8 @@ describe('two captures of the same connections (kernel-made, client and server a
     const bad = await runCli(runAnalyze, [path.join(DIR, `${name}.client.pcap`), '--with', path.join(DIR, 'nope.pcap')]);
     assert.strictEqual(bad.code, 2);
     assert.match(bad.err, /cannot read .*nope\.pcap/);
+    const empty = await runCli(runAnalyze, [path.join(DIR, `${name}.client.pcap`), '--with', path.join(DIR, `${name}.json`)]);
+    assert.strictEqual(empty.code, 2);
+    assert.match(empty.err, /has no TCP segment: nothing to merge/);
   });
 });
