@@ -249,6 +249,9 @@ export function mergedJson(m: MergedAnalysis, n: CaptureNames): AnalysisJson & {
   const doc = analysisJson(a, input);
   doc.connections.forEach((cj, i) => {
     const c = a.connections[i];
+    // The merged table has no single capture point: each segment is where it was sent.
+    if (m.connections[i].ids[0] !== null && m.connections[i].ids[1] !== null)
+      cj.vantage = { near: 'unknown', synToSynAck: null, synAckToAck: null, note: 'merged from captures at both ends: each segment at the time it left its sender (see merge.delays)' };
     cj.findings.forEach((fj, j) => {
       const f: Finding = c.findings[j];
       fj.message = rewriteRefs(m, n, fj.message);

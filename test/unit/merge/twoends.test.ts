@@ -267,6 +267,22 @@ describe('two captures of the same connections (kernel-made, client and server a
     assert.deepStrictEqual(m.analysis.connections[0].finalState, truthOf(name).final_state);
   });
 
+  it('a segment only in the receiver\'s capture while the sender\'s ran is seen only where it arrived', () => {
+    const name = '02-lost-fin';
+    const cli = load(`${name}.client.pcap`).table;
+    // As if something on the path had sent the client's ACK of the server's data (client frame 7):
+    // the client's capture does not have it, the server's does.
+    const without = rewritten(cli, (_v, r) => cli.frame[r] !== 7);
+    const m = mergeCaptures([{ table: without, analysis: analyze(without) }, load(`${name}.server.pcap`)]);
+    const counts = m.connections[0].counts;
+    assert.strictEqual(counts['unseen-at-sender'], 1, JSON.stringify(counts));
+    const r = Array.from(m.rows.fate).findIndex((f) => FATES[f] === 'unseen-at-sender');
+    assert.strictEqual(m.rows.frame0[r], 0);
+    assert.strictEqual(m.rows.frame1[r], 7);
+    assert.ok(m.analysis.deliverAt[r] >= r, 'delivered where the server saw it');
+    assert.deepStrictEqual(lostFrames(m), ['c2s:8'], 'frame 8 keeps its number: the lost FIN');
+  });
+
   it('pairs tcpdump text (no IP ID, time of day only) with the capture it was printed from', () => {
     const kernel = path.join(DIR, '../kernel');
     const text = loadTrace(path.join(kernel, '09-lost-final-ack.txt'));
@@ -297,6 +313,7 @@ describe('two captures of the same connections (kernel-made, client and server a
     assert.match(f.message, /server frame 10 = client frame 10, server frame 11 = client frame 12/);
     assert.deepStrictEqual((f as unknown as { frames: unknown }).frames, { client: 12, server: 11 }, "anchored on the retransmission");
     assert.strictEqual(doc.merge.steps.length, 13);
+    assert.strictEqual(doc.connections[0].vantage.near, 'unknown', 'no single capture point');
     const text = await runCli(runAnalyze, [path.join(DIR, `${name}.client.pcap`), '--with', path.join(DIR, `${name}.server.pcap`)]);
     assert.match(text.out, /The client's final ACK \(client frame 11\) was sent and lost before the server's capture point; the server retransmitted its FIN from LAST-ACK \(server frame 11\)\./);
     assert.match(text.out, / 11\.  TIME-WAIT +--> <SEQ=66><ACK=202><CTL=ACK> +\.\.\. LAST-ACK +# client frame 11, lost before the server capture/);
