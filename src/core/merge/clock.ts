@@ -163,7 +163,8 @@ export function alignClocks(pairs: ConnectionPair[], caps: [Capture, Capture], t
     offset,
     lower: b.lower,
     upper: b.upper,
-    consistent: b.lower <= b.upper,
+    // Timestamps are exact to the nanosecond at best: bounds that meet within that do not cross.
+    consistent: b.lower <= b.upper + 1e-9,
     method,
     segmentBounds: b.segments,
     ackBounds: b.acks,
