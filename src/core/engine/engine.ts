@@ -481,6 +481,7 @@ function replayRows(replay: Replay, rowConn: Int32Array, tracks: Tracks, deliver
     if (list && observed) for (const p of list) replay.deliver(ci, p, r);
     if (d === r) replay.deliver(ci, r, r);
     else if (d === RETRANSMITTED_CONTROL && replay.firstTransmissionIn(ci, r)) replay.deliver(ci, r, r);
+    else if (d === NEVER && observed) replay.lostAck(ci, r);
     if (list && !observed) for (const p of list) replay.deliver(ci, p, r);
     clientAfter[r] = st[k];
     serverAfter[r] = st[k + 1];
@@ -861,6 +862,22 @@ class Replay {
     const last = t.time(lastFin);
     const gap = last - t.time(fins[fins.length - 2]);
     return gap > 0 && this.ends[ci] < last + 2 * gap;
+  }
+
+  /**
+   * Two captures showed row r lost on the way: when it acknowledged the receiver's FIN and the
+   * receiver retransmitted the FIN after it, it is recorded as an ACK one capture would infer lost
+   * (the same `missing-ack` finding, here a fact).
+   */
+  lostAck(ci: number, r: number): void {
+    const t = this.table;
+    if ((t.flags[r] & (ACK | RST)) !== ACK) return;
+    const sender = this.wire.rowDir[r];
+    const k = 2 * ci + (1 - sender);
+    const w = this.w;
+    if (!(w.bits[k] & F_HAS_FIN) || this.S.finAcked[k] || !seqGe(t.ack[r], seqAdd(w.finSeq[k], 1))) return;
+    const again = this.wire.side(ci, 1 - sender).finRows.find((q) => q > r);
+    if (again !== undefined) this.S.extra(ci).lostAckRows.push({ row: r, side: sender, retransmission: again });
   }
 
   /**

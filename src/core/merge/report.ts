@@ -49,9 +49,9 @@ export function refOf(m: MergedAnalysis, n: CaptureNames, r: number): string {
   const nr = `${n.names[1 - sent]} ${m.units[1 - sent]}`;
   if (m.rows.alone[r]) return f0 > 0 ? `${n.names[0]} ${m.units[0]} ${f0}` : `${n.names[1]} ${m.units[1]} ${f1}`;
   if (fate === 'both') return `${ns} ${fs} = ${nr} ${fr}`;
-  if (fate === 'lost') return `${ns} ${fs}, lost before the ${n.names[1 - sent]} capture`;
-  if (fate === 'outside') return fs > 0 ? `${ns} ${fs}, outside the ${n.names[1 - sent]} capture` : `${nr} ${fr}, outside the ${n.names[sent]} capture`;
-  return `${nr} ${fr}, never seen by the ${n.names[sent]} capture`;
+  if (fate === 'lost') return `${ns} ${fs} (lost before the ${n.names[1 - sent]} capture)`;
+  if (fate === 'outside') return fs > 0 ? `${ns} ${fs} (outside the ${n.names[1 - sent]} capture)` : `${nr} ${fr} (outside the ${n.names[sent]} capture)`;
+  return `${nr} ${fr} (never seen by the ${n.names[sent]} capture)`;
 }
 
 /** An engine sentence with its merged step numbers ("frame 12") given as both files' frames. */

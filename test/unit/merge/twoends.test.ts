@@ -35,6 +35,14 @@ const KERNEL_STATE: Record<string, string> = {
   CLOSE_WAIT: 'CLOSE-WAIT', LAST_ACK: 'LAST-ACK', CLOSING: 'CLOSING', CLOSE: 'CLOSED', TIME_WAIT: 'TIME-WAIT', LISTEN: 'LISTEN',
 };
 
+/** What each scenario was made to show: its lost ACK makes the server retransmit its FIN, etc. */
+const FINDINGS: Record<string, string[]> = {
+  '01-lost-final-ack': ['fin-retransmitted', 'missing-ack'],
+  '02-lost-fin': ['fin-retransmitted'],
+  '03-data-loss-before-fin': [],
+  '04-crossing-fins': ['simultaneous-close'],
+};
+
 const scenarios = fs.existsSync(DIR) ? fs.readdirSync(DIR).filter((f) => /^\d\d-.*\.json$/.test(f)).map((f) => f.slice(0, -5)) : [];
 const truthOf = (name: string): Truth => JSON.parse(fs.readFileSync(path.join(DIR, `${name}.json`), 'utf8')) as Truth;
 
@@ -159,6 +167,11 @@ describe('two captures of the same connections (kernel-made, client and server a
             assert.ok(Math.abs(at - kernel[i].t) <= 0.002, `${side} ${tr.from} -> ${tr.to} (step ${tr.cause + 1}) seen at ${at.toFixed(6)} s; the kernel's ${kernel[i].detail} at ${kernel[i].t} s`);
           });
         }
+      });
+      it('its findings are the ones its scenario was made to produce', () => {
+        const m = merged(name, `${name}.server+3.5s.pcap`);
+        const codes = m.analysis.findings.map((f) => f.code).sort();
+        assert.deepStrictEqual(codes, FINDINGS[name], codes.join(', '));
       });
       it('the lost segments are told with both files in mind', () => {
         const m = merged(name);
@@ -309,6 +322,7 @@ describe('two captures of the same connections (kernel-made, client and server a
     assert.deepStrictEqual(doc.merge.connections[0].lost[0].frames, { client: 11, server: null });
     assert.deepStrictEqual(doc.merge.connections[0].lost[0].related, [{ client: 12, server: 11 }]);
     assert.deepStrictEqual(doc.connections[0].finalState, { client: 'TIME-WAIT', server: 'CLOSED' });
+    assert.deepStrictEqual(doc.connections[0].findings.map((x) => x.code).sort(), ['fin-retransmitted', 'missing-ack']);
     const f = doc.connections[0].findings.find((x) => x.code === 'fin-retransmitted')!;
     assert.match(f.message, /server frame 10 = client frame 10, server frame 11 = client frame 12/);
     assert.deepStrictEqual((f as unknown as { frames: unknown }).frames, { client: 12, server: 11 }, "anchored on the retransmission");
@@ -316,7 +330,8 @@ describe('two captures of the same connections (kernel-made, client and server a
     assert.strictEqual(doc.connections[0].vantage.near, 'unknown', 'no single capture point');
     const text = await runCli(runAnalyze, [path.join(DIR, `${name}.client.pcap`), '--with', path.join(DIR, `${name}.server.pcap`)]);
     assert.match(text.out, /The client's final ACK \(client frame 11\) was sent and lost before the server's capture point; the server retransmitted its FIN from LAST-ACK \(server frame 11\)\./);
-    assert.match(text.out, / 11\.  TIME-WAIT +--> <SEQ=66><ACK=202><CTL=ACK> +\.\.\. LAST-ACK +# client frame 11, lost before the server capture/);
+    assert.match(text.out, / 11\.  TIME-WAIT +--> <SEQ=66><ACK=202><CTL=ACK> +\.\.\. LAST-ACK +# client frame 11 \(lost before the server capture\)/);
+    assert.match(text.out, /missing-ack: The client's ACK in client frame 11 \(lost before the server capture\) evidently never reached the server: the server retransmitted in server frame 11 = client frame 12/);
     const bad = await runCli(runAnalyze, [path.join(DIR, `${name}.client.pcap`), '--with', path.join(DIR, 'nope.pcap')]);
     assert.strictEqual(bad.code, 2);
     assert.match(bad.err, /cannot read .*nope\.pcap/);
