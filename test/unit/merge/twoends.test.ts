@@ -297,27 +297,17 @@ describe('two captures of the same connections (kernel-made, client and server a
   });
 
   it('IPv6: a capture merged with its pcapng copy pairs every segment, at offset 0', () => {
-    const kernel = path.join(DIR, '../kernel');
-    const a = loadTrace(path.join(kernel, '13-ipv6-client-close.pcap'));
-    const b = loadTrace(path.join(kernel, '13-ipv6-client-close.pcapng'));
-    const m = mergeCaptures([
-      { table: a.table, analysis: analyze(a.table) },
-      { table: b.table, analysis: analyze(b.table) },
-    ]);
+    const a = load('../kernel/13-ipv6-client-close.pcap');
+    const m = mergeCaptures([a, load('../kernel/13-ipv6-client-close.pcapng')]);
     assert.strictEqual(m.analysis.connections[0].client.ipVersion, 6);
     assert.strictEqual(m.connections[0].counts.both, a.table.length);
     assert.ok(Math.abs(m.clock.offset) < 1e-6, `offset ${m.clock.offset}`);
-    assert.deepStrictEqual(m.analysis.connections[0].finalState, analyze(a.table).connections[0].finalState);
+    assert.deepStrictEqual(m.analysis.connections[0].finalState, a.analysis.connections[0].finalState);
   });
 
   it('pairs tcpdump text (no IP ID, time of day only) with the capture it was printed from', () => {
-    const kernel = path.join(DIR, '../kernel');
-    const text = loadTrace(path.join(kernel, '09-lost-final-ack.txt'));
-    const pcap = loadTrace(path.join(kernel, '09-lost-final-ack.pcap'));
-    const m = mergeCaptures([
-      { table: text.table, analysis: analyze(text.table) },
-      { table: pcap.table, analysis: analyze(pcap.table) },
-    ]);
+    const pcap = load('../kernel/09-lost-final-ack.pcap');
+    const m = mergeCaptures([load('../kernel/09-lost-final-ack.txt'), pcap]);
     assert.deepStrictEqual(m.units, ['line', 'frame']);
     assert.strictEqual(m.connections[0].counts.both, pcap.table.length, 'every segment paired');
     // The text has the time of day only: the capture's clock is whole days ahead, to the microsecond.
