@@ -58,7 +58,7 @@ module.exports = (_env, argv) => {
     ...common(mode),
     name: 'webview',
     target: 'web',
-    entry: { webview: './src/webview/main.ts' },
+    entry: { webview: './src/webview/main.ts', overview: './src/webview/overview/main.ts' },
     // The webview's CSP forbids eval, so no eval-based source maps even in development.
     devtool: 'source-map',
     output: { path: path.resolve(__dirname, 'dist'), filename: '[name].js', iife: true },

@@ -6,6 +6,7 @@ import { analysisOf, analyze, FINDING_CODES, type Analysis, type EngineOptions, 
 import { analysisJson, analysisJsonChunks, type InputSummary } from '../core/report/json';
 import { summaryTextChunks } from '../core/report/summary';
 import { ladderText } from '../core/report/ladder';
+import { zeekLines, zeekLogTime, zeekTsvFooter, zeekTsvHeader, type ZeekFormat } from '../core/report/zeek';
 
 import { parseFilter } from '../core/filter';
 import { matchingConnections } from '../core/filter/context';
@@ -15,6 +16,7 @@ import { decodeStream, isGzipFile } from '../node/captureStream';
 import { SegmentTable } from '../core/model/segment';
 import { runStreamed, type StreamedOutput } from './analyzeStream';
 import { runMerged } from './merge';
+import { runReport } from './report';
 import type { CliIO } from './main';
 
 const SEVERITY_RANK: Record<Severity, number> = { hint: 0, info: 1, warning: 2, error: 3 };
@@ -23,6 +25,11 @@ interface AnalyzeArgs {
   file: string;
   json: boolean;
   jsonl: boolean;
+  /** --format zeek | zeek-json: Zeek's conn.log (TSV or JSON lines). */
+  zeek: ZeekFormat | null;
+  communityId: boolean;
+  /** --zeek-server-ports: Zeek's likely_server_ports, when not Zeek's default. */
+  zeekServerPorts: ReadonlySet<number> | undefined;
   summaryOnly: boolean;
   /** Progress on stderr: null = when stderr is a terminal. */
   progress: boolean | null;
@@ -33,6 +40,8 @@ interface AnalyzeArgs {
   /** `--with SERVER`: the other side's capture of the same connections (see merge.ts). */
   withFile: string | null;
   engine: Partial<EngineOptions>;
+  /** `--report FILE`: the overview as a self-contained HTML file (src/cli/report.ts). */
+  report: string | null;
 }
 
 function parseArgs(args: string[]): AnalyzeArgs | string {
@@ -40,6 +49,9 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
     file: '',
     json: false,
     jsonl: false,
+    zeek: null,
+    communityId: false,
+    zeekServerPorts: undefined,
     summaryOnly: false,
     progress: null,
     ladder: 'problems',
@@ -48,6 +60,7 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
     filter: null,
     withFile: null,
     engine: { severities: {} },
+    report: null,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -62,7 +75,15 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
         const v = value();
         if (v === 'json') out.json = true;
         else if (v === 'jsonl') out.jsonl = true;
-        else if (v !== 'text') return `--format takes text, json or jsonl, not '${v}'`;
+        else if (v === 'zeek' || v === 'zeek-json') out.zeek = v;
+        else if (v !== 'text') return `--format takes text, json, jsonl, zeek or zeek-json, not '${v}'`;
+      } else if (a === '--community-id') {
+        out.communityId = true;
+      } else if (a === '--zeek-server-ports') {
+        const v = value();
+        const ports = v === 'none' ? [] : v.split(',').map(Number);
+        if (ports.some((p) => !Number.isInteger(p) || p < 0 || p > 65535)) return `--zeek-server-ports takes port numbers separated by commas, or none, not '${v}'`;
+        out.zeekServerPorts = new Set(ports);
       } else if (a === '--progress') out.progress = true;
       else if (a === '--no-progress') out.progress = false;
       else if (a === '--idle-horizon') {
@@ -82,6 +103,7 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
         out.failOn = v as Severity;
       } else if (a === '--filter') out.filter = value();
       else if (a === '--with') out.withFile = value();
+      else if (a === '--report') out.report = value();
       else if (a === '--msl' || a === '--linger' || a === '--idle') {
         const v = Number(value());
         if (!Number.isFinite(v) || v < 0) return `${a} takes a number of seconds`;
@@ -103,7 +125,9 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
   }
   if (out.file === '') return 'no input file';
   if (out.jsonl && out.json) return '--format jsonl and --json: choose one';
-  if (out.withFile !== null && (out.jsonl || out.summaryOnly || out.filter !== null)) return '--with takes the text report or --json (not --format jsonl, --summary or --filter)';
+  if (out.zeek !== null && (out.json || out.jsonl || out.summaryOnly)) return `--format ${out.zeek} is a format of its own: not with --json, jsonl or --summary`;
+  if (out.withFile !== null && (out.jsonl || out.summaryOnly || out.filter !== null || out.zeek !== null || out.report !== null))
+    return '--with takes the text report or --json (not --format jsonl or zeek, --summary, --filter or --report)';
   return out;
 }
 
@@ -125,6 +149,14 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
   }
   if (parsed.withFile !== null) return runMerged({ ...parsed, withFile: parsed.withFile }, io);
   const streamable = parsed.file === '-' || isGzipFile(parsed.file) || startsLikeCapture(parsed.file);
+  if (parsed.report !== null) {
+    if (parsed.json || parsed.jsonl || parsed.summaryOnly || parsed.zeek !== null) {
+      io.err('teardown-tracer analyze: --report writes the overview only: drop --json, --format and --summary\n');
+      return 2;
+    }
+    const failRank = parsed.failOn === null ? null : SEVERITY_RANK[parsed.failOn];
+    return runReport({ file: parsed.file, target: parsed.report, capture: streamable, filter: parsed.filter, engine: parsed.engine, failRank }, io);
+  }
   if (parsed.jsonl && !streamable) {
     io.err(`teardown-tracer analyze: --format jsonl reads captures (pcap, pcapng, gzip-compressed or piped); ${parsed.file} is a text trace: use --json\n`);
     return 2;
@@ -132,8 +164,8 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
   // Captures with a JSON or summary output run through the streaming analysis, in memory that
   // follows the connections open at once (the same engine and answers); the text output's ladders
   // and text traces use the whole-capture analysis.
-  if (streamable && (parsed.json || parsed.jsonl || parsed.summaryOnly)) {
-    const output: StreamedOutput = parsed.jsonl ? 'jsonl' : parsed.json ? (parsed.summaryOnly ? 'json-summary' : 'json') : 'summary';
+  if (streamable && (parsed.json || parsed.jsonl || parsed.summaryOnly || parsed.zeek !== null)) {
+    const output: StreamedOutput = parsed.zeek ?? (parsed.jsonl ? 'jsonl' : parsed.json ? (parsed.summaryOnly ? 'json-summary' : 'json') : 'summary');
     return runStreamed(
       {
         file: parsed.file,
@@ -142,6 +174,8 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
         engine: parsed.engine,
         failRank: parsed.failOn === null ? null : SEVERITY_RANK[parsed.failOn],
         progress: parsed.progress ?? process.stderr.isTTY === true,
+        communityId: parsed.communityId,
+        zeekServerPorts: parsed.zeekServerPorts,
       },
       io,
     );
@@ -175,7 +209,21 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
   // Large outputs are written in chunks of about 64 KiB as they are made, never as one string (a
   // chunk still being built when the garbage collector runs is copied, and larger ones get promoted:
   // 1 MiB chunks made the collector 5x busier on the bench capture).
-  if (parsed.json && !parsed.summaryOnly) {
+  if (parsed.zeek !== null) {
+    const format = parsed.zeek;
+    const o = { communityId: parsed.communityId, likelyServerPorts: parsed.zeekServerPorts };
+    if (format === 'zeek') io.out(zeekTsvHeader(o, zeekLogTime(new Date())));
+    let out = '';
+    for (const c of shown) {
+      out += zeekLines(a, c, format, o);
+      if (out.length >= 1 << 16) {
+        io.out(out);
+        out = '';
+      }
+    }
+    if (out !== '') io.out(out);
+    if (format === 'zeek') io.out(zeekTsvFooter(zeekLogTime(new Date())));
+  } else if (parsed.json && !parsed.summaryOnly) {
     for (const chunk of analysisJsonChunks(view, input)) io.out(chunk);
     io.out('\n');
   } else if (parsed.json) {

@@ -17,7 +17,13 @@ commands:
                 --json                one JSON document (with --summary: the counts only)
                 --format jsonl        one JSON line per connection as it finishes, then a summary line
                 --format text|json    the text report (default), or the same as --json
+                --format zeek|zeek-json   Zeek's conn.log (TSV, or JSON lines) for the TCP connections,
+                                      then our tt_* columns
+                --community-id        zeek formats: add Zeek's community_id column
+                --zeek-server-ports P,Q|none   Zeek's likely_server_ports, when not Zeek's default
                 --summary             the counts only (input, outcomes, findings per code)
+                --report FILE.html    the Teardown overview (plots of how connections ended) as one
+                                      self-contained HTML file, instead of the text report
                 --ladder problems|all|none   step-by-step ladders (default: connections with findings)
                 --absolute            absolute sequence numbers in ladders
                 --filter EXPR         only connections with a segment matching a display filter

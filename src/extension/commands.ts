@@ -14,6 +14,7 @@ import type { TeardownClient } from './client';
 import { config, Setting } from './config';
 import type { DiagramController, DiagramStep } from './diagramHost';
 import type { Navigator } from './navigate';
+import type { OverviewPanel } from './overview/panel';
 import type { ConnectionsTree, TreeNode } from './tree';
 import { analysisUri, captureFileOf, captureViewUri, connectionViewUri, displayName, isCaptureFile, isCaptureView, isTraceDocument, toUri, viewConnection } from './uris';
 
@@ -24,6 +25,7 @@ export interface CommandDeps {
   tree: ConnectionsTree;
   navigator: Navigator;
   diagram(): DiagramController;
+  overview: OverviewPanel;
 }
 
 type ExportKind = ExportRequest.Params['kind'];
@@ -80,6 +82,12 @@ export function registerCommands(context: vscode.ExtensionContext, d: CommandDep
     const t = target(arg, conn);
     const connection = t.connection ?? (await defaultConnection(t.uri));
     await d.diagram().show(t.uri.toString(), connection);
+  });
+
+  reg('teardownTracer.showOverview', async (arg?: unknown) => {
+    const t = target(arg);
+    await d.overview.show(t.uri);
+    return t.uri;
   });
 
   reg('teardownTracer.exportDiagramSvg', async (_arg?: unknown, targetArg?: unknown) => {

@@ -13,6 +13,7 @@ import { TeardownClient } from './client';
 import { registerCommands } from './commands';
 import { createDiagram, type DiagramController } from './diagramHost';
 import { Navigator } from './navigate';
+import { OverviewPanel } from './overview/panel';
 import { TraceStatusBar } from './statusBar';
 import { ConnectionsTree } from './tree';
 import { isTraceDocument } from './uris';
@@ -26,6 +27,7 @@ export interface TeardownTracerApi {
   statusBar: TraceStatusBar;
   captureContent: CaptureContentProvider;
   diagram: DiagramController;
+  overview: OverviewPanel;
   /** Resolves once the language server runs (rejects if it cannot start). */
   ready(): Promise<void>;
 }
@@ -63,7 +65,9 @@ export function activate(context: vscode.ExtensionContext): TeardownTracerApi {
       revealFinding: (view, connection, index, code, line) => navigator.revealFinding(view, connection, { index, code, line }),
     }),
   );
-  registerCommands(context, { client: c, analyses, active, tree, navigator, diagram: () => ctl });
+  const overview = new OverviewPanel(context, { client: c, analyses, active, tree, diagram: () => ctl });
+  context.subscriptions.push(overview);
+  registerCommands(context, { client: c, analyses, active, tree, navigator, diagram: () => ctl, overview });
   context.subscriptions.push(followCursor(c, navigator, ctl));
 
   // Start the server now: the first capture or trace opened should not wait for it.
@@ -84,6 +88,7 @@ export function activate(context: vscode.ExtensionContext): TeardownTracerApi {
     statusBar,
     captureContent: content,
     diagram: ctl,
+    overview,
     ready: () => c.ready().then(() => undefined),
   };
 }

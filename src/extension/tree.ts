@@ -71,6 +71,8 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, vscod
   /** After a group listed its connections (a page more after "Load more"). */
   readonly onDidLoadPage = this.pageEmitter.event;
   private filterText = '';
+  /** What the filter stands for when the overview set it (its filters list connection ids). */
+  private filterLabel: string | undefined;
   private expandFindings = false;
   private view: vscode.TreeView<TreeNode> | undefined;
   private state: ConnectionsTreeState = { uri: undefined, filter: '', result: undefined, error: undefined };
@@ -112,8 +114,10 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, vscod
     return [...this.groups.values()];
   }
 
-  setFilter(filter: string): void {
+  /** A display filter; `label` names it in the view's message instead of its text (a mark of the overview). */
+  setFilter(filter: string, label?: string): void {
     this.filterText = filter.trim();
+    this.filterLabel = this.filterText === '' ? undefined : label;
     setContext(ContextKey.filterActive, this.filterText !== '');
     this.refresh();
   }
@@ -218,7 +222,7 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, vscod
       else if (result && result.filterErrors.length > 0)
         this.view.message = `Filter error: ${result.filterErrors.map((e) => `${e.message} (at ${e.start + 1})`).join('; ')}`;
       else if (result && filter)
-        this.view.message = `Filter: ${filter} (${plural(result.summary.connections, 'connection')}, ${plural(result.summary.findings, 'finding')})`;
+        this.view.message = `${this.filterLabel !== undefined ? `Overview: ${this.filterLabel}` : `Filter: ${filter}`} (${plural(result.summary.connections, 'connection')}, ${plural(result.summary.findings, 'finding')})`;
       else if (result && result.summary.connections === 0) this.view.message = `${name} has no TCP connections.`;
       else this.view.message = undefined;
     }

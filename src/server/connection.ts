@@ -21,6 +21,7 @@ import {
   ExportRequest,
   FindingCatalogRequest,
   OpenCaptureRequest,
+  OverviewRequest,
   SegmentAtRequest,
   SegmentsRequest,
   StepRequest,
@@ -161,6 +162,10 @@ export function startServer(workerScript: string): Connection {
       };
       return (await store.call(p.uri, 'exportText', params, token)) ?? { text: '' };
     }),
+  );
+
+  connection.onRequest(OverviewRequest.type, (p, token) =>
+    guard('overview', async () => (await store.call(p.uri, 'overview', p.select !== undefined ? { select: p.select } : {}, token)) ?? { overview: null }),
   );
 
   documents.listen(connection);

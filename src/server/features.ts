@@ -57,6 +57,7 @@ import {
   type ExportRequest,
   type FindingCatalogRequest,
   type OpenCaptureRequest,
+  type OverviewRequest,
   type SegmentAtRequest,
   type SegmentsRequest,
   type StepRequest,
@@ -67,6 +68,7 @@ import { toRfcTrace, toTcpdumpText, type RfcLine } from '../core/text/render';
 import { ladderLines } from '../core/report/ladder';
 import { verdictParts } from './captureView';
 import { filterConnectionIds } from './filter';
+import { overviewFeature } from './overview';
 import type { FilteredConnections, FindingStop, ShownConnections, TraceDoc } from './traceDoc';
 
 export const SOURCE = 'teardown-tracer';
@@ -325,6 +327,16 @@ function segmentMarkdown(t: TraceDoc, c: Connection, r: number): string {
   out.push('');
   out.push(statesLine(t, c, r));
   out.push('');
+  if (f & RST) {
+    const why = c.rsts.find((x) => x.row === r);
+    if (why !== undefined) {
+      const effect = why.effect === 'reset' ? 'it ended the connection' : why.effect === 'ignored' ? 'its receiver ignored it' : 'it changed nothing';
+      out.push(`**Why this RST:** \`${why.reason}\` (${why.confidence}; ${effect}): ${why.message}.`);
+      const others = why.evidence.filter((x) => x !== r);
+      if (others.length > 0) out.push('', `Evidence: ${others.map((x) => ref(t, x)).join(', ')}.`);
+      out.push('');
+    }
+  }
   out.push('| | before | after |');
   out.push('|---|---|---|');
   out.push(`| ${sideName(t, c, 'client')} ${c.client.addr}:${c.client.port} | ${stateText(STATES[a.clientBefore[r]])} | ${stateText(STATES[a.clientAfter[r]])} |`);
@@ -360,16 +372,6 @@ function segmentMarkdown(t: TraceDoc, c: Connection, r: number): string {
   if (links.length > 0) {
     out.push('');
     out.push(links.join(' · '));
-  }
-  if (f & RST) {
-    const why = c.rsts.find((x) => x.row === r);
-    if (why !== undefined) {
-      const effect = why.effect === 'reset' ? 'it ended the connection' : why.effect === 'ignored' ? 'its receiver ignored it' : 'it changed nothing';
-      out.push('');
-      out.push(`**Why this RST:** \`${why.reason}\` (${why.confidence}; ${effect}): ${why.message}.`);
-      const others = why.evidence.filter((x) => x !== r);
-      if (others.length > 0) out.push(`Evidence: ${others.map((x) => ref(t, x)).join(', ')}.`);
-    }
   }
   const kinds = kindNames(a.rowKind[r]);
   if (kinds.length > 0) {
@@ -917,6 +919,7 @@ export const FEATURES = {
   exportText: (t: TraceDoc, p: { kind: ExportRequest.Params['kind']; connection?: number; target?: string }) =>
     p.target !== undefined ? exportToFile(t, p.kind, p.connection, p.target) : exportText(t, p.kind, p.connection),
   openCapture: (t: TraceDoc) => openCapture(t),
+  overview: (t: TraceDoc, p: Omit<OverviewRequest.Params, 'uri'>) => overviewFeature(t, p),
 } satisfies Record<string, (t: TraceDoc, p: never) => unknown>;
 
 export type FeatureName = keyof typeof FEATURES;

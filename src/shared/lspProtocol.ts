@@ -8,6 +8,7 @@
  * travel over the protocol.
  */
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import type { Overview } from '../core/report/overview';
 
 export const CAPTURE_SCHEME = 'teardown-capture';
 export const LANG_TCPDUMP = 'tcpdump-text';
@@ -322,6 +323,25 @@ export namespace ExportRequest {
     text: string;
     /** With `target`: what was written. */
     written?: { uri: string; bytes: number };
+  }
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+/**
+ * Client -> server: the Teardown overview of a document (counts and bins, src/core/report/overview.ts),
+ * or with `select`, the connections behind one of its marks: how many, the first, and a display
+ * filter (`tcp.stream in {...}`, id ranges) that lists exactly them in the side bar.
+ */
+export namespace OverviewRequest {
+  export const method = 'teardown/overview';
+  export interface Params {
+    uri: string;
+    /** A mark's key (`markKey` in src/core/report/overview.ts). */
+    select?: string;
+  }
+  export interface Result {
+    overview: Overview | null;
+    selection?: { key: string; count: number; first: number | null; filter: string };
   }
   export const type = new RequestType<Params, Result, void>(method);
 }

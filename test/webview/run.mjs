@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The diagram webview in a real headless Chromium: `node test/webview/run.mjs`.
-// Builds dist/webview.js (production, as shipped) unless --no-build, then runs the mocha suite in
-// diagram.test.mjs. Screenshots go to docs/diagram/ (with --screenshots, or always in CI=false).
+// The diagram and overview webviews in a real headless Chromium: `node test/webview/run.mjs`.
+// Builds dist/webview.js and dist/overview.js (production, as shipped) unless --no-build, then runs
+// the mocha suites in diagram.test.mjs and overview.test.mjs (the report tests need dist/cli.js). Screenshots go to docs/diagram/ (with --screenshots, or always in CI=false).
 import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { fileURLToPath } from 'url';
@@ -25,6 +25,7 @@ if (!args.includes('--no-build')) {
 const grep = args.find((a) => a.startsWith('--grep='));
 const mocha = new Mocha({ timeout: 120_000, reporter: 'spec', ...(grep ? { grep: grep.slice(7) } : {}) });
 mocha.addFile(path.join(here, 'diagram.test.mjs'));
+mocha.addFile(path.join(here, 'overview.test.mjs'));
 await mocha.loadFilesAsync();
 mocha.run((failures) => {
   process.exitCode = failures > 0 ? 1 : 0;

@@ -409,6 +409,7 @@ export function analyze(
     transitionAt: (i: number): Transition => (materialized ? materialized[i] : transitions.get(i)),
     transitionStart,
     findings,
+    connectionEnd: ends,
     options: opts,
   };
 }

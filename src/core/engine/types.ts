@@ -245,5 +245,11 @@ export interface Analysis {
   /** Index of the first transition of each row in `transitions` (length rows + 1, prefix sums). */
   transitionStart: Int32Array;
   findings: Finding[];
+  /**
+   * Per connection index (the index `rowConn` holds): the time, in seconds, where the capture's
+   * evidence about the connection ends (the capture's end, its horizon, or its successor's first
+   * segment). A lingering half-close lingers until then; the overview measures states until then.
+   */
+  connectionEnd: Float64Array;
   options: EngineOptions;
 }

@@ -335,9 +335,25 @@ export function parseFilter(text: string): { filter: CompiledFilter | null; erro
         const v = numberValue(def, tok);
         return [v, v];
       });
+      // Sorted by start, each range's end raised to the largest end so far: a binary search finds
+      // the last range starting at or below x, and x is in the set when it is at most that end
+      // (a set of thousands of connection ids, as the overview's marks make, stays fast).
+      const sorted = ranges.filter(([lo, hi]) => lo <= hi).sort((x, y) => x[0] - y[0]);
+      const starts = sorted.map((r) => r[0]);
+      const ends: number[] = [];
+      for (const [, hi] of sorted) ends.push(Math.max(hi, ends.length > 0 ? ends[ends.length - 1] : -Infinity));
       const inSet = (x: number): boolean => {
-        for (const [lo, hi] of ranges) if (x >= lo && x <= hi) return true;
-        return false;
+        let lo = 0;
+        let hi = starts.length - 1;
+        let at = -1;
+        while (lo <= hi) {
+          const mid = (lo + hi) >> 1;
+          if (starts[mid] <= x) {
+            at = mid;
+            lo = mid + 1;
+          } else hi = mid - 1;
+        }
+        return at >= 0 && x <= ends[at];
       };
       const preds = getters.map((g): Pred => (t, r, c) => inSet(g(t, r, c)));
       return any(preds);

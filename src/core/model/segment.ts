@@ -56,6 +56,17 @@ export class SegmentView {
   len = 0;
   /** Raw window field (not scaled). */
   win = 0;
+  /**
+   * The IP packet's length as its header gives it (IPv4 total length, IPv6 40 + payload length),
+   * even when that is 0 (segmentation offload): what Zeek's conn.log counts as ip_bytes. 0 when the
+   * source gives none (text traces).
+   */
+  ipBytes = 0;
+  /**
+   * The IP and TCP headers' length (bytes before the payload): with ipBytes, the payload length
+   * the IP header claims (what Zeek counts), which exceeds `len` when the link layer carried less.
+   */
+  hdrBytes = 0;
   /** OPT_* bits. */
   opts = 0;
   mss = 0;
@@ -226,6 +237,8 @@ export class SegmentTable {
   flags: Uint16Array;
   len: Uint32Array;
   win: Uint32Array;
+  ipBytes: Uint32Array;
+  hdrBytes: Uint16Array;
   opts: Uint8Array;
   mss: Uint16Array;
   wscale: Uint8Array;
@@ -250,6 +263,8 @@ export class SegmentTable {
     this.flags = new Uint16Array(n);
     this.len = new Uint32Array(n);
     this.win = new Uint32Array(n);
+    this.ipBytes = new Uint32Array(n);
+    this.hdrBytes = new Uint16Array(n);
     this.opts = new Uint8Array(n);
     this.mss = new Uint16Array(n);
     this.wscale = new Uint8Array(n);
@@ -284,6 +299,8 @@ export class SegmentTable {
     this.flags[i] = v.flags;
     this.len[i] = v.len;
     this.win[i] = v.win;
+    this.ipBytes[i] = v.ipBytes;
+    this.hdrBytes[i] = v.hdrBytes;
     this.opts[i] = v.opts;
     this.mss[i] = v.mss;
     this.wscale[i] = v.wscale;
@@ -321,6 +338,8 @@ export class SegmentTable {
     v.flags = this.flags[r];
     v.len = this.len[r];
     v.win = this.win[r];
+    v.ipBytes = this.ipBytes[r];
+    v.hdrBytes = this.hdrBytes[r];
     v.opts = this.opts[r];
     v.mss = this.mss[r];
     v.wscale = this.wscale[r];
@@ -352,6 +371,8 @@ export class SegmentTable {
     this.flags[i] = from.flags[r];
     this.len[i] = from.len[r];
     this.win[i] = from.win[r];
+    this.ipBytes[i] = from.ipBytes[r];
+    this.hdrBytes[i] = from.hdrBytes[r];
     this.opts[i] = from.opts[r];
     this.mss[i] = from.mss[r];
     this.wscale[i] = from.wscale[r];
@@ -385,6 +406,8 @@ export class SegmentTable {
     this.flags = g(this.flags);
     this.len = g(this.len);
     this.win = g(this.win);
+    this.ipBytes = g(this.ipBytes);
+    this.hdrBytes = g(this.hdrBytes);
     this.opts = g(this.opts);
     this.mss = g(this.mss);
     this.wscale = g(this.wscale);

@@ -2,6 +2,7 @@
  * The `analyze --json` document: a contract other tools rely on (see README, "analyze").
  */
 import { FindingRecord } from '../engine/records';
+import { connectionCommunityId } from './communityId';
 import { FINDING_CODES, type Analysis, type Connection, type Finding, type FindingCode, type Outcome, type RstExplanation, type TcpState, type Vantage } from '../engine/types';
 
 export interface InputSummary {
@@ -25,6 +26,8 @@ export interface ConnectionJson {
   id: number;
   client: { ip: string; port: number };
   server: { ip: string; port: number };
+  /** Community ID v1 (seed 0) of the 4-tuple: the key Zeek, Suricata and Wireshark join flows by. */
+  communityId: string;
   rolesInferred: boolean;
   incarnation: number;
   firstFrame: number;
@@ -104,6 +107,7 @@ export function connectionJson(a: Analysis, c: Connection): ConnectionJson {
     id: c.id,
     client: { ip: c.client.addr, port: c.client.port },
     server: { ip: c.server.addr, port: c.server.port },
+    communityId: connectionCommunityId(c),
     rolesInferred: c.rolesInferred,
     incarnation: c.incarnation,
     firstFrame: t.frame[c.firstRow],
@@ -226,7 +230,7 @@ export function connectionJsonText(a: Analysis, c: Connection): string {
   let findings = '';
   for (const x of c.findings) findings += (findings === '' ? '' : ',') + findingJsonText(a, x);
   return (
-    `{"id":${num(c.id)},"client":{"ip":${qc(client.addr)},"port":${num(client.port)}},"server":{"ip":${qc(server.addr)},"port":${num(server.port)}},` +
+    `{"id":${num(c.id)},"client":{"ip":${qc(client.addr)},"port":${num(client.port)}},"server":{"ip":${qc(server.addr)},"port":${num(server.port)}},"communityId":${q(connectionCommunityId(c))},` +
     `"rolesInferred":${c.rolesInferred},"incarnation":${num(c.incarnation)},"firstFrame":${num(t.frame[c.firstRow])},"lastFrame":${num(t.frame[c.lastRow])},` +
     `"segments":${num(c.segments)},"startTime":${q(t.timeString(c.firstRow))},"endTime":${q(t.timeString(c.lastRow))},` +
     `"closeInitiator":${qc(c.closeInitiator)},"outcome":${qc(c.outcome)},` +

@@ -105,6 +105,9 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
           case 'showDiagram':
             await vscode.commands.executeCommand('teardownTracer.showDiagram', view);
             return;
+          case 'showOverview':
+            await vscode.commands.executeCommand('teardownTracer.showOverview', view);
+            return;
           case 'openSideBar':
             await vscode.commands.executeCommand('teardownTracer.connections.focus');
             return;

@@ -37,6 +37,7 @@ export type ToSummary =
 export type SummaryAction =
   | 'openText'
   | 'showDiagram'
+  | 'showOverview'
   | 'exportAnalysis'
   | 'exportStateTable'
   | 'convertToTcptrace'

@@ -81,6 +81,7 @@ export function summaryScript(): void {
     actions.append(
       button('Open as Text', 'Show the decoded segments with hovers and diagnostics', () => post({ type: 'action', action: 'openText' }), 'button primary'),
       button('Ladder Diagram', 'Show the ladder diagram of the first connection', () => post({ type: 'action', action: 'showDiagram' })),
+      button('Overview', 'Plot how all the connections ended: close kinds over time, half-closes, resets, endpoints', () => post({ type: 'action', action: 'showOverview' })),
       button('Side Bar', 'Show the connections in the Teardown side bar', () => post({ type: 'action', action: 'openSideBar' })),
       button('Export JSON…', 'Export the analysis as JSON (analyze --json)', () => post({ type: 'action', action: 'exportAnalysis' })),
       button('State Table…', 'Export the per-step state table as Markdown', () => post({ type: 'action', action: 'exportStateTable' })),
