@@ -67,7 +67,7 @@ function frameList(m: MergedAnalysis, cap: number, rows: number[]): string {
   return `${m.units[cap]}${frames.length === 1 ? '' : 's'} ${frames.join(', ')}`;
 }
 
-/** What a segment is, for sentences ("final ACK", "FIN", "data segment (333 bytes)"). */
+/** What a segment is, for sentences ("final ACK", "FIN", "333-byte data segment"). */
 function what(a: Analysis, c: Connection, r: number): string {
   const t = a.table;
   const f = t.flags[r];
@@ -75,7 +75,7 @@ function what(a: Analysis, c: Connection, r: number): string {
   if (f & RST) return 'RST';
   if (f & SYN) return f & ACK ? 'SYN-ACK' : 'SYN';
   if (f & FIN) return t.len[r] > 0 ? `FIN with ${t.len[r]} bytes` : 'FIN';
-  if (t.len[r] > 0) return `data segment (${t.len[r]} bytes)`;
+  if (t.len[r] > 0) return `${t.len[r]}-byte data segment`;
   // A pure ACK of the peer's FIN: the final ACK when its sender is then in TIME-WAIT (or closed first).
   const peerFin = c.rows.find((q) => a.rowDir[q] !== side && t.flags[q] & FIN && q < r);
   if (peerFin !== undefined && f & ACK && seqGe(t.ack[r], seqAdd(t.seq[peerFin], t.len[peerFin] + 1))) {
