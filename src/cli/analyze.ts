@@ -14,6 +14,7 @@ import { loadTrace, type LoadedTrace } from '../node/loadTrace';
 import { startsLikeCapture } from '../node/captureFile';
 import { decodeStream, isGzipFile } from '../node/captureStream';
 import { SegmentTable } from '../core/model/segment';
+import { runMerged } from './merge';
 import { runReport } from './report';
 import { finishParquet, openParquet, runStreamed, type StreamedOutput } from './analyzeStream';
 import type { CliIO } from './main';
@@ -36,6 +37,8 @@ interface AnalyzeArgs {
   absolute: boolean;
   failOn: Severity | null;
   filter: string | null;
+  /** `--with SERVER`: the other side's capture of the same connections (see merge.ts). */
+  withFile: string | null;
   engine: Partial<EngineOptions>;
   /** `--report FILE`: the overview as a self-contained HTML file (src/cli/report.ts). */
   report: string | null;
@@ -59,6 +62,7 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
     absolute: false,
     failOn: null,
     filter: null,
+    withFile: null,
     engine: { severities: {} },
     report: null,
     parquet: false,
@@ -111,6 +115,7 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
         if (!(v in SEVERITY_RANK)) return `--fail-on takes error, warning, info or hint, not '${v}'`;
         out.failOn = v as Severity;
       } else if (a === '--filter') out.filter = value();
+      else if (a === '--with') out.withFile = value();
       else if (a === '--report') out.report = value();
       else if (a === '--msl' || a === '--linger' || a === '--idle') {
         const v = Number(value());
@@ -136,6 +141,8 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
   if (out.zeek !== null && (out.json || out.jsonl || out.summaryOnly)) return `--format ${out.zeek} is a format of its own: not with --json, jsonl or --summary`;
   if (out.parquet && (out.json || out.jsonl || out.zeek !== null)) return '--format parquet and --json, jsonl or zeek: choose one';
   if (out.parquet !== (out.out !== null)) return out.parquet ? '--format parquet needs --out DIR' : '--out DIR goes with --format parquet';
+  if (out.withFile !== null && (out.jsonl || out.summaryOnly || out.filter !== null || out.zeek !== null || out.report !== null || out.parquet))
+    return '--with takes the text report or --json (not --format jsonl or zeek, --summary, --filter, --report or --format parquet)';
   return out;
 }
 
@@ -155,6 +162,7 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     io.err(`teardown-tracer analyze: ${parsed}\n`);
     return 2;
   }
+  if (parsed.withFile !== null) return runMerged({ ...parsed, withFile: parsed.withFile }, io);
   const streamable = parsed.file === '-' || isGzipFile(parsed.file) || startsLikeCapture(parsed.file);
   if (parsed.report !== null) {
     if (parsed.json || parsed.jsonl || parsed.summaryOnly || parsed.zeek !== null) {

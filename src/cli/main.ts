@@ -39,6 +39,11 @@ commands:
                 --idle-horizon SECONDS  quiet after which a 4-tuple's next segment opens a new
                                       connection, and a streamed connection is finished (default 10800)
                 --progress, --no-progress   progress on stderr (default: when stderr is a terminal)
+                --with SERVER         FILE is the client's capture, SERVER the server's capture of
+                                      the same connections: pairs them, aligns the clocks, says
+                                      which segments were lost between the two, and gives both
+                                      endpoints' states from what each really sent and received
+                                      (text report or --json, which adds a "merge" object)
 `;
 
 export interface CliIO {

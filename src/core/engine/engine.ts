@@ -235,7 +235,26 @@ class TransitionLog {
   }
 }
 
-export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {}, steps?: EngineStep[], batch?: BatchContext): Analysis {
+/**
+ * `analyze()`'s optional `observedDelivery`, per row: where the receiver's own capture shows it got
+ * the segment (the row after which, as {@link Analysis.deliverAt}), NEVER when the sender's capture
+ * shows it sent and the receiver's capture (running then) never saw it, or UNOBSERVED where no
+ * capture can tell (then the wire pass infers it from ACK evidence, as for one capture).
+ */
+export const UNOBSERVED = -3;
+
+/**
+ * @param observedDelivery With two captures of the same connections (src/core/merge), where each
+ *   segment really arrived (see {@link UNOBSERVED}): used instead of the delivery the wire pass
+ *   infers, so each endpoint's states come from what it really received.
+ */
+export function analyze(
+  table: SegmentTable,
+  options: Partial<EngineOptions> = {},
+  steps?: EngineStep[],
+  batch?: BatchContext,
+  observedDelivery?: Int32Array,
+): Analysis {
   const opts: EngineOptions = { ...DEFAULT_OPTIONS, ...options, severities: { ...options.severities } };
   const horizons = horizonsOf(opts);
   const { tracks, rowConn } = trackConnections(table, horizons);
@@ -247,6 +266,9 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
   }
   const wire = wirePass(table, tracks, rowConn);
   const n = table.length;
+  // Observed deliveries replace the inferred ones (the wire pass's own deliverAt keeps its markers
+  // of retransmitted SYN/FINs, which `send` reads).
+  const deliveries = observedDelivery === undefined ? wire.deliverAt : withObserved(wire, observedDelivery);
   const m = tracks.count;
   const clientBefore = new Uint8Array(n);
   const clientAfter = new Uint8Array(n);
@@ -262,7 +284,7 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
   // Where each connection's observation ends (TIME-WAIT timers that ran out by then; whether a
   // retransmission due after an ACK could still have shown in the capture).
   const ends = connectionEnds(table, tracks, horizons, batch?.captureEnd ?? captureEnd(table));
-  const replay = new Replay(table, opts, wire, transitions, tracks, S, ends);
+  const replay = new Replay(table, opts, wire, transitions, tracks, S, ends, deliveries, observedDelivery !== undefined);
   replay.initialAll(m);
   const st = S.state;
   const states: RowStates = { clientBefore, clientAfter, serverBefore, serverAfter, transitionStart };
@@ -270,7 +292,7 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
   let stepDeliverAt: Int32Array | undefined;
   if (steps === undefined) {
     // One function per pass over the rows (see assignRows in tracker.ts for why).
-    replayRows(replay, rowConn, tracks, wire.deliverAt, dueDeliveries(wire.deliverAt, rowConn), states);
+    replayRows(replay, rowConn, tracks, deliveries, dueDeliveries(deliveries, rowConn), states, observedDelivery !== undefined);
   } else {
     // Explicit events (RFC figure notation): sends, arrivals, closes, timeouts and claims in file order.
     let lastRow = -1;
@@ -378,7 +400,7 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
     rowKind: wire.rowKind,
     ackedBy: wire.ackedBy,
     acks: wire.acks,
-    deliverAt: stepDeliverAt ?? wire.deliverAt,
+    deliverAt: stepDeliverAt ?? deliveries,
     rstCheck: wire.rstCheck,
     get transitions(): Transition[] {
       materialized ??= Array.from({ length: transitions.length }, (_, i) => transitions.get(i));
@@ -390,6 +412,23 @@ export function analyze(table: SegmentTable, options: Partial<EngineOptions> = {
     connectionEnd: ends,
     options: opts,
   };
+}
+
+/**
+ * The wire pass's deliveries with the observed ones put in (those are facts, never inferred).
+ * Rows of a connection that are UNOBSERVED keep the inferred delivery.
+ */
+function withObserved(wire: WirePass, observed: Int32Array): Int32Array {
+  const n = wire.deliverAt.length;
+  if (observed.length !== n) throw new Error(`internal: observedDelivery has ${observed.length} rows, the table ${n}`);
+  const out = wire.deliverAt.slice();
+  for (let r = 0; r < n; r++) {
+    const d = observed[r];
+    if (d === UNOBSERVED) continue;
+    out[r] = d === NEVER ? NEVER : Math.max(d, r);
+    wire.deliverInferred[r] = 0;
+  }
+  return out;
 }
 
 /** The per-row states and where each row's transitions start (filled by the replay). */
@@ -419,7 +458,7 @@ function dueDeliveries(deliverAt: Int32Array, rowConn: Int32Array): Map<number, 
 }
 
 /** The replay of a capture: every row sent, then delivered where the wire pass says it was. */
-function replayRows(replay: Replay, rowConn: Int32Array, tracks: Tracks, deliverAt: Int32Array, due: Map<number, number[]>, out: RowStates): void {
+function replayRows(replay: Replay, rowConn: Int32Array, tracks: Tracks, deliverAt: Int32Array, due: Map<number, number[]>, out: RowStates, observed: boolean): void {
   const { clientBefore, clientAfter, serverBefore, serverAfter, transitionStart } = out;
   const st = replay.S.state;
   const transitions = replay.transitions;
@@ -437,12 +476,14 @@ function replayRows(replay: Replay, rowConn: Int32Array, tracks: Tracks, deliver
     serverBefore[r] = st[k + 1];
     replay.send(ci, r);
     const d = deliverAt[r];
+    // Observed deliveries (two captures) at one point are taken in the order they were sent (the
+    // earlier rows in flight first); inferred ones as the wire pass found them.
+    const list = due.size > 0 ? due.get(r) : undefined;
+    if (list && observed) for (const p of list) replay.deliver(ci, p, r);
     if (d === r) replay.deliver(ci, r, r);
     else if (d === RETRANSMITTED_CONTROL && replay.firstTransmissionIn(ci, r)) replay.deliver(ci, r, r);
-    if (due.size > 0) {
-      const list = due.get(r);
-      if (list) for (const p of list) replay.deliver(ci, p, r);
-    }
+    else if (d === NEVER && observed) replay.lostAck(ci, r);
+    if (list && !observed) for (const p of list) replay.deliver(ci, p, r);
     clientAfter[r] = st[k];
     serverAfter[r] = st[k + 1];
   }
@@ -550,6 +591,10 @@ class Replay {
     private readonly tracks: Tracks,
     readonly S: SimStore,
     private readonly ends: Float64Array,
+    /** Where each row was processed: the wire pass's inference, or what a second capture showed. */
+    private readonly deliveries: Int32Array,
+    /** Deliveries were observed (two captures): an ACK that was processed arrived, whatever followed. */
+    private readonly observed: boolean,
   ) {
     this.w = wire.columns;
     this.st = S.state;
@@ -780,10 +825,10 @@ class Replay {
     }
     if (wb & F_HAS_FIN && !this.S.finAcked[k] && seqGe(a, seqAdd(w.finSeq[k], 1))) {
       const lastFin = w.rows[k * SenderColumns.ROWS + R_LAST_FIN];
-      if (lastFin > r) {
+      if (lastFin > r && !this.observed) {
         // The sender of the FIN retransmitted it after this ACK: the ACK never arrived (or came late).
         this.S.extra(ci).lostAckRows.push({ row: r, side: sender, retransmission: lastFin });
-      } else if (this.ackFateUnknown(ci, side, lastFin)) {
+      } else if (!this.observed && this.ackFateUnknown(ci, side, lastFin)) {
         // Its earlier ACKs were all lost and the capture ended before the FIN's sender would have
         // retransmitted again had this one been lost too: nothing shows it arrived, so the FIN's
         // sender stays where its last retransmission proves it was. The ACK is shown in flight, never
@@ -821,6 +866,22 @@ class Replay {
   }
 
   /**
+   * Two captures showed row r lost on the way: when it acknowledged the receiver's FIN and the
+   * receiver retransmitted the FIN after it, it is recorded as an ACK one capture would infer lost
+   * (the same `missing-ack` finding, here a fact).
+   */
+  lostAck(ci: number, r: number): void {
+    const t = this.table;
+    if ((t.flags[r] & (ACK | RST)) !== ACK) return;
+    const sender = this.wire.rowDir[r];
+    const k = 2 * ci + (1 - sender);
+    const w = this.w;
+    if (!(w.bits[k] & F_HAS_FIN) || this.S.finAcked[k] || !seqGe(t.ack[r], seqAdd(w.finSeq[k], 1))) return;
+    const again = this.wire.side(ci, 1 - sender).finRows.find((q) => q > r);
+    if (again !== undefined) this.S.extra(ci).lostAckRows.push({ row: r, side: sender, retransmission: again });
+  }
+
+  /**
    * The first transmission of the SYN/FIN that row r retransmits was received by row r: then row r
    * arrives as well, on arrival (its ACK may be newer than the first one's; the SYN/FIN itself was
    * taken with the first). Else the retransmission is not processed either (what `processedAfter`
@@ -830,7 +891,8 @@ class Replay {
     const { rowList, rowStart } = this.tracks;
     const { rowDir, deliverAt } = this.wire;
     const first = firstTransmission(rowList, rowStart[ci], rowStart[ci + 1], r, this.table.flags, rowDir, deliverAt);
-    return first >= 0 && deliverAt[first] !== NEVER && deliverAt[first] <= r;
+    const d = first >= 0 ? this.deliveries[first] : NEVER;
+    return d !== NEVER && d <= r;
   }
 
   /**

@@ -1,3 +1,3 @@
 export * from './types';
-export { analyze, analysisOf, endpointResolver, DEFAULT_OPTIONS, type EngineStep, type ClaimResult } from './engine';
+export { analyze, analysisOf, endpointResolver, DEFAULT_OPTIONS, UNOBSERVED, type EngineStep, type ClaimResult } from './engine';
 export { CATALOG, type CatalogEntry } from './catalog';

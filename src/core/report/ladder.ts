@@ -130,17 +130,24 @@ export function ladderLines(a: Analysis, c: Connection): LadderLine[] {
     }
     // States after this row's own events, then after each arrival it lets through.
     const st: [TcpState, TcpState] = [STATES[a.clientBefore[r]], STATES[a.serverBefore[r]]];
-    const apply = (cause: number): void => {
+    const apply = (cause: number, only?: 'client' | 'server'): void => {
       for (let k = a.transitionStart[r]; k < a.transitionStart[r + 1]; k++) {
         const tr = a.transitionAt(k);
-        if (tr.cause === cause) st[tr.side === 'client' ? 0 : 1] = tr.to;
+        if (tr.cause === cause && (only === undefined || tr.side === only)) st[tr.side === 'client' ? 0 : 1] = tr.to;
       }
     };
-    apply(r);
-    out.push({ row: r, arrival: false, arrivesNow, client: st[0], server: st[1] });
+    // Segments observed arriving (two captures) may reach the receiver of this row just before it
+    // does: then this row is in flight until they have arrived.
+    const queued = arrivesNow && later.some((p) => a.rowDir[p] === a.rowDir[r]);
+    apply(r, queued ? (a.rowDir[r] === 0 ? 'client' : 'server') : undefined);
+    out.push({ row: r, arrival: false, arrivesNow: arrivesNow && !queued, client: st[0], server: st[1] });
     for (const p of later) {
       apply(p);
       out.push({ row: p, arrival: true, arrivesNow: true, client: st[0], server: st[1] });
+    }
+    if (queued) {
+      apply(r, a.rowDir[r] === 0 ? 'server' : 'client');
+      out.push({ row: r, arrival: true, arrivesNow: true, client: st[0], server: st[1] });
     }
   }
   return out;
