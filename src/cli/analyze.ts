@@ -6,6 +6,7 @@ import { analysisOf, analyze, FINDING_CODES, type Analysis, type EngineOptions, 
 import { analysisJson, analysisJsonChunks, type InputSummary } from '../core/report/json';
 import { summaryTextChunks } from '../core/report/summary';
 import { ladderText } from '../core/report/ladder';
+import { zeekLines, zeekLogTime, zeekTsvFooter, zeekTsvHeader, type ZeekFormat } from '../core/report/zeek';
 
 import { parseFilter } from '../core/filter';
 import { matchingConnections } from '../core/filter/context';
@@ -22,6 +23,11 @@ interface AnalyzeArgs {
   file: string;
   json: boolean;
   jsonl: boolean;
+  /** --format zeek | zeek-json: Zeek's conn.log (TSV or JSON lines). */
+  zeek: ZeekFormat | null;
+  communityId: boolean;
+  /** --zeek-server-ports: Zeek's likely_server_ports, when not Zeek's default. */
+  zeekServerPorts: ReadonlySet<number> | undefined;
   summaryOnly: boolean;
   /** Progress on stderr: null = when stderr is a terminal. */
   progress: boolean | null;
@@ -37,6 +43,9 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
     file: '',
     json: false,
     jsonl: false,
+    zeek: null,
+    communityId: false,
+    zeekServerPorts: undefined,
     summaryOnly: false,
     progress: null,
     ladder: 'problems',
@@ -58,7 +67,15 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
         const v = value();
         if (v === 'json') out.json = true;
         else if (v === 'jsonl') out.jsonl = true;
-        else if (v !== 'text') return `--format takes text, json or jsonl, not '${v}'`;
+        else if (v === 'zeek' || v === 'zeek-json') out.zeek = v;
+        else if (v !== 'text') return `--format takes text, json, jsonl, zeek or zeek-json, not '${v}'`;
+      } else if (a === '--community-id') {
+        out.communityId = true;
+      } else if (a === '--zeek-server-ports') {
+        const v = value();
+        const ports = v === 'none' ? [] : v.split(',').map(Number);
+        if (ports.some((p) => !Number.isInteger(p) || p < 0 || p > 65535)) return `--zeek-server-ports takes port numbers separated by commas, or none, not '${v}'`;
+        out.zeekServerPorts = new Set(ports);
       } else if (a === '--progress') out.progress = true;
       else if (a === '--no-progress') out.progress = false;
       else if (a === '--idle-horizon') {
@@ -98,6 +115,7 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
   }
   if (out.file === '') return 'no input file';
   if (out.jsonl && out.json) return '--format jsonl and --json: choose one';
+  if (out.zeek !== null && (out.json || out.jsonl || out.summaryOnly)) return `--format ${out.zeek} is a format of its own: not with --json, jsonl or --summary`;
   return out;
 }
 
@@ -125,8 +143,8 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
   // Captures with a JSON or summary output run through the streaming analysis, in memory that
   // follows the connections open at once (the same engine and answers); the text output's ladders
   // and text traces use the whole-capture analysis.
-  if (streamable && (parsed.json || parsed.jsonl || parsed.summaryOnly)) {
-    const output: StreamedOutput = parsed.jsonl ? 'jsonl' : parsed.json ? (parsed.summaryOnly ? 'json-summary' : 'json') : 'summary';
+  if (streamable && (parsed.json || parsed.jsonl || parsed.summaryOnly || parsed.zeek !== null)) {
+    const output: StreamedOutput = parsed.zeek ?? (parsed.jsonl ? 'jsonl' : parsed.json ? (parsed.summaryOnly ? 'json-summary' : 'json') : 'summary');
     return runStreamed(
       {
         file: parsed.file,
@@ -135,6 +153,8 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
         engine: parsed.engine,
         failRank: parsed.failOn === null ? null : SEVERITY_RANK[parsed.failOn],
         progress: parsed.progress ?? process.stderr.isTTY === true,
+        communityId: parsed.communityId,
+        zeekServerPorts: parsed.zeekServerPorts,
       },
       io,
     );
@@ -168,7 +188,21 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
   // Large outputs are written in chunks of about 64 KiB as they are made, never as one string (a
   // chunk still being built when the garbage collector runs is copied, and larger ones get promoted:
   // 1 MiB chunks made the collector 5x busier on the bench capture).
-  if (parsed.json && !parsed.summaryOnly) {
+  if (parsed.zeek !== null) {
+    const format = parsed.zeek;
+    const o = { communityId: parsed.communityId, likelyServerPorts: parsed.zeekServerPorts };
+    if (format === 'zeek') io.out(zeekTsvHeader(o, zeekLogTime(new Date())));
+    let out = '';
+    for (const c of shown) {
+      out += zeekLines(a, c, format, o);
+      if (out.length >= 1 << 16) {
+        io.out(out);
+        out = '';
+      }
+    }
+    if (out !== '') io.out(out);
+    if (format === 'zeek') io.out(zeekTsvFooter(zeekLogTime(new Date())));
+  } else if (parsed.json && !parsed.summaryOnly) {
     for (const chunk of analysisJsonChunks(view, input)) io.out(chunk);
     io.out('\n');
   } else if (parsed.json) {

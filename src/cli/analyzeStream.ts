@@ -11,9 +11,10 @@ import { matchingConnections } from '../core/filter/context';
 import { connectionJsonText, JsonCollector, SummaryCounts, type InputSummary } from '../core/report/json';
 import { decodeStream, type ReadProgress } from '../node/captureStream';
 import { UnreadableFileError } from '../node/captureFile';
+import { zeekLines, zeekLogTime, zeekTsvFooter, zeekTsvHeader, type ZeekFormat } from '../core/report/zeek';
 import type { CliIO } from './main';
 
-export type StreamedOutput = 'json' | 'jsonl' | 'summary' | 'json-summary';
+export type StreamedOutput = 'json' | 'jsonl' | 'summary' | 'json-summary' | ZeekFormat;
 
 export interface StreamRun {
   file: string;
@@ -23,6 +24,10 @@ export interface StreamRun {
   /** Exit 1 when a finding at least this severe exists (its rank), or null. */
   failRank: number | null;
   progress: boolean;
+  /** Zeek outputs: add the community_id column. */
+  communityId?: boolean;
+  /** Zeek outputs: Zeek's likely_server_ports, when not Zeek's default. */
+  zeekServerPorts?: ReadonlySet<number>;
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { hint: 0, info: 1, warning: 2, error: 3 };
@@ -67,6 +72,14 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
   const counts = new SummaryCounts();
   const collector = run.output === 'json' ? new JsonCollector() : null;
   let worst = -1;
+  const zeek = run.output === 'zeek' || run.output === 'zeek-json' ? run.output : null;
+  const zeekOptions = { communityId: run.communityId === true, likelyServerPorts: run.zeekServerPorts };
+  // The TSV header goes out with the first rows (or at the end), so an unreadable file prints none.
+  let zeekHeader = zeek !== 'zeek';
+  const header = (): void => {
+    if (!zeekHeader) io.out(zeekTsvHeader(zeekOptions, zeekLogTime(new Date())));
+    zeekHeader = true;
+  };
   const onBatch = (a: Analysis): void => {
     let shown: Connection[] = a.connections;
     if (filter !== null) {
@@ -78,10 +91,11 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
       return after(shown);
     }
     let out = '';
+    if (shown.length > 0) header();
     for (const c of shown) {
       counts.add(c);
-      if (run.output === 'jsonl') {
-        out += connectionJsonText(a, c) + '\n';
+      if (zeek !== null || run.output === 'jsonl') {
+        out += zeek !== null ? zeekLines(a, c, zeek, zeekOptions) : connectionJsonText(a, c) + '\n';
         if (out.length >= 1 << 16) {
           io.out(out);
           out = '';
@@ -133,6 +147,12 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
   if (collector !== null) {
     for (const chunk of collector.chunks(input)) io.out(chunk);
     io.out('\n');
+  } else if (zeek === 'zeek') {
+    header();
+    io.out(zeekTsvFooter(zeekLogTime(new Date())));
+  }
+  else if (zeek === 'zeek-json') {
+    // Zeek's JSON log has records only.
   } else if (run.output === 'jsonl') io.out(JSON.stringify({ input, summary: counts.toJSON() }) + '\n');
   else if (run.output === 'json-summary') io.out(JSON.stringify({ input, summary: counts.toJSON(), connections: [] }, null, 2) + '\n');
   else io.out(JSON.stringify({ input, summary: counts.toJSON() }, null, 2) + '\n');

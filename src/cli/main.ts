@@ -17,6 +17,10 @@ commands:
                 --json                one JSON document (with --summary: the counts only)
                 --format jsonl        one JSON line per connection as it finishes, then a summary line
                 --format text|json    the text report (default), or the same as --json
+                --format zeek|zeek-json   Zeek's conn.log (TSV, or JSON lines) for the TCP connections,
+                                      then our tt_* columns
+                --community-id        zeek formats: add Zeek's community_id column
+                --zeek-server-ports P,Q|none   Zeek's likely_server_ports, when not Zeek's default
                 --summary             the counts only (input, outcomes, findings per code)
                 --ladder problems|all|none   step-by-step ladders (default: connections with findings)
                 --absolute            absolute sequence numbers in ladders

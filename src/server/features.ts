@@ -37,12 +37,13 @@ import {
   KIND_ZERO_WINDOW,
   KIND_ZERO_WINDOW_PROBE,
   STATES,
+  stateText,
   type Analysis,
   type Connection,
   type Finding,
   type Side,
 } from '../core/engine';
-import { flagNames, ACK, FIN, OPT_NO_WINDOW, SYN } from '../core/model/segment';
+import { flagNames, ACK, FIN, OPT_NO_WINDOW, RST, SYN } from '../core/model/segment';
 import { analysisJson, analysisJsonChunks } from '../core/report/json';
 import { indexOfRow, kindNames, ladderSummary, ladderWindow } from '../core/report/ladderModel';
 import { mermaidSequence } from '../core/report/mermaid';
@@ -305,7 +306,7 @@ export function hover(t: TraceDoc, line: number): Hover | null {
 function statesLine(t: TraceDoc, c: Connection, r: number): string {
   const a = t.analysis;
   const one = (side: Side, before: number, after: number): string =>
-    before === after ? `${sideName(t, c, side)}: ${STATES[after]}` : `${sideName(t, c, side)}: ${STATES[before]} → **${STATES[after]}**`;
+    before === after ? `${sideName(t, c, side)}: ${stateText(STATES[after])}` : `${sideName(t, c, side)}: ${stateText(STATES[before])} → **${stateText(STATES[after])}**`;
   return `${one('client', a.clientBefore[r], a.clientAfter[r])} · ${one('server', a.serverBefore[r], a.serverAfter[r])}`;
 }
 
@@ -324,10 +325,20 @@ function segmentMarkdown(t: TraceDoc, c: Connection, r: number): string {
   out.push('');
   out.push(statesLine(t, c, r));
   out.push('');
+  if (f & RST) {
+    const why = c.rsts.find((x) => x.row === r);
+    if (why !== undefined) {
+      const effect = why.effect === 'reset' ? 'it ended the connection' : why.effect === 'ignored' ? 'its receiver ignored it' : 'it changed nothing';
+      out.push(`**Why this RST:** \`${why.reason}\` (${why.confidence}; ${effect}): ${why.message}.`);
+      const others = why.evidence.filter((x) => x !== r);
+      if (others.length > 0) out.push('', `Evidence: ${others.map((x) => ref(t, x)).join(', ')}.`);
+      out.push('');
+    }
+  }
   out.push('| | before | after |');
   out.push('|---|---|---|');
-  out.push(`| ${sideName(t, c, 'client')} ${c.client.addr}:${c.client.port} | ${STATES[a.clientBefore[r]]} | ${STATES[a.clientAfter[r]]} |`);
-  out.push(`| ${sideName(t, c, 'server')} ${c.server.addr}:${c.server.port} | ${STATES[a.serverBefore[r]]} | ${STATES[a.serverAfter[r]]} |`);
+  out.push(`| ${sideName(t, c, 'client')} ${c.client.addr}:${c.client.port} | ${stateText(STATES[a.clientBefore[r]])} | ${stateText(STATES[a.clientAfter[r]])} |`);
+  out.push(`| ${sideName(t, c, 'server')} ${c.server.addr}:${c.server.port} | ${stateText(STATES[a.serverBefore[r]])} | ${stateText(STATES[a.serverAfter[r]])} |`);
   out.push('');
   const s = a.transitionStart[r];
   const e = a.transitionStart[r + 1];
@@ -387,10 +398,15 @@ function connectionMarkdown(t: TraceDoc, c: Connection): string {
   out.push('');
   out.push(verdictParts(c).join(' · '));
   out.push('');
-  out.push(`${sideName(t, c, 'client')}: ${c.initialState.client} → **${c.finalState.client}** · ${sideName(t, c, 'server')}: ${c.initialState.server} → **${c.finalState.server}**`);
+  out.push(
+    `${sideName(t, c, 'client')}: ${stateText(c.initialState.client)} → **${stateText(c.finalState.client)}** · ${sideName(t, c, 'server')}: ${stateText(c.initialState.server)} → **${stateText(c.finalState.server)}**`,
+  );
+  for (const note of [c.stateNotes.client, c.stateNotes.server]) if (note !== undefined) out.push('', `*Not knowable:* ${note}.`);
+  out.push('');
+  out.push(`*Vantage:* ${c.vantage.note}.`);
   const dur = tb.time(c.lastRow) - tb.time(c.firstRow);
   out.push('');
-  out.push(`${c.rows.length} segments${Number.isFinite(dur) ? ` over ${dur.toFixed(3)} s` : ''}${c.reset ? ` · reset by the ${c.reset.by}: ${c.reset.reason}` : ''}`);
+  out.push(`${c.rows.length} segments${Number.isFinite(dur) ? ` over ${dur.toFixed(3)} s` : ''}${c.reset ? ` · reset by the ${c.reset.by}: \`${c.reset.reason}\` (${c.reset.confidence}): ${c.reset.message}` : ''}`);
   for (const f of c.findings) {
     out.push('');
     out.push(`- **${f.code}** (${f.severity}): ${f.message}`);

@@ -115,6 +115,17 @@ export interface LadderSegment {
    * arrival, a later one when it was in flight until then (crossing FINs), -1 when never (lost).
    */
   arrival: number;
+  /** For a RST: why it was sent (a stable reason code), how sure, what it did; null for other segments. */
+  rst: LadderRst | null;
+}
+
+export interface LadderRst {
+  reason: string;
+  confidence: string;
+  effect: string;
+  message: string;
+  /** Indices (within the connection) of the segments that show it. */
+  evidence: number[];
 }
 
 export interface AnalysisChangedParams {

@@ -75,6 +75,18 @@ export function renderExplanation(target: HTMLElement, s: LadderSegment | undefi
     target.appendChild(p);
   }
 
+  if (s.rst !== null) {
+    // Why the RST was sent: the engine's reason code, its confidence and the segments that show it.
+    const x = s.rst;
+    const effect = x.effect === 'reset' ? 'it ended the connection' : x.effect === 'ignored' ? 'its receiver ignored it' : 'it changed nothing';
+    const p = html('p', 'rst-why');
+    p.appendChild(html('strong', undefined, 'Why this RST: '));
+    p.appendChild(html('code', undefined, x.reason));
+    p.appendChild(document.createTextNode(` (${x.confidence}; ${effect}): ${x.message}. `));
+    for (const e of x.evidence) if (e >= 0 && e !== s.index) p.appendChild(linkButton(`Evidence: step ${e + 1}`, () => ctx.onGoTo(e)));
+    target.appendChild(p);
+  }
+
   for (const f of s.findings) {
     const box = html('div', `finding-box sev-${f.severity}`);
     const title = html('p', 'finding-title');

@@ -451,6 +451,24 @@ describe('diagram webview: what the engine made of a segment, in its label', () 
     assert.deepStrictEqual(d.problems, { csp: [], console: [], pageErrors: [], failed: [] });
     await d.close();
   });
+  it('explains why each RST was sent, with its evidence as steps to go to (20-injected-rst)', async () => {
+    const fx = await loadFixture('20-injected-rst');
+    const conn = fx.analysis.connections[0];
+    const win = model.ladderWindow(fx.analysis, conn.id, 0, conn.rows.length, (r) => r);
+    const rst = win.segments.find((s) => s.rst !== null);
+    assert.ok(rst && rst.rst.reason === 'injected', 'the engine calls the RST injected');
+    const d = await open(browser, fx, { width: 900, height: 700 });
+    const { page } = d;
+    await until(page, (n) => document.querySelectorAll('.row.seg').length === n, conn.rows.length);
+    await page.click(`.row.seg[data-index="${rst.index}"]`);
+    const text = await page.locator('.explain .rst-why').textContent();
+    assert.match(text, /^Why this RST: injected \(likely; its receiver ignored it\): suspected injection: the client went on sending/);
+    // The evidence other than the RST itself: the client's next segment, one step later.
+    await page.click('.explain .rst-why button.link');
+    assert.strictEqual(await selectedIndex(page), rst.index + 1);
+    assert.deepStrictEqual(d.problems, { csp: [], console: [], pageErrors: [], failed: [] });
+    await d.close();
+  });
 });
 
 describe('diagram webview screenshots (docs/diagram/)', () => {

@@ -40,10 +40,17 @@ const ETH_PPPOE_SESSION = 0x8864;
 const ETH_MPLS = 0x8847;
 const ETH_TEB = 0x6558;
 const ETH_PPP = 0x880b;
+/** Cisco FabricPath: outer addresses, this type, FTAG/TTL (2 bytes), then the whole inner Ethernet frame. */
+const ETH_FABRICPATH = 0x8903;
+/** IEEE 802.1ah provider backbone bridging: the I-TAG (4 bytes), then the customer's Ethernet frame. */
+const ETH_PBB = 0x88e7;
 
 const IPPROTO_HOPOPTS = 0;
 const IPPROTO_IPIP = 4;
 const IPPROTO_TCP = 6;
+const IPPROTO_UDP = 17;
+/** Geneve's UDP port (RFC 8926), where tshark dissects Geneve by default. */
+const UDP_PORT_GENEVE = 6081;
 const IPPROTO_IPV6 = 41;
 const IPPROTO_ROUTING = 43;
 const IPPROTO_FRAGMENT = 44;
@@ -174,6 +181,15 @@ export class PacketDecoder {
       return this.ppp(b, p + 6, end, depth);
     }
     if (t === ETH_MPLS) return this.mpls(b, p, end, depth);
+    if (t === ETH_FABRICPATH || t === ETH_PBB) {
+      // The inner frame's header starts after FTAG/TTL (FabricPath) or the I-TAG (802.1ah).
+      const inner = p + (t === ETH_FABRICPATH ? 2 : 4);
+      if (end - inner < 14) return 'truncated-link-header';
+      if (depth >= MAX_DEPTH) return 'tunnel-too-deep';
+      // A FabricPath frame ends with the inner frame's FCS (4 bytes), as Wireshark's dissector reads it.
+      if (t === ETH_FABRICPATH && this.reported - 4 >= inner + 14) this.reported -= 4;
+      return this.ether(b, inner + 14, end, (b[inner + 12] << 8) | b[inner + 13], depth + 1);
+    }
     if (t < 0x0600 && end - p >= 8 && b[p] === 0xaa && b[p + 1] === 0xaa && b[p + 2] === 0x03) {
       // An 802.3 length, then LLC/SNAP: DSAP, SSAP, control, OUI (3 bytes), EtherType.
       return this.ether(b, p + 8, end, (b[p + 6] << 8) | b[p + 7], depth);
@@ -267,6 +283,8 @@ export class PacketDecoder {
     if (proto === IPPROTO_TCP) {
       const v = this.view;
       v.ipVersion = 4;
+      v.ttl = b[p + 8];
+      v.ipId = (b[p + 4] << 8) | b[p + 5];
       const s = v.src;
       const d = v.dst;
       s[0] = b[p + 12];
@@ -277,6 +295,8 @@ export class PacketDecoder {
       d[1] = b[p + 17];
       d[2] = b[p + 18];
       d[3] = b[p + 19];
+      v.ipBytes = total; // as the header says: 0 under segmentation offload
+      v.hdrBytes = ihl;
       return this.tcp(b, q, end, ipEnd - q);
     }
     return this.next(b, p, q, end, ipEnd, proto, 4, depth);
@@ -316,12 +336,16 @@ export class PacketDecoder {
     if (next === IPPROTO_TCP) {
       const v = this.view;
       v.ipVersion = 6;
+      v.ttl = b[p + 7];
+      v.ipId = -1;
       const s = v.src;
       const d = v.dst;
       for (let i = 0; i < 16; i++) {
         s[i] = b[p + 8 + i];
         d[i] = b[p + 24 + i];
       }
+      v.ipBytes = 40 + payloadLen; // as the header says
+      v.hdrBytes = q - p;
       return this.tcp(b, q, end, ipEnd - q);
     }
     return this.next(b, p, q, end, ipEnd, next, 6, depth);
@@ -341,6 +365,8 @@ export class PacketDecoder {
         if (r > end) return 'truncated-ip-header';
         if (nextProto === IPPROTO_TCP) {
           this.setAddresses(b, ip, version);
+          this.view.ipBytes = ipEnd - ip;
+          this.view.hdrBytes = r - ip;
           return this.tcp(b, r, end, ipEnd - r);
         }
         return this.next(b, ip, r, end, ipEnd, nextProto, version, depth + 1);
@@ -351,6 +377,8 @@ export class PacketDecoder {
         return this.ipv6(b, q, end, depth + 1);
       case IPPROTO_GRE:
         return this.gre(b, q, end, depth + 1);
+      case IPPROTO_UDP:
+        return this.udp(b, q, end, depth + 1);
       case IPPROTO_IPCOMP:
         return this.ipcomp(b, ip, q, Math.min(end, ipEnd), version, depth + 1);
       default:
@@ -362,9 +390,13 @@ export class PacketDecoder {
     const v = this.view;
     v.ipVersion = version;
     if (version === 4) {
+      v.ttl = b[ip + 8];
+      v.ipId = (b[ip + 4] << 8) | b[ip + 5];
       v.src.set(b.subarray(ip + 12, ip + 16));
       v.dst.set(b.subarray(ip + 16, ip + 20));
     } else {
+      v.ttl = b[ip + 7];
+      v.ipId = -1;
       v.src.set(b.subarray(ip + 8, ip + 24));
       v.dst.set(b.subarray(ip + 24, ip + 40));
     }
@@ -401,6 +433,32 @@ export class PacketDecoder {
   }
 
   /**
+   * UDP: only Geneve (RFC 8926) on its port carries what we read. Geneve: version (2 bits) and
+   * options length (6 bits, in 4-byte words), flags, protocol type (an EtherType: 0x6558 is a
+   * whole Ethernet frame), VNI and reserved (4 bytes), the options, then the payload.
+   */
+  private udp(b: Uint8Array, q: number, end: number, depth: number): PacketResult {
+    if (end - q < 8) return 'truncated-ip-header';
+    const sport = (b[q] << 8) | b[q + 1];
+    const dport = (b[q + 2] << 8) | b[q + 3];
+    if (sport !== UDP_PORT_GENEVE && dport !== UDP_PORT_GENEVE) return 'non-tcp';
+    const udpLen = (b[q + 4] << 8) | b[q + 5];
+    if (udpLen >= 8 && q + udpLen < this.reported) this.reported = q + udpLen;
+    const g = q + 8;
+    if (end - g < 8) return 'truncated-ip-header';
+    if (b[g] >> 6 !== 0) return 'non-tcp'; // Geneve version 0 only
+    const r = g + 8 + ((b[g] & 0x3f) << 2);
+    if (r > end) return 'truncated-ip-header';
+    const type = (b[g + 2] << 8) | b[g + 3];
+    if (type === ETH_TEB) {
+      if (end - r < 14) return 'truncated-link-header';
+      return this.ether(b, r + 14, end, (b[r + 12] << 8) | b[r + 13], depth);
+    }
+    if (type === ETH_IPV4 || type === ETH_IPV6) return this.ether(b, r, end, type, depth);
+    return 'non-tcp';
+  }
+
+  /**
    * IPComp (RFC 3173): next header, flags, CPI, then the compressed payload, inflated as DEFLATE
    * whatever the CPI (as Wireshark does: negotiated CPIs do not say the algorithm). Tunnel mode
    * carries an IP packet; transport mode the TCP segment, whose addresses are the outer header's.
@@ -417,6 +475,8 @@ export class PacketDecoder {
     let res: PacketResult;
     if (next === IPPROTO_TCP) {
       this.setAddresses(b, ip, version);
+      this.view.ipBytes = n + (q + 4 - ip);
+      this.view.hdrBytes = q + 4 - ip;
       res = this.tcp(out, 0, n, n);
     } else if (next === IPPROTO_IPIP) res = this.ipv4(out, 0, n, depth);
     else if (next === IPPROTO_IPV6) res = this.ipv6(out, 0, n, depth);
@@ -439,6 +499,7 @@ export class PacketDecoder {
     v.win = (b[p + 14] << 8) | b[p + 15];
     const len = ipPayload - doff;
     v.len = len > 0 ? len : 0;
+    v.hdrBytes += doff;
     v.opts = 0;
     v.sackBlocks = 0;
     if (doff > 20) this.options(b, p + 20, Math.min(p + doff, end));

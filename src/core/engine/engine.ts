@@ -13,9 +13,10 @@
  * bulky parts (row lists, messages) are built when first read.
  */
 
-import { ACK, FIN, RST, SYN, grownColumn, type SegmentTable } from '../model/segment';
+import { ACK, FIN, OPT_NO_WINDOW, RST, SYN, grownColumn, type SegmentTable } from '../model/segment';
 import { seqAdd, seqGe } from '../seq';
-import { ConnectionData, ConnectionRecord, fmtDuration } from './records';
+import { ConnectionData, ConnectionRecord, fmtDuration, ref } from './records';
+import { challengeExchange, ipHeaderMismatch, verdict, type RstVerdict } from './rst';
 import { makeFinding, Summarizer } from './summarize';
 import {
   CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SimStore, S_DECLARED, S_SYNCHRONIZED,
@@ -52,6 +53,7 @@ import {
   lostBeforeRetransmission,
   SenderColumns,
   firstTransmission,
+  scaledWindow,
   wirePass,
   type WirePass,
 } from './wire';
@@ -652,15 +654,19 @@ class Replay {
       if (next >= 0) {
         // Its TCP still had the connection: this RST was not its own, and changes nothing here.
         this.S.extra(ci).injectedRsts.push({ row: r, next });
+        this.S.extra(ci).rsts.push({ row: r, side, why: verdict('injected', `suspected injection: the ${SIDES[side]} went on sending on the connection (${ref(this.table, next)}), which a TCP that resets cannot do`, [r, next], 'likely') });
         return;
       }
       const why = this.resetReason(ci, side, r);
-      const e = this.S.extras.get(ci);
+      const e = this.S.extra(ci);
+      e.rsts.push({ row: r, side, why });
       // A RST from a side already CLOSED resets nothing, unless the replay closed it only because
       // this RST showed its socket gone (a FIN that found no socket, see finFoundNoSocket).
-      if (!e?.reset && (s !== CLOSED || this.closedByFinWithoutSocket(ci, side) || this.closedBySynAckWithoutSocket(ci, side) || this.wire.rstCheck.get(r) === 'syn-ack-ok')) this.S.extra(ci).reset = { side, row: r, reason: why };
+      // The RST that ends an RFC 5961 exchange is the connection's reset, not the challenged one.
+      if (why.reason === 'challenge-ack-exchange') e.reset = { side, row: r, why };
+      else if (!e.reset && (s !== CLOSED || this.closedByFinWithoutSocket(ci, side) || this.closedBySynAckWithoutSocket(ci, side) || this.wire.rstCheck.get(r) === 'syn-ack-ok')) e.reset = { side, row: r, why };
       if (s !== CLOSED)
-        this.setState(ci, side, CLOSED, r, reasonId(`The ${SIDES[side]} sent a RST and dropped the connection: ${why} (RFC 9293 3.5.2).`), false);
+        this.setState(ci, side, CLOSED, r, reasonId(`The ${SIDES[side]} sent a RST and dropped the connection: ${why.text} (RFC 9293 3.5.2).`), false);
       return;
     }
     if (f & SYN) {
@@ -728,6 +734,7 @@ class Replay {
       }
       const why = check === 'syn-ack-ok' ? WHY.refusedRst[side] : check === 'exact' ? WHY.rstExact[side] : WHY.rstUnchecked[side];
       this.setState(ci, side, CLOSED, row, why, check === 'unknown', r);
+      this.S.extra(ci).rstsTaken.push(r);
       return;
     }
 
@@ -900,53 +907,189 @@ class Replay {
     return this.nextFrom(ci, side, r, true) >= 0;
   }
 
-  /** Why a side sent a RST, from what it and its peer did before. */
-  resetReason(ci: number, side: number, r: number): string {
-    const s = this.st[2 * ci + side];
-    const check = this.wire.rstCheck.get(r);
-    if (check === 'syn-ack-ok' || check === 'syn-ack-bad') return 'refused: no socket was listening on the port';
+  /** Why a side sent a RST, from what it and its peer did before: the reason, its evidence and confidence. */
+  resetReason(ci: number, side: number, r: number): RstVerdict {
+    const t = this.table;
     const rows = this.tracks.rows(ci);
+    const dir = this.wire.rowDir;
+    const odd = ipHeaderMismatch(t, rows, dir, side, r);
+    if (odd !== null) return verdict('injected', `suspected injection: ${odd.text}`, odd.evidence, 'likely');
+    const why = this.senderReason(ci, side, r, rows);
+    // What the RST met: a receiver in TIME-WAIT is killed by it unless it follows RFC 1337.
+    const peer = this.st[2 * ci + (1 - side)];
+    if (peer === TIME_WAIT && why.reason !== 'refused')
+      return verdict(
+        'time-wait-assassination',
+        `the RST reached the ${SIDES[1 - side]} in TIME-WAIT (${why.text}): a TIME-WAIT socket that takes it ends before its 2 MSL (TIME-WAIT assassination, RFC 1337; Linux ignores it with tcp_rfc1337 = 1)`,
+        [this.S.timeWaitRow[2 * ci + (1 - side)], ...why.evidence],
+        'certain',
+      );
+    const e = this.S.extras.get(ci);
+    const challenged = e === undefined ? [] : e.ignoredRsts.filter((x) => x.check === 'in-window').map((x) => x.row);
+    const exchange = challenged.length > 0 ? challengeExchange(t, rows, dir, side, r, challenged) : null;
+    if (exchange !== null)
+      return verdict(
+        'challenge-ack-exchange',
+        `its first RST (${ref(t, exchange[0])}) was in the window but not at RCV.NXT, the ${SIDES[1 - side]} answered with a challenge ACK (${ref(t, exchange[1])}), and this RST carries exactly that ACK's number (RFC 5961 3.2); the first RST was sent because of: ${why.text}`,
+        [...exchange, ...why.evidence],
+        'certain',
+      );
+    return why;
+  }
+
+  /** Why the sender's TCP sent the RST in row r, from its state and what it and its peer sent before. */
+  private senderReason(ci: number, side: number, r: number, rows: Int32Array): RstVerdict {
+    const s = this.st[2 * ci + side];
+    const k = 2 * ci + side;
+    const check = this.wire.rstCheck.get(r);
+    const t = this.table;
+    const dir = this.wire.rowDir;
     const idx = rows.indexOf(r);
     const prev = idx > 0 ? rows[idx - 1] : -1;
-    const t = this.table;
+    if (check === 'syn-ack-ok' || check === 'syn-ack-bad') {
+      let syn = -1;
+      for (let i = idx - 1; i >= 0 && syn < 0; i--) if (dir[rows[i]] !== side && t.flags[rows[i]] & SYN) syn = rows[i];
+      return verdict('refused', 'refused: no socket was listening on the port', [syn, r], check === 'syn-ack-ok' ? 'certain' : 'likely');
+    }
+    const ownFin = this.w.rows[k * SenderColumns.ROWS + R_FIRST_FIN];
     if (this.closedByFinWithoutSocket(ci, side)) {
       // The replay closed this side because this RST showed the peer's FIN found no socket.
-      const ownFin = this.w.rows[(2 * ci + side) * SenderColumns.ROWS + R_FIRST_FIN];
       const waited = ownFin >= 0 && prev >= 0 ? t.time(prev) - t.time(ownFin) : NaN;
       const when =
         waited >= 1
           ? 'when its socket was gone: an orphaned FIN-WAIT-2 ends after a timeout (tcp_fin_timeout, 60 s on Linux)'
           : 'when its socket was already gone (RFC 9293 3.10.7.1)';
-      return `answer to a segment for a connection the sender no longer has: the peer's FIN came ${fmtDuration(waited)} after its own FIN, ${when}`;
+      return verdict(
+        'no-connection',
+        `answer to a segment for a connection the sender no longer has: the peer's FIN came ${fmtDuration(waited)} after its own FIN, ${when}`,
+        [ownFin, prev, r],
+        waited >= 1 ? 'likely' : 'possible',
+      );
     }
     if (this.closedBySynAckWithoutSocket(ci, side))
-      return "answer to a segment for a connection the sender no longer has: the peer's SYN-ACK came after the sender had left SYN-SENT (its application closed, or connect() gave up; RST without ACK carrying the SYN-ACK's ACK number, RFC 9293 3.10.7.1)";
-    if (s === CLOSED) return 'answer to a segment for a connection the sender no longer has';
-    const noAckAnswer =
-      !(this.table.flags[r] & ACK) && prev >= 0 && this.wire.rowDir[prev] !== side && this.table.flags[prev] & ACK && this.table.seq[r] === this.table.ack[prev];
-    const ownFin = this.w.rows[(2 * ci + side) * SenderColumns.ROWS + R_FIRST_FIN];
+      return verdict(
+        'no-connection',
+        "answer to a segment for a connection the sender no longer has: the peer's SYN-ACK came after the sender had left SYN-SENT (its application closed, or connect() gave up; RST without ACK carrying the SYN-ACK's ACK number, RFC 9293 3.10.7.1)",
+        [prev, r],
+        'certain',
+      );
+    if (s === CLOSED) return verdict('no-connection', 'answer to a segment for a connection the sender no longer has', [prev, r], 'likely');
+    const noAckAnswer = !(t.flags[r] & ACK) && prev >= 0 && dir[prev] !== side && t.flags[prev] & ACK && t.seq[r] === t.ack[prev];
     // Retransmitted, and for longer than a retransmission timeout (1 s, RFC 6298 2.4): a socket that gave up.
-    const gaveUp = ownFin >= 0 && this.w.counts[(2 * ci + side) * 4 + C_FIN] > 1 && t.time(r) - t.time(ownFin) >= 1;
-    if (s === FIN_WAIT_1 && !this.S.finAcked[2 * ci + side] && gaveUp && noAckAnswer)
+    const fins = ownFin >= 0 && this.w.counts[k * 4 + C_FIN] > 1 ? this.wire.side(ci, side).finRows : null;
+    const gaveUp = fins !== null && t.time(r) - t.time(ownFin) >= 1;
+    if (s === FIN_WAIT_1 && !this.S.finAcked[k] && gaveUp && noAckAnswer)
       // Its FIN was never acknowledged and the RST is how a TCP with no connection answers: the
       // socket had given up retransmitting its FIN.
-      return "answer to a segment for a connection the sender no longer has: its FIN was never acknowledged, and a socket gives up after retransmitting it (an orphan after tcp_orphan_retries on Linux; RST without ACK carrying the segment's ACK number, RFC 9293 3.10.7.1)";
-    if (s === FIN_WAIT_1 || s === FIN_WAIT_2 || s === TIME_WAIT || s === LAST_ACK || s === CLOSING)
-      return 'after its own FIN: the socket was closed and more data arrived (benign FIN then RST)';
+      return verdict(
+        'no-connection',
+        "answer to a segment for a connection the sender no longer has: its FIN was never acknowledged, and a socket gives up after retransmitting it (an orphan after tcp_orphan_retries on Linux; RST without ACK carrying the segment's ACK number, RFC 9293 3.10.7.1)",
+        [...fins, prev, r],
+        'likely',
+      );
+    if (s === FIN_WAIT_1 || s === FIN_WAIT_2 || s === TIME_WAIT || s === LAST_ACK || s === CLOSING) {
+      const data = this.peerDataSince(rows, side, ownFin, r);
+      return verdict(
+        'after-fin',
+        'after its own FIN: the socket was closed and more data arrived (benign FIN then RST)',
+        [ownFin, ...data.slice(0, 3), r],
+        data.length > 0 ? 'likely' : 'possible',
+      );
+    }
     // A RST without ACK whose sequence number is the ACK of the peer's segment just before it is
     // how a TCP with no connection answers (RFC 9293 3.10.7.1): the socket was already gone.
-    if (!(this.table.flags[r] & ACK) && prev >= 0 && this.wire.rowDir[prev] !== side &&
-      this.table.flags[prev] & ACK && this.table.seq[r] === this.table.ack[prev])
-      return 'answer to a segment for a connection the sender no longer has (RST without ACK carrying the segment\'s ACK number, RFC 9293 3.10.7.1)';
-    if (this.w.counts[(2 * ci + side) * 4 + C_KEEPALIVE] > 0) {
+    if (noAckAnswer)
+      return verdict(
+        'no-connection',
+        "answer to a segment for a connection the sender no longer has (RST without ACK carrying the segment's ACK number, RFC 9293 3.10.7.1)",
+        [prev, r],
+        'likely',
+      );
+    if (this.w.counts[k * 4 + C_KEEPALIVE] > 0) {
       // Keepalive probes with no answer from the peer after the last probe.
-      let lastProbe = -1;
-      for (const q of rows) if (q < r && this.wire.rowDir[q] === side && this.wire.rowKind[q] & KIND_KEEPALIVE) lastProbe = q;
+      const probes: number[] = [];
+      for (const q of rows) if (q < r && dir[q] === side && this.wire.rowKind[q] & KIND_KEEPALIVE) probes.push(q);
+      const lastProbe = probes.length > 0 ? probes[probes.length - 1] : -1;
       let answered = false;
-      for (const q of rows) if (q > lastProbe && q < r && this.wire.rowDir[q] !== side) answered = true;
-      if (lastProbe >= 0 && !answered) return 'keepalive timeout: the peer stopped answering keepalive probes';
+      for (const q of rows) if (q > lastProbe && q < r && dir[q] !== side) answered = true;
+      if (lastProbe >= 0 && !answered)
+        return verdict('keepalive-timeout', 'keepalive timeout: the peer stopped answering keepalive probes', [...probes, r], probes.length >= 2 ? 'likely' : 'possible');
     }
-    return 'abort: the application reset instead of closing (SO_LINGER 0, or close() with unread received data, RFC 1122 4.2.2.13)';
+    // Retransmissions of the same data with nothing from the peer since the first of them: the
+    // sender gave up (Windows and others reset then; Linux drops the connection silently).
+    const retrans: number[] = [];
+    for (let i = idx - 1; i >= 0; i--) {
+      const q = rows[i];
+      if (dir[q] !== side) break;
+      if (this.wire.rowKind[q] & KIND_RETRANSMISSION && t.len[q] > 0) retrans.push(q);
+    }
+    if (retrans.length >= 2)
+      return verdict(
+        'retransmission-timeout',
+        `retransmission timeout: the sender retransmitted its data ${retrans.length} times with no answer from the peer, then gave up (RFC 9293 3.8.3, RFC 1122 4.2.3.5)`,
+        [...retrans, r],
+        'likely',
+      );
+    // An abort. The capture shows unread data when the sender's window shrank by what it received
+    // (its application did not read it) or closed.
+    const unread = this.unreadDataShown(ci, rows, side, r);
+    if (unread !== null)
+      return verdict(
+        'abort-unread-data',
+        `abort on close() with unread data: ${unread.text} (RFC 1122 4.2.2.13, RFC 9293 3.10.4)`,
+        [...unread.rows, r],
+        'likely',
+      );
+    const data = this.peerDataSince(rows, side, -1, r);
+    return verdict(
+      'abort',
+      data.length > 0
+        ? `abort: the application reset instead of closing (SO_LINGER 0, or close() with received data still unread: the last data from the peer, ${ref(t, data[data.length - 1])}, came before it, and the capture cannot show whether it was read; RFC 1122 4.2.2.13)`
+        : 'abort: the application reset instead of closing (SO_LINGER 0, or close() with unread received data, RFC 1122 4.2.2.13)',
+      [data.length > 0 ? data[data.length - 1] : -1, r],
+      'possible',
+    );
+  }
+
+  /** Rows with data from the peer of `side` after row `from` and before row r (at most a few). */
+  private peerDataSince(rows: Int32Array, side: number, from: number, r: number): number[] {
+    const out: number[] = [];
+    for (const q of rows) if (q > from && q < r && this.wire.rowDir[q] !== side && this.table.len[q] > 0) out.push(q);
+    return out;
+  }
+
+  /**
+   * The sender of the RST in row r advertised a window that shrank, after it received data, by at
+   * least what it received (or to zero): the data sat unread in its receive buffer.
+   */
+  private unreadDataShown(ci: number, rows: Int32Array, side: number, r: number): { text: string; rows: number[] } | null {
+    const t = this.table;
+    const dir = this.wire.rowDir;
+    let base = -1; // the sender's last segment before the peer's data
+    let received = 0;
+    const got: number[] = [];
+    let last = -1;
+    for (const q of rows) {
+      if (q >= r) break;
+      if (dir[q] === side) {
+        if (received === 0) base = q;
+        last = q;
+      } else if (t.len[q] > 0 && base >= 0) {
+        received += t.len[q];
+        got.push(q);
+      }
+    }
+    if (base < 0 || last <= base || received === 0 || t.opts[r] & OPT_NO_WINDOW) return null;
+    const k = 2 * ci + side;
+    const window = (q: number): number => scaledWindow(t.win[q], (t.flags[q] & SYN) !== 0, this.w.wscale[k], this.w.wscale[k ^ 1]);
+    const before = window(base);
+    const after = window(last);
+    if (after === 0 || before - after >= received)
+      return {
+        text: `the ${SIDES[side]} received ${received} bytes (${ref(t, got[0])}${got.length > 1 ? ` to ${ref(t, got[got.length - 1])}` : ''}) and its window went from ${before} to ${after} (${ref(t, last)}): the data was still in its receive buffer`,
+        rows: [got[0], last],
+      };
+    return null;
   }
 }
 

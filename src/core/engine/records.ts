@@ -7,9 +7,11 @@
 import type { SegmentTable } from '../model/segment';
 import { CATALOG } from './catalog';
 import type { Tracks } from './tracker';
-import { STATES, type CloseInitiator, type Connection, type Finding, type FindingCode, type Outcome, type RelatedSegment, type Severity, type TcpState } from './types';
+import { STATES, type CloseInitiator, type Connection, type RstExplanation, type Finding, type FindingCode, type Outcome, type RelatedSegment, type Severity, type TcpState } from './types';
 import { F_ISN_KNOWN, type WirePass } from './wire';
 import type { SimStore } from './sim';
+import { verdict, type RstVerdict } from './rst';
+import { vantageOf, type Vantage } from './vantage';
 
 export const OUTCOMES: readonly Outcome[] = ['open', 'graceful', 'simultaneous', 'reset', 'refused', 'half-closed', 'half-open'];
 export const INITIATORS: readonly CloseInitiator[] = ['none', 'client', 'server', 'simultaneous'];
@@ -85,10 +87,86 @@ export class ConnectionRecord implements Connection {
   get outcome(): Outcome {
     return OUTCOMES[this.data.outcome[this.ci]];
   }
+  /** The RST that ended the connection (the last of an RFC 5961 challenge-ACK exchange). */
   get reset(): Connection['reset'] {
     const r = this.data.sim.extras.get(this.ci)?.reset;
     if (!r) return null;
-    return { by: SIDE_NAMES[r.side], row: r.row, frame: this.data.table.frame[r.row], reason: r.reason };
+    return this.rsts.find((x) => x.row === r.row) ?? this.rstOf(r.side, r.row, r.why, 'none');
+  }
+  /** Every RST of the connection, why it was sent and what it did (built when read). */
+  get rsts(): RstExplanation[] {
+    const e = this.data.sim.extras.get(this.ci);
+    if (e === undefined) return [];
+    const { table, wire } = this.data;
+    const out: RstExplanation[] = [];
+    for (const x of e.rsts) {
+      const ignored = e.ignoredRsts.find((i) => i.row === x.row);
+      const effect = ignored !== undefined ? 'ignored' : e.rstsTaken.includes(x.row) ? 'reset' : 'none';
+      if (ignored === undefined || x.why.reason === 'injected') {
+        out.push(this.rstOf(x.side, x.row, x.why, effect));
+        continue;
+      }
+      // Its receiver did not take it: that is what the capture says about this RST first.
+      const peer = SIDE_NAMES[1 - x.side];
+      let answer = -1;
+      for (const q of this.data.tracks.rows(this.ci))
+        if (q > x.row && wire.rowDir[q] !== x.side) {
+          answer = q;
+          break;
+        }
+      const v =
+        ignored.check === 'in-window'
+          ? verdict(
+              'in-window-challenged',
+              `in the window but not at RCV.NXT: the ${peer} ${answer >= 0 ? `answered with a challenge ACK (${ref(table, answer)}) and ` : ''}kept the connection (RFC 5961 3.2); it was sent because of: ${x.why.text}`,
+              [x.row, answer],
+              'certain',
+            )
+          : verdict(
+              'out-of-window',
+              ignored.check === 'syn-ack-bad'
+                ? `it does not acknowledge the ${peer}'s SYN, so the ${peer} in SYN-SENT ignores it (RFC 9293 3.10.7.3)`
+                : `its sequence number is outside the ${peer}'s window, so a correct stack ignores it (RFC 9293 3.10.7.4, RFC 5961 3.2): a stale segment's answer, or injected; as its sender's, it reads: ${x.why.text}`,
+              [x.row],
+              'certain',
+            );
+      out.push(this.rstOf(x.side, x.row, v, effect));
+    }
+    return out;
+  }
+  get vantage(): Vantage {
+    return vantageOf(this.data.table, this.data.tracks.rows(this.ci), this.data.wire.rowDir);
+  }
+  get stateNotes(): Connection['stateNotes'] {
+    const notes: Connection['stateNotes'] = {};
+    const S = this.data.sim;
+    for (let side = 0; side < 2; side++) {
+      const k = 2 * this.ci + side;
+      if (S.initial[k] !== 0 && S.state[k] !== 0) continue;
+      const name = SIDE_NAMES[side];
+      let sent = false;
+      for (const r of this.data.tracks.rows(this.ci))
+        if (this.data.wire.rowDir[r] === side) {
+          sent = true;
+          break;
+        }
+      notes[name] = !sent
+        ? `the ${name} sent nothing in the capture, so whether anything reached it, and its state, are not knowable (a capture near the ${SIDE_NAMES[1 - side]} looks the same whether the segments were lost on the way, the host was down, or a firewall dropped them)`
+        : `the ${name}'s state before its first segment is not knowable: the capture has no SYN of it, so the connection was already under way`;
+    }
+    return notes;
+  }
+  private rstOf(side: number, row: number, why: RstVerdict, effect: RstExplanation['effect']): RstExplanation {
+    return {
+      by: SIDE_NAMES[side],
+      row,
+      frame: this.data.table.frame[row],
+      reason: why.reason,
+      message: why.text,
+      evidence: why.evidence,
+      confidence: why.confidence,
+      effect,
+    };
   }
   get initialState(): Connection['initialState'] {
     const s = this.data.sim.initial;

@@ -4,6 +4,7 @@
  */
 import { STATES } from './types';
 import type { RstCheck } from './wire';
+import type { RstVerdict } from './rst';
 
 // States as indexes into STATES (checked against it below).
 export const UNKNOWN = 0;
@@ -30,7 +31,12 @@ export const TIME_WAIT = 11;
 
 /** What only some connections need during the replay. */
 export interface Extras {
-  reset: { side: number; row: number; reason: string } | null;
+  /** The RST that ended the connection, and why it was sent. */
+  reset: { side: number; row: number; why: RstVerdict } | null;
+  /** Every RST its sender's TCP is taken to have sent (in row order), and why; injected ones too. */
+  rsts: { row: number; side: number; why: RstVerdict }[];
+  /** RSTs whose receiver took them (went to CLOSED on them). */
+  rstsTaken: number[];
   halfCloseDataRows: [number[], number[]];
   dataAfterFinRows: [number[], number[]];
   lostAckRows: { row: number; side: number; retransmission: number }[];
@@ -75,7 +81,7 @@ export class SimStore {
   extra(ci: number): Extras {
     let e = this.extras.get(ci);
     if (e === undefined) {
-      e = { reset: null, halfCloseDataRows: [[], []], dataAfterFinRows: [[], []], lostAckRows: [], ignoredRsts: [], injectedRsts: [] };
+      e = { reset: null, rsts: [], rstsTaken: [], halfCloseDataRows: [[], []], dataAfterFinRows: [[], []], lostAckRows: [], ignoredRsts: [], injectedRsts: [] };
       this.extras.set(ci, e);
     }
     return e;

@@ -9,6 +9,7 @@ import { CATALOG } from './catalog';
 import { FindingRecord, fmtDuration, INITIATORS, OUTCOMES, ref, type ConnectionData, type ConnectionRecord, type FindingWriter } from './records';
 import { CLOSE_WAIT, S_DECLARED, S_SYNCHRONIZED, type SimStore } from './sim';
 import type { Tracks } from './tracker';
+import type { RstVerdict } from './rst';
 import { STATES, type CloseInitiator, type EngineOptions, type Finding, type FindingCode, type Outcome } from './types';
 import { C_FIN, F_HAS_FIN, F_SEEN, F_SENT_SYN, F_SENT_SYNACK, R_FIRST_FIN, R_UNSEEN_ACK, SenderColumns, type WirePass } from './wire';
 
@@ -217,7 +218,7 @@ function firstFinOf(f: FindingRecord, side: number): number {
   return f.owner.data.wire.columns.rows[(2 * f.owner.ci + side) * RW + R_FIRST_FIN];
 }
 
-function resetOf(f: FindingRecord): { side: number; row: number; reason: string } {
+function resetOf(f: FindingRecord): { side: number; row: number; why: RstVerdict } {
   return f.owner.data.sim.extras.get(f.owner.ci)!.reset!;
 }
 
@@ -236,7 +237,7 @@ const writeAbruptReset: FindingWriter = (f) => {
   const table = f.owner.data.table;
   const reset = resetOf(f);
   return [
-    `The ${SIDE[reset.side]} reset the connection in ${ref(table, reset.row)}: ${reset.reason}.`,
+    `The ${SIDE[reset.side]} reset the connection in ${ref(table, reset.row)}: ${reset.why.text}.`,
     [firstFinOf(f, 0), firstFinOf(f, 1)].filter((r) => r >= 0).map((r) => ({ row: r, message: 'FIN sent before the RST' })),
   ];
 };

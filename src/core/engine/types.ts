@@ -4,6 +4,11 @@
  */
 
 import type { Endpoint, SegmentTable } from '../model/segment';
+import type { Confidence, RstReason } from './rst';
+import type { Vantage } from './vantage';
+
+export type { Confidence, RstReason } from './rst';
+export type { Near, Vantage } from './vantage';
 
 /** RFC 9293 states in RFC spelling, plus UNKNOWN where the capture cannot tell. */
 export const STATES = [
@@ -21,6 +26,14 @@ export const STATES = [
   'TIME-WAIT',
 ] as const;
 export type TcpState = (typeof STATES)[number];
+
+/**
+ * A state for people to read: RFC 9293's name, or "not knowable" where the capture cannot show the
+ * state (`UNKNOWN` is the engine's placeholder, not an RFC state; `Connection.stateNotes` says why).
+ */
+export function stateText(s: TcpState): string {
+  return s === 'UNKNOWN' ? 'not knowable' : s;
+}
 
 /** Column index of a state in {@link STATES} (the per-row state columns hold these). */
 export function stateIndex(s: TcpState): number {
@@ -110,13 +123,40 @@ export interface Connection {
   lastRow: number;
   closeInitiator: CloseInitiator;
   outcome: Outcome;
-  reset: { by: Side; row: number; frame: number; reason: string } | null;
+  /** The RST that ended the connection (one of `rsts`), or null. */
+  reset: RstExplanation | null;
+  /** Every RST of the connection, in row order, with why it was sent and what it did. */
+  rsts: RstExplanation[];
+  /** Where the capture was taken on this connection's path, from its handshake's timing. */
+  vantage: Vantage;
+  /** For each side whose first or last state the capture cannot show: why, in words. */
+  stateNotes: { client?: string; server?: string };
   initialState: { client: TcpState; server: TcpState };
   finalState: { client: TcpState; server: TcpState };
   /** Initial sequence numbers when the SYNs were seen (else the first seq seen; see isnKnown). */
   isn: { client: number; server: number };
   isnKnown: { client: boolean; server: boolean };
   findings: Finding[];
+}
+
+/** Why one RST was sent (RFC 9293 3.5.2, RFC 5961), with the rows that show it. */
+export interface RstExplanation {
+  by: Side;
+  row: number;
+  frame: number;
+  /** A stable code (see RST_REASONS in rst.ts). */
+  reason: RstReason;
+  /** One sentence (no final period). */
+  message: string;
+  /** Rows that show the reason, the RST included, in order. */
+  evidence: number[];
+  confidence: Confidence;
+  /**
+   * What it did: `reset` ended the connection; `ignored` by its receiver (outside the window, or
+   * answered by a challenge ACK); `none` when the connection was already gone or the RST was not
+   * its sender's (injected).
+   */
+  effect: 'reset' | 'ignored' | 'none';
 }
 
 /** How a RST relates to its receiver's window (RFC 9293 3.10.7.4, RFC 5961 3). */

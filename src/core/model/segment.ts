@@ -56,6 +56,17 @@ export class SegmentView {
   len = 0;
   /** Raw window field (not scaled). */
   win = 0;
+  /**
+   * The IP packet's length as its header gives it (IPv4 total length, IPv6 40 + payload length),
+   * even when that is 0 (segmentation offload): what Zeek's conn.log counts as ip_bytes. 0 when the
+   * source gives none (text traces).
+   */
+  ipBytes = 0;
+  /**
+   * The IP and TCP headers' length (bytes before the payload): with ipBytes, the payload length
+   * the IP header claims (what Zeek counts), which exceeds `len` when the link layer carried less.
+   */
+  hdrBytes = 0;
   /** OPT_* bits. */
   opts = 0;
   mss = 0;
@@ -63,6 +74,10 @@ export class SegmentView {
   tsVal = 0;
   tsEcr = 0;
   sackBlocks = 0;
+  /** IPv4 TTL or IPv6 hop limit of the innermost IP header (0 when the source does not give it). */
+  ttl = 0;
+  /** IPv4 identification field, -1 for IPv6 or when the source does not give it. */
+  ipId = -1;
   /** For text sources: the 0-based line the segment was read from (-1 for captures). */
   line = -1;
   /** For captures: byte offset of the packet record in the file (-1 for text). */
@@ -222,12 +237,17 @@ export class SegmentTable {
   flags: Uint16Array;
   len: Uint32Array;
   win: Uint32Array;
+  ipBytes: Uint32Array;
+  hdrBytes: Uint16Array;
   opts: Uint8Array;
   mss: Uint16Array;
   wscale: Uint8Array;
   tsVal: Uint32Array;
   tsEcr: Uint32Array;
   sackBlocks: Uint8Array;
+  /** IPv4 TTL / IPv6 hop limit (0: not known); IPv4 identification (-1: none). */
+  ttl: Uint8Array;
+  ipId: Int32Array;
   line: Int32Array;
 
   constructor(capacity = 1024, endpoints = new EndpointTable()) {
@@ -243,12 +263,16 @@ export class SegmentTable {
     this.flags = new Uint16Array(n);
     this.len = new Uint32Array(n);
     this.win = new Uint32Array(n);
+    this.ipBytes = new Uint32Array(n);
+    this.hdrBytes = new Uint16Array(n);
     this.opts = new Uint8Array(n);
     this.mss = new Uint16Array(n);
     this.wscale = new Uint8Array(n);
     this.tsVal = new Uint32Array(n);
     this.tsEcr = new Uint32Array(n);
     this.sackBlocks = new Uint8Array(n);
+    this.ttl = new Uint8Array(n);
+    this.ipId = new Int32Array(n);
     this.line = new Int32Array(n);
   }
 
@@ -275,12 +299,16 @@ export class SegmentTable {
     this.flags[i] = v.flags;
     this.len[i] = v.len;
     this.win[i] = v.win;
+    this.ipBytes[i] = v.ipBytes;
+    this.hdrBytes[i] = v.hdrBytes;
     this.opts[i] = v.opts;
     this.mss[i] = v.mss;
     this.wscale[i] = v.wscale;
     this.tsVal[i] = v.tsVal;
     this.tsEcr[i] = v.tsEcr;
     this.sackBlocks[i] = v.sackBlocks;
+    this.ttl[i] = v.ttl;
+    this.ipId[i] = v.ipId;
     this.line[i] = v.line;
     return i;
   }
@@ -310,12 +338,16 @@ export class SegmentTable {
     v.flags = this.flags[r];
     v.len = this.len[r];
     v.win = this.win[r];
+    v.ipBytes = this.ipBytes[r];
+    v.hdrBytes = this.hdrBytes[r];
     v.opts = this.opts[r];
     v.mss = this.mss[r];
     v.wscale = this.wscale[r];
     v.tsVal = this.tsVal[r];
     v.tsEcr = this.tsEcr[r];
     v.sackBlocks = this.sackBlocks[r];
+    v.ttl = this.ttl[r];
+    v.ipId = this.ipId[r];
     v.line = this.line[r];
   }
 
@@ -339,12 +371,16 @@ export class SegmentTable {
     this.flags[i] = from.flags[r];
     this.len[i] = from.len[r];
     this.win[i] = from.win[r];
+    this.ipBytes[i] = from.ipBytes[r];
+    this.hdrBytes[i] = from.hdrBytes[r];
     this.opts[i] = from.opts[r];
     this.mss[i] = from.mss[r];
     this.wscale[i] = from.wscale[r];
     this.tsVal[i] = from.tsVal[r];
     this.tsEcr[i] = from.tsEcr[r];
     this.sackBlocks[i] = from.sackBlocks[r];
+    this.ttl[i] = from.ttl[r];
+    this.ipId[i] = from.ipId[r];
     this.line[i] = from.line[r];
   }
 
@@ -370,12 +406,16 @@ export class SegmentTable {
     this.flags = g(this.flags);
     this.len = g(this.len);
     this.win = g(this.win);
+    this.ipBytes = g(this.ipBytes);
+    this.hdrBytes = g(this.hdrBytes);
     this.opts = g(this.opts);
     this.mss = g(this.mss);
     this.wscale = g(this.wscale);
     this.tsVal = g(this.tsVal);
     this.tsEcr = g(this.tsEcr);
     this.sackBlocks = g(this.sackBlocks);
+    this.ttl = g(this.ttl);
+    this.ipId = g(this.ipId);
     this.line = g(this.line);
   }
 }

@@ -2,7 +2,8 @@
  * The `analyze --json` document: a contract other tools rely on (see README, "analyze").
  */
 import { FindingRecord } from '../engine/records';
-import { FINDING_CODES, type Analysis, type Connection, type Finding, type FindingCode, type Outcome } from '../engine/types';
+import { connectionCommunityId } from './communityId';
+import { FINDING_CODES, type Analysis, type Connection, type Finding, type FindingCode, type Outcome, type RstExplanation, type TcpState, type Vantage } from '../engine/types';
 
 export interface InputSummary {
   format: string;
@@ -25,6 +26,8 @@ export interface ConnectionJson {
   id: number;
   client: { ip: string; port: number };
   server: { ip: string; port: number };
+  /** Community ID v1 (seed 0) of the 4-tuple: the key Zeek, Suricata and Wireshark join flows by. */
+  communityId: string;
   rolesInferred: boolean;
   incarnation: number;
   firstFrame: number;
@@ -34,10 +37,43 @@ export interface ConnectionJson {
   endTime: string;
   closeInitiator: string;
   outcome: string;
-  reset: { by: string; frame: number; reason: string } | null;
-  initialState: { client: string; server: string };
-  finalState: { client: string; server: string };
+  /** The RST that ended the connection: a stable reason code, the sentence, the frames that show it. */
+  reset: RstJson | null;
+  /** Every RST of the connection with why it was sent and what it did. */
+  rsts: (RstJson & { effect: string })[];
+  /** RFC 9293 state names; null where the capture cannot show the state (`stateNotes` says why). */
+  initialState: { client: string | null; server: string | null };
+  finalState: { client: string | null; server: string | null };
+  stateNotes: { client?: string; server?: string };
+  /** Where the capture was taken: near the client, the server, between, or unknown (handshake timing, seconds). */
+  vantage: { near: string; synToSynAck: number | null; synAckToAck: number | null; note: string };
   findings: FindingJson[];
+}
+
+export interface RstJson {
+  by: string;
+  frame: number;
+  reason: string;
+  message: string;
+  evidence: number[];
+  confidence: string;
+}
+
+function rstJson(a: Analysis, x: RstExplanation): RstJson {
+  return { by: x.by, frame: x.frame, reason: x.reason, message: x.message, evidence: x.evidence.map((r) => a.table.frame[r]), confidence: x.confidence };
+}
+
+/** A state in the document: RFC 9293's name, or null where the capture cannot show it. */
+function stateJson(s: TcpState): string | null {
+  return s === 'UNKNOWN' ? null : s;
+}
+
+function seconds(x: number): number | null {
+  return Number.isFinite(x) ? Number(x.toFixed(9)) : null;
+}
+
+function vantageJson(v: Vantage): ConnectionJson['vantage'] {
+  return { near: v.near, synToSynAck: seconds(v.synToSynAck), synAckToAck: seconds(v.synAckToAck), note: v.note };
 }
 
 export interface AnalysisJson {
@@ -71,6 +107,7 @@ export function connectionJson(a: Analysis, c: Connection): ConnectionJson {
     id: c.id,
     client: { ip: c.client.addr, port: c.client.port },
     server: { ip: c.server.addr, port: c.server.port },
+    communityId: connectionCommunityId(c),
     rolesInferred: c.rolesInferred,
     incarnation: c.incarnation,
     firstFrame: t.frame[c.firstRow],
@@ -80,9 +117,12 @@ export function connectionJson(a: Analysis, c: Connection): ConnectionJson {
     endTime: t.timeString(c.lastRow),
     closeInitiator: c.closeInitiator,
     outcome: c.outcome,
-    reset: c.reset ? { by: c.reset.by, frame: c.reset.frame, reason: c.reset.reason } : null,
-    initialState: { ...c.initialState },
-    finalState: { ...c.finalState },
+    reset: c.reset ? rstJson(a, c.reset) : null,
+    rsts: c.rsts.map((x) => ({ ...rstJson(a, x), effect: x.effect })),
+    initialState: { client: stateJson(c.initialState.client), server: stateJson(c.initialState.server) },
+    finalState: { client: stateJson(c.finalState.client), server: stateJson(c.finalState.server) },
+    stateNotes: { ...c.stateNotes },
+    vantage: vantageJson(c.vantage),
     findings: c.findings.map((f) => findingJson(a, f)),
   };
 }
@@ -164,22 +204,40 @@ function findingJsonText(a: Analysis, f: Finding): string {
   return `{"code":${qc(f.code)},"severity":${qc(f.severity)},"frame":${num(f.frame)},"message":${q(message)},"explanation":${qc(f.explanation)},"related":[${related}]${line !== undefined ? `,"line":${num(line)}` : ''}}`;
 }
 
+function st(s: TcpState): string {
+  return s === 'UNKNOWN' ? 'null' : qc(s);
+}
+
+function num2(x: number | null): string {
+  return x === null ? 'null' : String(x);
+}
+
+/** `JSON.stringify(rstJson(a, x))` without its closing brace. */
+function rstJsonText(a: Analysis, x: RstExplanation): string {
+  let evidence = '';
+  for (const r of x.evidence) evidence += (evidence === '' ? '' : ',') + num(a.table.frame[r]);
+  return `{"by":${qc(x.by)},"frame":${num(x.frame)},"reason":${qc(x.reason)},"message":${qc(x.message)},"evidence":[${evidence}],"confidence":${qc(x.confidence)}`;
+}
+
 /**
  * `JSON.stringify(connectionJson(a, c))`, written directly (no intermediate objects): the bulk of
  * a large `analyze --json` document. Tests hold the two equal.
  */
 export function connectionJsonText(a: Analysis, c: Connection): string {
   const t = a.table;
-  const { client, server, reset, initialState: i, finalState: f } = c;
+  const { client, server, reset, initialState: i, finalState: f, vantage: v } = c;
+  const notes = c.stateNotes;
   let findings = '';
   for (const x of c.findings) findings += (findings === '' ? '' : ',') + findingJsonText(a, x);
   return (
-    `{"id":${num(c.id)},"client":{"ip":${qc(client.addr)},"port":${num(client.port)}},"server":{"ip":${qc(server.addr)},"port":${num(server.port)}},` +
+    `{"id":${num(c.id)},"client":{"ip":${qc(client.addr)},"port":${num(client.port)}},"server":{"ip":${qc(server.addr)},"port":${num(server.port)}},"communityId":${q(connectionCommunityId(c))},` +
     `"rolesInferred":${c.rolesInferred},"incarnation":${num(c.incarnation)},"firstFrame":${num(t.frame[c.firstRow])},"lastFrame":${num(t.frame[c.lastRow])},` +
     `"segments":${num(c.segments)},"startTime":${q(t.timeString(c.firstRow))},"endTime":${q(t.timeString(c.lastRow))},` +
     `"closeInitiator":${qc(c.closeInitiator)},"outcome":${qc(c.outcome)},` +
-    `"reset":${reset ? `{"by":${qc(reset.by)},"frame":${num(reset.frame)},"reason":${qc(reset.reason)}}` : 'null'},` +
-    `"initialState":{"client":${qc(i.client)},"server":${qc(i.server)}},"finalState":{"client":${qc(f.client)},"server":${qc(f.server)}},` +
+    `"reset":${reset ? rstJsonText(a, reset) + '}' : 'null'},"rsts":[${c.rsts.map((x) => `${rstJsonText(a, x)},"effect":${qc(x.effect)}}`).join(',')}],` +
+    `"initialState":{"client":${st(i.client)},"server":${st(i.server)}},"finalState":{"client":${st(f.client)},"server":${st(f.server)}},` +
+    `"stateNotes":${notes.client === undefined && notes.server === undefined ? '{}' : JSON.stringify(notes)},` +
+    `"vantage":{"near":${qc(v.near)},"synToSynAck":${num2(seconds(v.synToSynAck))},"synAckToAck":${num2(seconds(v.synAckToAck))},"note":${q(v.note)}},` +
     `"findings":[${findings}]}`
   );
 }

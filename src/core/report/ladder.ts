@@ -170,14 +170,21 @@ export function ladderText(a: Analysis, c: Connection, opts: LadderOptions = {})
   const ep = (e: { ipVersion: 4 | 6; addr: string; port: number }): string => (e.ipVersion === 6 ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`);
   lines.push(`${head}${pad(`TCP A (${ep(c.client)})`, rightCol)}TCP B (${ep(c.server)})`);
   lines.push('');
-  lines.push(`${pad(`${'0'.padStart(width - 1)}.`, width + 2)}${pad(c.initialState.client, rightCol)}${c.initialState.server}`);
+  // A state the capture cannot show is "?" (an RFC figure's "no claim"), explained below the ladder.
+  const cell = (s: TcpState): string => (s === 'UNKNOWN' ? '?' : s);
+  lines.push(`${pad(`${'0'.padStart(width - 1)}.`, width + 2)}${pad(cell(c.initialState.client), rightCol)}${cell(c.initialState.server)}`);
   for (const l of ladderLines(a, c)) {
     const toServer = a.rowDir[l.row] === 0;
     const arrow = toServer ? '-->' : '<--';
     const sent = !l.arrival;
     const [la, ra] = toServer ? [sent ? arrow : '...', l.arrivesNow ? arrow : '...'] : [l.arrivesNow ? arrow : '...', sent ? arrow : '...'];
     const prefix = l.arrival ? '' : `${stepOf(l.row).padStart(width - 1)}.`;
-    lines.push(`${pad(prefix, width + 2)}${pad(l.client, stateW)} ${la} ${segs.get(l.row)!.padEnd(segW)} ${ra} ${l.server}`);
+    lines.push(`${pad(prefix, width + 2)}${pad(cell(l.client), stateW)} ${la} ${segs.get(l.row)!.padEnd(segW)} ${ra} ${cell(l.server)}`);
+  }
+  const notes = c.stateNotes;
+  for (const side of ['client', 'server'] as const) {
+    const note = notes[side];
+    if (note !== undefined) lines.push(`# ? (TCP ${side === 'client' ? 'A' : 'B'}): ${note}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -8,7 +8,7 @@
  * protocol's `LadderSegment` / `ConnectionSummary` (src/core may not import src/shared, so the
  * host side of the diagram checks the identity at compile time).
  */
-import { flagNames } from '../model/segment';
+import { flagNames, RST } from '../model/segment';
 import { seqDistance } from '../seq';
 import { processedAfter } from './ladder';
 import {
@@ -21,6 +21,7 @@ import {
   KIND_ZERO_WINDOW,
   KIND_ZERO_WINDOW_PROBE,
   STATES,
+  stateText,
   type Analysis,
   type Connection,
   type Finding,
@@ -80,6 +81,15 @@ export interface LadderSegmentModel {
    * arrival, a later one when it was in flight until then (crossing FINs), -1 when never (lost).
    */
   arrival: number;
+  rst: LadderRstModel | null;
+}
+
+export interface LadderRstModel {
+  reason: string;
+  confidence: string;
+  effect: string;
+  message: string;
+  evidence: number[];
 }
 
 export interface LadderConnectionSummary {
@@ -192,7 +202,7 @@ export function ladderSummary(a: Analysis, c: Connection, lineOf: LineOf = defau
     rolesInferred: c.rolesInferred,
     outcome: c.outcome,
     closeInitiator: c.closeInitiator,
-    finalState: { client: c.finalState.client, server: c.finalState.server },
+    finalState: { client: stateText(c.finalState.client), server: stateText(c.finalState.server) },
     segments: c.rows.length,
     firstFrame: t.frame[c.firstRow],
     lastFrame: t.frame[c.lastRow],
@@ -254,16 +264,23 @@ export function ladderSegment(
     len: t.len[r],
     win: t.win[r],
     kinds: kindNames(a.rowKind[r]),
-    clientBefore: STATES[a.clientBefore[r]],
-    clientAfter: STATES[a.clientAfter[r]],
-    serverBefore: STATES[a.serverBefore[r]],
-    serverAfter: STATES[a.serverAfter[r]],
+    clientBefore: stateText(STATES[a.clientBefore[r]]),
+    clientAfter: stateText(STATES[a.clientAfter[r]]),
+    serverBefore: stateText(STATES[a.serverBefore[r]]),
+    serverAfter: stateText(STATES[a.serverAfter[r]]),
     transitions,
     findings: fs.map((f) => ladderFinding(a, c, f, lineOf)),
     ackedBy: ackedBy >= 0 ? indexOfRow(c, ackedBy) : -1,
     acks: acks >= 0 ? indexOfRow(c, acks) : -1,
     arrival: arrival === r ? index : arrival >= 0 ? indexOfRow(c, arrival) : -1,
+    rst: t.flags[r] & RST ? ladderRst(c, r) : null,
   };
+}
+
+function ladderRst(c: Connection, r: number): LadderRstModel | null {
+  const x = c.rsts.find((y) => y.row === r);
+  if (x === undefined) return null;
+  return { reason: x.reason, confidence: x.confidence, effect: x.effect, message: x.message, evidence: x.evidence.map((q) => indexOfRow(c, q)) };
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Human-readable `analyze` output: one summary block per connection.
  */
-import type { Analysis, Connection } from '../engine/types';
+import { stateText, type Analysis, type Connection } from '../engine/types';
 import type { InputSummary } from './json';
 
 const OUTCOME_TEXT: Record<Connection['outcome'], string> = {
@@ -21,7 +21,7 @@ export function connectionTitle(c: Connection): string {
 export function connectionVerdict(c: Connection): string {
   const parts = [OUTCOME_TEXT[c.outcome]];
   if (c.closeInitiator === 'client' || c.closeInitiator === 'server') parts.push(`${c.closeInitiator} closed first`);
-  if (c.reset && c.outcome !== 'refused') parts.push(`RST by the ${c.reset.by}`);
+  if (c.reset && c.outcome !== 'refused') parts.push(`RST by the ${c.reset.by} (${c.reset.reason}, ${c.reset.confidence})`);
   return parts.join(', ');
 }
 
@@ -37,7 +37,12 @@ export function* summaryTextChunks(a: Analysis, input: InputSummary, chunkChars 
     const first = t.frame[c.firstRow] > 0 ? `frames ${t.frame[c.firstRow]}-${t.frame[c.lastRow]}` : `lines ${t.line[c.firstRow] + 1}-${t.line[c.lastRow] + 1}`;
     const final = c.finalState;
     out += `\n#${c.id} ${connectionTitle(c)}${c.rolesInferred ? ' (roles inferred)' : ''}  [${first}, ${c.segments} segments]\n`;
-    out += `   ${connectionVerdict(c)}; final state: client ${final.client}, server ${final.server}\n`;
+    out += `   ${connectionVerdict(c)}; final state: client ${stateText(final.client)}, server ${stateText(final.server)}\n`;
+    const v = c.vantage;
+    if (v.near !== 'unknown') out += `   ${v.note}\n`;
+    const notes = c.stateNotes;
+    if (notes.client !== undefined) out += `   note: ${notes.client}\n`;
+    if (notes.server !== undefined) out += `   note: ${notes.server}\n`;
     for (const f of c.findings) out += `   ${f.severity.padEnd(7)} ${f.code}: ${f.message}\n`;
     if (out.length >= chunkChars) {
       yield out;

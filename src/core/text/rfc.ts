@@ -727,6 +727,8 @@ function appendRow(
   v.tsVal = 0;
   v.tsEcr = 0;
   v.sackBlocks = 0;
+  v.ttl = 0;
+  v.ipId = -1;
   v.line = ln;
   v.byteOffset = -1;
   v.tsSec = tsSec;

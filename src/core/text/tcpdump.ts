@@ -97,6 +97,9 @@ interface Rec {
   tsVal: number;
   tsEcr: number;
   sackBlocks: number;
+  /** IPv4 TTL / IPv6 hop limit from -v output (0: not printed); IPv4 id (-1: not printed). */
+  ttl: number;
+  ipId: number;
   tsKind: number;
   tsSec: number;
   tsNsec: number;
@@ -177,6 +180,10 @@ const SERVICES: Record<string, number> = {
 // Regular expressions (sticky ones are used with lastIndex to avoid slicing)
 
 const QUIET_TCP = /(?:^|\s)\S+\.[0-9A-Za-z-]+ > \S+\.[0-9A-Za-z-]+: tcp \d+/;
+/** TTL and id of a -v IPv4 header line ("(tos 0x0, ttl 64, id 4242, offset 0, ..."). */
+const V_TTL_ID = /\bttl (\d+)(?:, id (\d+))?/;
+/** Hop limit of a -v IPv6 packet line. */
+const V6_HLIM = /\bhlim (\d+)/;
 const V_HEADER = /\((?:tos 0x[0-9a-fA-F]+,[^]*?)\bproto ([\w-]+) \((\d+)\)/;
 const TOKEN = /\S+/g;
 const RE_DATE = /^(\d{4})-(\d\d)-(\d\d)$/;
@@ -230,7 +237,7 @@ export function parseTcpdump(text: string, options: TcpdumpOptions = {}): TraceP
   try {
     const lines = text.split(/\r\n|\n|\r/);
     // -v state: the previous line was an IP header line ("(tos ..., proto X (n), length n)").
-    let pendingHeader: { line: number; proto: string; kind: number; sec: number; nsec: number; neg: boolean; sign: boolean } | null = null;
+    let pendingHeader: { line: number; proto: string; kind: number; sec: number; nsec: number; neg: boolean; sign: boolean; ttl: number; ipId: number } | null = null;
     let inPacket = false; // the previous non-blank line belonged to a packet (for payload lines)
     for (let ln = 0; ln < lines.length; ln++) {
       const line = lines[ln];
@@ -250,7 +257,10 @@ export function parseTcpdump(text: string, options: TcpdumpOptions = {}): TraceP
         const vh = V_HEADER.exec(line);
         if (vh !== null && !/ > \S+:/.test(line.slice(vh.index + vh[0].length))) {
           const ts = scanTime(line, vh.index);
+          const ip = V_TTL_ID.exec(line);
           pendingHeader = {
+            ttl: ip === null ? 0 : Math.min(255, Number(ip[1])),
+            ipId: ip === null || ip[2] === undefined ? -1 : Number(ip[2]) & 0xffff,
             line: ln,
             proto: vh[1],
             kind: ts.kind,
@@ -297,6 +307,14 @@ export function parseTcpdump(text: string, options: TcpdumpOptions = {}): TraceP
       inPacket = true;
       const r = parsePacket(line, ln, flagsAt, errors, cache);
       if (r === null) continue;
+      if (header !== null && header.proto === 'TCP') {
+        r.ttl = header.ttl;
+        r.ipId = header.ipId;
+      } else {
+        // IPv6 -v prints its header on the packet's own line: "IP6 (flowlabel ..., hlim 64, ...".
+        const h = V6_HLIM.exec(line.slice(0, flagsAt));
+        if (h !== null) r.ttl = Math.min(255, Number(h[1]));
+      }
       if (r.tsKind === TS_NONE && header !== null && header.proto === 'TCP') {
         r.tsKind = header.kind;
         r.tsSec = header.sec;
@@ -619,6 +637,8 @@ function parsePacket(line: string, ln: number, flagsAt: number, errors: ParseErr
     tsVal: 0,
     tsEcr: 0,
     sackBlocks: 0,
+    ttl: 0,
+    ipId: -1,
     tsKind: TS_NONE,
     tsSec: NaN,
     tsNsec: 0,
@@ -1064,6 +1084,8 @@ function fillTable(recs: Rec[], convs: Conversation[], table: SegmentTable, info
     v.tsVal = r.tsVal;
     v.tsEcr = r.tsEcr;
     v.sackBlocks = r.sackBlocks;
+    v.ttl = r.ttl;
+    v.ipId = r.ipId;
     v.line = r.line;
     v.byteOffset = -1;
     table.append(v);

@@ -4,8 +4,8 @@
  * test/fixtures/decode/make.sh captured traffic.py's connections with tcpdump and dumpcap (lo,
  * "any", snaplen 120), converted them with editcap (pcapng, modified/SuSE/Red Hat/Nokia pcap, raw
  * IP) into real/, and make.mjs re-encapsulated the same packets into gen/ (big-endian and
- * nanosecond pcap, NULL/LOOP, VLAN/QinQ, PPPoE, tunnels, fragments, extension headers, IPComp, a
- * three-section pcapng). tshark-jsonl.mjs stored tshark's decode of each as F.tshark.jsonl, in
+ * nanosecond pcap, NULL/LOOP, VLAN/QinQ, PPPoE, FabricPath, PBB, tunnels (Geneve too), fragments,
+ * extension headers, IPComp, a three-section pcapng). tshark-jsonl.mjs stored tshark's decode of each as F.tshark.jsonl, in
  * the `decode --format jsonl` shape: tshark is not needed to run these tests.
  */
 import * as assert from 'assert';
@@ -72,7 +72,7 @@ describe('decode: real captures against tshark (test/fixtures/decode)', () => {
 
   it('make.sh made every container, variant and link type asked for', () => {
     for (const f of Object.keys(FORMAT)) assert.ok(files.includes(f), f);
-    for (const f of ['vlan', 'qinq', 'qinq9100', 'vlan3', 'pppoe', 'pppoe-vlan', 'ipip', 'ip6tnl', 'gre', 'gre-teb', 'pptp', 'mpls', 'frag', 'ext', 'ipcomp']) {
+    for (const f of ['vlan', 'qinq', 'qinq9100', 'vlan3', 'pppoe', 'pppoe-vlan', 'ipip', 'ip6tnl', 'gre', 'gre-teb', 'pptp', 'mpls', 'fabricpath', 'pbb', 'geneve', 'frag', 'ext', 'ipcomp']) {
       assert.ok(files.includes(`gen/${f}.pcap`), f);
     }
     assert.ok(/^TShark \(Wireshark\) 4\./.test(exp.tshark), exp.tshark);

@@ -87,15 +87,15 @@ describe('engine equals the Linux kernel on the project fixtures', () => {
  * last RST a side's kernel sent is the one on the wire in these scenarios (in 17 the server's
  * abort is dropped before the wire and its listener's answer is seen).
  */
-const RESET_REASONS: [RegExp, RegExp][] = [
+const RESET_REASONS: [RegExp, RegExp, string[]][] = [
   // No socket: a SYN refused, a FIN that came after an orphaned FIN-WAIT-2 timed out (19), a SYN-ACK
   // after the client closed in SYN-SENT (22, 23), data after an orphan gave up on its unacknowledged FIN (24).
-  [/reason NO_SOCKET\)/, /^Connection refused|sender no longer has: the peer's FIN came [\d.]+ s after its own FIN, when its socket was gone: an orphaned FIN-WAIT-2 ends after a timeout|sender no longer has: the peer's SYN-ACK came after the sender had left SYN-SENT|sender no longer has: its FIN was never acknowledged, and a socket gives up after retransmitting it/],
-  [/reason TCP_KEEPALIVE_TIMEOUT\)/, /keepalive timeout: the peer stopped answering keepalive probes/],
-  [/reason TCP_ABORT_ON_CLOSE\)/, /abort: the application reset instead of closing/],
-  [/socket state CLOSE, reason TCP_STATE\)$/, /abort: the application reset instead of closing/],
-  [/socket state TIME_WAIT, reason TCP_TIMEWAIT_SOCKET\)/, /after its own FIN/],
-  [/by the listener$/, /for a connection the sender no longer has/],
+  [/reason NO_SOCKET\)/, /^Connection refused|sender no longer has: the peer's FIN came [\d.]+ s after its own FIN, when its socket was gone: an orphaned FIN-WAIT-2 ends after a timeout|sender no longer has: the peer's SYN-ACK came after the sender had left SYN-SENT|sender no longer has: its FIN was never acknowledged, and a socket gives up after retransmitting it/, ['refused', 'no-connection']],
+  [/reason TCP_KEEPALIVE_TIMEOUT\)/, /keepalive timeout: the peer stopped answering keepalive probes/, ['keepalive-timeout']],
+  [/reason TCP_ABORT_ON_CLOSE\)/, /abort: the application reset instead of closing|abort on close\(\) with unread data/, ['abort', 'abort-unread-data']],
+  [/socket state CLOSE, reason TCP_STATE\)$/, /abort: the application reset instead of closing/, ['abort']],
+  [/socket state TIME_WAIT, reason TCP_TIMEWAIT_SOCKET\)/, /after its own FIN/, ['after-fin']],
+  [/by the listener$/, /for a connection the sender no longer has/, ['no-connection']],
 ];
 
 describe('the reason the engine gives for each RST is the reason the kernel sent it', () => {
@@ -120,6 +120,9 @@ describe('the reason the engine gives for each RST is the reason the kernel sent
             const onRst = c.findings.filter((f) => (f.code === 'abrupt-reset' || f.code === 'refused') && f.row >= 0 && a.rowDir[f.row] === dir);
             assert.strictEqual(onRst.length, 1, `${t.id}: one finding on the ${side}'s RST: ${c.findings.map((f) => f.message).join(' | ')}`);
             assert.match(onRst[0].message, reason[1]);
+            // The reason code of that RST (analyze --json's reset.reason / rsts[].reason).
+            const code = c.rsts.find((x) => x.row === onRst[0].row)?.reason;
+            assert.ok(code !== undefined && reason[2].includes(code), `${t.id}: reason code ${code}, the kernel's "${detail}" is ${reason[2].join(' or ')}`);
           });
           checked++;
         }

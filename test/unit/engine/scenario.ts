@@ -23,6 +23,9 @@ export interface Seg {
   /** Absolute overrides (for out-of-window RSTs and the like). */
   rawSeq?: number;
   rawAck?: number;
+  /** IPv4 TTL (default 64) and identification (default: none). */
+  ttl?: number;
+  ipId?: number;
 }
 
 export function build(segs: Seg[]): SegmentTable {
@@ -44,6 +47,8 @@ export function build(segs: Seg[]): SegmentTable {
     v.flags = s.flags;
     v.len = s.len ?? 0;
     v.win = s.win ?? 64240;
+    v.ttl = s.ttl ?? 64;
+    v.ipId = s.ipId ?? -1;
     table.append(v);
   }
   return table;

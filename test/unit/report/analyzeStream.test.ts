@@ -206,6 +206,6 @@ describe('analyze: streaming', () => {
     assert.match(r.err, /text trace: use --json/);
     const bad = await run(fixture('01-client-active-close.pcap'), '--format', 'xml');
     assert.strictEqual(bad.code, 2);
-    assert.match(bad.err, /--format takes text, json or jsonl, not 'xml'/);
+    assert.match(bad.err, /--format takes text, json, jsonl, zeek or zeek-json, not 'xml'/);
   });
 });

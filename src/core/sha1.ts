@@ -1,0 +1,125 @@
+/**
+ * SHA-1 (FIPS 180-4) over bytes, for identifiers that other tools compute the same way (Community
+ * ID). Not for security. Pure: the core cannot use node:crypto.
+ */
+
+const W = new Int32Array(80);
+/** The padded message, reused from call to call (grown for long messages). */
+let scratch = new Uint8Array(128);
+
+/** The 20-byte SHA-1 digest of `msg` (its first `n` bytes). */
+export function sha1(msg: Uint8Array, n = msg.length): Uint8Array {
+  // Message + 0x80 + zero padding + 64-bit big-endian bit length, to a multiple of 64 bytes.
+  const blocks = ((n + 8) >> 6) + 1;
+  if (scratch.length < blocks * 64) scratch = new Uint8Array(blocks * 64);
+  const buf = scratch;
+  buf.fill(0, 0, blocks * 64);
+  buf.set(n === msg.length ? msg : msg.subarray(0, n));
+  buf[n] = 0x80;
+  const bits = n * 8;
+  const end = blocks * 64;
+  // The high 32 bits of the length (messages up to 2^53 bits).
+  const hi = Math.floor(bits / 0x100000000);
+  buf[end - 8] = hi >>> 24;
+  buf[end - 7] = (hi >>> 16) & 0xff;
+  buf[end - 6] = (hi >>> 8) & 0xff;
+  buf[end - 5] = hi & 0xff;
+  buf[end - 4] = (bits >>> 24) & 0xff;
+  buf[end - 3] = (bits >>> 16) & 0xff;
+  buf[end - 2] = (bits >>> 8) & 0xff;
+  buf[end - 1] = bits & 0xff;
+
+  let h0 = 0x67452301;
+  let h1 = 0xefcdab89 | 0;
+  let h2 = 0x98badcfe | 0;
+  let h3 = 0x10325476;
+  let h4 = 0xc3d2e1f0 | 0;
+  for (let off = 0; off < end; off += 64) {
+    for (let i = 0; i < 16; i++) {
+      const p = off + 4 * i;
+      W[i] = (buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3];
+    }
+    for (let i = 16; i < 80; i++) {
+      const x = W[i - 3] ^ W[i - 8] ^ W[i - 14] ^ W[i - 16];
+      W[i] = (x << 1) | (x >>> 31);
+    }
+    let a = h0;
+    let b = h1;
+    let c = h2;
+    let d = h3;
+    let e = h4;
+    // The four rounds of 20 steps, each with its function and constant.
+    for (let i = 0; i < 20; i++) {
+      const t = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e + 0x5a827999 + W[i]) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = t;
+    }
+    for (let i = 20; i < 40; i++) {
+      const t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0x6ed9eba1 + W[i]) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = t;
+    }
+    for (let i = 40; i < 60; i++) {
+      const t = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e + 0x8f1bbcdc + W[i]) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = t;
+    }
+    for (let i = 60; i < 80; i++) {
+      const t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0xca62c1d6 + W[i]) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = t;
+    }
+    h0 = (h0 + a) | 0;
+    h1 = (h1 + b) | 0;
+    h2 = (h2 + c) | 0;
+    h3 = (h3 + d) | 0;
+    h4 = (h4 + e) | 0;
+  }
+  const out = new Uint8Array(20);
+  put32(out, 0, h0);
+  put32(out, 4, h1);
+  put32(out, 8, h2);
+  put32(out, 12, h3);
+  put32(out, 16, h4);
+  return out;
+}
+
+function put32(out: Uint8Array, i: number, v: number): void {
+  out[i] = v >>> 24;
+  out[i + 1] = (v >>> 16) & 0xff;
+  out[i + 2] = (v >>> 8) & 0xff;
+  out[i + 3] = v & 0xff;
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** Standard base64 (RFC 4648 section 4, with `=` padding). */
+export function base64(bytes: Uint8Array): string {
+  let s = '';
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+    s += B64[v >>> 18] + B64[(v >>> 12) & 63] + B64[(v >>> 6) & 63] + B64[v & 63];
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const v = bytes[i] << 16;
+    s += B64[v >>> 18] + B64[(v >>> 12) & 63] + '==';
+  } else if (rest === 2) {
+    const v = (bytes[i] << 16) | (bytes[i + 1] << 8);
+    s += B64[v >>> 18] + B64[(v >>> 12) & 63] + B64[(v >>> 6) & 63] + '=';
+  }
+  return s;
+}
