@@ -16,7 +16,8 @@ interface TruthConnection {
   four_tuple: { client_addr: string; client_port: number; server_addr: string; server_port: number };
   instance_of_tuple?: number;
   who_closed_first: string;
-  rst: { occurred: boolean; sent_by: string[] };
+  /** connection_reset_by: who reset the connection, when the truth says (null: its RSTs came after a graceful close). */
+  rst: { occurred: boolean; sent_by: string[]; connection_reset_by?: string | null };
   final_state: { client: { rfc9293: string }; server: { rfc9293: string } };
   findings: { required: string[]; acceptable: string[] };
 }
@@ -70,7 +71,8 @@ describe('engine equals the Linux kernel on the project fixtures', () => {
             `${t.id}: final states as ss reported them`,
           );
           assert.strictEqual(c.closeInitiator, t.who_closed_first, `${t.id}: who closed first`);
-          assert.strictEqual(c.reset?.by ?? null, t.rst.occurred ? t.rst.sent_by[0] : null, `${t.id}: reset by`);
+          const resetBy = t.rst.connection_reset_by !== undefined ? t.rst.connection_reset_by : t.rst.occurred ? t.rst.sent_by[0] : null;
+          assert.strictEqual(c.reset?.by ?? null, resetBy, `${t.id}: reset by`);
           const codes: string[] = [...new Set(c.findings.map((f) => f.code as string))].sort();
           for (const req of t.findings.required) assert.ok(codes.includes(req), `${t.id}: required finding ${req} in ${codes}`);
           const allowed = new Set<string>([...t.findings.required, ...t.findings.acceptable]);
@@ -90,12 +92,13 @@ describe('engine equals the Linux kernel on the project fixtures', () => {
 const RESET_REASONS: [RegExp, RegExp, string[]][] = [
   // No socket: a SYN refused, a FIN that came after an orphaned FIN-WAIT-2 timed out (19), a SYN-ACK
   // after the client closed in SYN-SENT (22, 23), data after an orphan gave up on its unacknowledged FIN (24).
-  [/reason NO_SOCKET\)/, /^Connection refused|sender no longer has: the peer's FIN came [\d.]+ s after its own FIN, when its socket was gone: an orphaned FIN-WAIT-2 ends after a timeout|sender no longer has: the peer's SYN-ACK came after the sender had left SYN-SENT|sender no longer has: its FIN was never acknowledged, and a socket gives up after retransmitting it/, ['refused', 'no-connection']],
+  [/reason NO_SOCKET\)/, /^Connection refused|for a connection the sender no longer has$|sender no longer has: the peer's FIN came [\d.]+ s after its own FIN, when its socket was gone: an orphaned FIN-WAIT-2 ends after a timeout|sender no longer has: the peer's SYN-ACK came after the sender had left SYN-SENT|sender no longer has: its FIN was never acknowledged, and a socket gives up after retransmitting it/, ['refused', 'no-connection']],
   [/reason TCP_KEEPALIVE_TIMEOUT\)/, /keepalive timeout: the peer stopped answering keepalive probes/, ['keepalive-timeout']],
   [/reason TCP_ABORT_ON_CLOSE\)/, /abort: the application reset instead of closing|abort on close\(\) with unread data/, ['abort', 'abort-unread-data']],
   [/socket state CLOSE, reason TCP_STATE\)$/, /abort: the application reset instead of closing/, ['abort']],
   [/socket state TIME_WAIT, reason TCP_TIMEWAIT_SOCKET\)/, /after its own FIN/, ['after-fin']],
-  [/by the listener$/, /for a connection the sender no longer has/, ['no-connection']],
+  // 33, 34: the listener's answer to an ACK from a TIME-WAIT; reaching the TIME-WAIT it is the assassination.
+  [/by the listener$/, /for a connection the sender no longer has/, ['no-connection', 'time-wait-assassination']],
 ];
 
 describe('the reason the engine gives for each RST is the reason the kernel sent it', () => {
@@ -117,6 +120,15 @@ describe('the reason the engine gives for each RST is the reason the kernel sent
             const c = find(a, t);
             assert.ok(c, `connection ${t.id} found`);
             const dir = side === 'client' ? 0 : 1;
+            if (t.rst.connection_reset_by === null) {
+              // RSTs after a graceful close (33, 34) reset nothing of the connection and raise no
+              // finding: the reason is the one its per-RST record (rsts[]) gives.
+              const last = c.rsts.filter((x) => x.by === side).pop();
+              assert.ok(last, `${t.id}: the ${side}'s RST is in rsts`);
+              assert.match(last.message, reason[1]);
+              assert.ok(reason[2].includes(last.reason), `${t.id}: reason code ${last.reason}, the kernel's "${detail}" is ${reason[2].join(' or ')}`);
+              return;
+            }
             const onRst = c.findings.filter((f) => (f.code === 'abrupt-reset' || f.code === 'refused') && f.row >= 0 && a.rowDir[f.row] === dir);
             assert.strictEqual(onRst.length, 1, `${t.id}: one finding on the ${side}'s RST: ${c.findings.map((f) => f.message).join(' | ')}`);
             assert.match(onRst[0].message, reason[1]);
