@@ -165,6 +165,25 @@ describe('engine: scenarios per state and event (sequence numbers across 2^32)',
     assert.deepStrictEqual(codes(a), ['fin-retransmitted', 'simultaneous-close']);
   });
 
+  it('a FIN behind a hole is taken when the retransmission fills the hole, not on arrival (SACK, kernel fixture 28)', () => {
+    const a = run([
+      ...established(),
+      { dir: 'c>s', flags: PSH | ACK, seq: 11, ack: 21, len: 100, t: 1 },
+      { dir: 'c>s', flags: PSH | ACK, seq: 111, ack: 21, len: 200, t: 1 }, // lost after the capture point
+      { dir: 'c>s', flags: PSH | ACK, seq: 311, ack: 21, len: 300, t: 1 },
+      { dir: 's>c', flags: ACK, seq: 21, ack: 111, t: 1.001 }, // duplicate ACK (SACK 311:611)
+      { dir: 'c>s', flags: FIN | ACK, seq: 611, ack: 21, t: 1.001 },
+      { dir: 's>c', flags: ACK, seq: 21, ack: 111, t: 1.002 }, // duplicate ACK (SACK 311:612): the FIN is not processed
+      { dir: 'c>s', flags: PSH | ACK, seq: 111, ack: 21, len: 200, t: 1.003 }, // the retransmission fills the hole
+      { dir: 's>c', flags: ACK, seq: 21, ack: 612, t: 1.004 },
+    ]);
+    const s = after(a);
+    assert.deepStrictEqual(s[12], ['FIN-WAIT-1', 'ESTABLISHED'], 'the FIN waits behind the hole');
+    assert.deepStrictEqual(s[13], ['FIN-WAIT-1', 'CLOSE-WAIT'], 'the retransmission lets the server take the FIN');
+    const tr = a.transitions.find((x) => x.side === 'server' && x.to === 'CLOSE-WAIT');
+    assert.strictEqual(tr?.row, 13);
+  });
+
   it('test_retransmitted_fin_without_its_first_transmission is not processed, its ACK neither', () => {
     // The capture starts mid-connection; the client's FIN "retransmission" has no first transmission
     // in the trace (its sequence space was seen in data), so the engine never processes it.
