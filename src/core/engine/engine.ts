@@ -50,6 +50,7 @@ import {
   R_LAST_FIN,
   R_LAST_SYN,
   RETRANSMITTED_CONTROL,
+  lostBeforeRetransmission,
   SenderColumns,
   firstTransmission,
   scaledWindow,
@@ -292,7 +293,7 @@ export function analyze(
   let stepDeliverAt: Int32Array | undefined;
   if (steps === undefined) {
     // One function per pass over the rows (see assignRows in tracker.ts for why).
-    replayRows(replay, rowConn, tracks, deliveries, dueDeliveries(deliveries, rowConn), states, observedDelivery !== undefined);
+    replayRows(replay, rowConn, tracks, deliveries, dueDeliveries(deliveries, rowConn, wire.rowDir, table.flags), states, observedDelivery !== undefined);
   } else {
     // Explicit events (RFC figure notation): sends, arrivals, closes, timeouts and claims in file order.
     let lastRow = -1;
@@ -444,11 +445,12 @@ interface RowStates {
  * Rows whose delivery to the peer waits for a later row (see wire.ts), listed at that row, in
  * row order. Few rows wait (crossing FINs), so a map rather than two columns of every row.
  */
-function dueDeliveries(deliverAt: Int32Array, rowConn: Int32Array): Map<number, number[]> {
+function dueDeliveries(deliverAt: Int32Array, rowConn: Int32Array, rowDir: Uint8Array, flags: Uint16Array): Map<number, number[]> {
   const due = new Map<number, number[]>();
   for (let p = 0; p < deliverAt.length; p++) {
     const d = deliverAt[p];
-    if (d > p && rowConn[p] >= 0) {
+    // A FIN taken only with its retransmission is delivered as that retransmission (on arrival).
+    if (d > p && rowConn[p] >= 0 && !lostBeforeRetransmission(deliverAt, rowDir, flags, p)) {
       const list = due.get(d);
       if (list) list.push(p);
       else due.set(d, [p]);
@@ -583,6 +585,8 @@ class Replay {
   private readonly st: Uint8Array;
   private readonly twoMsl: number;
   private readonly timerExpired: number;
+  /** Sides (2 * connection + side) shown to ignore a RST in TIME-WAIT (RFC 1337). */
+  private readonly rfc1337 = new Set<number>();
   constructor(
     private readonly table: SegmentTable,
     opts: EngineOptions,
@@ -766,6 +770,14 @@ class Replay {
       }
       const s = st[k];
       if (s === CLOSED || s === LISTEN) return;
+      if (s === TIME_WAIT && (this.rfc1337.has(k) || this.answeredAfter(ci, side, r))) {
+        // RFC 1337 (Linux tcp_rfc1337=1): a RST in TIME-WAIT is ignored. The side answering a later
+        // segment with anything but a RST proves it (a gone socket would answer with a RST), and
+        // a stack that ignored one ignores the next.
+        this.rfc1337.add(k);
+        this.wire.rowKind[r] |= KIND_RST_IGNORED;
+        return;
+      }
       const why = check === 'syn-ack-ok' ? WHY.refusedRst[side] : check === 'exact' ? WHY.rstExact[side] : WHY.rstUnchecked[side];
       this.setState(ci, side, CLOSED, row, why, check === 'unknown', r);
       this.S.extra(ci).rstsTaken.push(r);

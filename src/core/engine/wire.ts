@@ -176,6 +176,16 @@ export function firstTransmission(
   return -1;
 }
 
+/**
+ * True when the FIN of row p was taken by its receiver only with a later retransmission of it
+ * (its delivery point is that retransmission, see senderRows): p itself was lost, and the
+ * retransmission is delivered on arrival in its place.
+ */
+export function lostBeforeRetransmission(deliverAt: Int32Array, rowDir: Uint8Array, flags: Uint16Array, p: number): boolean {
+  const d = deliverAt[p];
+  return d > p && deliverAt[d] === RETRANSMITTED_CONTROL && rowDir[d] === rowDir[p] && (flags[d] & flags[p] & FIN) !== 0;
+}
+
 /** Sequence space of row r: payload plus one for a SYN and one for a FIN. */
 function spaceOf(flags: Uint16Array, len: Uint32Array, r: number): number {
   const f = flags[r];
@@ -319,7 +329,23 @@ function senderRows(table: SegmentTable, clientEp: Int32Array, rowConn: Int32Arr
           if (q < 0) continue;
           if (seqGe(a, seqAdd(seq[q], spaceOf(flags, len, q)))) {
             const nc = rows[p * RW + R_PEND_SYN_NC + slot];
-            deliverAt[q] = nc >= 0 ? nc : q;
+            let at = nc >= 0 ? nc : q;
+            // The receiver went on without acknowledging the FIN until after nc: what let it take the
+            // FIN is the sender's first retransmission after nc when the capture shows one before this
+            // ACK: the FIN again (03: both first FINs lost) or the data that fills a hole before it
+            // (28: SACK answers the FIN, CLOSE-WAIT only when the hole is filled; RFC 9293 3.10.7.4:
+            // a FIN is processed in sequence). Looked for in a bounded stretch of rows.
+            if (slot === 1 && nc > q) {
+              const ci = rowConn[q];
+              const dir = rowDir[q];
+              for (let f = nc + 1; f < r && f - nc <= 4096; f++) {
+                if (rowConn[f] === ci && rowDir[f] === dir && rowKind[f] & KIND_RETRANSMISSION) {
+                  at = f;
+                  break;
+                }
+              }
+            }
+            deliverAt[q] = at;
             rows[p * RW + R_PEND_SYN + slot] = -1;
             rows[p * RW + R_PEND_SYN_NC + slot] = -1;
           } else rows[p * RW + R_PEND_SYN_NC + slot] = r;

@@ -5,7 +5,7 @@
  */
 import { ACK, OPT_WSCALE, RST, SYN, flagNames } from '../model/segment';
 import { seqDistance } from '../seq';
-import { NEVER, RETRANSMITTED_CONTROL, firstTransmission, scaledWindow } from '../engine/wire';
+import { NEVER, RETRANSMITTED_CONTROL, firstTransmission, lostBeforeRetransmission, scaledWindow } from '../engine/wire';
 import { STATES, type Analysis, type Connection, type TcpState } from '../engine/types';
 
 export interface LadderOptions {
@@ -90,6 +90,8 @@ export interface LadderLine {
 export function processedAfter(a: Analysis, c: Connection, r: number): number {
   const d = a.deliverAt[r];
   if (d === NEVER) return -1;
+  // A FIN the receiver took only with a later retransmission of it: that one arrived, this one was lost.
+  if (lostBeforeRetransmission(a.deliverAt, a.rowDir, a.table.flags, r)) return -1;
   if (d !== RETRANSMITTED_CONTROL) return Math.max(d, r);
   const first = firstTransmission(c.rows, 0, c.rows.length, r, a.table.flags, a.rowDir, a.deliverAt);
   // No first transmission in the trace: the engine never processes this one either.
@@ -113,7 +115,7 @@ export function ladderLines(a: Analysis, c: Connection): LadderLine[] {
   const arrivals = new Map<number, number[]>();
   for (const r of rows) {
     const d = a.deliverAt[r];
-    if (d > r) {
+    if (d > r && !lostBeforeRetransmission(a.deliverAt, a.rowDir, a.table.flags, r)) {
       const list = arrivals.get(d);
       if (list) list.push(r);
       else arrivals.set(d, [r]);

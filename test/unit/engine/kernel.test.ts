@@ -16,7 +16,8 @@ interface TruthConnection {
   four_tuple: { client_addr: string; client_port: number; server_addr: string; server_port: number };
   instance_of_tuple?: number;
   who_closed_first: string;
-  rst: { occurred: boolean; sent_by: string[] };
+  /** connection_reset_by: who reset the connection, when the truth says (null: its RSTs came after a graceful close). */
+  rst: { occurred: boolean; sent_by: string[]; connection_reset_by?: string | null };
   final_state: { client: { rfc9293: string }; server: { rfc9293: string } };
   findings: { required: string[]; acceptable: string[] };
 }
@@ -70,7 +71,8 @@ describe('engine equals the Linux kernel on the project fixtures', () => {
             `${t.id}: final states as ss reported them`,
           );
           assert.strictEqual(c.closeInitiator, t.who_closed_first, `${t.id}: who closed first`);
-          assert.strictEqual(c.reset?.by ?? null, t.rst.occurred ? t.rst.sent_by[0] : null, `${t.id}: reset by`);
+          const resetBy = t.rst.connection_reset_by !== undefined ? t.rst.connection_reset_by : t.rst.occurred ? t.rst.sent_by[0] : null;
+          assert.strictEqual(c.reset?.by ?? null, resetBy, `${t.id}: reset by`);
           const codes: string[] = [...new Set(c.findings.map((f) => f.code as string))].sort();
           for (const req of t.findings.required) assert.ok(codes.includes(req), `${t.id}: required finding ${req} in ${codes}`);
           const allowed = new Set<string>([...t.findings.required, ...t.findings.acceptable]);
@@ -90,12 +92,13 @@ describe('engine equals the Linux kernel on the project fixtures', () => {
 const RESET_REASONS: [RegExp, RegExp, string[]][] = [
   // No socket: a SYN refused, a FIN that came after an orphaned FIN-WAIT-2 timed out (19), a SYN-ACK
   // after the client closed in SYN-SENT (22, 23), data after an orphan gave up on its unacknowledged FIN (24).
-  [/reason NO_SOCKET\)/, /^Connection refused|sender no longer has: the peer's FIN came [\d.]+ s after its own FIN, when its socket was gone: an orphaned FIN-WAIT-2 ends after a timeout|sender no longer has: the peer's SYN-ACK came after the sender had left SYN-SENT|sender no longer has: its FIN was never acknowledged, and a socket gives up after retransmitting it/, ['refused', 'no-connection']],
+  [/reason NO_SOCKET\)/, /^Connection refused|for a connection the sender no longer has$|sender no longer has: the peer's FIN came [\d.]+ s after its own FIN, when its socket was gone: an orphaned FIN-WAIT-2 ends after a timeout|sender no longer has: the peer's SYN-ACK came after the sender had left SYN-SENT|sender no longer has: its FIN was never acknowledged, and a socket gives up after retransmitting it/, ['refused', 'no-connection']],
   [/reason TCP_KEEPALIVE_TIMEOUT\)/, /keepalive timeout: the peer stopped answering keepalive probes/, ['keepalive-timeout']],
   [/reason TCP_ABORT_ON_CLOSE\)/, /abort: the application reset instead of closing|abort on close\(\) with unread data/, ['abort', 'abort-unread-data']],
   [/socket state CLOSE, reason TCP_STATE\)$/, /abort: the application reset instead of closing/, ['abort']],
   [/socket state TIME_WAIT, reason TCP_TIMEWAIT_SOCKET\)/, /after its own FIN/, ['after-fin']],
-  [/by the listener$/, /for a connection the sender no longer has/, ['no-connection']],
+  // 33, 34: the listener's answer to an ACK from a TIME-WAIT; reaching the TIME-WAIT it is the assassination.
+  [/by the listener$/, /for a connection the sender no longer has/, ['no-connection', 'time-wait-assassination']],
 ];
 
 describe('the reason the engine gives for each RST is the reason the kernel sent it', () => {
@@ -117,6 +120,15 @@ describe('the reason the engine gives for each RST is the reason the kernel sent
             const c = find(a, t);
             assert.ok(c, `connection ${t.id} found`);
             const dir = side === 'client' ? 0 : 1;
+            if (t.rst.connection_reset_by === null) {
+              // RSTs after a graceful close (33, 34) reset nothing of the connection and raise no
+              // finding: the reason is the one its per-RST record (rsts[]) gives.
+              const last = c.rsts.filter((x) => x.by === side).pop();
+              assert.ok(last, `${t.id}: the ${side}'s RST is in rsts`);
+              assert.match(last.message, reason[1]);
+              assert.ok(reason[2].includes(last.reason), `${t.id}: reason code ${last.reason}, the kernel's "${detail}" is ${reason[2].join(' or ')}`);
+              return;
+            }
             const onRst = c.findings.filter((f) => (f.code === 'abrupt-reset' || f.code === 'refused') && f.row >= 0 && a.rowDir[f.row] === dir);
             assert.strictEqual(onRst.length, 1, `${t.id}: one finding on the ${side}'s RST: ${c.findings.map((f) => f.message).join(' | ')}`);
             assert.match(onRst[0].message, reason[1]);
@@ -133,44 +145,67 @@ describe('the reason the engine gives for each RST is the reason the kernel sent
 });
 
 /**
- * Every state change, in order, as the kernel's own tracepoint (sock:inet_sock_set_state, recorded
- * by generate.py) lists it, on the scenarios of issue 13 whose bugs were in the sequence rather
- * than the final state. A change to CLOSE right after FIN_WAIT2 or CLOSING is the move into a
- * TIME-WAIT mini-socket; a side with no trace events (a request socket) is not compared.
+ * Every state change of every side, in order, as the kernel recorded it (generate.py's
+ * `kernel_states`: the tracepoint sock:inet_sock_set_state for full sockets, completed by
+ * sock_diag dumps for request sockets and TIME-WAIT-table mini-sockets), and, where the
+ * kernel's timing names one frame unambiguously, the frame that caused each change: the side's
+ * own SYN, FIN or RST a change precedes, or the peer's segment whose arrival it follows. The
+ * engine's Transition.cause is that frame (rows are frames here: the captures hold only TCP).
  */
-const SEQUENCE_FIXTURES = ['21-lost-final-acks', '22-syn-sent-close', '23-syn-sent-close-tfo', '24-unacked-fin-then-rst'];
-const KERNEL_STATE: Record<string, string> = {
-  SYN_SENT: 'SYN-SENT', SYN_RECV: 'SYN-RECEIVED', ESTABLISHED: 'ESTABLISHED', FIN_WAIT1: 'FIN-WAIT-1', FIN_WAIT2: 'FIN-WAIT-2',
-  CLOSE_WAIT: 'CLOSE-WAIT', LAST_ACK: 'LAST-ACK', CLOSING: 'CLOSING', CLOSE: 'CLOSED', TIME_WAIT: 'TIME-WAIT', LISTEN: 'LISTEN',
-};
+interface KernelState {
+  state: string;
+  kernel: string;
+  at: Record<string, { frame: number | null; unambiguous: boolean; why: string | null }>;
+}
 
-describe('every state change of the issue-13 scenarios is the kernel\'s', () => {
-  for (const base of SEQUENCE_FIXTURES) {
-    const truth = JSON.parse(fs.readFileSync(path.join(DIR, base + '.json'), 'utf8')) as {
-      connections: (TruthConnection & { kernel_trace: { side: string; event: string; detail: string }[] })[];
-    };
-    for (const variant of ['.pcap', '.txt']) {
-      it(`${base}${variant}`, () => {
-        const a = analyzeFile(path.join(DIR, base + variant));
-        for (const t of truth.connections) {
-          const c = find(a, t);
-          assert.ok(c, `connection ${t.id} found`);
-          const ci = a.connections.indexOf(c);
-          for (const side of ['client', 'server'] as const) {
-            const kernel: string[] = [];
-            for (const e of t.kernel_trace) {
-              if (e.side !== side || e.event !== 'inet_sock_set_state') continue;
-              const [from, to] = e.detail.split(' -> ');
-              kernel.push(to === 'CLOSE' && (from === 'FIN_WAIT2' || from === 'CLOSING') ? 'TIME-WAIT' : KERNEL_STATE[to]);
-            }
-            if (kernel.length === 0) continue;
-            const engine = a.transitions.filter((x) => x.side === side && x.row >= 0 && a.rowConn[x.row] === ci).map((x) => x.to as string);
-            // The kernel's socket leaves the trace when it is freed; the engine may close it later (a RST sent from a gone socket).
-            assert.deepStrictEqual(engine.slice(0, kernel.length), kernel, `${t.id} ${side}: ${engine.join(' -> ')}`);
-            assert.ok(engine.slice(kernel.length).every((s) => s === 'CLOSED'), `${t.id} ${side}: after the kernel's last change: ${engine.join(' -> ')}`);
-          }
-        }
+export function kernelSequenceMismatches(a: Analysis, truthFile: string, captureFile: string): string[] {
+  const truth = JSON.parse(fs.readFileSync(truthFile, 'utf8')) as {
+    connections: (TruthConnection & { kernel_states?: Record<string, KernelState[]> | null })[];
+  };
+  const out: string[] = [];
+  for (const t of truth.connections) {
+    if (!t.kernel_states) continue;
+    const c = find(a, t);
+    if (!c) {
+      out.push(`${t.id}: connection not found`);
+      continue;
+    }
+    const ci = a.connections.indexOf(c);
+    for (const side of ['client', 'server'] as const) {
+      const kernel = t.kernel_states[side] ?? [];
+      const engine = a.transitions.filter((x) => x.side === side && x.row >= 0 && a.rowConn[x.row] === ci);
+      const ks = kernel.map((k) => k.state);
+      const es = engine.map((x) => x.to as string);
+      if (ks.join() !== es.join()) {
+        out.push(`${t.id} ${side}: kernel ${ks.join(' -> ') || '(none)'}; engine ${es.join(' -> ') || '(none)'}`);
+        continue;
+      }
+      kernel.forEach((k, i) => {
+        const at = k.at[captureFile];
+        if (!at || !at.unambiguous || at.frame === null) return;
+        const frame = engine[i].row + 1;
+        if (frame !== at.frame) out.push(`${t.id} ${side}: ${k.state} (${k.kernel}) at frame ${frame}, the kernel's is ${at.frame}`);
       });
     }
   }
+  return out;
+}
+
+describe('every state change of every side is the kernel\'s, at the kernel\'s frame', () => {
+  let checked = 0;
+  for (const name of fixtures()) {
+    const doc = JSON.parse(fs.readFileSync(path.join(DIR, name), 'utf8')) as { files: Record<string, unknown>; connections: { kernel_states?: unknown }[] };
+    if (!doc.connections.some((c) => c.kernel_states)) continue;
+    const captures = Object.entries(doc.files).filter(([k]) => k === 'pcap' || k.startsWith('pcap_at_')).map(([, v]) => v as string);
+    for (const cap of captures) {
+      for (const variant of [cap, cap.replace(/\.pcap$/, '.txt')]) {
+        checked++;
+        it(variant, () => {
+          const a = analyzeFile(path.join(DIR, variant));
+          assert.deepStrictEqual(kernelSequenceMismatches(a, path.join(DIR, name), cap), []);
+        });
+      }
+    }
+  }
+  it('covers the kernel fixtures', () => assert.ok(checked >= 48, `${checked} captures checked`));
 });

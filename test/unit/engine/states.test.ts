@@ -155,12 +155,33 @@ describe('engine: scenarios per state and event (sequence numbers across 2^32)',
       { dir: 's>c', flags: ACK, seq: 22, ack: 12, t: 1.201 },
     ]);
     const s = after(a);
-    assert.deepStrictEqual(s[8], ['CLOSING', 'CLOSING'], "the client's first FIN arrives after the server's FIN left");
-    assert.deepStrictEqual(s[9], ['CLOSING', 'TIME-WAIT'], 'the retransmission acknowledges the server\'s FIN');
+    // The server's FIN does not acknowledge the client's; the retransmission is the FIN the server
+    // takes (as the kernel did in fixture 03, whose first FINs were both lost).
+    assert.deepStrictEqual(s[8], ['CLOSING', 'FIN-WAIT-1'], "the client takes the server's FIN; the server has not had the client's");
+    assert.deepStrictEqual(s[9].slice(1), ['TIME-WAIT'], 'the retransmission carries the FIN and acknowledges the server\'s FIN');
     assert.deepStrictEqual(a.connections[0].finalState, { client: 'TIME-WAIT', server: 'TIME-WAIT' });
     const tr = a.transitions.find((x) => x.side === 'server' && x.to === 'TIME-WAIT');
     assert.strictEqual(tr?.cause, 9, 'caused by the retransmitted FIN');
     assert.deepStrictEqual(codes(a), ['fin-retransmitted', 'simultaneous-close']);
+  });
+
+  it('a FIN behind a hole is taken when the retransmission fills the hole, not on arrival (SACK, kernel fixture 28)', () => {
+    const a = run([
+      ...established(),
+      { dir: 'c>s', flags: PSH | ACK, seq: 11, ack: 21, len: 100, t: 1 },
+      { dir: 'c>s', flags: PSH | ACK, seq: 111, ack: 21, len: 200, t: 1 }, // lost after the capture point
+      { dir: 'c>s', flags: PSH | ACK, seq: 311, ack: 21, len: 300, t: 1 },
+      { dir: 's>c', flags: ACK, seq: 21, ack: 111, t: 1.001 }, // duplicate ACK (SACK 311:611)
+      { dir: 'c>s', flags: FIN | ACK, seq: 611, ack: 21, t: 1.001 },
+      { dir: 's>c', flags: ACK, seq: 21, ack: 111, t: 1.002 }, // duplicate ACK (SACK 311:612): the FIN is not processed
+      { dir: 'c>s', flags: PSH | ACK, seq: 111, ack: 21, len: 200, t: 1.003 }, // the retransmission fills the hole
+      { dir: 's>c', flags: ACK, seq: 21, ack: 612, t: 1.004 },
+    ]);
+    const s = after(a);
+    assert.deepStrictEqual(s[12], ['FIN-WAIT-1', 'ESTABLISHED'], 'the FIN waits behind the hole');
+    assert.deepStrictEqual(s[13], ['FIN-WAIT-1', 'CLOSE-WAIT'], 'the retransmission lets the server take the FIN');
+    const tr = a.transitions.find((x) => x.side === 'server' && x.to === 'CLOSE-WAIT');
+    assert.strictEqual(tr?.row, 13);
   });
 
   it('test_retransmitted_fin_without_its_first_transmission is not processed, its ACK neither', () => {

@@ -254,10 +254,10 @@ describe('tcpdump-text grammar', () => {
 
   it('scopes every timestamp style', async () => {
     const cases: [string, string][] = [
-      ['01-client-active-close.default.txt', '18:09:20.375364'],
-      ['01-client-active-close.tt.txt', '1795284560.375364'],
+      ['01-client-active-close.default.txt', '14:19:08.685522'],
+      ['01-client-active-close.tt.txt', '1796566748.685522'],
       ['01-client-active-close.ttt.txt', '00:00:00.000000'],
-      ['01-client-active-close.tttt.txt', '2026-11-21 18:09:20.375364'],
+      ['01-client-active-close.tttt.txt', '2026-12-06 14:19:08.685522'],
       ['01-client-active-close.ttttt.txt', '00:00:00.000000'],
     ];
     for (const [file, ts] of cases) {

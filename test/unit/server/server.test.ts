@@ -380,7 +380,7 @@ describe('language server over JSON-RPC', function () {
       assert.strictEqual(text[0], '# connection 1: 10.88.0.1:40011 -> 10.88.0.2:8080 · graceful · client closed first · 0 findings');
       assert.strictEqual(text[12], '');
       assert.strictEqual(text[13], '# connection 2: 10.88.0.1:40011 -> 10.88.0.2:8080 · graceful · client closed first · 1 finding');
-      assert.match(text[1], /^ {4}1 {2}18:09:39\.779023 IP 10\.88\.0\.1\.40011 > 10\.88\.0\.2\.8080: Flags \[S\], seq 1326626332, win 64240, length 0$/);
+      assert.match(text[1], /^ {4}1 {2}14:20:32\.795897 IP 10\.88\.0\.1\.40011 > 10\.88\.0\.2\.8080: Flags \[S\], seq 1911221549, win 64240, length 0$/);
       assert.match(text[8], /Flags \[F\.\], seq 65, ack 201, win 63, length 0$/);
       const parsed = parseTcpdump(view.text);
       const truth = loadCapture(file).table;
@@ -576,9 +576,10 @@ describe('language server over JSON-RPC', function () {
         const segmentLines = trace.split('\n').filter((l) => /<SEQ=/.test(l));
         for (const l of segmentLines) assert.match(l, /^ *(\d+\. +)?[A-Z][A-Z0-9-]+ +(-->|<--|\.\.\.) <SEQ=[^ ]+ +(-->|<--|\.\.\.) +[A-Z][A-Z0-9-]+/, `${name}: ${l}`);
         if (name === '03-simultaneous-close') {
-          // The crossing FINs: each sent in flight, then arriving on a line of its own.
+          // The crossing FINs: the client's arrives on a line of its own; the server's first FIN was
+          // lost (the kernel took its retransmission, which arrives on its own line's step).
           assert.strictEqual(segmentLines.filter((l) => /^ +[A-Z]/.test(l) && /\.\.\. <SEQ=/.test(l)).length, 1, trace);
-          assert.strictEqual(segmentLines.filter((l) => /^ +[A-Z]/.test(l) && /<-- <SEQ=[^ ]+ +\.\.\./.test(l)).length, 1, trace);
+          assert.strictEqual(segmentLines.filter((l) => /^ +[A-Z]/.test(l) && /<-- <SEQ=[^ ]+ +\.\.\./.test(l)).length, 0, trace);
         }
       }
     });
@@ -644,7 +645,7 @@ describe('language server settings (workspace/configuration)', function () {
     assert.deepStrictEqual(codes(await next), []);
     await announced;
     const absolute = await s.conn.sendRequest(OpenCaptureRequest.type, { uri });
-    assert.match(absolute.text, /Flags \[F\.\], seq 1326626397, ack 3410606475,/);
+    assert.match(absolute.text, /Flags \[F\.\], seq 1911221614, ack 3706702107,/);
     const w = await s.conn.sendRequest(SegmentsRequest.type, { uri, connection: 1, start: 0, count: 0 });
     assert.strictEqual(w.timeWait.durationSeconds, 0.2);
   });
