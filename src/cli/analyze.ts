@@ -2,6 +2,8 @@
  * `teardown-tracer analyze FILE`: connections, both endpoints' states, findings.
  * A contract other tools rely on: see README ("analyze") for the JSON document.
  */
+import * as fs from 'fs';
+import * as os from 'os';
 import { analysisOf, analyze, FINDING_CODES, type Analysis, type EngineOptions, type FindingCode, type Severity } from '../core/engine';
 import { analysisJson, analysisJsonChunks, type InputSummary } from '../core/report/json';
 import { summaryTextChunks } from '../core/report/summary';
@@ -30,6 +32,8 @@ interface AnalyzeArgs {
   failOn: Severity | null;
   filter: string | null;
   engine: Partial<EngineOptions>;
+  /** Worker threads for the streaming analysis (--jobs), null: see defaultJobs. */
+  jobs: number | null;
 }
 
 function parseArgs(args: string[]): AnalyzeArgs | string {
@@ -44,6 +48,7 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
     failOn: null,
     filter: null,
     engine: { severities: {} },
+    jobs: null,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -66,7 +71,11 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
         if (!Number.isFinite(v) || v <= 0) return `${a} takes a positive number of seconds`;
         out.engine.idleHorizonSeconds = v;
       }
-      else if (a === '--summary') out.summaryOnly = true;
+      else if (a === '--jobs' || a === '-j') {
+        const v = Number(value());
+        if (!Number.isInteger(v) || v < 1 || v > 256) return `${a} takes a number of worker threads from 1 to 256`;
+        out.jobs = v;
+      } else if (a === '--summary') out.summaryOnly = true;
       else if (a === '--absolute') out.absolute = true;
       else if (a === '--ladder') {
         const v = value();
@@ -99,6 +108,22 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
   if (out.file === '') return 'no input file';
   if (out.jsonl && out.json) return '--format jsonl and --json: choose one';
   return out;
+}
+
+/**
+ * Without --jobs: one worker thread per core, but one thread for a capture file smaller than
+ * SMALL_CAPTURE, where starting the threads costs more than they save (docs/bench.md).
+ */
+export const SMALL_CAPTURE = 16 << 20;
+function defaultJobs(file: string): number {
+  if (file !== '-') {
+    try {
+      if (fs.statSync(file).size < SMALL_CAPTURE) return 1;
+    } catch {
+      // unreadable: the analysis says why
+    }
+  }
+  return os.availableParallelism();
 }
 
 /** Connections that have at least one segment matching the display filter. */
@@ -135,6 +160,7 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
         engine: parsed.engine,
         failRank: parsed.failOn === null ? null : SEVERITY_RANK[parsed.failOn],
         progress: parsed.progress ?? process.stderr.isTTY === true,
+        jobs: parsed.jobs ?? defaultJobs(parsed.file),
       },
       io,
     );

@@ -4,16 +4,18 @@
  * (`--format jsonl`), kept as text (`--json`, written in id order at the end), or only counted
  * (`--summary`). The same engine and the same answers as the whole-capture analysis.
  */
-import { analysisOf, type Analysis, type Connection, type EngineOptions, type Severity } from '../core/engine';
+import type { EngineOptions } from '../core/engine';
 import { StreamingAnalysis } from '../core/engine/stream';
-import { parseFilter, type CompiledFilter } from '../core/filter';
-import { matchingConnections } from '../core/filter/context';
-import { connectionJsonText, JsonCollector, SummaryCounts, type InputSummary } from '../core/report/json';
+import type { CompiledFilter } from '../core/filter';
+import type { SegmentView } from '../core/model/segment';
+import { JsonCollector, SummaryCounts, type InputSummary } from '../core/report/json';
 import { decodeStream, type ReadProgress } from '../node/captureStream';
 import { UnreadableFileError } from '../node/captureFile';
 import type { CliIO } from './main';
+import { ShardedAnalysis, type ShardedRun } from './shards';
+import { batchWriter, compileFilter, type BatchSink, type StreamedOutput } from './streamOutput';
 
-export type StreamedOutput = 'json' | 'jsonl' | 'summary' | 'json-summary';
+export type { StreamedOutput } from './streamOutput';
 
 export interface StreamRun {
   file: string;
@@ -23,9 +25,12 @@ export interface StreamRun {
   /** Exit 1 when a finding at least this severe exists (its rank), or null. */
   failRank: number | null;
   progress: boolean;
+  /** Worker threads the connections are sharded over (1: this thread only). */
+  jobs: number;
+  /** How a shard is started (default: a worker thread; tests run shards on message channels). */
+  spawn?: ShardedRun['spawn'];
 }
 
-const SEVERITY_RANK: Record<Severity, number> = { hint: 0, info: 1, warning: 2, error: 3 };
 
 /** Progress on stderr: one line rewritten in place, at most four times a second. */
 class ProgressLine {
@@ -35,15 +40,15 @@ class ProgressLine {
 
   constructor(private readonly io: CliIO) {}
 
-  update(p: ReadProgress, packets: number, s: StreamingAnalysis, force = false): void {
+  update(p: ReadProgress, packets: number, s: { connections: number; finished: number }, force = false): void {
     const now = Date.now();
     if (!force && now - this.last < 250) return;
     this.last = now;
     const secs = Math.max(0.001, (now - this.started) / 1000);
     const mib = (n: number): string => (n / (1 << 20)).toFixed(n < 10 << 20 ? 1 : 0);
     const read = p.totalBytes >= 0 ? `${mib(p.bytesRead)} of ${mib(p.totalBytes)} MiB (${((100 * p.bytesRead) / Math.max(1, p.totalBytes)).toFixed(0)}%)` : `${mib(p.bytesRead)} MiB`;
-    const open = s.stats.connections - s.stats.finished;
-    const line = `${read}, ${packets} TCP segments, ${open} connections open, ${s.stats.finished} finished, ${(p.bytesRead / (1 << 20) / secs).toFixed(0)} MiB/s`;
+    const open = s.connections - s.finished;
+    const line = `${read}, ${packets} TCP segments, ${open} connections open, ${s.finished} finished, ${(p.bytesRead / (1 << 20) / secs).toFixed(0)} MiB/s`;
     this.io.err(`\r\x1b[K${line}`);
     this.shown = true;
   }
@@ -56,45 +61,25 @@ class ProgressLine {
 export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
   let filter: CompiledFilter | null = null;
   if (run.filter !== null) {
-    const parsed = parseFilter(run.filter);
-    if (parsed.filter === null) {
-      const e = parsed.errors[0];
-      io.err(`teardown-tracer analyze: filter: ${e ? `${e.message} (at characters ${e.start + 1}-${e.end})` : 'invalid'}\n`);
+    const compiled = compileFilter(run.filter);
+    if (typeof compiled === 'string') {
+      io.err(`teardown-tracer analyze: ${compiled}\n`);
       return 2;
     }
-    filter = parsed.filter;
+    filter = compiled;
   }
-  const counts = new SummaryCounts();
   const collector = run.output === 'json' ? new JsonCollector() : null;
-  let worst = -1;
-  const onBatch = (a: Analysis): void => {
-    let shown: Connection[] = a.connections;
-    if (filter !== null) {
-      const ids = matchingConnections(a, filter);
-      shown = a.connections.filter((c) => ids.has(c.id));
-    }
-    if (collector !== null) {
-      collector.add(shown === a.connections ? a : analysisOf(a, shown));
-      return after(shown);
-    }
-    let out = '';
-    for (const c of shown) {
-      counts.add(c);
-      if (run.output === 'jsonl') {
-        out += connectionJsonText(a, c) + '\n';
-        if (out.length >= 1 << 16) {
-          io.out(out);
-          out = '';
-        }
-      }
-    }
-    if (out !== '') io.out(out);
-    after(shown);
+  const sink: BatchSink = {
+    counts: collector?.counts ?? new SummaryCounts(),
+    worst: -1,
+    keep: (id, text) => collector?.put([id], [text]),
+    write: (text) => io.out(text),
   };
-  const after = (shown: Connection[]): void => {
-    for (const c of shown) for (const f of c.findings) worst = Math.max(worst, SEVERITY_RANK[f.severity]);
-  };
-  const stream = new StreamingAnalysis(run.engine, onBatch);
+  const onBatch = batchWriter(run.output, filter, sink);
+  // More than one job: connections sharded over worker threads (shards.ts), the same engine and
+  // answers; one job: the streaming analysis on this thread.
+  const stream: StreamEngine =
+    run.jobs > 1 ? new ShardedAnalysis({ jobs: run.jobs, engine: run.engine, output: run.output, filter: run.filter, spawn: run.spawn }, sink) : new InThread(new StreamingAnalysis(run.engine, onBatch));
   const progress = run.progress ? new ProgressLine(io) : null;
   let packets = 0;
   let read;
@@ -105,9 +90,20 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
         packets++;
         stream.push(v);
       },
-      progress ? (p) => progress.update(p, packets, stream) : undefined,
+      (p) => {
+        progress?.update(p, packets, stream.progress);
+        return stream.paced();
+      },
     );
+    if (read.report.unreadable) {
+      stream.close();
+      progress?.clear();
+      io.err(`teardown-tracer analyze: cannot read ${run.file}: ${read.report.stoppedAt?.message ?? 'not a capture'}\n`);
+      return 2;
+    }
+    await stream.end();
   } catch (e) {
+    stream.close();
     progress?.clear();
     if (e instanceof UnreadableFileError) {
       io.err(`teardown-tracer analyze: cannot read ${run.file}: ${e.message}\n`);
@@ -115,12 +111,6 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
     }
     throw e;
   }
-  if (read.report.unreadable) {
-    progress?.clear();
-    io.err(`teardown-tracer analyze: cannot read ${run.file}: ${read.report.stoppedAt?.message ?? 'not a capture'}\n`);
-    return 2;
-  }
-  stream.end();
   progress?.clear();
   const warnings = [...read.report.notes(), ...read.notes, ...stream.warnings];
   for (const w of warnings) io.err(`warning: ${w}\n`);
@@ -130,11 +120,48 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
     tcpSegments: read.report.tcpSegments,
     warnings,
   };
+  const summary = sink.counts.toJSON();
   if (collector !== null) {
     for (const chunk of collector.chunks(input)) io.out(chunk);
     io.out('\n');
-  } else if (run.output === 'jsonl') io.out(JSON.stringify({ input, summary: counts.toJSON() }) + '\n');
-  else if (run.output === 'json-summary') io.out(JSON.stringify({ input, summary: counts.toJSON(), connections: [] }, null, 2) + '\n');
-  else io.out(JSON.stringify({ input, summary: counts.toJSON() }, null, 2) + '\n');
-  return run.failRank !== null && worst >= run.failRank ? 1 : 0;
+  } else if (run.output === 'jsonl') io.out(JSON.stringify({ input, summary }) + '\n');
+  else if (run.output === 'json-summary') io.out(JSON.stringify({ input, summary, connections: [] }, null, 2) + '\n');
+  else io.out(JSON.stringify({ input, summary }, null, 2) + '\n');
+  return run.failRank !== null && sink.worst >= run.failRank ? 1 : 0;
+}
+
+/** What runStreamed feeds with segments: the streaming analysis on this thread, or sharded over workers. */
+export interface StreamEngine {
+  push(v: SegmentView): void;
+  /** Called after each chunk of input; a promise when the reader should wait (the workers are behind). */
+  paced(): Promise<void> | undefined;
+  /** The end of the capture: every connection is finished and handed to the sink. */
+  end(): Promise<void>;
+  /** Stops early (an unreadable input): workers are ended. */
+  close(): void;
+  readonly warnings: string[];
+  /** For the progress line: connections seen so far, and finished. */
+  readonly progress: { connections: number; finished: number };
+}
+
+/** The streaming analysis on this thread. */
+class InThread implements StreamEngine {
+  constructor(private readonly s: StreamingAnalysis) {}
+  push(v: SegmentView): void {
+    this.s.push(v);
+  }
+  paced(): undefined {
+    return undefined;
+  }
+  end(): Promise<void> {
+    this.s.end();
+    return Promise.resolve();
+  }
+  close(): void {}
+  get warnings(): string[] {
+    return this.s.warnings;
+  }
+  get progress(): { connections: number; finished: number } {
+    return this.s.stats;
+  }
 }

@@ -3,8 +3,10 @@
  * Exit status: 0 when the input was read, 1 when --fail-on matched, 2 when the input cannot be read
  * or the arguments are wrong.
  */
+import { isMainThread } from 'worker_threads';
 import { runDecode } from './decode';
 import { runAnalyze } from './analyze';
+import { setShardScript } from './shards';
 
 const USAGE = `usage: teardown-tracer <command> [options] FILE
 
@@ -69,7 +71,10 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
+// The same script runs the shards of `analyze --jobs N` in worker threads (shardWorker.ts starts
+// itself there); only the main thread is the command line.
+setShardScript(__filename);
+if (isMainThread) main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },

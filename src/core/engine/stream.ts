@@ -40,8 +40,43 @@ export interface StreamStats {
   batches: number;
 }
 
-/** Connections handed over: `analysis.connections` are finished ones, in id order. */
-export type BatchListener = (analysis: Analysis) => void;
+/**
+ * Connections handed over: `analysis.connections` are finished ones, in id order. `ids` is the
+ * array the analysis reads their ids from (see BatchContext): a caller that numbers connections
+ * over a larger capture (the sharded analysis: each shard numbers its own) may overwrite it, in
+ * the same order, before reading anything from the analysis.
+ */
+export type BatchListener = (analysis: Analysis, ids: Int32Array) => void;
+
+/**
+ * The capture's clock as the streaming analysis sees it: the latest timestamp so far, and the
+ * largest step back (a segment older than one already seen: captures merged from several
+ * interfaces). The sharded analysis keeps one on the main thread, which sees every segment, so
+ * its warning is the one-thread analysis's.
+ */
+export class CaptureClock {
+  latest = -Infinity;
+  private maxStepBack = 0;
+  private stepBackFrame = '';
+
+  constructor(readonly slack: number) {}
+
+  /** A segment at capture time t (frame: how to name it in the warning). */
+  observe(t: number, frame: number | string): void {
+    if (t > this.latest) this.latest = t;
+    else if (this.latest - t > this.maxStepBack) {
+      this.maxStepBack = this.latest - t;
+      this.stepBackFrame = String(frame);
+    }
+  }
+
+  get warnings(): string[] {
+    if (this.maxStepBack <= this.slack) return [];
+    return [
+      `timestamps step back by up to ${this.maxStepBack.toFixed(3)} s (frame ${this.stepBackFrame}), more than the streaming analysis allows for (${this.slack} s): a connection finished before that frame may have been split from a later segment`,
+    ];
+  }
+}
 
 export class StreamingAnalysis {
   private readonly opts: EngineOptions;
@@ -54,13 +89,11 @@ export class StreamingAnalysis {
   /** Per slot: the connection's id in the capture (0 when the slot is free). */
   private slotId = new Int32Array(256);
   private nextId = 1;
-  private latest = -Infinity;
+  private readonly clock: CaptureClock;
   private nextTimedSweep = Infinity;
   private sweepAt: number;
   private readonly minSweep: number;
   private readonly slack: number;
-  private maxStepBack = 0;
-  private stepBackFrame = 0;
   /** Where the capture had got to for the batches being finished (their analysis's capture end). */
   private captureEnd = 0;
   readonly stats: StreamStats = { segments: 0, connections: 0, finished: 0, heldRows: 0, peakHeldRows: 0, batches: 0 };
@@ -75,8 +108,25 @@ export class StreamingAnalysis {
     this.minSweep = Math.max(1, so.sweepRows ?? 1 << 16);
     this.sweepAt = this.minSweep;
     this.slack = so.slackSeconds ?? 10;
+    this.clock = new CaptureClock(this.slack);
     this.held = new SegmentTable(Math.min(this.minSweep, 1 << 16));
     this.tracker = new Tracker(this.held, this.tracks, this.horizons);
+  }
+
+  private get latest(): number {
+    return this.clock.latest;
+  }
+
+  /**
+   * The capture got to time t without a segment for this analysis (a shard of the sharded
+   * analysis is told where the whole capture is before each of its segments, and at its end):
+   * connections whose horizon passed are finished as if it had seen the other shards' segments.
+   */
+  advance(t: number): void {
+    if (!(t > this.latest)) return;
+    if (this.latest === -Infinity) this.nextTimedSweep = t + 1;
+    this.clock.latest = t;
+    if (t >= this.nextTimedSweep) this.sweep(false);
   }
 
   /** One segment, in capture order. */
@@ -86,7 +136,7 @@ export class StreamingAnalysis {
     // new incarnation to one still held (a chain is only finished with its current connection).
     const vt = v.tsSec + v.tsNsec / 1e9;
     if (vt >= this.nextTimedSweep && vt > this.latest) {
-      this.latest = vt;
+      this.clock.latest = vt;
       this.sweep(false);
     }
     const r = this.held.append(v);
@@ -99,14 +149,8 @@ export class StreamingAnalysis {
     if (r >= this.heldSlot.length) this.heldSlot = grownColumn(this.heldSlot, this.heldSlot.length * 2);
     this.heldSlot[r] = slot;
     const t = this.held.time(r);
-    if (t > this.latest) {
-      if (this.latest === -Infinity) this.nextTimedSweep = t + 1;
-      this.latest = t;
-    }
-    else if (this.latest - t > this.maxStepBack) {
-      this.maxStepBack = this.latest - t;
-      this.stepBackFrame = v.frame;
-    }
+    if (this.latest === -Infinity && t > -Infinity) this.nextTimedSweep = t + 1;
+    this.clock.observe(t, v.frame);
     this.stats.segments++;
     if (r + 1 > this.stats.peakHeldRows) this.stats.peakHeldRows = r + 1;
     // Sweep when the held rows doubled, or each second of capture time (a live capture that
@@ -121,10 +165,7 @@ export class StreamingAnalysis {
 
   /** Notes for the user about the stream (timestamps that stepped back beyond the slack). */
   get warnings(): string[] {
-    if (this.maxStepBack <= this.slack) return [];
-    return [
-      `timestamps step back by up to ${this.maxStepBack.toFixed(3)} s (frame ${this.stepBackFrame}), more than the streaming analysis allows for (${this.slack} s): a connection finished before that frame may have been split from a later segment`,
-    ];
+    return this.clock.warnings;
   }
 
   /** Finishes the connections whose horizon passed (all of them at the end). */
@@ -196,7 +237,7 @@ export class StreamingAnalysis {
     const a = analyze(batch, this.opts, undefined, { captureEnd: this.captureEnd, ids, incarnations });
     this.stats.batches++;
     this.stats.finished += slots.length;
-    this.onBatch(a);
+    this.onBatch(a, ids);
   }
 
   private release(slot: number): void {

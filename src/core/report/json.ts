@@ -106,6 +106,13 @@ export class SummaryCounts {
     for (const f of c.findings) this.findings.set(f.code, (this.findings.get(f.code) ?? 0) + 1);
   }
 
+  /** Adds the counts of another SummaryCounts (its toJSON): a shard's, in the sharded analysis. */
+  addCounts(other: AnalysisJson['summary']): void {
+    this.connections += other.connections;
+    for (const [code, n] of Object.entries(other.findings)) this.findings.set(code as FindingCode, (this.findings.get(code as FindingCode) ?? 0) + n);
+    for (const [o, n] of Object.entries(other.outcomes)) this.outcomes.set(o as Outcome, (this.outcomes.get(o as Outcome) ?? 0) + n);
+  }
+
   toJSON(): AnalysisJson['summary'] {
     const findings: Record<string, number> = {};
     const outcomes: Record<string, number> = {};
@@ -221,6 +228,11 @@ export class JsonCollector {
       this.counts.add(c);
       this.texts[c.id - 1] = connectionJsonText(a, c);
     }
+  }
+
+  /** Connection texts made elsewhere (by a shard of the sharded analysis); their counts come with `counts.addCounts`. */
+  put(ids: ArrayLike<number>, texts: string[]): void {
+    for (let i = 0; i < ids.length; i++) this.texts[ids[i] - 1] = texts[i];
   }
 
   *chunks(input: InputSummary, chunkChars = 1 << 16): Generator<string> {
