@@ -16,12 +16,15 @@ import { startsLikeCapture } from '../node/captureFile';
 import { decodeStream, isGzipFile } from '../node/captureStream';
 import { SegmentTable } from '../core/model/segment';
 import { runStreamed, type StreamedOutput } from './analyzeStream';
+import { decodeCaptureSet, expandInputs, fileNames } from '../node/captureSet';
 import type { CliIO } from './main';
 
 const SEVERITY_RANK: Record<Severity, number> = { hint: 0, info: 1, warning: 2, error: 3 };
 
 interface AnalyzeArgs {
   file: string;
+  /** Further inputs: several files (or directories) analyzed as one capture. */
+  more: string[];
   json: boolean;
   jsonl: boolean;
   summaryOnly: boolean;
@@ -39,6 +42,7 @@ interface AnalyzeArgs {
 function parseArgs(args: string[]): AnalyzeArgs | string {
   const out: AnalyzeArgs = {
     file: '',
+    more: [],
     json: false,
     jsonl: false,
     summaryOnly: false,
@@ -100,7 +104,7 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
         out.engine.severities![code as FindingCode] = level as Severity | 'off';
       } else if (a.startsWith('-') && a !== '-') return `unknown option '${a}'`;
       else if (out.file === '') out.file = a;
-      else return `unexpected argument '${a}'`;
+      else out.more.push(a);
     } catch (e) {
       return (e as Error).message;
     }
@@ -142,7 +146,24 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     io.err(`teardown-tracer analyze: ${parsed}\n`);
     return 2;
   }
-  const streamable = parsed.file === '-' || isGzipFile(parsed.file) || startsLikeCapture(parsed.file);
+  // Several files, or a directory: one capture merged by timestamp (a directory of one file, or a
+  // single file, is analyzed as before).
+  let files: string[] | null = null;
+  if (parsed.more.length > 0 || isDirectory(parsed.file)) {
+    const set = expandInputs([parsed.file, ...parsed.more]);
+    for (const p of set.skipped) io.err(`warning: ${p}: not a capture file; skipped\n`);
+    if (set.files.includes('-')) {
+      io.err('teardown-tracer analyze: - (standard input) cannot be one of several inputs\n');
+      return 2;
+    }
+    if (set.files.length === 0) {
+      io.err(`teardown-tracer analyze: no capture files in ${[parsed.file, ...parsed.more].join(', ')}\n`);
+      return 2;
+    }
+    if (set.files.length > 1) files = set.files;
+    parsed.file = set.files[0];
+  }
+  const streamable = files !== null || parsed.file === '-' || isGzipFile(parsed.file) || startsLikeCapture(parsed.file);
   if (parsed.jsonl && !streamable) {
     io.err(`teardown-tracer analyze: --format jsonl reads captures (pcap, pcapng, gzip-compressed or piped); ${parsed.file} is a text trace: use --json\n`);
     return 2;
@@ -155,6 +176,7 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     return runStreamed(
       {
         file: parsed.file,
+        files: files ?? undefined,
         output,
         filter: parsed.filter,
         engine: parsed.engine,
@@ -165,7 +187,8 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
       io,
     );
   }
-  const loaded = parsed.file === '-' || isGzipFile(parsed.file) ? await loadStreamedWhole(parsed.file) : loadTrace(parsed.file);
+  const loaded =
+    files !== null ? await loadCaptureSet(files) : parsed.file === '-' || isGzipFile(parsed.file) ? await loadStreamedWhole(parsed.file) : loadTrace(parsed.file);
   if (loaded.error !== null) {
     io.err(`teardown-tracer analyze: cannot read ${parsed.file}: ${loaded.error}\n`);
     return 2;
@@ -187,6 +210,7 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     packets: loaded.input.packets,
     tcpSegments: loaded.input.tcpSegments,
     warnings: loaded.input.warnings,
+    ...((loaded.input as InputSummary).files !== undefined ? { files: (loaded.input as InputSummary).files } : {}),
   };
   let view: Analysis = a;
   if (shown !== a.connections) view = analysisOf(a, shown);
@@ -220,6 +244,22 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     if (view.findings.some((f) => SEVERITY_RANK[f.severity] >= min)) return 1;
   }
   return 0;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return p !== '-' && fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Several capture files merged into one table (for ladders); references name the files. */
+async function loadCaptureSet(files: string[]): Promise<LoadedTrace> {
+  const table = new SegmentTable(4096, undefined, fileNames(files));
+  const set = await decodeCaptureSet(files, (v) => table.append(v));
+  const input = { ...set.input, warnings: set.input.warnings ?? [] };
+  return { format: 'pcap', table, input, parseErrors: [], steps: undefined, error: set.error };
 }
 
 /** A gzip-compressed or piped capture read whole into a table (for ladders). */

@@ -5,11 +5,12 @@
  * (`--summary`). The same engine and the same answers as the whole-capture analysis.
  */
 import type { EngineOptions } from '../core/engine';
-import { StreamingAnalysis } from '../core/engine/stream';
+import { StreamingAnalysis, type StreamOptions } from '../core/engine/stream';
 import type { CompiledFilter } from '../core/filter';
 import type { SegmentView } from '../core/model/segment';
 import { JsonCollector, SummaryCounts, type InputSummary } from '../core/report/json';
-import { decodeStream, type ReadProgress } from '../node/captureStream';
+import { decodeStream, type ReadProgress, type StreamedCapture } from '../node/captureStream';
+import { decodeCaptureSet, fileNames } from '../node/captureSet';
 import { UnreadableFileError } from '../node/captureFile';
 import type { CliIO } from './main';
 import { ShardedAnalysis, type ShardedRun } from './shards';
@@ -19,6 +20,8 @@ export type { StreamedOutput } from './streamOutput';
 
 export interface StreamRun {
   file: string;
+  /** Several capture files analyzed as one (merged by timestamp), when there are. */
+  files?: string[];
   output: StreamedOutput;
   filter: string | null;
   engine: Partial<EngineOptions>;
@@ -76,32 +79,33 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
     write: (text) => io.out(text),
   };
   const onBatch = batchWriter(run.output, filter, sink);
+  const so: StreamOptions = run.files !== undefined ? { files: fileNames(run.files) } : {};
   // More than one job: connections sharded over worker threads (shards.ts), the same engine and
   // answers; one job: the streaming analysis on this thread.
   const stream: StreamEngine =
-    run.jobs > 1 ? new ShardedAnalysis({ jobs: run.jobs, engine: run.engine, output: run.output, filter: run.filter, spawn: run.spawn }, sink) : new InThread(new StreamingAnalysis(run.engine, onBatch));
+    run.jobs > 1 ? new ShardedAnalysis({ jobs: run.jobs, engine: run.engine, output: run.output, filter: run.filter, stream: so, spawn: run.spawn }, sink)
+      : new InThread(new StreamingAnalysis(run.engine, onBatch, so));
   const progress = run.progress ? new ProgressLine(io) : null;
   let packets = 0;
-  let read;
+  let input: InputSummary;
   try {
-    read = await decodeStream(
-      run.file,
-      (v) => {
-        packets++;
-        stream.push(v);
-      },
-      (p) => {
-        progress?.update(p, packets, stream.progress);
-        return stream.paced();
-      },
-    );
-    if (read.report.unreadable) {
+    const onSegment = (v: SegmentView): void => {
+      packets++;
+      stream.push(v);
+    };
+    const onChunk = (p: ReadProgress): Promise<void> | undefined => {
+      progress?.update(p, packets, stream.progress);
+      return stream.paced();
+    };
+    const read = run.files !== undefined ? await decodeCaptureSet(run.files, onSegment, onChunk) : inputOf(await decodeStream(run.file, onSegment, onChunk));
+    if (read.error !== null) {
       stream.close();
       progress?.clear();
-      io.err(`teardown-tracer analyze: cannot read ${run.file}: ${read.report.stoppedAt?.message ?? 'not a capture'}\n`);
+      io.err(`teardown-tracer analyze: cannot read ${run.files !== undefined ? 'any of the files' : run.file}: ${read.error}\n`);
       return 2;
     }
     await stream.end();
+    input = read.input;
   } catch (e) {
     stream.close();
     progress?.clear();
@@ -112,14 +116,8 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
     throw e;
   }
   progress?.clear();
-  const warnings = [...read.report.notes(), ...read.notes, ...stream.warnings];
-  for (const w of warnings) io.err(`warning: ${w}\n`);
-  const input: InputSummary = {
-    format: read.report.format,
-    packets: read.report.packets,
-    tcpSegments: read.report.tcpSegments,
-    warnings,
-  };
+  input.warnings = [...(input.warnings ?? []), ...stream.warnings];
+  for (const w of input.warnings) io.err(`warning: ${w}\n`);
   const summary = sink.counts.toJSON();
   if (collector !== null) {
     for (const chunk of collector.chunks(input)) io.out(chunk);
@@ -128,6 +126,13 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
   else if (run.output === 'json-summary') io.out(JSON.stringify({ input, summary, connections: [] }, null, 2) + '\n');
   else io.out(JSON.stringify({ input, summary }, null, 2) + '\n');
   return run.failRank !== null && sink.worst >= run.failRank ? 1 : 0;
+}
+
+/** A single capture's input summary, or why it cannot be read. */
+function inputOf(read: StreamedCapture): { error: string | null; input: InputSummary } {
+  const r = read.report;
+  if (r.unreadable) return { error: r.stoppedAt?.message ?? 'not a capture', input: { format: r.format, packets: 0, tcpSegments: 0 } };
+  return { error: null, input: { format: r.format, packets: r.packets, tcpSegments: r.tcpSegments, warnings: [...r.notes(), ...read.notes] } };
 }
 
 /** What runStreamed feeds with segments: the streaming analysis on this thread, or sharded over workers. */

@@ -123,12 +123,14 @@ export class ShardedAnalysis implements StreamEngine {
   private failure: Error | null = null;
   private wake: (() => void) | null = null;
   private ended = false;
+  private readonly files: readonly string[] | undefined;
 
   constructor(
     run: ShardedRun,
     private readonly sink: BatchSink,
   ) {
     this.clock = new CaptureClock(run.stream?.slackSeconds ?? 10);
+    this.files = run.stream?.files;
     const init: ShardInit = { t: 'init', engine: run.engine, output: run.output, filter: run.filter, stream: run.stream ?? {} };
     for (let i = 0; i < run.jobs; i++) {
       const port = (run.spawn ?? workerShard)();
@@ -143,7 +145,7 @@ export class ShardedAnalysis implements StreamEngine {
   push(v: SegmentView): void {
     const shard = this.shards[shardOf(v, this.shards.length)];
     shard.cur.append(v, this.index++, this.clock.latest);
-    this.clock.observe(v.tsSec + v.tsNsec / 1e9, v.frame);
+    if (this.clock.observe(v.tsSec + v.tsNsec / 1e9)) this.clock.stepBackFrame = this.files !== undefined ? `${this.files[v.file]}:${v.frame}` : String(v.frame);
     if (shard.cur.full) this.send(shard, null);
   }
 

@@ -27,6 +27,8 @@ export interface StreamOptions {
    * more than this is reported (see `warnings`), as the two analyses may then differ.
    */
   slackSeconds?: number;
+  /** The names of the capture files merged into the stream, when there are several (`SegmentTable.files`). */
+  files?: readonly string[];
 }
 
 export interface StreamStats {
@@ -57,17 +59,19 @@ export type BatchListener = (analysis: Analysis, ids: Int32Array) => void;
 export class CaptureClock {
   latest = -Infinity;
   private maxStepBack = 0;
-  private stepBackFrame = '';
+  /** The frame of the largest step back (set by the caller when observe() says so). */
+  stepBackFrame = '';
 
   constructor(readonly slack: number) {}
 
-  /** A segment at capture time t (frame: how to name it in the warning). */
-  observe(t: number, frame: number | string): void {
+  /** A segment at capture time t; true when it steps back further than any before (name its frame in stepBackFrame). */
+  observe(t: number): boolean {
     if (t > this.latest) this.latest = t;
     else if (this.latest - t > this.maxStepBack) {
       this.maxStepBack = this.latest - t;
-      this.stepBackFrame = String(frame);
+      return true;
     }
+    return false;
   }
 
   get warnings(): string[] {
@@ -109,7 +113,7 @@ export class StreamingAnalysis {
     this.sweepAt = this.minSweep;
     this.slack = so.slackSeconds ?? 10;
     this.clock = new CaptureClock(this.slack);
-    this.held = new SegmentTable(Math.min(this.minSweep, 1 << 16));
+    this.held = new SegmentTable(Math.min(this.minSweep, 1 << 16), undefined, so.files);
     this.tracker = new Tracker(this.held, this.tracks, this.horizons);
   }
 
@@ -150,7 +154,7 @@ export class StreamingAnalysis {
     this.heldSlot[r] = slot;
     const t = this.held.time(r);
     if (this.latest === -Infinity && t > -Infinity) this.nextTimedSweep = t + 1;
-    this.clock.observe(t, v.frame);
+    if (this.clock.observe(t)) this.clock.stepBackFrame = this.held.frameName(r);
     this.stats.segments++;
     if (r + 1 > this.stats.peakHeldRows) this.stats.peakHeldRows = r + 1;
     // Sweep when the held rows doubled, or each second of capture time (a live capture that
@@ -219,7 +223,7 @@ export class StreamingAnalysis {
   /** Analyzes and hands over the connections of batch `b` (done[slot] === b), and frees their slots. */
   private finishBatch(b: number, done: Int32Array): void {
     const { tracks, held, heldSlot } = this;
-    const batch = new SegmentTable(16, held.endpoints);
+    const batch = new SegmentTable(16, held.endpoints, held.files);
     for (let r = 0; r < held.length; r++) if (done[heldSlot[r]] === b) batch.appendRow(held, r);
     const slots: number[] = [];
     for (let c = 0; c < tracks.count; c++) if (done[c] === b) slots.push(c);

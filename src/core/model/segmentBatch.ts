@@ -111,8 +111,8 @@ export class SegmentBatch {
     return this.length === this.capacity;
   }
 
-  /** Appends a view as the next record: its index in the capture, the clock before it and its file. */
-  append(v: SegmentView, index: number, clock: number, file = 0): void {
+  /** Appends a view as the next record, with its index in the capture and the clock before it. */
+  append(v: SegmentView, index: number, clock: number): void {
     const i = this.length++;
     this.index[i] = index;
     this.clock[i] = clock;
@@ -131,7 +131,7 @@ export class SegmentBatch {
     this.dport[i] = v.dport;
     this.flags[i] = v.flags;
     this.mss[i] = v.mss;
-    this.file[i] = file;
+    this.file[i] = v.file;
     this.ipVersion[i] = v.ipVersion;
     this.opts[i] = v.opts;
     this.wscale[i] = v.wscale;
@@ -159,6 +159,7 @@ export class SegmentBatch {
     v.opts = this.opts[i];
     v.wscale = this.wscale[i];
     v.sackBlocks = this.sackBlocks[i];
+    v.file = this.file[i];
     v.line = -1;
     v.byteOffset = -1;
   }

@@ -9,16 +9,23 @@ export interface InputSummary {
   packets: number;
   tcpSegments: number;
   warnings?: string[];
+  /**
+   * Several capture files analyzed as one capture (merged by timestamp): each file, in the order
+   * of the command line (a directory's files by name). Only then do references carry a `file`.
+   */
+  files?: { name: string; format: string; packets: number; tcpSegments: number }[];
 }
 
+/** `file` (several capture files only): the file the frame number counts in. */
 export interface FindingJson {
   code: string;
   severity: string;
   frame: number;
+  file?: string;
   line?: number;
   message: string;
   explanation: string;
-  related: { frame: number; line?: number; message: string }[];
+  related: { frame: number; file?: string; line?: number; message: string }[];
 }
 
 export interface ConnectionJson {
@@ -29,12 +36,15 @@ export interface ConnectionJson {
   incarnation: number;
   firstFrame: number;
   lastFrame: number;
+  /** Several capture files only: the files of the first and last frames. */
+  firstFile?: string;
+  lastFile?: string;
   segments: number;
   startTime: string;
   endTime: string;
   closeInitiator: string;
   outcome: string;
-  reset: { by: string; frame: number; reason: string } | null;
+  reset: { by: string; frame: number; file?: string; reason: string } | null;
   initialState: { client: string; server: string };
   finalState: { client: string; server: string };
   findings: FindingJson[];
@@ -52,10 +62,11 @@ function findingJson(a: Analysis, f: Finding): FindingJson {
     code: f.code,
     severity: f.severity,
     frame: f.frame,
+    ...(t.files !== undefined && f.row >= 0 ? { file: t.fileName(f.row) } : {}),
     message: f.message,
     explanation: f.explanation,
     related: f.related.map((r) => {
-      const o: { frame: number; line?: number; message: string } = { frame: t.frame[r.row], message: r.message };
+      const o: FindingJson['related'][number] = { frame: t.frame[r.row], ...(t.files !== undefined ? { file: t.fileName(r.row) } : {}), message: r.message };
       if (t.line[r.row] >= 0) o.line = t.line[r.row] + 1;
       return o;
     }),
@@ -75,12 +86,13 @@ export function connectionJson(a: Analysis, c: Connection): ConnectionJson {
     incarnation: c.incarnation,
     firstFrame: t.frame[c.firstRow],
     lastFrame: t.frame[c.lastRow],
+    ...(t.files !== undefined ? { firstFile: t.fileName(c.firstRow), lastFile: t.fileName(c.lastRow) } : {}),
     segments: c.segments,
     startTime: t.timeString(c.firstRow),
     endTime: t.timeString(c.lastRow),
     closeInitiator: c.closeInitiator,
     outcome: c.outcome,
-    reset: c.reset ? { by: c.reset.by, frame: c.reset.frame, reason: c.reset.reason } : null,
+    reset: c.reset ? { by: c.reset.by, frame: c.reset.frame, ...(t.files !== undefined ? { file: t.fileName(c.reset.row) } : {}), reason: c.reset.reason } : null,
     initialState: { ...c.initialState },
     finalState: { ...c.finalState },
     findings: c.findings.map((f) => findingJson(a, f)),
@@ -158,6 +170,11 @@ function num(x: number): string {
   return Number.isFinite(x) ? String(x) : 'null';
 }
 
+/** `"file":"a.pcap",` for row r when the table holds several files, else nothing. */
+function fileText(t: Analysis['table'], r: number): string {
+  return t.files === undefined ? '' : `"file":${qc(t.fileName(r)!)},`;
+}
+
 /** `JSON.stringify(findingJson(a, f))`, written directly. */
 function findingJsonText(a: Analysis, f: Finding): string {
   const t = a.table;
@@ -165,10 +182,10 @@ function findingJsonText(a: Analysis, f: Finding): string {
   let related = '';
   for (const r of rel) {
     const line = t.line[r.row];
-    related += `${related === '' ? '' : ','}{"frame":${num(t.frame[r.row])},"message":${q(r.message)}${line >= 0 ? `,"line":${line + 1}` : ''}}`;
+    related += `${related === '' ? '' : ','}{"frame":${num(t.frame[r.row])},${fileText(t, r.row)}"message":${q(r.message)}${line >= 0 ? `,"line":${line + 1}` : ''}}`;
   }
   const line = f.line !== undefined ? f.line + 1 : f.row >= 0 && t.line[f.row] >= 0 ? t.line[f.row] + 1 : undefined;
-  return `{"code":${qc(f.code)},"severity":${qc(f.severity)},"frame":${num(f.frame)},"message":${q(message)},"explanation":${qc(f.explanation)},"related":[${related}]${line !== undefined ? `,"line":${num(line)}` : ''}}`;
+  return `{"code":${qc(f.code)},"severity":${qc(f.severity)},"frame":${num(f.frame)},${f.row >= 0 ? fileText(t, f.row) : ''}"message":${q(message)},"explanation":${qc(f.explanation)},"related":[${related}]${line !== undefined ? `,"line":${num(line)}` : ''}}`;
 }
 
 /**
@@ -183,9 +200,10 @@ export function connectionJsonText(a: Analysis, c: Connection): string {
   return (
     `{"id":${num(c.id)},"client":{"ip":${qc(client.addr)},"port":${num(client.port)}},"server":{"ip":${qc(server.addr)},"port":${num(server.port)}},` +
     `"rolesInferred":${c.rolesInferred},"incarnation":${num(c.incarnation)},"firstFrame":${num(t.frame[c.firstRow])},"lastFrame":${num(t.frame[c.lastRow])},` +
+    (t.files !== undefined ? `"firstFile":${qc(t.fileName(c.firstRow)!)},"lastFile":${qc(t.fileName(c.lastRow)!)},` : '') +
     `"segments":${num(c.segments)},"startTime":${q(t.timeString(c.firstRow))},"endTime":${q(t.timeString(c.lastRow))},` +
     `"closeInitiator":${qc(c.closeInitiator)},"outcome":${qc(c.outcome)},` +
-    `"reset":${reset ? `{"by":${qc(reset.by)},"frame":${num(reset.frame)},"reason":${qc(reset.reason)}}` : 'null'},` +
+    `"reset":${reset ? `{"by":${qc(reset.by)},"frame":${num(reset.frame)},${fileText(t, reset.row)}"reason":${qc(reset.reason)}}` : 'null'},` +
     `"initialState":{"client":${qc(i.client)},"server":${qc(i.server)}},"finalState":{"client":${qc(f.client)},"server":${qc(f.server)}},` +
     `"findings":[${findings}]}`
   );

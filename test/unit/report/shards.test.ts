@@ -79,10 +79,12 @@ describe('analyze --jobs: sharded over threads, the same answers', () => {
     const w = new SegmentView();
     for (let r = 0; r < t.length; r++) {
       t.fillView(r, v);
-      b.append(v, r, r * 0.5, 3);
+      v.file = 3;
+      b.append(v, r, r * 0.5);
     }
     for (let r = 0; r < t.length; r++) {
       t.fillView(r, v);
+      v.file = 3;
       b.read(r, w);
       assert.deepStrictEqual({ ...w, line: v.line, byteOffset: v.byteOffset }, { ...v });
       assert.strictEqual(b.index[r], r);
