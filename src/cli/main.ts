@@ -8,14 +8,16 @@ import { runDecode } from './decode';
 import { runAnalyze } from './analyze';
 import { setShardScript } from './shards';
 
-const USAGE = `usage: teardown-tracer <command> [options] FILE
+const USAGE = `usage: teardown-tracer <command> [options] FILE...
 
 commands:
   decode FILE   print every TCP segment of a capture
                 --format text|jsonl|count   (default text: tcpdump-like lines)
                 --stats               decode time and rates on stderr
-  analyze FILE  connections, both endpoints' states, findings
-                FILE: a pcap/pcapng capture (also gzip-compressed), a text trace, or - (a capture on stdin)
+  analyze FILE...  connections, both endpoints' states, findings
+                FILE: a pcap/pcapng capture (also gzip-compressed), a text trace, or - (a capture on stdin);
+                several captures, or a directory (its capture files by name), are one capture merged
+                by timestamp, and references name the file (file:frame)
                 --json                one JSON document (with --summary: the counts only)
                 --format jsonl        one JSON line per connection as it finishes, then a summary line
                 --format text|json    the text report (default), or the same as --json
@@ -31,6 +33,8 @@ commands:
                 --idle-horizon SECONDS  quiet after which a 4-tuple's next segment opens a new
                                       connection, and a streamed connection is finished (default 10800)
                 --progress, --no-progress   progress on stderr (default: when stderr is a terminal)
+                --jobs N, -j N        worker threads for --json, --summary and --format jsonl on captures
+                                      (default: one per core; one thread for a file under 16 MiB)
 `;
 
 export interface CliIO {

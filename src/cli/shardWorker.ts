@@ -27,7 +27,12 @@ export type ToShard =
   /** A batch of segments (`end`: the capture's end time, after the last batch). */
   | { t: 'batch'; buffer: ArrayBuffer; capacity: number; length: number; end: number | null }
   /** The ids in the whole capture of the shard's next connections, in the shard's own order. */
-  | { t: 'ids'; ids: Int32Array };
+  | { t: 'ids'; ids: Int32Array }
+  /**
+   * Every batch was sent and every id too: the shard finishes its remaining connections (after the
+   * ids, so that each batch is written as soon as it is analyzed, not kept waiting for them).
+   */
+  | { t: 'finish' };
 
 export type FromShard =
   /** A batch was analyzed: its buffer back, the capture indexes of the connections it opened. */
@@ -88,7 +93,10 @@ class Shard {
 
   receive(m: ToShard): void {
     if (m.t === 'batch') this.batch(m.buffer, m.capacity, m.length, m.end);
-    else if (m.t === 'ids') {
+    else if (m.t === 'finish') {
+      this.stream.end();
+      this.ended = true;
+    } else if (m.t === 'ids') {
       if (this.known + m.ids.length > this.finalIds.length) {
         const grown = new Int32Array(Math.max(2 * this.finalIds.length, this.known + m.ids.length));
         grown.set(this.finalIds.subarray(0, this.known));
@@ -112,19 +120,31 @@ class Shard {
       stream.push(view);
       if (stream.stats.connections !== before) opens[n++] = b.index[i];
     }
-    if (end !== null) {
-      stream.advance(end);
-      stream.end();
-      this.ended = true;
-    }
+    if (end !== null) stream.advance(end);
     const o = opens.slice(0, n);
     this.post({ t: 'ack', buffer, opens: o, finished: stream.stats.finished }, [buffer, o.buffer]);
   }
 
+  /** A batch of finished connections: written at once when their ids are known, else kept until they are. */
   private finished(a: Analysis, ids: Int32Array): void {
     let max = 0;
     for (let i = 0; i < ids.length; i++) if (ids[i] > max) max = ids[i];
-    this.pending.push({ a, ids, max });
+    if (max <= this.known) this.render(a, ids);
+    else this.pending.push({ a, ids, max });
+  }
+
+  private render(a: Analysis, ids: Int32Array): void {
+    for (let i = 0; i < ids.length; i++) ids[i] = this.finalIds[ids[i] - 1];
+    this.write(a);
+    // Sent in pieces: the last sweep finishes every connection left in one go.
+    if (this.text.length >= 1 << 20 || this.keptIds.length >= 1024) this.send();
+  }
+
+  private send(): void {
+    this.post({ t: 'out', text: this.text, ids: this.keptIds, texts: this.keptTexts });
+    this.text = '';
+    this.keptIds = [];
+    this.keptTexts = [];
   }
 
   /** Writes the batches whose ids are known; after the end, says it is done. */
@@ -132,21 +152,12 @@ class Shard {
     if (this.pending.length > 0) {
       const waiting: typeof this.pending = [];
       for (const p of this.pending) {
-        if (p.max > this.known) {
-          waiting.push(p);
-          continue;
-        }
-        for (let i = 0; i < p.ids.length; i++) p.ids[i] = this.finalIds[p.ids[i] - 1];
-        this.write(p.a);
+        if (p.max > this.known) waiting.push(p);
+        else this.render(p.a, p.ids);
       }
       this.pending = waiting;
     }
-    if (this.text !== '' || this.keptIds.length > 0) {
-      this.post({ t: 'out', text: this.text, ids: this.keptIds, texts: this.keptTexts });
-      this.text = '';
-      this.keptIds = [];
-      this.keptTexts = [];
-    }
+    if (this.text !== '' || this.keptIds.length > 0) this.send();
     if (this.ended && this.pending.length === 0 && this.known === this.stream.stats.connections) {
       this.post({ t: 'done', counts: this.sink.counts.toJSON(), worst: this.sink.worst });
       this.ended = false;

@@ -25,7 +25,7 @@
 import * as path from 'path';
 import { MessageChannel, Worker, type Transferable } from 'worker_threads';
 import type { EngineOptions } from '../core/engine';
-import { CaptureClock, type StreamOptions } from '../core/engine/stream';
+import { CaptureClock, DEFAULT_SWEEP_ROWS, type StreamOptions } from '../core/engine/stream';
 import type { SegmentView } from '../core/model/segment';
 import { SegmentBatch, shardOf } from '../core/model/segmentBatch';
 import type { StreamEngine } from './analyzeStream';
@@ -131,7 +131,10 @@ export class ShardedAnalysis implements StreamEngine {
   ) {
     this.clock = new CaptureClock(run.stream?.slackSeconds ?? 10);
     this.files = run.stream?.files;
-    const init: ShardInit = { t: 'init', engine: run.engine, output: run.output, filter: run.filter, stream: run.stream ?? {} };
+    // Each shard holds a share of the connections: its sweeps analyze batches of that share of the
+    // rows, so that N analyses side by side hold about what one thread's would.
+    const stream: StreamOptions = { sweepRows: Math.max(4096, Math.ceil(DEFAULT_SWEEP_ROWS / run.jobs)), ...run.stream };
+    const init: ShardInit = { t: 'init', engine: run.engine, output: run.output, filter: run.filter, stream };
     for (let i = 0; i < run.jobs; i++) {
       const port = (run.spawn ?? workerShard)();
       const shard: Shard = { port, cur: new SegmentBatch(BATCH_RECORDS), spare: [], inFlight: [], opens: [], openHead: 0, ids: [], finished: 0, done: false };
@@ -164,6 +167,10 @@ export class ShardedAnalysis implements StreamEngine {
     const end = this.clock.latest;
     for (const s of this.shards) this.send(s, end);
     try {
+      // Every batch answered: every connection is numbered and its id sent (number() after the
+      // last answer); only then do the shards finish what they hold.
+      await this.until(() => this.shards.every((s) => s.inFlight.length === 0));
+      for (const s of this.shards) s.port.post({ t: 'finish' });
       await this.until(() => this.shards.every((s) => s.done));
     } finally {
       await this.closeAll();

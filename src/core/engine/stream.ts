@@ -31,6 +31,9 @@ export interface StreamOptions {
   files?: readonly string[];
 }
 
+/** StreamOptions.sweepRows by default. */
+export const DEFAULT_SWEEP_ROWS = 1 << 16;
+
 export interface StreamStats {
   segments: number;
   /** Connections seen so far, and how many of them were finished and handed over. */
@@ -109,7 +112,7 @@ export class StreamingAnalysis {
   ) {
     this.opts = { ...DEFAULT_OPTIONS, ...options, severities: { ...options.severities } };
     this.horizons = horizonsOf(this.opts);
-    this.minSweep = Math.max(1, so.sweepRows ?? 1 << 16);
+    this.minSweep = Math.max(1, so.sweepRows ?? DEFAULT_SWEEP_ROWS);
     this.sweepAt = this.minSweep;
     this.slack = so.slackSeconds ?? 10;
     this.clock = new CaptureClock(this.slack);

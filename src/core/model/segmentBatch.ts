@@ -125,8 +125,13 @@ export class SegmentBatch {
     this.win[i] = v.win;
     this.tsVal[i] = v.tsVal;
     this.tsEcr[i] = v.tsEcr;
-    this.src.set(v.src, 16 * i);
-    this.dst.set(v.dst, 16 * i);
+    // Byte by byte (4 for IPv4): no view object per record.
+    const n = v.ipVersion === 4 ? 4 : 16;
+    const { src, dst } = this;
+    for (let k = 0, o = 16 * i; k < n; k++, o++) {
+      src[o] = v.src[k];
+      dst[o] = v.dst[k];
+    }
     this.sport[i] = v.sport;
     this.dport[i] = v.dport;
     this.flags[i] = v.flags;
@@ -149,8 +154,12 @@ export class SegmentBatch {
     v.win = this.win[i];
     v.tsVal = this.tsVal[i];
     v.tsEcr = this.tsEcr[i];
-    v.src.set(this.src.subarray(16 * i, 16 * i + 16));
-    v.dst.set(this.dst.subarray(16 * i, 16 * i + 16));
+    const n = this.ipVersion[i] === 6 ? 16 : 4;
+    const { src, dst } = this;
+    for (let k = 0, o = 16 * i; k < n; k++, o++) {
+      v.src[k] = src[o];
+      v.dst[k] = dst[o];
+    }
     v.sport = this.sport[i];
     v.dport = this.dport[i];
     v.flags = this.flags[i];
