@@ -88,7 +88,14 @@ class Shard {
       },
     };
     this.write = batchWriter(init.output, filter, this.sink);
-    this.stream = new StreamingAnalysis(init.engine, (a, ids) => this.finished(a, ids), init.stream);
+    // A batch whose ids are not known yet is kept (its whole analysis) until they are; when two are
+    // kept, a connection is finished only once its id is known (a chain's current connection has
+    // its highest id), so that a gap in the capture, which finishes thousands of connections at
+    // once, does not keep every batch's analysis. Holding a connection longer changes no answer.
+    this.stream = new StreamingAnalysis(init.engine, (a, ids) => this.finished(a, ids), {
+      ...init.stream,
+      finishable: (id) => id <= this.known || this.pending.length < 2,
+    });
   }
 
   receive(m: ToShard): void {
@@ -104,6 +111,7 @@ class Shard {
       }
       this.finalIds.set(m.ids, this.known);
       this.known += m.ids.length;
+      this.stream.retry();
     }
     this.flush();
   }

@@ -29,6 +29,12 @@ export interface StreamOptions {
   slackSeconds?: number;
   /** The names of the capture files merged into the stream, when there are several (`SegmentTable.files`). */
   files?: readonly string[];
+  /**
+   * Whether a connection (by its id here) may be finished yet, beside its horizon: a shard of the
+   * sharded analysis holds a connection until it knows its id in the whole capture, so that a
+   * batch is written as soon as it is analyzed. Holding a connection longer changes no answer.
+   */
+  finishable?: (id: number) => boolean;
 }
 
 /** StreamOptions.sweepRows by default. */
@@ -101,6 +107,9 @@ export class StreamingAnalysis {
   private sweepAt: number;
   private readonly minSweep: number;
   private readonly slack: number;
+  private readonly finishable: ((id: number) => boolean) | undefined;
+  /** The last sweep left a connection past its horizon because `finishable` said no. */
+  private heldBack = false;
   /** Where the capture had got to for the batches being finished (their analysis's capture end). */
   private captureEnd = 0;
   readonly stats: StreamStats = { segments: 0, connections: 0, finished: 0, heldRows: 0, peakHeldRows: 0, batches: 0 };
@@ -116,6 +125,7 @@ export class StreamingAnalysis {
     this.sweepAt = this.minSweep;
     this.slack = so.slackSeconds ?? 10;
     this.clock = new CaptureClock(this.slack);
+    this.finishable = so.finishable;
     this.held = new SegmentTable(Math.min(this.minSweep, 1 << 16), undefined, so.files);
     this.tracker = new Tracker(this.held, this.tracks, this.horizons);
   }
@@ -165,6 +175,11 @@ export class StreamingAnalysis {
     if (this.held.length >= this.sweepAt || this.latest >= this.nextTimedSweep) this.sweep(false);
   }
 
+  /** Finishes what the last sweep held back for `finishable` (call when its answer may have changed). */
+  retry(): void {
+    if (this.heldBack) this.sweep(false);
+  }
+
   /** The end of the capture: every connection still held is finished. */
   end(): void {
     this.sweep(true);
@@ -179,6 +194,7 @@ export class StreamingAnalysis {
   private sweep(all: boolean): void {
     const { tracks, held, heldSlot } = this;
     const now = this.latest - this.slack;
+    this.heldBack = false;
     // done[slot]: 0 when it stays held, else 1 + the batch it is finished in. A chain (the
     // current connection and its earlier incarnations still held) goes into one batch; batches
     // hold about `minSweep` rows each, so the analysis of a sweep that finishes many connections
@@ -193,6 +209,10 @@ export class StreamingAnalysis {
       // analysis reads (port reuse, TIME-WAIT taken over) and which can get no segment any more.
       if (this.slotId[c] === 0 || tracks.next[c] >= 0) continue;
       if (!all && tracks.liveAt(c, now, this.horizons)) continue;
+      if (!all && this.finishable !== undefined && !this.finishable(this.slotId[c])) {
+        this.heldBack = true;
+        continue;
+      }
       if (batches === 0 || batchRows >= this.minSweep) {
         batches++;
         batchRows = 0;
