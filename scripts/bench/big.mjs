@@ -2,14 +2,16 @@
 // The big-capture benchmark (issue 12): the bench capture (.bench/loopback-1m.pcap, made by
 // make-capture.sh) at 1x and as 8 copies back to back (editcap -t shifted past the previous copy's
 // end plus 2 minutes, mergecap -a: about 10M packets), and on each:
-//   analyze --summary, analyze --format jsonl (peak RSS, wall time), tshark -q -z conv,tcp;
+//   analyze --summary, analyze --format jsonl (peak RSS, wall time), each with one thread (--jobs 1)
+//   and with a worker thread per core (--jobs N, N = os.availableParallelism()), tshark -q -z conv,tcp;
 //   the number of connections found (8 x the distinct handshakes at 8x);
 //   the time to the first connection printed when the 8x file comes through a pipe (cat | analyze -).
 // Figures are ratios against measurements of the same run. Results: stdout and .bench/big.json.
 //
-//   node scripts/bench/big.mjs [--repeat N] [--no-tshark] [--copies N]
+//   node scripts/bench/big.mjs [--repeat N] [--no-tshark] [--copies N] [--jobs N]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measure, median } from './measure.mjs';
@@ -19,17 +21,19 @@ const BENCH = path.join(ROOT, '.bench');
 const ONE = path.join(BENCH, 'loopback-1m.pcap');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const argv = process.argv.slice(2);
-const opt = { repeat: 1, tshark: true, copies: 8 };
+const opt = { repeat: 1, tshark: true, copies: 8, jobs: os.availableParallelism() };
 for (let i = 0; i < argv.length; i++) {
   if (argv[i] === '--repeat') opt.repeat = Math.max(1, Number(argv[++i]) | 0);
   else if (argv[i] === '--no-tshark') opt.tshark = false;
   else if (argv[i] === '--copies') opt.copies = Math.max(2, Number(argv[++i]) | 0);
+  else if (argv[i] === '--jobs') opt.jobs = Math.max(1, Number(argv[++i]) | 0);
   else {
     console.error(`big: unknown argument '${argv[i]}'`);
     process.exit(2);
   }
 }
 const log = (s) => process.stderr.write(`[big] ${s}\n`);
+const load0 = os.loadavg()[0];
 if (spawnSync('bash', [path.join(ROOT, 'scripts/bench/make-capture.sh')], { stdio: 'inherit', cwd: ROOT }).status !== 0) process.exit(2);
 const manifest = JSON.parse(fs.readFileSync(path.join(BENCH, 'loopback-1m.json'), 'utf8'));
 const BIG = path.join(BENCH, `loopback-${opt.copies}x.pcap`);
@@ -84,27 +88,28 @@ const tail = (file) => ({
 });
 
 const node = process.execPath;
-const results = { date: new Date().toISOString(), copies: opt.copies, handshakes1x: manifest.handshakes, sizes: {}, rows: [] };
+const JOBS = [...new Set([1, opt.jobs])];
+const results = { date: new Date().toISOString(), copies: opt.copies, jobs: JOBS, cores: os.availableParallelism(), handshakes1x: manifest.handshakes, sizes: {}, rows: [] };
 for (const [label, file, factor] of [['1x', ONE, 1], [`${opt.copies}x`, BIG, opt.copies]]) {
   const bytes = fs.statSync(file).size;
   spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'inherit'] }); // into the page cache
   results.sizes[label] = bytes;
-  const summary = await series(`${label} analyze --summary`, [node, CLI, 'analyze', file, '--summary']);
-  const sumDoc = summary.available ? JSON.parse(fs.readFileSync(summary.outFile, 'utf8')) : null;
-  const jsonl = await series(`${label} analyze --format jsonl`, [node, CLI, 'analyze', file, '--format', 'jsonl']);
-  const jl = jsonl.available ? tail(jsonl.outFile) : null;
+  const row = { label, bytes, expectedConnections: factor * manifest.handshakes, summary: {}, jsonl: {}, tshark: null };
+  for (const j of JOBS) {
+    const summary = await series(`${label} analyze --summary --jobs ${j}`, [node, CLI, 'analyze', file, '--summary', '--jobs', String(j)]);
+    const sumDoc = summary.available ? JSON.parse(fs.readFileSync(summary.outFile, 'utf8')) : null;
+    row.summary[j] = summary.available ? { wall: summary.wall, peakKb: summary.peakKb, connections: sumDoc.summary.connections, packets: sumDoc.input.packets } : null;
+    const jsonl = await series(`${label} analyze --format jsonl --jobs ${j}`, [node, CLI, 'analyze', file, '--format', 'jsonl', '--jobs', String(j)]);
+    const jl = jsonl.available ? tail(jsonl.outFile) : null;
+    row.jsonl[j] = jl ? { wall: jsonl.wall, peakKb: jsonl.peakKb, connectionLines: jl.lines - 1 } : null;
+    for (const r of [summary, jsonl]) if (r.outFile) for (const f of [r.outFile, r.errFile]) fs.rmSync(f, { force: true });
+  }
   const tshark = opt.tshark ? await series(`${label} tshark conv,tcp`, ['tshark', '-r', file, '-q', '-z', 'conv,tcp']) : { available: false };
-  results.rows.push({
-    label,
-    bytes,
-    expectedConnections: factor * manifest.handshakes,
-    summary: summary.available ? { wall: summary.wall, peakKb: summary.peakKb, connections: sumDoc.summary.connections, packets: sumDoc.input.packets } : null,
-    jsonl: jl ? { wall: jsonl.wall, peakKb: jsonl.peakKb, connectionLines: jl.lines - 1 } : null,
-    tshark: tshark.available ? { wall: tshark.wall, peakKb: tshark.peakKb } : null,
-  });
-  for (const r of [summary, jsonl, tshark]) if (r.outFile) for (const f of [r.outFile, r.errFile]) fs.rmSync(f, { force: true });
+  row.tshark = tshark.available ? { wall: tshark.wall, peakKb: tshark.peakKb } : null;
+  if (tshark.outFile) for (const f of [tshark.outFile, tshark.errFile]) fs.rmSync(f, { force: true });
+  results.rows.push(row);
 }
-// Time to the first connection printed, the 8x file through a pipe.
+// Time to the first connection printed, the 8x file through a pipe (the default --jobs).
 {
   const r = await series(`${opt.copies}x cat | analyze - --format jsonl`, ['bash', '-c', `cat '${BIG}' | '${node}' '${CLI}' analyze - --format jsonl`], { firstLine: true });
   results.pipe = r.available ? { wall: r.wall, firstLineSeconds: r.firstLine, peakKb: r.peakKb } : null;
@@ -118,18 +123,26 @@ lines.push(`| capture | MB | command | wall s | peak MiB | tshark time / ours | 
 lines.push('|---|---:|---|---:|---:|---:|---:|');
 for (const row of results.rows) {
   const ts = row.tshark;
-  const add = (name, m, conns) =>
-    lines.push(`| ${row.label} | ${(row.bytes / 1e6).toFixed(0)} | ${name} | ${m ? f(m.wall) : 'n/a'} | ${m ? f(mib(m.peakKb), 0) : 'n/a'} | ${m && ts && name !== 'tshark -q -z conv,tcp' ? `${f(ts.wall / m.wall, 1)}×` : name.startsWith('tshark') ? '1' : '–'} | ${conns ?? ''} |`);
-  add('analyze --summary', row.summary, row.summary ? `${row.summary.connections} (${row.expectedConnections})` : '');
-  add('analyze --format jsonl', row.jsonl, row.jsonl ? `${row.jsonl.connectionLines} (${row.expectedConnections})` : '');
-  add('tshark -q -z conv,tcp', ts, '');
+  const add = (name, m, conns) => lines.push(`| ${row.label} | ${(row.bytes / 1e6).toFixed(0)} | ${name} | ${m ? f(m.wall) : 'n/a'} | ${m ? f(mib(m.peakKb), 0) : 'n/a'} | ${m && ts ? `${f(ts.wall / m.wall, 1)}×` : '–'} | ${conns ?? ''} |`);
+  for (const j of JOBS) {
+    const s = row.summary[j];
+    const l = row.jsonl[j];
+    add(`analyze --summary --jobs ${j}`, s, s ? `${s.connections} (${row.expectedConnections})` : '');
+    add(`analyze --format jsonl --jobs ${j}`, l, l ? `${l.connectionLines} (${row.expectedConnections})` : '');
+  }
+  lines.push(`| ${row.label} | ${(row.bytes / 1e6).toFixed(0)} | tshark -q -z conv,tcp | ${ts ? f(ts.wall) : 'n/a'} | ${ts ? f(mib(ts.peakKb), 0) : 'n/a'} | 1 | |`);
 }
 const [one, big] = results.rows;
 const ratio = (a, b) => (a && b ? b.peakKb / a.peakKb : undefined);
 lines.push('');
-lines.push(`peak RSS ${big.label} / 1x: --summary ${f(ratio(one.summary, big.summary))}, --format jsonl ${f(ratio(one.jsonl, big.jsonl))} (goal: at most 1.25)`);
-if (results.pipe) lines.push(`through a pipe (${big.label}): first connection after ${f(results.pipe.firstLineSeconds)} s, all in ${f(results.pipe.wall)} s, peak ${f(mib(results.pipe.peakKb), 0)} MiB`);
-lines.push('workers (--jobs): not implemented yet; every figure is one core.');
+for (const j of JOBS) lines.push(`--jobs ${j}: peak RSS ${big.label} / 1x: --summary ${f(ratio(one.summary[j], big.summary[j]))}, --format jsonl ${f(ratio(one.jsonl[j], big.jsonl[j]))} (goal: at most 1.25)`);
+if (JOBS.length > 1) {
+  const j = JOBS[1];
+  const sp = (a, b) => (a && b ? a.wall / b.wall : undefined);
+  lines.push(`--jobs ${j} against --jobs 1 (time with one thread / time with ${j}): ` + results.rows.map((r) => `${r.label} --summary ${f(sp(r.summary[1], r.summary[j]))}, jsonl ${f(sp(r.jsonl[1], r.jsonl[j]))}`).join('; '));
+}
+if (results.pipe) lines.push(`through a pipe (${big.label}, default --jobs): first connection after ${f(results.pipe.firstLineSeconds)} s, all in ${f(results.pipe.wall)} s, peak ${f(mib(results.pipe.peakKb), 0)} MiB`);
+lines.push(`machine: ${results.cores} cores; 1-minute load average ${load0.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end`);
 const text = lines.join('\n');
 console.log(text);
 results.text = text;

@@ -2,6 +2,7 @@
  * `teardown-tracer analyze FILE`: connections, both endpoints' states, findings.
  * A contract other tools rely on: see README ("analyze") for the JSON document.
  */
+import * as fs from 'fs';
 import { analysisOf, analyze, FINDING_CODES, type Analysis, type EngineOptions, type FindingCode, type Severity } from '../core/engine';
 import { analysisJson, analysisJsonChunks, SummaryCounts, type InputSummary } from '../core/report/json';
 import { summaryTextChunks } from '../core/report/summary';
@@ -17,12 +18,15 @@ import { SegmentTable } from '../core/model/segment';
 import { runMerged } from './merge';
 import { runReport } from './report';
 import { finishParquet, openParquet, runStreamed, type StreamedOutput } from './analyzeStream';
+import { decodeCaptureSet, expandInputs, fileNames } from '../node/captureSet';
 import type { CliIO } from './main';
 
 const SEVERITY_RANK: Record<Severity, number> = { hint: 0, info: 1, warning: 2, error: 3 };
 
 interface AnalyzeArgs {
   file: string;
+  /** Further inputs: several files (or directories) analyzed as one capture. */
+  more: string[];
   json: boolean;
   jsonl: boolean;
   /** --format zeek | zeek-json: Zeek's conn.log (TSV or JSON lines). */
@@ -46,11 +50,14 @@ interface AnalyzeArgs {
   parquet: boolean;
   out: string | null;
   parquetRows: number | null;
+  /** Worker threads for the streaming analysis (--jobs), null: one (sharding is opt-in, see the call of runStreamed). */
+  jobs: number | null;
 }
 
 function parseArgs(args: string[]): AnalyzeArgs | string {
   const out: AnalyzeArgs = {
     file: '',
+    more: [],
     json: false,
     jsonl: false,
     zeek: null,
@@ -68,6 +75,7 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
     parquet: false,
     out: null,
     parquetRows: null,
+    jobs: null,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -104,7 +112,11 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
         if (!Number.isFinite(v) || v <= 0) return `${a} takes a positive number of seconds`;
         out.engine.idleHorizonSeconds = v;
       }
-      else if (a === '--summary') out.summaryOnly = true;
+      else if (a === '--jobs' || a === '-j') {
+        const v = Number(value());
+        if (!Number.isInteger(v) || v < 1 || v > 256) return `${a} takes a number of worker threads from 1 to 256`;
+        out.jobs = v;
+      } else if (a === '--summary') out.summaryOnly = true;
       else if (a === '--absolute') out.absolute = true;
       else if (a === '--ladder') {
         const v = value();
@@ -131,7 +143,7 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
         out.engine.severities![code as FindingCode] = level as Severity | 'off';
       } else if (a.startsWith('-') && a !== '-') return `unknown option '${a}'`;
       else if (out.file === '') out.file = a;
-      else return `unexpected argument '${a}'`;
+      else out.more.push(a);
     } catch (e) {
       return (e as Error).message;
     }
@@ -145,6 +157,7 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
     return '--with takes the text report or --json (not --format jsonl or zeek, --summary, --filter, --report or --format parquet)';
   return out;
 }
+
 
 /** Connections that have at least one segment matching the display filter. */
 function filterConnections(a: Analysis, expr: string): { ids: Set<number> } | { error: string } {
@@ -162,8 +175,29 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     io.err(`teardown-tracer analyze: ${parsed}\n`);
     return 2;
   }
+  // Several files, or a directory: one capture merged by timestamp (a directory of one file, or a
+  // single file, is analyzed as before).
+  let files: string[] | null = null;
+  if (parsed.more.length > 0 || isDirectory(parsed.file)) {
+    const set = expandInputs([parsed.file, ...parsed.more]);
+    for (const p of set.skipped) io.err(`warning: ${p}: not a capture file; skipped\n`);
+    if (set.files.includes('-')) {
+      io.err('teardown-tracer analyze: - (standard input) cannot be one of several inputs\n');
+      return 2;
+    }
+    if (set.files.length === 0) {
+      io.err(`teardown-tracer analyze: no capture files in ${[parsed.file, ...parsed.more].join(', ')}\n`);
+      return 2;
+    }
+    if (set.files.length > 1) files = set.files;
+    parsed.file = set.files[0];
+  }
+  const streamable = files !== null || parsed.file === '-' || isGzipFile(parsed.file) || startsLikeCapture(parsed.file);
+  if (files !== null && (parsed.withFile !== null || parsed.report !== null)) {
+    io.err('teardown-tracer analyze: --with and --report read one capture file, not several\n');
+    return 2;
+  }
   if (parsed.withFile !== null) return runMerged({ ...parsed, withFile: parsed.withFile }, io);
-  const streamable = parsed.file === '-' || isGzipFile(parsed.file) || startsLikeCapture(parsed.file);
   if (parsed.report !== null) {
     if (parsed.json || parsed.jsonl || parsed.summaryOnly || parsed.zeek !== null) {
       io.err('teardown-tracer analyze: --report writes the overview only: drop --json, --format and --summary\n');
@@ -185,6 +219,7 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     return runStreamed(
       {
         file: parsed.file,
+        files: files ?? undefined,
         output,
         filter: parsed.filter,
         engine: parsed.engine,
@@ -193,11 +228,15 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
         communityId: parsed.communityId,
         zeekServerPorts: parsed.zeekServerPorts,
         parquet,
+        // One thread unless asked: on 2 cores two threads were slower at 1x and held twice the memory
+        // at 8x (docs/bench.md), so sharding is opt-in until it pays.
+        jobs: parsed.jobs ?? 1,
       },
       io,
     );
   }
-  const loaded = parsed.file === '-' || isGzipFile(parsed.file) ? await loadStreamedWhole(parsed.file) : loadTrace(parsed.file);
+  const loaded =
+    files !== null ? await loadCaptureSet(files) : parsed.file === '-' || isGzipFile(parsed.file) ? await loadStreamedWhole(parsed.file) : loadTrace(parsed.file);
   if (loaded.error !== null) {
     io.err(`teardown-tracer analyze: cannot read ${parsed.file}: ${loaded.error}\n`);
     return 2;
@@ -219,6 +258,7 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     packets: loaded.input.packets,
     tcpSegments: loaded.input.tcpSegments,
     warnings: loaded.input.warnings,
+    ...((loaded.input as InputSummary).files !== undefined ? { files: (loaded.input as InputSummary).files } : {}),
   };
   let view: Analysis = a;
   if (shown !== a.connections) view = analysisOf(a, shown);
@@ -275,6 +315,22 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     if (view.findings.some((f) => SEVERITY_RANK[f.severity] >= min)) return 1;
   }
   return 0;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return p !== '-' && fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Several capture files merged into one table (for ladders); references name the files. */
+async function loadCaptureSet(files: string[]): Promise<LoadedTrace> {
+  const table = new SegmentTable(4096, undefined, fileNames(files));
+  const set = await decodeCaptureSet(files, (v) => table.append(v));
+  const input = { ...set.input, warnings: set.input.warnings ?? [] };
+  return { format: 'pcap', table, input, parseErrors: [], steps: undefined, error: set.error };
 }
 
 /** A gzip-compressed or piped capture read whole into a table (for ladders). */

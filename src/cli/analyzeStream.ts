@@ -1,32 +1,43 @@
 /**
  * `analyze` over a capture in bounded memory: decoding feeds the streaming analysis
  * (core/engine/stream.ts) segment by segment, and each batch of finished connections is written
- * (`--format jsonl`; `--format parquet`, rows into the Parquet parts), kept as text (`--json`,
- * written in id order at the end), or only counted (`--summary`). The same engine and the same
- * answers as the whole-capture analysis.
+ * (`--format jsonl`, `zeek`, `zeek-json`; `--format parquet`, rows into the Parquet parts), kept as
+ * text (`--json`, written in id order at the end), or only counted (`--summary`). The same engine
+ * and the same answers as the whole-capture analysis, on this thread or sharded over worker
+ * threads (`--jobs`, for `--json`, `--summary` and `--format jsonl`).
  */
-import { analysisOf, type Analysis, type Connection, type EngineOptions, type Severity } from '../core/engine';
-import { StreamingAnalysis } from '../core/engine/stream';
-import { parseFilter, type CompiledFilter } from '../core/filter';
+import type { Analysis, Connection, EngineOptions } from '../core/engine';
+import { StreamingAnalysis, type StreamOptions } from '../core/engine/stream';
+import type { CompiledFilter } from '../core/filter';
 import { matchingConnections } from '../core/filter/context';
-import { connectionJsonText, JsonCollector, SummaryCounts, type InputSummary } from '../core/report/json';
-import { decodeStream, type ReadProgress } from '../node/captureStream';
+import type { SegmentView } from '../core/model/segment';
+import { JsonCollector, SummaryCounts, type InputSummary } from '../core/report/json';
+import { zeekLines, zeekLogTime, zeekTsvFooter, zeekTsvHeader } from '../core/report/zeek';
+import { decodeStream, type ReadProgress, type StreamedCapture } from '../node/captureStream';
+import { decodeCaptureSet, fileNames } from '../node/captureSet';
 import { UnreadableFileError } from '../node/captureFile';
 import { ParquetSink } from '../node/parquet';
-import { zeekLines, zeekLogTime, zeekTsvFooter, zeekTsvHeader, type ZeekFormat } from '../core/report/zeek';
 import { streamProgressText } from '../node/progressText';
 import type { CliIO } from './main';
+import { ShardedAnalysis, type ShardedRun } from './shards';
+import { batchWriter, compileFilter, SEVERITY_RANK, type BatchSink, type StreamedOutput } from './streamOutput';
 
-export type StreamedOutput = 'json' | 'jsonl' | 'summary' | 'json-summary' | 'parquet' | ZeekFormat;
+export type { StreamedOutput } from './streamOutput';
 
 export interface StreamRun {
   file: string;
+  /** Several capture files analyzed as one (merged by timestamp), when there are. */
+  files?: string[];
   output: StreamedOutput;
   filter: string | null;
   engine: Partial<EngineOptions>;
   /** Exit 1 when a finding at least this severe exists (its rank), or null. */
   failRank: number | null;
   progress: boolean;
+  /** Worker threads the connections are sharded over (1: this thread only; Zeek and Parquet outputs always run on one). */
+  jobs: number;
+  /** How a shard is started (default: a worker thread; tests run shards on message channels). */
+  spawn?: ShardedRun['spawn'];
   /** Zeek outputs: add the community_id column. */
   communityId?: boolean;
   /** Zeek outputs: Zeek's likely_server_ports, when not Zeek's default. */
@@ -68,8 +79,6 @@ export function finishParquet(sink: ParquetSink, input: InputSummary, counts: Su
   return 0;
 }
 
-const SEVERITY_RANK: Record<Severity, number> = { hint: 0, info: 1, warning: 2, error: 3 };
-
 /** Progress on stderr: one line rewritten in place, at most four times a second. */
 class ProgressLine {
   private last = 0;
@@ -78,12 +87,12 @@ class ProgressLine {
 
   constructor(private readonly io: CliIO) {}
 
-  update(p: ReadProgress, packets: number, s: StreamingAnalysis, force = false): void {
+  update(p: ReadProgress, packets: number, s: { connections: number; finished: number }, force = false): void {
     const now = Date.now();
     if (!force && now - this.last < 250) return;
     this.last = now;
     const { bytesRead, totalBytes } = p;
-    const line = streamProgressText({ bytesRead, totalBytes, segments: packets, connections: s.stats.connections, finished: s.stats.finished, seconds: (now - this.started) / 1000 });
+    const line = streamProgressText({ bytesRead, totalBytes, segments: packets, connections: s.connections, finished: s.finished, seconds: (now - this.started) / 1000 });
     this.io.err(`\r\x1b[K${line}`);
     this.shown = true;
   }
@@ -93,119 +102,165 @@ class ProgressLine {
   }
 }
 
-export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
-  let filter: CompiledFilter | null = null;
-  if (run.filter !== null) {
-    const parsed = parseFilter(run.filter);
-    if (parsed.filter === null) {
-      const e = parsed.errors[0];
-      io.err(`teardown-tracer analyze: filter: ${e ? `${e.message} (at characters ${e.start + 1}-${e.end})` : 'invalid'}\n`);
-      return 2;
-    }
-    filter = parsed.filter;
-  }
-  const counts = new SummaryCounts();
-  const collector = run.output === 'json' ? new JsonCollector() : null;
-  let sink: ParquetSink | null = null;
-  if (run.output === 'parquet' && run.parquet) {
-    sink = openParquet(run.parquet, io);
-    if (sink === null) return 2;
-  }
-  let worst = -1;
+/**
+ * The Zeek and Parquet outputs' work on each batch (on this thread): the display filter, the
+ * counts, then conn.log lines written out or rows added to the Parquet tables.
+ */
+function formatWriter(run: StreamRun, filter: CompiledFilter | null, sink: BatchSink, parquet: ParquetSink | null, header: () => void): (a: Analysis) => void {
   const zeek = run.output === 'zeek' || run.output === 'zeek-json' ? run.output : null;
   const zeekOptions = { communityId: run.communityId === true, likelyServerPorts: run.zeekServerPorts };
-  // The TSV header goes out with the first rows (or at the end), so an unreadable file prints none.
-  let zeekHeader = zeek !== 'zeek';
-  const header = (): void => {
-    if (!zeekHeader) io.out(zeekTsvHeader(zeekOptions, zeekLogTime(new Date())));
-    zeekHeader = true;
-  };
-  const onBatch = (a: Analysis): void => {
+  return (a) => {
     let shown: Connection[] = a.connections;
     if (filter !== null) {
       const ids = matchingConnections(a, filter);
       shown = a.connections.filter((c) => ids.has(c.id));
     }
-    if (collector !== null) {
-      collector.add(shown === a.connections ? a : analysisOf(a, shown));
-      return after(shown);
-    }
-    sink?.add(a, shown);
+    parquet?.add(a, shown);
     let out = '';
-    if (shown.length > 0) header();
+    if (shown.length > 0 && zeek !== null) header();
     for (const c of shown) {
-      counts.add(c);
-      if (zeek !== null || run.output === 'jsonl') {
-        out += zeek !== null ? zeekLines(a, c, zeek, zeekOptions) : connectionJsonText(a, c) + '\n';
+      sink.counts.add(c);
+      for (const f of c.findings) sink.worst = Math.max(sink.worst, SEVERITY_RANK[f.severity]);
+      if (zeek !== null) {
+        out += zeekLines(a, c, zeek, zeekOptions);
         if (out.length >= 1 << 16) {
-          io.out(out);
+          sink.write(out);
           out = '';
         }
       }
     }
-    if (out !== '') io.out(out);
-    after(shown);
+    if (out !== '') sink.write(out);
   };
-  const after = (shown: Connection[]): void => {
-    for (const c of shown) for (const f of c.findings) worst = Math.max(worst, SEVERITY_RANK[f.severity]);
+}
+
+export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
+  let filter: CompiledFilter | null = null;
+  if (run.filter !== null) {
+    const compiled = compileFilter(run.filter);
+    if (typeof compiled === 'string') {
+      io.err(`teardown-tracer analyze: ${compiled}\n`);
+      return 2;
+    }
+    filter = compiled;
+  }
+  const collector = run.output === 'json' ? new JsonCollector() : null;
+  const sink: BatchSink = {
+    counts: collector?.counts ?? new SummaryCounts(),
+    worst: -1,
+    keep: (id, text) => collector?.put([id], [text]),
+    write: (text) => io.out(text),
   };
-  const stream = new StreamingAnalysis(run.engine, onBatch);
+  let parquet: ParquetSink | null = null;
+  if (run.output === 'parquet' && run.parquet) {
+    parquet = openParquet(run.parquet, io);
+    if (parquet === null) return 2;
+  }
+  // The TSV header goes out with the first rows (or at the end), so an unreadable file prints none.
+  let zeekHeader = run.output !== 'zeek';
+  const header = (): void => {
+    if (!zeekHeader) io.out(zeekTsvHeader({ communityId: run.communityId === true, likelyServerPorts: run.zeekServerPorts }, zeekLogTime(new Date())));
+    zeekHeader = true;
+  };
+  const formats = run.output === 'parquet' || run.output === 'zeek' || run.output === 'zeek-json';
+  const onBatch = formats ? formatWriter(run, filter, sink, parquet, header) : batchWriter(run.output, filter, sink);
+  const so: StreamOptions = run.files !== undefined ? { files: fileNames(run.files) } : {};
+  // More than one job: connections sharded over worker threads (shards.ts), the same engine and
+  // answers; one job (and the Zeek and Parquet outputs): the streaming analysis on this thread.
+  const stream: StreamEngine =
+    run.jobs > 1 && !formats
+      ? new ShardedAnalysis({ jobs: run.jobs, engine: run.engine, output: run.output, filter: run.filter, stream: so, spawn: run.spawn }, sink)
+      : new InThread(new StreamingAnalysis(run.engine, onBatch, so));
   const progress = run.progress ? new ProgressLine(io) : null;
   let packets = 0;
-  let read;
+  let input: InputSummary;
   try {
-    read = await decodeStream(
-      run.file,
-      (v) => {
-        packets++;
-        stream.push(v);
-      },
-      progress ? (p) => progress.update(p, packets, stream) : undefined,
-    );
+    const onSegment = (v: SegmentView): void => {
+      packets++;
+      stream.push(v);
+    };
+    const onChunk = (p: ReadProgress): Promise<void> | undefined => {
+      progress?.update(p, packets, stream.progress);
+      return stream.paced();
+    };
+    const read = run.files !== undefined ? await decodeCaptureSet(run.files, onSegment, onChunk) : inputOf(await decodeStream(run.file, onSegment, onChunk));
+    if (read.error !== null) {
+      stream.close();
+      progress?.clear();
+      io.err(`teardown-tracer analyze: cannot read ${run.files !== undefined ? 'any of the files' : run.file}: ${read.error}\n`);
+      return 2;
+    }
+    await stream.end();
+    input = read.input;
   } catch (e) {
+    stream.close();
     progress?.clear();
     if (e instanceof UnreadableFileError) {
       io.err(`teardown-tracer analyze: cannot read ${run.file}: ${e.message}\n`);
       return 2;
     }
-    if (sink !== null) return writeFailed(e, sink, io);
+    if (parquet !== null) return writeFailed(e, parquet, io);
     throw e;
   }
-  if (read.report.unreadable) {
-    progress?.clear();
-    io.err(`teardown-tracer analyze: cannot read ${run.file}: ${read.report.stoppedAt?.message ?? 'not a capture'}\n`);
-    return 2;
-  }
-  try {
-    stream.end();
-  } catch (e) {
-    if (sink === null) throw e;
-    progress?.clear();
-    return writeFailed(e, sink, io);
-  }
   progress?.clear();
-  const warnings = [...read.report.notes(), ...read.notes, ...stream.warnings];
-  for (const w of warnings) io.err(`warning: ${w}\n`);
-  const input: InputSummary = {
-    format: read.report.format,
-    packets: read.report.packets,
-    tcpSegments: read.report.tcpSegments,
-    warnings,
-  };
+  input.warnings = [...(input.warnings ?? []), ...stream.warnings];
+  for (const w of input.warnings) io.err(`warning: ${w}\n`);
+  const summary = sink.counts.toJSON();
   if (collector !== null) {
     for (const chunk of collector.chunks(input)) io.out(chunk);
     io.out('\n');
-  } else if (sink !== null) {
-    const code = finishParquet(sink, input, counts, io);
+  } else if (parquet !== null) {
+    const code = finishParquet(parquet, input, sink.counts, io);
     if (code !== 0) return code;
-  } else if (zeek === 'zeek') {
+  } else if (run.output === 'zeek') {
     header();
     io.out(zeekTsvFooter(zeekLogTime(new Date())));
-  }
-  else if (zeek === 'zeek-json') {
+  } else if (run.output === 'zeek-json') {
     // Zeek's JSON log has records only.
-  } else if (run.output === 'jsonl') io.out(JSON.stringify({ input, summary: counts.toJSON() }) + '\n');
-  else if (run.output === 'json-summary') io.out(JSON.stringify({ input, summary: counts.toJSON(), connections: [] }, null, 2) + '\n');
-  else io.out(JSON.stringify({ input, summary: counts.toJSON() }, null, 2) + '\n');
-  return run.failRank !== null && worst >= run.failRank ? 1 : 0;
+  } else if (run.output === 'jsonl') io.out(JSON.stringify({ input, summary }) + '\n');
+  else if (run.output === 'json-summary') io.out(JSON.stringify({ input, summary, connections: [] }, null, 2) + '\n');
+  else io.out(JSON.stringify({ input, summary }, null, 2) + '\n');
+  return run.failRank !== null && sink.worst >= run.failRank ? 1 : 0;
+}
+
+/** A single capture's input summary, or why it cannot be read. */
+function inputOf(read: StreamedCapture): { error: string | null; input: InputSummary } {
+  const r = read.report;
+  if (r.unreadable) return { error: r.stoppedAt?.message ?? 'not a capture', input: { format: r.format, packets: 0, tcpSegments: 0 } };
+  return { error: null, input: { format: r.format, packets: r.packets, tcpSegments: r.tcpSegments, warnings: [...r.notes(), ...read.notes] } };
+}
+
+/** What runStreamed feeds with segments: the streaming analysis on this thread, or sharded over workers. */
+export interface StreamEngine {
+  push(v: SegmentView): void;
+  /** Called after each chunk of input; a promise when the reader should wait (the workers are behind). */
+  paced(): Promise<void> | undefined;
+  /** The end of the capture: every connection is finished and handed to the sink. */
+  end(): Promise<void>;
+  /** Stops early (an unreadable input): workers are ended. */
+  close(): void;
+  readonly warnings: string[];
+  /** For the progress line: connections seen so far, and finished. */
+  readonly progress: { connections: number; finished: number };
+}
+
+/** The streaming analysis on this thread. */
+class InThread implements StreamEngine {
+  constructor(private readonly s: StreamingAnalysis) {}
+  push(v: SegmentView): void {
+    this.s.push(v);
+  }
+  paced(): undefined {
+    return undefined;
+  }
+  end(): Promise<void> {
+    this.s.end();
+    return Promise.resolve();
+  }
+  close(): void {}
+  get warnings(): string[] {
+    return this.s.warnings;
+  }
+  get progress(): { connections: number; finished: number } {
+    return this.s.stats;
+  }
 }

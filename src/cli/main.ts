@@ -3,17 +3,21 @@
  * Exit status: 0 when the input was read, 1 when --fail-on matched, 2 when the input cannot be read
  * or the arguments are wrong.
  */
+import { isMainThread } from 'worker_threads';
 import { runDecode } from './decode';
 import { runAnalyze } from './analyze';
+import { setShardScript } from './shards';
 
-const USAGE = `usage: teardown-tracer <command> [options] FILE
+const USAGE = `usage: teardown-tracer <command> [options] FILE...
 
 commands:
   decode FILE   print every TCP segment of a capture
                 --format text|jsonl|count   (default text: tcpdump-like lines)
                 --stats               decode time and rates on stderr
-  analyze FILE  connections, both endpoints' states, findings
-                FILE: a pcap/pcapng capture (also gzip-compressed), a text trace, or - (a capture on stdin)
+  analyze FILE...  connections, both endpoints' states, findings
+                FILE: a pcap/pcapng capture (also gzip-compressed), a text trace, or - (a capture on stdin);
+                several captures, or a directory (its capture files by name), are one capture merged
+                by timestamp, and references name the file (file:frame)
                 --json                one JSON document (with --summary: the counts only)
                 --format jsonl        one JSON line per connection as it finishes, then a summary line
                 --format text|json    the text report (default), or the same as --json
@@ -44,6 +48,8 @@ commands:
                                       which segments were lost between the two, and gives both
                                       endpoints' states from what each really sent and received
                                       (text report or --json, which adds a "merge" object)
+                --jobs N, -j N        worker threads for --json, --summary and --format jsonl on captures
+                                      (default 1: on two cores more threads did not pay, docs/bench.md)
 `;
 
 export interface CliIO {
@@ -84,7 +90,10 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
+// The same script runs the shards of `analyze --jobs N` in worker threads (shardWorker.ts starts
+// itself there); only the main thread is the command line.
+setShardScript(__filename);
+if (isMainThread) main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },

@@ -29,13 +29,14 @@ export interface ReadProgress {
 
 /**
  * Decodes the capture at `path` (`-`: standard input), calling onSegment for each TCP segment in
- * frame order, and onChunk after each chunk of input (for progress). Throws UnreadableFileError only
+ * frame order, and onChunk after each chunk of input (for progress; it may return a promise to hold
+ * the reading back until it resolves). Throws UnreadableFileError only
  * when the file cannot be opened at all.
  */
 export async function decodeStream(
   path: string,
   onSegment: (v: SegmentView) => void,
-  onChunk?: (p: ReadProgress) => void,
+  onChunk?: (p: ReadProgress) => void | Promise<void>,
   stdin: NodeJS.ReadableStream = process.stdin,
 ): Promise<StreamedCapture> {
   let totalBytes = -1;
@@ -63,15 +64,17 @@ export async function decodeStream(
   }
   const gzip = !first.done && first.value.length >= 2 && first.value[0] === 0x1f && first.value[1] === 0x8b;
   const decoder = new CaptureDecoder(onSegment, totalBytes >= 0 && !gzip ? { totalLength: totalBytes } : undefined);
-  const count = (n: number): void => {
+  // onChunk may ask the reader to wait (a promise): the sharded analysis's workers are behind.
+  const count = (n: number): void | Promise<void> => {
     progress.bytesRead += n;
-    onChunk?.(progress);
+    return onChunk?.(progress);
   };
   if (!gzip) {
     let next = first;
     while (!next.done && !decoder.stopped) {
       decoder.push(next.value);
-      count(next.value.length);
+      const wait = count(next.value.length);
+      if (wait !== undefined) await wait;
       try {
         next = await it.next();
       } catch (e) {
@@ -91,7 +94,8 @@ export async function decodeStream(
     try {
       while (!next.done) {
         const chunk = next.value;
-        count(chunk.length);
+        const wait = count(chunk.length);
+        if (wait !== undefined) await wait;
         if (!gunzip.write(chunk)) await new Promise<void>((resolve) => gunzip.once('drain', resolve));
         next = await it.next();
       }

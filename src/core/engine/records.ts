@@ -285,7 +285,7 @@ export class FindingRecord implements Finding {
 /** "frame N" for captures, "line N" for text traces. */
 export function ref(table: SegmentTable, r: number): string {
   const fr = table.frame[r];
-  if (fr > 0) return `frame ${fr}`;
+  if (fr > 0) return `frame ${table.frameName(r)}`;
   return `line ${table.line[r] + 1}`;
 }
 

@@ -27,7 +27,18 @@ export interface StreamOptions {
    * more than this is reported (see `warnings`), as the two analyses may then differ.
    */
   slackSeconds?: number;
+  /** The names of the capture files merged into the stream, when there are several (`SegmentTable.files`). */
+  files?: readonly string[];
+  /**
+   * Whether a connection (by its id here) may be finished yet, beside its horizon: a shard of the
+   * sharded analysis holds a connection until it knows its id in the whole capture, so that a
+   * batch is written as soon as it is analyzed. Holding a connection longer changes no answer.
+   */
+  finishable?: (id: number) => boolean;
 }
+
+/** StreamOptions.sweepRows by default. */
+export const DEFAULT_SWEEP_ROWS = 1 << 16;
 
 export interface StreamStats {
   segments: number;
@@ -40,8 +51,45 @@ export interface StreamStats {
   batches: number;
 }
 
-/** Connections handed over: `analysis.connections` are finished ones, in id order. */
-export type BatchListener = (analysis: Analysis) => void;
+/**
+ * Connections handed over: `analysis.connections` are finished ones, in id order. `ids` is the
+ * array the analysis reads their ids from (see BatchContext): a caller that numbers connections
+ * over a larger capture (the sharded analysis: each shard numbers its own) may overwrite it, in
+ * the same order, before reading anything from the analysis.
+ */
+export type BatchListener = (analysis: Analysis, ids: Int32Array) => void;
+
+/**
+ * The capture's clock as the streaming analysis sees it: the latest timestamp so far, and the
+ * largest step back (a segment older than one already seen: captures merged from several
+ * interfaces). The sharded analysis keeps one on the main thread, which sees every segment, so
+ * its warning is the one-thread analysis's.
+ */
+export class CaptureClock {
+  latest = -Infinity;
+  private maxStepBack = 0;
+  /** The frame of the largest step back (set by the caller when observe() says so). */
+  stepBackFrame = '';
+
+  constructor(readonly slack: number) {}
+
+  /** A segment at capture time t; true when it steps back further than any before (name its frame in stepBackFrame). */
+  observe(t: number): boolean {
+    if (t > this.latest) this.latest = t;
+    else if (this.latest - t > this.maxStepBack) {
+      this.maxStepBack = this.latest - t;
+      return true;
+    }
+    return false;
+  }
+
+  get warnings(): string[] {
+    if (this.maxStepBack <= this.slack) return [];
+    return [
+      `timestamps step back by up to ${this.maxStepBack.toFixed(3)} s (frame ${this.stepBackFrame}), more than the streaming analysis allows for (${this.slack} s): a connection finished before that frame may have been split from a later segment`,
+    ];
+  }
+}
 
 export class StreamingAnalysis {
   private readonly opts: EngineOptions;
@@ -54,13 +102,14 @@ export class StreamingAnalysis {
   /** Per slot: the connection's id in the capture (0 when the slot is free). */
   private slotId = new Int32Array(256);
   private nextId = 1;
-  private latest = -Infinity;
+  private readonly clock: CaptureClock;
   private nextTimedSweep = Infinity;
   private sweepAt: number;
   private readonly minSweep: number;
   private readonly slack: number;
-  private maxStepBack = 0;
-  private stepBackFrame = 0;
+  private readonly finishable: ((id: number) => boolean) | undefined;
+  /** The last sweep left a connection past its horizon because `finishable` said no. */
+  private heldBack = false;
   /** Where the capture had got to for the batches being finished (their analysis's capture end). */
   private captureEnd = 0;
   readonly stats: StreamStats = { segments: 0, connections: 0, finished: 0, heldRows: 0, peakHeldRows: 0, batches: 0 };
@@ -72,11 +121,29 @@ export class StreamingAnalysis {
   ) {
     this.opts = { ...DEFAULT_OPTIONS, ...options, severities: { ...options.severities } };
     this.horizons = horizonsOf(this.opts);
-    this.minSweep = Math.max(1, so.sweepRows ?? 1 << 16);
+    this.minSweep = Math.max(1, so.sweepRows ?? DEFAULT_SWEEP_ROWS);
     this.sweepAt = this.minSweep;
     this.slack = so.slackSeconds ?? 10;
-    this.held = new SegmentTable(Math.min(this.minSweep, 1 << 16));
+    this.clock = new CaptureClock(this.slack);
+    this.finishable = so.finishable;
+    this.held = new SegmentTable(Math.min(this.minSweep, 1 << 16), undefined, so.files);
     this.tracker = new Tracker(this.held, this.tracks, this.horizons);
+  }
+
+  private get latest(): number {
+    return this.clock.latest;
+  }
+
+  /**
+   * The capture got to time t without a segment for this analysis (a shard of the sharded
+   * analysis is told where the whole capture is before each of its segments, and at its end):
+   * connections whose horizon passed are finished as if it had seen the other shards' segments.
+   */
+  advance(t: number): void {
+    if (!(t > this.latest)) return;
+    if (this.latest === -Infinity) this.nextTimedSweep = t + 1;
+    this.clock.latest = t;
+    if (t >= this.nextTimedSweep) this.sweep(false);
   }
 
   /** One segment, in capture order. */
@@ -86,7 +153,7 @@ export class StreamingAnalysis {
     // new incarnation to one still held (a chain is only finished with its current connection).
     const vt = v.tsSec + v.tsNsec / 1e9;
     if (vt >= this.nextTimedSweep && vt > this.latest) {
-      this.latest = vt;
+      this.clock.latest = vt;
       this.sweep(false);
     }
     const r = this.held.append(v);
@@ -99,19 +166,18 @@ export class StreamingAnalysis {
     if (r >= this.heldSlot.length) this.heldSlot = grownColumn(this.heldSlot, this.heldSlot.length * 2);
     this.heldSlot[r] = slot;
     const t = this.held.time(r);
-    if (t > this.latest) {
-      if (this.latest === -Infinity) this.nextTimedSweep = t + 1;
-      this.latest = t;
-    }
-    else if (this.latest - t > this.maxStepBack) {
-      this.maxStepBack = this.latest - t;
-      this.stepBackFrame = v.frame;
-    }
+    if (this.latest === -Infinity && t > -Infinity) this.nextTimedSweep = t + 1;
+    if (this.clock.observe(t)) this.clock.stepBackFrame = this.held.frameName(r);
     this.stats.segments++;
     if (r + 1 > this.stats.peakHeldRows) this.stats.peakHeldRows = r + 1;
     // Sweep when the held rows doubled, or each second of capture time (a live capture that
     // trickles in through a pipe gets its connections written out while it runs).
     if (this.held.length >= this.sweepAt || this.latest >= this.nextTimedSweep) this.sweep(false);
+  }
+
+  /** Finishes what the last sweep held back for `finishable` (call when its answer may have changed). */
+  retry(): void {
+    if (this.heldBack) this.sweep(false);
   }
 
   /** The end of the capture: every connection still held is finished. */
@@ -121,16 +187,14 @@ export class StreamingAnalysis {
 
   /** Notes for the user about the stream (timestamps that stepped back beyond the slack). */
   get warnings(): string[] {
-    if (this.maxStepBack <= this.slack) return [];
-    return [
-      `timestamps step back by up to ${this.maxStepBack.toFixed(3)} s (frame ${this.stepBackFrame}), more than the streaming analysis allows for (${this.slack} s): a connection finished before that frame may have been split from a later segment`,
-    ];
+    return this.clock.warnings;
   }
 
   /** Finishes the connections whose horizon passed (all of them at the end). */
   private sweep(all: boolean): void {
     const { tracks, held, heldSlot } = this;
     const now = this.latest - this.slack;
+    this.heldBack = false;
     // done[slot]: 0 when it stays held, else 1 + the batch it is finished in. A chain (the
     // current connection and its earlier incarnations still held) goes into one batch; batches
     // hold about `minSweep` rows each, so the analysis of a sweep that finishes many connections
@@ -145,6 +209,10 @@ export class StreamingAnalysis {
       // analysis reads (port reuse, TIME-WAIT taken over) and which can get no segment any more.
       if (this.slotId[c] === 0 || tracks.next[c] >= 0) continue;
       if (!all && tracks.liveAt(c, now, this.horizons)) continue;
+      if (!all && this.finishable !== undefined && !this.finishable(this.slotId[c])) {
+        this.heldBack = true;
+        continue;
+      }
       if (batches === 0 || batchRows >= this.minSweep) {
         batches++;
         batchRows = 0;
@@ -178,7 +246,7 @@ export class StreamingAnalysis {
   /** Analyzes and hands over the connections of batch `b` (done[slot] === b), and frees their slots. */
   private finishBatch(b: number, done: Int32Array): void {
     const { tracks, held, heldSlot } = this;
-    const batch = new SegmentTable(16, held.endpoints);
+    const batch = new SegmentTable(16, held.endpoints, held.files);
     for (let r = 0; r < held.length; r++) if (done[heldSlot[r]] === b) batch.appendRow(held, r);
     const slots: number[] = [];
     for (let c = 0; c < tracks.count; c++) if (done[c] === b) slots.push(c);
@@ -196,7 +264,7 @@ export class StreamingAnalysis {
     const a = analyze(batch, this.opts, undefined, { captureEnd: this.captureEnd, ids, incarnations });
     this.stats.batches++;
     this.stats.finished += slots.length;
-    this.onBatch(a);
+    this.onBatch(a, ids);
   }
 
   private release(slot: number): void {

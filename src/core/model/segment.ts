@@ -82,6 +82,8 @@ export class SegmentView {
   line = -1;
   /** For captures: byte offset of the packet record in the file (-1 for text). */
   byteOffset = -1;
+  /** Which file of a set of capture files analyzed as one capture (`SegmentTable.files`); 0 otherwise. */
+  file = 0;
 
   /** The time as "seconds.nnnnnnnnn" (nine fraction digits), or "" when unknown. */
   timeString(): string {
@@ -249,8 +251,15 @@ export class SegmentTable {
   ttl: Uint8Array;
   ipId: Int32Array;
   line: Int32Array;
+  /** The file of each row, an index into `files` (all 0 for a single input). */
+  file: Uint16Array;
+  /**
+   * The names of the capture files merged into this table (by timestamp), when there are several:
+   * frame numbers count per file, and every reference names the file (`frameName`).
+   */
+  files: readonly string[] | undefined;
 
-  constructor(capacity = 1024, endpoints = new EndpointTable()) {
+  constructor(capacity = 1024, endpoints = new EndpointTable(), files?: readonly string[]) {
     const n = Math.max(16, capacity);
     this.endpoints = endpoints;
     this.frame = new Uint32Array(n);
@@ -274,6 +283,8 @@ export class SegmentTable {
     this.ttl = new Uint8Array(n);
     this.ipId = new Int32Array(n);
     this.line = new Int32Array(n);
+    this.file = new Uint16Array(n);
+    this.files = files;
   }
 
   get capacity(): number {
@@ -310,6 +321,7 @@ export class SegmentTable {
     this.ttl[i] = v.ttl;
     this.ipId[i] = v.ipId;
     this.line[i] = v.line;
+    this.file[i] = v.file;
     return i;
   }
 
@@ -349,6 +361,7 @@ export class SegmentTable {
     v.ttl = this.ttl[r];
     v.ipId = this.ipId[r];
     v.line = this.line[r];
+    v.file = this.file[r];
   }
 
   /** Appends row r of another table that shares this table's endpoint table (a column copy). */
@@ -382,6 +395,7 @@ export class SegmentTable {
     this.ttl[i] = from.ttl[r];
     this.ipId[i] = from.ipId[r];
     this.line[i] = from.line[r];
+    this.file[i] = from.file[r];
   }
 
   time(i: number): number {
@@ -417,6 +431,17 @@ export class SegmentTable {
     this.ttl = g(this.ttl);
     this.ipId = g(this.ipId);
     this.line = g(this.line);
+    this.file = g(this.file);
+  }
+
+  /** Row r's frame as a reference: its number, and its file's name first when there are several files (`a.pcap:8`). */
+  frameName(r: number): string {
+    return this.files === undefined ? String(this.frame[r]) : `${this.files[this.file[r]]}:${this.frame[r]}`;
+  }
+
+  /** The file name of row r when there are several files, else undefined. */
+  fileName(r: number): string | undefined {
+    return this.files === undefined ? undefined : this.files[this.file[r]];
   }
 }
 

@@ -10,16 +10,23 @@ export interface InputSummary {
   packets: number;
   tcpSegments: number;
   warnings?: string[];
+  /**
+   * Several capture files analyzed as one capture (merged by timestamp): each file, in the order
+   * of the command line (a directory's files by name). Only then do references carry a `file`.
+   */
+  files?: { name: string; format: string; packets: number; tcpSegments: number }[];
 }
 
+/** `file` (several capture files only): the file the frame number counts in. */
 export interface FindingJson {
   code: string;
   severity: string;
   frame: number;
+  file?: string;
   line?: number;
   message: string;
   explanation: string;
-  related: { frame: number; line?: number; message: string }[];
+  related: { frame: number; file?: string; line?: number; message: string }[];
 }
 
 export interface ConnectionJson {
@@ -32,6 +39,9 @@ export interface ConnectionJson {
   incarnation: number;
   firstFrame: number;
   lastFrame: number;
+  /** Several capture files only: the files of the first and last frames. */
+  firstFile?: string;
+  lastFile?: string;
   segments: number;
   startTime: string;
   endTime: string;
@@ -53,14 +63,21 @@ export interface ConnectionJson {
 export interface RstJson {
   by: string;
   frame: number;
+  /** The file of `frame` (and of each `evidence` frame), when the capture is several files. */
+  file?: string;
   reason: string;
   message: string;
   evidence: number[];
+  evidenceFiles?: string[];
   confidence: string;
 }
 
 function rstJson(a: Analysis, x: RstExplanation): RstJson {
-  return { by: x.by, frame: x.frame, reason: x.reason, message: x.message, evidence: x.evidence.map((r) => a.table.frame[r]), confidence: x.confidence };
+  const t = a.table;
+  const evidence = x.evidence.map((r) => t.frame[r]);
+  if (t.files === undefined) return { by: x.by, frame: x.frame, reason: x.reason, message: x.message, evidence, confidence: x.confidence };
+  const evidenceFiles = x.evidence.map((r) => t.fileName(r)!);
+  return { by: x.by, frame: x.frame, file: t.fileName(x.row)!, reason: x.reason, message: x.message, evidence, evidenceFiles, confidence: x.confidence };
 }
 
 /** A state in the document: RFC 9293's name, or null where the capture cannot show it. */
@@ -88,10 +105,11 @@ function findingJson(a: Analysis, f: Finding): FindingJson {
     code: f.code,
     severity: f.severity,
     frame: f.frame,
+    ...(t.files !== undefined && f.row >= 0 ? { file: t.fileName(f.row) } : {}),
     message: f.message,
     explanation: f.explanation,
     related: f.related.map((r) => {
-      const o: { frame: number; line?: number; message: string } = { frame: t.frame[r.row], message: r.message };
+      const o: FindingJson['related'][number] = { frame: t.frame[r.row], ...(t.files !== undefined ? { file: t.fileName(r.row) } : {}), message: r.message };
       if (t.line[r.row] >= 0) o.line = t.line[r.row] + 1;
       return o;
     }),
@@ -112,6 +130,7 @@ export function connectionJson(a: Analysis, c: Connection): ConnectionJson {
     incarnation: c.incarnation,
     firstFrame: t.frame[c.firstRow],
     lastFrame: t.frame[c.lastRow],
+    ...(t.files !== undefined ? { firstFile: t.fileName(c.firstRow), lastFile: t.fileName(c.lastRow) } : {}),
     segments: c.segments,
     startTime: t.timeString(c.firstRow),
     endTime: t.timeString(c.lastRow),
@@ -144,6 +163,13 @@ export class SummaryCounts {
     this.connections++;
     this.outcomes.set(c.outcome, (this.outcomes.get(c.outcome) ?? 0) + 1);
     for (const f of c.findings) this.findings.set(f.code, (this.findings.get(f.code) ?? 0) + 1);
+  }
+
+  /** Adds the counts of another SummaryCounts (its toJSON): a shard's, in the sharded analysis. */
+  addCounts(other: AnalysisJson['summary']): void {
+    this.connections += other.connections;
+    for (const [code, n] of Object.entries(other.findings)) this.findings.set(code as FindingCode, (this.findings.get(code as FindingCode) ?? 0) + n);
+    for (const [o, n] of Object.entries(other.outcomes)) this.outcomes.set(o as Outcome, (this.outcomes.get(o as Outcome) ?? 0) + n);
   }
 
   toJSON(): AnalysisJson['summary'] {
@@ -191,6 +217,11 @@ function num(x: number): string {
   return Number.isFinite(x) ? String(x) : 'null';
 }
 
+/** `"file":"a.pcap",` for row r when the table holds several files, else nothing. */
+function fileText(t: Analysis['table'], r: number): string {
+  return t.files === undefined ? '' : `"file":${qc(t.fileName(r)!)},`;
+}
+
 /** `JSON.stringify(findingJson(a, f))`, written directly. */
 function findingJsonText(a: Analysis, f: Finding): string {
   const t = a.table;
@@ -198,10 +229,10 @@ function findingJsonText(a: Analysis, f: Finding): string {
   let related = '';
   for (const r of rel) {
     const line = t.line[r.row];
-    related += `${related === '' ? '' : ','}{"frame":${num(t.frame[r.row])},"message":${q(r.message)}${line >= 0 ? `,"line":${line + 1}` : ''}}`;
+    related += `${related === '' ? '' : ','}{"frame":${num(t.frame[r.row])},${fileText(t, r.row)}"message":${q(r.message)}${line >= 0 ? `,"line":${line + 1}` : ''}}`;
   }
   const line = f.line !== undefined ? f.line + 1 : f.row >= 0 && t.line[f.row] >= 0 ? t.line[f.row] + 1 : undefined;
-  return `{"code":${qc(f.code)},"severity":${qc(f.severity)},"frame":${num(f.frame)},"message":${q(message)},"explanation":${qc(f.explanation)},"related":[${related}]${line !== undefined ? `,"line":${num(line)}` : ''}}`;
+  return `{"code":${qc(f.code)},"severity":${qc(f.severity)},"frame":${num(f.frame)},${f.row >= 0 ? fileText(t, f.row) : ''}"message":${q(message)},"explanation":${qc(f.explanation)},"related":[${related}]${line !== undefined ? `,"line":${num(line)}` : ''}}`;
 }
 
 function st(s: TcpState): string {
@@ -216,7 +247,9 @@ function num2(x: number | null): string {
 function rstJsonText(a: Analysis, x: RstExplanation): string {
   let evidence = '';
   for (const r of x.evidence) evidence += (evidence === '' ? '' : ',') + num(a.table.frame[r]);
-  return `{"by":${qc(x.by)},"frame":${num(x.frame)},"reason":${qc(x.reason)},"message":${qc(x.message)},"evidence":[${evidence}],"confidence":${qc(x.confidence)}`;
+  const t = a.table;
+  const files = t.files === undefined ? '' : `"evidenceFiles":[${x.evidence.map((r) => qc(t.fileName(r)!)).join(',')}],`;
+  return `{"by":${qc(x.by)},"frame":${num(x.frame)},${fileText(t, x.row)}"reason":${qc(x.reason)},"message":${qc(x.message)},"evidence":[${evidence}],${files}"confidence":${qc(x.confidence)}`;
 }
 
 /**
@@ -232,6 +265,7 @@ export function connectionJsonText(a: Analysis, c: Connection): string {
   return (
     `{"id":${num(c.id)},"client":{"ip":${qc(client.addr)},"port":${num(client.port)}},"server":{"ip":${qc(server.addr)},"port":${num(server.port)}},"communityId":${q(connectionCommunityId(c))},` +
     `"rolesInferred":${c.rolesInferred},"incarnation":${num(c.incarnation)},"firstFrame":${num(t.frame[c.firstRow])},"lastFrame":${num(t.frame[c.lastRow])},` +
+    (t.files !== undefined ? `"firstFile":${qc(t.fileName(c.firstRow)!)},"lastFile":${qc(t.fileName(c.lastRow)!)},` : '') +
     `"segments":${num(c.segments)},"startTime":${q(t.timeString(c.firstRow))},"endTime":${q(t.timeString(c.lastRow))},` +
     `"closeInitiator":${qc(c.closeInitiator)},"outcome":${qc(c.outcome)},` +
     `"reset":${reset ? rstJsonText(a, reset) + '}' : 'null'},"rsts":[${c.rsts.map((x) => `${rstJsonText(a, x)},"effect":${qc(x.effect)}}`).join(',')}],` +
@@ -279,6 +313,11 @@ export class JsonCollector {
       this.counts.add(c);
       this.texts[c.id - 1] = connectionJsonText(a, c);
     }
+  }
+
+  /** Connection texts made elsewhere (by a shard of the sharded analysis); their counts come with `counts.addCounts`. */
+  put(ids: ArrayLike<number>, texts: string[]): void {
+    for (let i = 0; i < ids.length; i++) this.texts[ids[i] - 1] = texts[i];
   }
 
   *chunks(input: InputSummary, chunkChars = 1 << 16): Generator<string> {

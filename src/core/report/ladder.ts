@@ -163,7 +163,7 @@ export function ladderText(a: Analysis, c: Connection, opts: LadderOptions = {})
   const relative = opts.relative ?? true;
   const t = a.table;
   const rows = c.rows;
-  const stepOf = (r: number): string => (t.frame[r] > 0 ? String(t.frame[r]) : String(t.line[r] + 1));
+  const stepOf = (r: number): string => (t.frame[r] > 0 ? t.frameName(r) : String(t.line[r] + 1));
   const width = Math.max(4, ...rows.map((r) => stepOf(r).length + 1));
   const windows = windowRows(a, c);
   const segs = new Map<number, string>(rows.map((r) => [r, segmentNotation(a, c, r, relative, windows.has(r))]));

@@ -2,6 +2,7 @@
  * Human-readable `analyze` output: one summary block per connection.
  */
 import { stateText, type Analysis, type Connection } from '../engine/types';
+import type { SegmentTable } from '../model/segment';
 import type { InputSummary } from './json';
 
 const OUTCOME_TEXT: Record<Connection['outcome'], string> = {
@@ -25,6 +26,12 @@ export function connectionVerdict(c: Connection): string {
   return parts.join(', ');
 }
 
+/** `1-9`; with several files `a.pcap:1-9`, or `a.pcap:9 to b.pcap:3` across two. */
+function frameRange(t: SegmentTable, first: number, last: number): string {
+  if (t.files === undefined || t.file[first] === t.file[last]) return `${t.frameName(first)}-${t.frame[last]}`;
+  return `${t.frameName(first)} to ${t.frameName(last)}`;
+}
+
 export function summaryText(a: Analysis, input: InputSummary): string {
   return [...summaryTextChunks(a, input)].join('');
 }
@@ -32,9 +39,10 @@ export function summaryText(a: Analysis, input: InputSummary): string {
 /** {@link summaryText} as strings of about `chunkChars` characters (for large captures). */
 export function* summaryTextChunks(a: Analysis, input: InputSummary, chunkChars = 1 << 16): Generator<string> {
   const t = a.table;
-  let out = `${input.format}: ${input.packets} packets, ${input.tcpSegments} TCP segments, ${a.connections.length} connection${a.connections.length === 1 ? '' : 's'}, ${a.findings.length} finding${a.findings.length === 1 ? '' : 's'}\n`;
+  const source = input.files !== undefined ? `${input.files.length} files (${input.format})` : input.format;
+  let out = `${source}: ${input.packets} packets, ${input.tcpSegments} TCP segments, ${a.connections.length} connection${a.connections.length === 1 ? '' : 's'}, ${a.findings.length} finding${a.findings.length === 1 ? '' : 's'}\n`;
   for (const c of a.connections) {
-    const first = t.frame[c.firstRow] > 0 ? `frames ${t.frame[c.firstRow]}-${t.frame[c.lastRow]}` : `lines ${t.line[c.firstRow] + 1}-${t.line[c.lastRow] + 1}`;
+    const first = t.frame[c.firstRow] > 0 ? `frames ${frameRange(t, c.firstRow, c.lastRow)}` : `lines ${t.line[c.firstRow] + 1}-${t.line[c.lastRow] + 1}`;
     const final = c.finalState;
     out += `\n#${c.id} ${connectionTitle(c)}${c.rolesInferred ? ' (roles inferred)' : ''}  [${first}, ${c.segments} segments]\n`;
     out += `   ${connectionVerdict(c)}; final state: client ${stateText(final.client)}, server ${stateText(final.server)}\n`;

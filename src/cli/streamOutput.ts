@@ -1,0 +1,62 @@
+/**
+ * What an output of the streaming analysis does with each batch of finished connections (the
+ * display filter, the counts, the JSON texts): one function, run by the analysis on one thread
+ * (analyzeStream.ts) and by every shard of the sharded analysis (shardWorker.ts).
+ */
+import type { Analysis, Connection, Severity } from '../core/engine';
+import { parseFilter, type CompiledFilter } from '../core/filter';
+import { matchingConnections } from '../core/filter/context';
+import { connectionJsonText, type SummaryCounts } from '../core/report/json';
+import type { ZeekFormat } from '../core/report/zeek';
+
+/** Zeek and Parquet outputs run on one thread (analyzeStream.ts); the others also sharded. */
+export type StreamedOutput = 'json' | 'jsonl' | 'summary' | 'json-summary' | 'parquet' | ZeekFormat;
+
+export const SEVERITY_RANK: Record<Severity, number> = { hint: 0, info: 1, warning: 2, error: 3 };
+
+/**
+ * Where the results of finished connections go: the one-thread analysis writes them out; each
+ * shard of the sharded analysis (shards.ts) sends them to the main thread, which merges them.
+ */
+export interface BatchSink {
+  readonly counts: SummaryCounts;
+  /** The most severe finding so far (its rank), -1 when none. */
+  worst: number;
+  /** `--json`: a finished connection's object as text, kept to be written in id order at the end. */
+  keep(id: number, text: string): void;
+  /** `--format jsonl`: lines, written as they come. */
+  write(text: string): void;
+}
+
+/** The output's work on each batch of finished connections (the filter, counts, texts): the same in every thread. */
+export function batchWriter(output: StreamedOutput, filter: CompiledFilter | null, sink: BatchSink): (a: Analysis) => void {
+  return (a) => {
+    let shown: Connection[] = a.connections;
+    if (filter !== null) {
+      const ids = matchingConnections(a, filter);
+      shown = a.connections.filter((c) => ids.has(c.id));
+    }
+    let out = '';
+    for (const c of shown) {
+      sink.counts.add(c);
+      for (const f of c.findings) sink.worst = Math.max(sink.worst, SEVERITY_RANK[f.severity]);
+      if (output === 'json') sink.keep(c.id, connectionJsonText(a, c));
+      else if (output === 'jsonl') {
+        out += connectionJsonText(a, c) + '\n';
+        if (out.length >= 1 << 16) {
+          sink.write(out);
+          out = '';
+        }
+      }
+    }
+    if (out !== '') sink.write(out);
+  };
+}
+
+/** A display filter compiled, or the message for stderr. */
+export function compileFilter(text: string): CompiledFilter | string {
+  const parsed = parseFilter(text);
+  if (parsed.filter !== null) return parsed.filter;
+  const e = parsed.errors[0];
+  return `filter: ${e ? `${e.message} (at characters ${e.start + 1}-${e.end})` : 'invalid'}`;
+}
