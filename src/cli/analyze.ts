@@ -9,7 +9,6 @@ import { summaryTextChunks } from '../core/report/summary';
 import { ladderText } from '../core/report/ladder';
 import { zeekLines, zeekLogTime, zeekTsvFooter, zeekTsvHeader, type ZeekFormat } from '../core/report/zeek';
 
-import { parseFilter } from '../core/filter';
 import { matchingConnections } from '../core/filter/context';
 import { loadTrace, type LoadedTrace } from '../node/loadTrace';
 import { startsLikeCapture } from '../node/captureFile';
@@ -17,11 +16,11 @@ import { decodeStream, isGzipFile } from '../node/captureStream';
 import { SegmentTable } from '../core/model/segment';
 import { runMerged } from './merge';
 import { runReport } from './report';
+import { compileFilter, SEVERITY_RANK } from './streamOutput';
 import { finishParquet, openParquet, runStreamed, type StreamedOutput } from './analyzeStream';
 import { decodeCaptureSet, expandInputs, fileNames } from '../node/captureSet';
 import type { CliIO } from './main';
 
-const SEVERITY_RANK: Record<Severity, number> = { hint: 0, info: 1, warning: 2, error: 3 };
 
 interface AnalyzeArgs {
   file: string;
@@ -161,12 +160,8 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
 
 /** Connections that have at least one segment matching the display filter. */
 function filterConnections(a: Analysis, expr: string): { ids: Set<number> } | { error: string } {
-  const parsed = parseFilter(expr);
-  if (parsed.filter === null) {
-    const e = parsed.errors[0];
-    return { error: `filter: ${e ? `${e.message} (at characters ${e.start + 1}-${e.end})` : 'invalid'}` };
-  }
-  return { ids: matchingConnections(a, parsed.filter) };
+  const compiled = compileFilter(expr);
+  return typeof compiled === 'string' ? { error: compiled } : { ids: matchingConnections(a, compiled) };
 }
 
 export async function runAnalyze(args: string[], io: CliIO): Promise<number> {

@@ -9,8 +9,8 @@ import { mergeCaptures } from '../core/merge/merge';
 import { mergedJson, mergeTextChunks, type CaptureNames } from '../core/merge/report';
 import { loadTrace } from '../node/loadTrace';
 import type { CliIO } from './main';
+import { SEVERITY_RANK } from './streamOutput';
 
-const SEVERITY_RANK: Record<Severity, number> = { hint: 0, info: 1, warning: 2, error: 3 };
 
 export interface MergeArgs {
   file: string;

@@ -8,9 +8,10 @@
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { analyze, type Analysis, type Connection, type EngineOptions, type Severity } from '../core/engine';
+import { analyze, type Analysis, type Connection, type EngineOptions } from '../core/engine';
 import { StreamingAnalysis } from '../core/engine/stream';
-import { parseFilter, type CompiledFilter } from '../core/filter';
+import type { CompiledFilter } from '../core/filter';
+import { compileFilter, SEVERITY_RANK } from './streamOutput';
 import { matchingConnections } from '../core/filter/context';
 import { OverviewBuilder, type Overview } from '../core/report/overview';
 import { UnreadableFileError } from '../node/captureFile';
@@ -31,7 +32,6 @@ export interface ReportRun {
   failRank: number | null;
 }
 
-const SEVERITY_RANK: Record<Severity, number> = { hint: 0, info: 1, warning: 2, error: 3 };
 /** Connection ids the report keeps per mark (shown when a mark is clicked). */
 const SAMPLES = 8;
 
@@ -46,13 +46,12 @@ function overviewScript(): string {
 export async function runReport(run: ReportRun, io: CliIO): Promise<number> {
   let filter: CompiledFilter | null = null;
   if (run.filter !== null) {
-    const parsed = parseFilter(run.filter);
-    if (parsed.filter === null) {
-      const e = parsed.errors[0];
-      io.err(`teardown-tracer analyze: filter: ${e ? `${e.message} (at characters ${e.start + 1}-${e.end})` : 'invalid'}\n`);
+    const compiled = compileFilter(run.filter);
+    if (typeof compiled === 'string') {
+      io.err(`teardown-tracer analyze: ${compiled}\n`);
       return 2;
     }
-    filter = parsed.filter;
+    filter = compiled;
   }
   let script: string;
   try {
