@@ -376,15 +376,17 @@ describe('diagram webview: segments in flight and lost', () => {
     const conn = fx.analysis.connections[0];
     const win = model.ladderWindow(fx.analysis, conn.id, 0, conn.rows.length, (r) => r);
     const inFlight = win.segments.filter((s) => s.arrival > s.index);
-    // The two first FINs: each sent before its receiver had processed the other's.
+    // The client's FIN and its retransmission, each sent before the server had processed either:
+    // both arrive after step 11. The server's first FIN (step 9) never counted: the client took
+    // the FIN with its retransmission (step 11), as the kernel's own trace shows (CLOSING there).
     assert.deepStrictEqual(
       inFlight.map((s) => [s.index, s.flagText, s.arrival]),
       [
         [7, 'FIN,ACK', 10],
-        [8, 'FIN,ACK', 9],
         [9, 'FIN,ACK', 10],
       ],
     );
+    assert.strictEqual(win.segments[8].arrival, -1, 'the server\'s first FIN is drawn as lost');
     const d = await open(browser, fx, { width: 520, height: 900 });
     const { page } = d;
     await until(page, (n) => document.querySelectorAll('.row.seg').length === n, conn.rows.length);
