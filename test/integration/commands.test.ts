@@ -92,8 +92,8 @@ describe('commands', () => {
     const doc = await vscode.workspace.openTextDocument(uri);
     const cfg = () => vscode.workspace.getConfiguration('teardownTracer');
     const before = cfg().get<boolean>('relativeSequenceNumbers');
-    // Absolute numbers show the FIN's own sequence number (ISN 426151479 + 1 + 64 bytes).
-    const absolute = (): true | undefined => (doc.getText().includes('426151544') ? true : undefined);
+    // Absolute numbers show the FIN's own sequence number (ISN 1445098287 + 1 + 64 bytes).
+    const absolute = (): true | undefined => (doc.getText().includes('1445098352') ? true : undefined);
     const rendered = before ? until('the view to be re-rendered', absolute, [vscode.workspace.onDidChangeTextDocument]) : undefined;
     await vscode.commands.executeCommand('teardownTracer.toggleRelativeSequenceNumbers');
     assert.strictEqual(cfg().get<boolean>('relativeSequenceNumbers'), !before);
