@@ -38,6 +38,8 @@ import { streamProgressText } from '../node/progressText';
 import { UnreadableFileError } from '../node/captureFile';
 import { OUTCOME_ORDER, type ConnectionCounts, type ConnectionsRequest, type Outcome, type SegmentsRequest } from '../shared/lspProtocol';
 import { runFeature, type FeatureName, type FeatureParams, type FeatureResult } from './features';
+import { OverviewBuilder, type Overview } from '../core/report/overview';
+import { overviewAnswer } from './overview';
 import { engineOptions, type ServerSettings } from './settings';
 import { captureViewDoc, type TraceDoc } from './traceDoc';
 import type { LoadSummary } from './workerProtocol';
@@ -77,6 +79,7 @@ export class BigCapture {
   readonly findings: number;
   /** Told the progress of a display filter's pass over the file (set by the worker). */
   onTask: ((title: string, percent: number, message: string, done: boolean) => void) | null = null;
+  private overviewPass: Promise<{ overview: Overview; builder: OverviewBuilder }> | null = null;
 
   private constructor(
     readonly path: string,
@@ -202,9 +205,41 @@ export class BigCapture {
         return (await this.exportText(t, params as FeatureParams<'exportText'>)) as FeatureResult<K>;
       case 'openCapture':
         return { ...runFeature(t, 'openCapture', undefined), streamed: true } as FeatureResult<K>;
+      case 'overview':
+        return overviewAnswer(await this.overview(), params as FeatureParams<'overview'>) as FeatureResult<K>;
       default:
         return runFeature(t, name, params);
     }
+  }
+
+  /**
+   * The Teardown overview of the whole capture (the view's document holds only its first
+   * segments): a pass over the file feeding the overview's builder batch by batch, made once.
+   */
+  private overview(): Promise<{ overview: Overview; builder: OverviewBuilder }> {
+    this.overviewPass ??= (async () => {
+      const builder = new OverviewBuilder();
+      const title = `Overview of ${path.basename(this.path)}`;
+      let last = 0;
+      try {
+        await streamCaptureFile(this.path, {
+          engine: engineOptions(this.settings),
+          onBatch: (a) => builder.add(a),
+          onProgress: (p) => {
+            const now = performance.now();
+            if (now - last < 250) return;
+            last = now;
+            this.onTask?.(title, Math.round((100 * p.bytesRead) / Math.max(1, p.totalBytes)), streamProgressText(p), false);
+          },
+        });
+      } finally {
+        this.onTask?.(title, 100, 'done', true);
+      }
+      const r = this.report;
+      const source = { name: path.basename(this.path), format: r?.format ?? 'unknown', packets: r?.packets ?? 0, segments: this.index!.segments };
+      return { builder, overview: builder.finish(source) };
+    })();
+    return this.overviewPass;
   }
 
   // ------------------------------------------------------------------------------- connections

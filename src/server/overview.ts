@@ -30,6 +30,11 @@ export function overviewFeature(t: TraceDoc, p: Omit<OverviewRequest.Params, 'ur
     entry = overviewOf(a, { name: fileName(t.uri), format: input.format, packets: input.packets, segments: a.table.length });
     made.set(a, entry);
   }
+  return overviewAnswer(entry, p);
+}
+
+/** The overview, or the connections behind one of its marks (`select`), from a built overview. */
+export function overviewAnswer(entry: { overview: Overview; builder: OverviewBuilder }, p: Omit<OverviewRequest.Params, 'uri'>): OverviewRequest.Result {
   if (typeof p.select !== 'string') return { overview: entry.overview };
   const ids = entry.builder.select(p.select);
   return {

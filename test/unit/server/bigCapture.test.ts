@@ -51,6 +51,12 @@ async function answers(t: TraceDoc, run: <K extends FeatureName>(name: K, p: Fea
   out.openCapture = await run('openCapture', undefined);
   out.diagnostics = await run('diagnostics', undefined);
   out.counts = await run('counts', undefined);
+  // The overview of the whole capture (on the streaming path, a pass over the file: the view's
+  // document holds only its first segments), and the connections behind its first close kind.
+  const ov = (await run('overview', {})) as { overview: { kinds: { key: string }[] } | null };
+  out.overview = ov;
+  const firstKind = ov.overview?.kinds[0]?.key;
+  if (firstKind !== undefined) out.overviewSelect = await run('overview', { select: `k/${firstKind}` });
   out.inlayHints = await run('inlayHints', { start: 0, end: lines });
   out.foldingRanges = await run('foldingRanges', undefined);
   out.documentSymbols = await run('documentSymbols', undefined);
