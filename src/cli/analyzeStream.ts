@@ -20,7 +20,7 @@ import { ParquetSink } from '../node/parquet';
 import { streamProgressText } from '../node/progressText';
 import type { CliIO } from './main';
 import { ShardedAnalysis, type ShardedRun } from './shards';
-import { batchWriter, compileFilter, SEVERITY_RANK, type BatchSink, type StreamedOutput } from './streamOutput';
+import { batchWriter, filterArg, SEVERITY_RANK, type BatchSink, type StreamedOutput } from './streamOutput';
 
 export type { StreamedOutput } from './streamOutput';
 
@@ -134,15 +134,8 @@ function formatWriter(run: StreamRun, filter: CompiledFilter | null, sink: Batch
 }
 
 export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
-  let filter: CompiledFilter | null = null;
-  if (run.filter !== null) {
-    const compiled = compileFilter(run.filter);
-    if (typeof compiled === 'string') {
-      io.err(`teardown-tracer analyze: ${compiled}\n`);
-      return 2;
-    }
-    filter = compiled;
-  }
+  const filter = filterArg(run.filter, io);
+  if (filter === undefined) return 2;
   const collector = run.output === 'json' ? new JsonCollector() : null;
   const sink: BatchSink = {
     counts: collector?.counts ?? new SummaryCounts(),

@@ -10,8 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { analyze, type Analysis, type Connection, type EngineOptions } from '../core/engine';
 import { StreamingAnalysis } from '../core/engine/stream';
-import type { CompiledFilter } from '../core/filter';
-import { compileFilter, SEVERITY_RANK } from './streamOutput';
+import { filterArg, SEVERITY_RANK } from './streamOutput';
 import { matchingConnections } from '../core/filter/context';
 import { OverviewBuilder, type Overview } from '../core/report/overview';
 import { UnreadableFileError } from '../node/captureFile';
@@ -44,15 +43,8 @@ function overviewScript(): string {
 }
 
 export async function runReport(run: ReportRun, io: CliIO): Promise<number> {
-  let filter: CompiledFilter | null = null;
-  if (run.filter !== null) {
-    const compiled = compileFilter(run.filter);
-    if (typeof compiled === 'string') {
-      io.err(`teardown-tracer analyze: ${compiled}\n`);
-      return 2;
-    }
-    filter = compiled;
-  }
+  const filter = filterArg(run.filter, io);
+  if (filter === undefined) return 2;
   let script: string;
   try {
     script = overviewScript();

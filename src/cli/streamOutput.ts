@@ -53,6 +53,15 @@ export function batchWriter(output: StreamedOutput, filter: CompiledFilter | nul
   };
 }
 
+/** `--filter`'s text compiled (null without one), or undefined after saying on stderr why it cannot be. */
+export function filterArg(text: string | null, io: { err(text: string): void }): CompiledFilter | null | undefined {
+  if (text === null) return null;
+  const compiled = compileFilter(text);
+  if (typeof compiled !== 'string') return compiled;
+  io.err(`teardown-tracer analyze: ${compiled}\n`);
+  return undefined;
+}
+
 /** A display filter compiled, or the message for stderr. */
 export function compileFilter(text: string): CompiledFilter | string {
   const parsed = parseFilter(text);
