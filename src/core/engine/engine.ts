@@ -43,6 +43,7 @@ import {
   C_RST,
   F_HAS_FIN,
   F_ISN_KNOWN,
+  F_SEEN,
   F_SENT_SYN,
   F_SENT_SYNACK,
   NEVER,
@@ -167,6 +168,9 @@ const WHY = {
   ),
   synAckGone: sided(
     "The {peer}'s SYN-ACK found no socket: the {me} answered it with a RST without ACK whose sequence number is the SYN-ACK's ACK number, as a TCP answers a segment for no connection, so it had left SYN-SENT for CLOSED before the SYN-ACK arrived (its application closed, or connect() gave up; RFC 9293 3.10.4, 3.10.7.1).",
+  ),
+  synGaveUp: reasonId(
+    "No answer came to the client's SYN, retransmitted with the same sequence number, and the capture goes on without another SYN past when the next retransmission was due (the last interval doubled, RFC 6298 5.5, plus a quarter): connect() gave up and the client deleted the connection, SYN-SENT to CLOSED without a segment (RFC 9293 3.10.8 user timeout, RFC 6298 5.5; Linux: after net.ipv4.tcp_syn_retries, ETIMEDOUT). Shown at its last SYN.",
   ),
   takenOver: sided("A new connection reopened the 4-tuple: the {me}'s TIME-WAIT was taken over (RFC 9293 3.6.1, RFC 6191)."),
   appClose: reasonId('The application closed: a FIN is queued and the TCP enters FIN-WAIT-1 (RFC 9293 3.10.4, CLOSE call).'),
@@ -718,6 +722,7 @@ class Replay {
     if (f & SYN) {
       if (!(f & ACK)) {
         if (s === CLOSED || s === UNKNOWN) this.setState(ci, side, SYN_SENT, r, WHY.synSent, false);
+        else if (s === SYN_SENT && this.synGaveUp(ci, side, r)) this.setState(ci, side, CLOSED, r, WHY.synGaveUp, true);
       } else if (s === LISTEN || s === UNKNOWN || s === CLOSED) {
         this.setState(ci, side, SYN_RECEIVED, r, WHY.synAckSent, s !== LISTEN);
       }
@@ -875,6 +880,30 @@ class Replay {
     const last = t.time(lastFin);
     const gap = last - t.time(fins[fins.length - 2]);
     return gap > 0 && this.ends[ci] < last + 2 * gap;
+  }
+
+  /**
+   * The SYN in row r is the last of a SYN sent two or more times (the same ISN) that nothing
+   * answered (the peer sent nothing on the connection, and its sender nothing after it), and the
+   * connection's evidence (`connectionEnds`) runs past when the next retransmission was due: the
+   * last interval doubled (RFC 6298 5.5 backs off by doubling; Linux's first SYN retransmissions
+   * may come at a constant interval, tcp_syn_linear_timeouts, which is sooner), plus a quarter of
+   * that for timer slack. Then the sender had given up: connect() timed out (RFC 9293 3.10.8).
+   */
+  private synGaveUp(ci: number, side: number, r: number): boolean {
+    const k = 2 * ci + side;
+    const w = this.w;
+    if (w.rows[k * SenderColumns.ROWS + R_LAST_SYN] !== r || this.tracks.lastRow[ci] !== r || w.bits[k ^ 1] & F_SEEN) return false;
+    const t = this.table;
+    const { rowList, rowStart } = this.tracks;
+    let prev = -1;
+    for (let i = this.tracks.indexOfRow(ci, r) - 1; i >= 0 && prev < 0; i--) {
+      const q = rowList[rowStart[ci] + i];
+      if (this.wire.rowDir[q] === side && (t.flags[q] & (SYN | ACK | RST)) === SYN && t.seq[q] === t.seq[r]) prev = q;
+    }
+    if (prev < 0) return false;
+    const gap = t.time(r) - t.time(prev);
+    return gap > 0 && this.ends[ci] > t.time(r) + 2.5 * gap;
   }
 
   /**

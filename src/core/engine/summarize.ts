@@ -7,7 +7,7 @@ import { ACK, SYN, type SegmentTable } from '../model/segment';
 import { seqAdd, seqGe } from '../seq';
 import { CATALOG } from './catalog';
 import { FindingRecord, fmtDuration, INITIATORS, OUTCOMES, ref, type ConnectionData, type ConnectionRecord, type FindingWriter } from './records';
-import { CLOSE_WAIT, S_DECLARED, S_SYNCHRONIZED, type SimStore } from './sim';
+import { CLOSED, CLOSE_WAIT, S_DECLARED, S_SYNCHRONIZED, type SimStore } from './sim';
 import type { Tracks } from './tracker';
 import type { RstVerdict } from './rst';
 import { STATES, type CloseInitiator, type EngineOptions, type Finding, type FindingCode, type Outcome } from './types';
@@ -167,7 +167,10 @@ export class Summarizer {
       }
     }
     // Handshake never completed.
-    if (!refused && cb & F_SENT_SYN && !handshakeDone && !reset) this.add(conn, 'half-open', tracks.firstRow[ci], writeHalfOpen);
+    // p0: when the client gave up (the replay closed it in SYN-SENT with no answer), how long the
+    // capture went on after its last SYN.
+    if (!refused && cb & F_SENT_SYN && !handshakeDone && !reset)
+      this.add(conn, 'half-open', tracks.firstRow[ci], writeHalfOpen, S.state[k] === CLOSED && !(sb & F_SEEN) ? endTime - table.time(tracks.lastRow[ci]) : -1);
     // Port reuse: an earlier connection on the same 4-tuple in this capture, recently enough that
     // its TIME-WAIT (2 MSL) could still hold the tuple; older reuse is ordinary and not reported.
     const prev = tracks.previous[ci];
@@ -364,9 +367,14 @@ const writeHalfOpen: FindingWriter = (f) => {
   const rows = tracks.rows(ci);
   const synRows = rows.filter((r) => (table.flags[r] & (SYN | ACK)) === SYN);
   const synAck = rows.find((r) => (table.flags[r] & (SYN | ACK)) === (SYN | ACK));
+  const last = synRows[synRows.length - 1];
+  const gaveUp =
+    f.p0 >= 0
+      ? ` The client gave up (connect() timed out): the capture goes on for ${fmtDuration(f.p0)} after the last SYN (${ref(table, last)}) without another, past when the next retransmission was due, so the client is CLOSED (inferred; Linux gives up after net.ipv4.tcp_syn_retries).`
+      : '';
   return [
     synAck === undefined
-      ? `The handshake never completed: the SYN (${ref(table, f.row)}${synRows.length > 1 ? `, sent ${synRows.length} times` : ''}) was never answered.`
+      ? `The handshake never completed: the SYN (${ref(table, f.row)}${synRows.length > 1 ? `, sent ${synRows.length} times` : ''}) was never answered.${gaveUp}`
       : `The handshake never completed: the SYN-ACK (${ref(table, synAck)}) was never acknowledged; the client is left in ${STATES[sim.state[2 * ci]]} and the server in ${STATES[sim.state[2 * ci + 1]]}.`,
     synAck !== undefined ? [{ row: synAck, message: 'the unacknowledged SYN-ACK' }] : [],
   ];

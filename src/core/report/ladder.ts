@@ -3,10 +3,10 @@
  * step per segment (the frame number, or the line for text traces), the client's state on the
  * left, the segment and its direction in the middle, the server's state on the right.
  */
-import { ACK, OPT_WSCALE, RST, SYN, flagNames } from '../model/segment';
+import { ACK, FIN, OPT_WSCALE, RST, SYN, flagNames } from '../model/segment';
 import { seqDistance } from '../seq';
 import { NEVER, RETRANSMITTED_CONTROL, firstTransmission, lostBeforeRetransmission, scaledWindow } from '../engine/wire';
-import { STATES, type Analysis, type Connection, type TcpState } from '../engine/types';
+import { STATES, type Analysis, type Connection, type TcpState, type Transition } from '../engine/types';
 
 export interface LadderOptions {
   /** Sequence and acknowledgment numbers relative to each side's ISN (default true). */
@@ -79,6 +79,12 @@ export interface LadderLine {
   /** Both states after this line's events. */
   client: TcpState;
   server: TcpState;
+  /**
+   * A timer ended the sender's state after this line with no segment (a SYN retransmitted with no
+   * answer until connect() gave up): the transition, whose reason the text ladder prints after the
+   * line. The line keeps the state the segment was sent in, so the ladder still reads back.
+   */
+  timer?: Transition;
 }
 
 /**
@@ -99,6 +105,20 @@ export function processedAfter(a: Analysis, c: Connection, r: number): number {
   const df = a.deliverAt[first];
   if (df === NEVER) return -1;
   return Math.max(df, r);
+}
+
+/**
+ * The transition of row r's sender from SYN-SENT to CLOSED on its own SYN: the replay's inference
+ * that connect() gave up after this last SYN (no segment shows it).
+ */
+function gaveUpAt(a: Analysis, r: number): Transition | undefined {
+  if ((a.table.flags[r] & (SYN | ACK | RST | FIN)) !== SYN) return undefined;
+  const side = a.rowDir[r] === 0 ? 'client' : 'server';
+  for (let k = a.transitionStart[r]; k < a.transitionStart[r + 1]; k++) {
+    const tr = a.transitionAt(k);
+    if (tr.cause === r && tr.side === side && tr.inferred && tr.from === 'SYN-SENT' && tr.to === 'CLOSED') return tr;
+  }
+  return undefined;
 }
 
 /**
@@ -127,7 +147,13 @@ export function ladderLines(a: Analysis, c: Connection): LadderLine[] {
     const arrivesNow = arrivesWith(r);
     const later = arrivals.get(r);
     if (later === undefined) {
-      out.push({ row: r, arrival: false, arrivesNow, client: STATES[a.clientAfter[r]], server: STATES[a.serverAfter[r]] });
+      const line: LadderLine = { row: r, arrival: false, arrivesNow, client: STATES[a.clientAfter[r]], server: STATES[a.serverAfter[r]] };
+      const timer = gaveUpAt(a, r);
+      if (timer !== undefined) {
+        line[timer.side] = timer.from;
+        line.timer = timer;
+      }
+      out.push(line);
       continue;
     }
     // States after this row's own events, then after each arrival it lets through.
@@ -187,6 +213,7 @@ export function ladderText(a: Analysis, c: Connection, opts: LadderOptions = {})
     const [la, ra] = toServer ? [sent ? arrow : '...', l.arrivesNow ? arrow : '...'] : [l.arrivesNow ? arrow : '...', sent ? arrow : '...'];
     const prefix = l.arrival ? '' : `${stepOf(l.row).padStart(width - 1)}.`;
     lines.push(`${pad(prefix, width + 2)}${pad(cell(l.client), stateW)} ${la} ${segs.get(l.row)!.padEnd(segW)} ${ra} ${cell(l.server)}`);
+    if (l.timer) lines.push(`# TCP ${l.timer.side === 'client' ? 'A' : 'B'} then ${l.timer.to} (inferred): ${l.timer.reason}`);
   }
   const notes = c.stateNotes;
   for (const side of ['client', 'server'] as const) {
