@@ -41,6 +41,7 @@ export class ConnectionRecord implements Connection {
   private oneFinding: Finding | undefined;
   private findingList: Finding[] | undefined;
   private rowsArray: number[] | undefined;
+  private rstList: RstExplanation[] | undefined;
 
   constructor(
     readonly data: ConnectionData,
@@ -93,8 +94,12 @@ export class ConnectionRecord implements Connection {
     if (!r) return null;
     return this.rsts.find((x) => x.row === r.row) ?? this.rstOf(r.side, r.row, r.why, 'none');
   }
-  /** Every RST of the connection, why it was sent and what it did (built when read). */
+  /** Every RST of the connection, why it was sent and what it did (built when first read: `reset` reads it too). */
   get rsts(): RstExplanation[] {
+    this.rstList ??= this.explainRsts();
+    return this.rstList;
+  }
+  private explainRsts(): RstExplanation[] {
     const e = this.data.sim.extras.get(this.ci);
     if (e === undefined) return [];
     const { table, wire } = this.data;
