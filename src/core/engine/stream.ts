@@ -251,33 +251,48 @@ export class StreamingAnalysis {
     this.watermark = watermark;
   }
 
-  /** Finishes the chains of `heads` (their current connections, in BatchOrder; `key`: per slot, their keys). */
+  /** Finishes the chains of `heads` (their current connections; `key`: per slot, their keys). */
   private finish(heads: number[], key: Float64Array): void {
     const { tracks, held, heldSlot, slotId } = this;
     heads.sort((x, y) => key[x] - key[y] || slotId[x] - slotId[y]);
     // done[slot]: 0 when it stays held, else the batch it is finished in (1-based); chain[slot]:
-    // its chain's current connection. Batches hold about `minSweep` rows each, so the analysis of
-    // a sweep that finishes many connections at once (the end, or a gap in the capture) never
-    // holds them all.
+    // its chain's current connection; `order`: the slots in BatchOrder (chains in `heads` order,
+    // each from its first incarnation on), so batch after batch. Batches hold about `minSweep` rows
+    // each, so the analysis of a sweep that finishes many connections at once (the end, or a gap
+    // in the capture) never holds them all.
     const rowsOf = new Int32Array(tracks.count);
     for (let r = 0; r < held.length; r++) rowsOf[heldSlot[r]]++;
     const done = new Int32Array(tracks.count);
     const chain = new Int32Array(tracks.count);
+    const order: number[] = [];
+    const slotStart = [0, 0];
     let batches = 0;
     let batchRows = 0;
     for (const c of heads) {
       if (batches === 0 || batchRows >= this.minSweep) {
         batches++;
         batchRows = 0;
+        slotStart[batches] = order.length;
       }
+      const from = order.length;
       for (let p = c; p >= 0 && done[p] === 0; p = tracks.previous[p]) {
         done[p] = batches;
         chain[p] = c;
         key[p] = key[c];
         batchRows += rowsOf[p];
+        order.push(p);
+      }
+      // Walked from the current connection back: its earlier incarnations go first.
+      for (let i = from, j = order.length - 1; i < j; i++, j--) {
+        const x = order[i];
+        order[i] = order[j];
+        order[j] = x;
       }
     }
-    const finishedRows = this.finishBatches(batches, done, rowsOf, { key, chain });
+    slotStart[batches + 1] = order.length;
+    const finishedRows = this.finishBatches(batches, done, rowsOf);
+    for (let b = 1; b <= batches; b++) this.finishBatch(this.batchRows(b), order.slice(slotStart[b], slotStart[b + 1]), key, chain);
+    this.batchRowList = new Int32Array(0);
     // The rows still held moved up, in arrival order.
     const keep = new Int32Array(held.length - finishedRows);
     let kept = 0;
@@ -292,74 +307,76 @@ export class StreamingAnalysis {
     this.stats.heldRows = held.length;
   }
 
+  /** The held rows of each batch being finished (batchRows), grouped by batch. */
+  private batchRowList = new Int32Array(0);
+  private batchRowStart = new Int32Array(0);
+
+  private batchRows(b: number): Int32Array {
+    return this.batchRowList.subarray(this.batchRowStart[b], this.batchRowStart[b + 1]);
+  }
+
   /**
-   * Analyzes and hands over batches 1..batches (done[slot] = batch), and frees their slots. The
-   * held rows and slots are grouped by batch in one pass each (a counting sort, arrival order kept
-   * within a batch), not scanned once per batch: a gap in the capture finishes thousands of
-   * connections in dozens of batches at once. Returns the number of rows finished.
+   * Groups the held rows of batches 1..batches (done[slot] = batch) by batch, in one pass (a
+   * counting sort, arrival order kept within a batch), not one scan per batch: a gap in the capture
+   * finishes thousands of connections in dozens of batches at once. Returns the number of rows.
    */
-  private finishBatches(batches: number, done: Int32Array, rowsOf: Int32Array, order: { key: Float64Array; chain: Int32Array }): number {
+  private finishBatches(batches: number, done: Int32Array, rowsOf: Int32Array): number {
     const { tracks, held, heldSlot } = this;
     const rowStart = new Int32Array(batches + 2);
-    const slotStart = new Int32Array(batches + 2);
-    for (let c = 0; c < tracks.count; c++) {
-      const b = done[c];
-      if (b === 0) continue;
-      rowStart[b + 1] += rowsOf[c];
-      slotStart[b + 1]++;
-    }
-    for (let b = 1; b <= batches; b++) {
-      rowStart[b + 1] += rowStart[b];
-      slotStart[b + 1] += slotStart[b];
-    }
+    for (let c = 0; c < tracks.count; c++) if (done[c] !== 0) rowStart[done[c] + 1] += rowsOf[c];
+    for (let b = 1; b <= batches; b++) rowStart[b + 1] += rowStart[b];
     const rowList = new Int32Array(rowStart[batches + 1]);
-    const slotList = new Int32Array(slotStart[batches + 1]);
     const rowAt = rowStart.slice();
-    const slotAt = slotStart.slice();
     for (let r = 0; r < held.length; r++) {
       const b = done[heldSlot[r]];
       if (b !== 0) rowList[rowAt[b]++] = r;
     }
-    for (let c = 0; c < tracks.count; c++) {
-      const b = done[c];
-      if (b !== 0) slotList[slotAt[b]++] = c;
-    }
-    for (let b = 1; b <= batches; b++) {
-      this.finishBatch(rowList.subarray(rowStart[b], rowStart[b + 1]), slotList.subarray(slotStart[b], slotStart[b + 1]), order);
-    }
+    this.batchRowList = rowList;
+    this.batchRowStart = rowStart;
     return rowList.length;
   }
 
-  /** Analyzes and hands over the connections in `slots` (their held rows: `rows`, in arrival order), and frees their slots. */
-  private finishBatch(rows: Int32Array, batchSlots: Int32Array, order: { key: Float64Array; chain: Int32Array }): void {
+  /**
+   * Analyzes and hands over the connections in `slots` (in BatchOrder; their held rows: `rows`, in
+   * arrival order), and frees their slots.
+   */
+  private finishBatch(rows: Int32Array, slots: number[], key: Float64Array, chainOf: Int32Array): void {
     const { tracks, held, slotId } = this;
     const batch = new SegmentTable(rows.length, held.endpoints, held.files);
     batch.appendRows(held, rows);
-    const slots = Array.from(batchSlots).sort((x, y) => slotId[x] - slotId[y]);
     const n = slots.length;
-    const ids = new Int32Array(n);
+    // The analysis numbers connections in id order (first frame): ids sorted, positions found by search.
+    const ids = Int32Array.from(slots, (s) => slotId[s]).sort();
+    const positionOf = (slot: number): number => {
+      const id = slotId[slot];
+      let lo = 0;
+      let hi = n - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (ids[mid] < id) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
     const incarnations = new Int32Array(n);
-    const position = new Map<number, number>();
-    for (let i = 0; i < n; i++) {
-      ids[i] = slotId[slots[i]];
-      incarnations[i] = tracks.incarnation[slots[i]];
-      position.set(slots[i], i);
-    }
-    const key = new Float64Array(n);
+    const at = new Int32Array(n);
+    const keys = new Float64Array(n);
     const chain = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      key[i] = order.key[slots[i]];
-      chain[i] = position.get(order.chain[slots[i]])!;
+    for (let k = 0; k < n; k++) {
+      const s = slots[k];
+      const i = positionOf(s);
+      at[k] = i;
+      incarnations[i] = tracks.incarnation[s];
+      keys[i] = key[s];
+      chain[i] = positionOf(chainOf[s]);
     }
-    const at = Int32Array.from({ length: n }, (_, i) => i).sort((x, y) => key[x] - key[y] || ids[chain[x]] - ids[chain[y]] || ids[x] - ids[y]);
     // Earlier incarnations first, so the tuple's tombstone is left by its current connection.
-    const current = slots.filter((s) => tracks.next[s] < 0);
     for (const s of slots) if (tracks.next[s] >= 0) this.release(s);
-    for (const s of current) this.release(s);
+    for (const s of slots) if (slotId[s] !== 0) this.release(s);
     const a = analyze(batch, this.opts, undefined, { captureEnd: this.captureEnd, ids, incarnations });
     this.stats.batches++;
     this.stats.finished += n;
-    this.onBatch(a, ids, { at, key, chain });
+    this.onBatch(a, ids, { at, key: keys, chain });
   }
 
   private release(slot: number): void {
