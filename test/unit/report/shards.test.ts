@@ -186,6 +186,23 @@ describe('analyze --jobs: sharded over threads, the same answers', () => {
     }
   });
 
+  it('real worker threads: jsonl byte for byte with --jobs 1, 2 and 4 on many connections and on capture sets', async () => {
+    const inputs = [
+      [path.join(FIXTURES, 'kernel/35-sixty-connection-mix.pcap')],
+      ...['rotated', 'by-time', 'interfaces', 'damaged'].map((d) => [path.join(FIXTURES, 'sets', d)]),
+    ];
+    for (const input of inputs) {
+      const one = await runCli(runAnalyze, [...input, '--format', 'jsonl', '--jobs', '1']);
+      assert.ok(one.out.split('\n').length > 2, `${input.join(' ')}: ${one.out.slice(0, 200)}`);
+      for (const jobs of ['2', '4']) {
+        const r = await runCli(runAnalyze, [...input, '--format', 'jsonl', '--jobs', jobs]);
+        assert.strictEqual(r.code, one.code);
+        assert.strictEqual(r.err, one.err);
+        assert.strictEqual(r.out, one.out, `${input.join(' ')} --jobs ${jobs}`);
+      }
+    }
+  });
+
   it('--jobs takes a number of threads', async () => {
     const r = await runCli(runAnalyze, [path.join(FIXTURES, 'kernel/01-client-active-close.pcap'), '--summary', '--jobs', '0']);
     assert.strictEqual(r.code, 2);
