@@ -44,11 +44,12 @@ export type FromShard =
   /** A batch was analyzed: its buffer back, the capture indexes of the connections it opened. */
   | { t: 'ack'; buffer: ArrayBuffer; opens: Float64Array; finished: number }
   /**
-   * Output: `--format jsonl` lines with where each goes (BatchOrder: key, chain's id, id), and
+   * Output: `--format jsonl` lines (one text; `ends`: where each line ends in it) with where each
+   * goes (BatchOrder: key, chain's id, id), and
    * `watermark`: every line of a chain whose key is below it was sent; `--json` connection texts
    * with their ids.
    */
-  | { t: 'out'; lines: string[]; keys: number[]; chains: number[]; lineIds: number[]; watermark: number; ids: number[]; texts: string[] }
+  | { t: 'out'; text: string; ends: number[]; keys: number[]; chains: number[]; lineIds: number[]; watermark: number; ids: number[]; texts: string[] }
   | { t: 'done'; counts: AnalysisJson['summary']; worst: number }
   | { t: 'error'; message: string };
 
@@ -76,11 +77,11 @@ class Shard {
   private finalIds = new Int32Array(1024);
   private known = 0;
   private ended = false;
-  private lines: string[] = [];
+  private text = '';
+  private ends: number[] = [];
   private keys: number[] = [];
   private chains: number[] = [];
   private lineIds: number[] = [];
-  private lineBytes = 0;
   /** The watermark last sent. */
   private sentWatermark = -Infinity;
   private keptIds: number[] = [];
@@ -101,11 +102,11 @@ class Shard {
       },
       write: () => undefined,
       line: (text, key, chain, id) => {
-        this.lines.push(text);
+        this.text += text;
+        this.ends.push(this.text.length);
         this.keys.push(key);
         this.chains.push(chain);
         this.lineIds.push(id);
-        this.lineBytes += text.length;
       },
       flush: () => undefined,
     };
@@ -171,7 +172,7 @@ class Shard {
     for (let i = 0; i < ids.length; i++) ids[i] = this.finalIds[ids[i] - 1];
     this.write(a, ids, order);
     // Sent in pieces: the last sweep finishes every connection left in one go.
-    if (this.lineBytes >= 1 << 20 || this.keptIds.length >= 1024) this.send();
+    if (this.text.length >= 1 << 20 || this.keptIds.length >= 1024) this.send();
   }
 
   /** Every line of a chain whose key is below this was written: what the stream handed over, less what waits for ids. */
@@ -183,13 +184,14 @@ class Shard {
 
   private send(): void {
     const watermark = this.watermark;
-    this.post({ t: 'out', lines: this.lines, keys: this.keys, chains: this.chains, lineIds: this.lineIds, watermark, ids: this.keptIds, texts: this.keptTexts });
+    const { text, ends, keys, chains, lineIds } = this;
+    this.post({ t: 'out', text, ends, keys, chains, lineIds, watermark, ids: this.keptIds, texts: this.keptTexts });
     this.sentWatermark = watermark;
-    this.lines = [];
+    this.text = '';
+    this.ends = [];
     this.keys = [];
     this.chains = [];
     this.lineIds = [];
-    this.lineBytes = 0;
     this.keptIds = [];
     this.keptTexts = [];
   }
@@ -202,7 +204,7 @@ class Shard {
       this.render(p.a, p.ids, p.order);
     }
     if (written > 0) this.pending = this.pending.slice(written);
-    if (this.lines.length > 0 || this.keptIds.length > 0 || this.watermark > this.sentWatermark) this.send();
+    if (this.ends.length > 0 || this.keptIds.length > 0 || this.watermark > this.sentWatermark) this.send();
     if (this.ended && this.pending.length === 0 && this.known === this.stream.stats.connections) {
       this.post({ t: 'done', counts: this.sink.counts.toJSON(), worst: this.sink.worst });
       this.ended = false;

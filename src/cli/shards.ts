@@ -113,8 +113,13 @@ interface Shard {
   openHead: number;
   /** Ids numbered for the shard and not yet sent. */
   ids: number[];
-  /** `--format jsonl` lines received and not written yet (in the shard's order, BatchOrder), from `lineHead` on. */
-  lines: string[];
+  /**
+   * `--format jsonl` lines received and not written yet (in the shard's order, BatchOrder), from
+   * `lineHead` on: line i is texts[i].slice(starts[i], ends[i]) (a shard sends many lines as one text).
+   */
+  texts: string[];
+  starts: number[];
+  ends: number[];
   keys: number[];
   chains: number[];
   lineIds: number[];
@@ -156,7 +161,9 @@ export class ShardedAnalysis implements StreamEngine {
         opens: [],
         openHead: 0,
         ids: [],
-        lines: [],
+        texts: [],
+        starts: [],
+        ends: [],
         keys: [],
         chains: [],
         lineIds: [],
@@ -246,8 +253,10 @@ export class ShardedAnalysis implements StreamEngine {
         this.number();
         break;
       case 'out':
-        for (let i = 0; i < m.lines.length; i++) {
-          s.lines.push(m.lines[i]);
+        for (let i = 0; i < m.ends.length; i++) {
+          s.texts.push(m.text);
+          s.starts.push(i === 0 ? 0 : m.ends[i - 1]);
+          s.ends.push(m.ends[i]);
           s.keys.push(m.keys[i]);
           s.chains.push(m.chains[i]);
           s.lineIds.push(m.lineIds[i]);
@@ -278,19 +287,39 @@ export class ShardedAnalysis implements StreamEngine {
    */
   private writeLines(): void {
     const shards = this.shards;
+    // Consecutive lines of one text go out as one slice of it.
+    let text = '';
+    let from: Shard | null = null;
+    let start = 0;
+    let end = 0;
+    const put = (): void => {
+      if (end > start) this.sink.line(text.slice(start, end), 0, 0, 0);
+    };
     for (;;) {
       let best: Shard | null = null;
-      for (const s of shards) if (s.lineHead < s.lines.length && (best === null || before(s, best))) best = s;
+      for (const s of shards) if (s.lineHead < s.ends.length && (best === null || before(s, best))) best = s;
       if (best === null) break;
       const key = best.keys[best.lineHead];
-      if (!shards.every((s) => s === best || s.lineHead < s.lines.length || s.watermark > key)) break;
-      this.sink.line(best.lines[best.lineHead], key, best.chains[best.lineHead], best.lineIds[best.lineHead]);
-      best.lineHead++;
+      let free = true;
+      for (const s of shards) if (s !== best && s.lineHead >= s.ends.length && !(s.watermark > key)) free = false;
+      if (!free) break;
+      const i = best.lineHead++;
+      // (A shard's next text starts at 0, so the same shard and start is the same text.)
+      if (best !== from || best.starts[i] !== end) {
+        put();
+        from = best;
+        text = best.texts[i];
+        start = best.starts[i];
+      }
+      end = best.ends[i];
     }
+    put();
     this.sink.flush();
     for (const s of shards) {
-      if (s.lineHead > 4096 && s.lineHead * 2 > s.lines.length) {
-        s.lines = s.lines.slice(s.lineHead);
+      if (s.lineHead > 4096 && s.lineHead * 2 > s.ends.length) {
+        s.texts = s.texts.slice(s.lineHead);
+        s.starts = s.starts.slice(s.lineHead);
+        s.ends = s.ends.slice(s.lineHead);
         s.keys = s.keys.slice(s.lineHead);
         s.chains = s.chains.slice(s.lineHead);
         s.lineIds = s.lineIds.slice(s.lineHead);

@@ -232,19 +232,30 @@ export class StreamingAnalysis {
     let watermark = all ? Infinity : now;
     // The chains to finish (by their current connection: its earlier incarnations still held,
     // which its analysis reads, can get no segment any more), in BatchOrder: key, then id.
+    // A chain `finishable` holds back holds back every chain after it in BatchOrder too, so that
+    // connections are handed over in that order.
     const key = new Float64Array(tracks.count);
-    const heads: number[] = [];
+    let heads: number[] = [];
+    let stopKey = Infinity;
+    let stopId = 0;
     for (let c = 0; c < tracks.count; c++) {
       if (slotId[c] === 0 || tracks.next[c] >= 0) continue;
       if (!all && tracks.liveAt(c, now, this.horizons)) continue;
       const k = tracks.lastTime[c] + tracks.horizon(c, this.horizons);
+      key[c] = k;
       if (!all && this.finishable !== undefined && !this.finishable(slotId[c])) {
         this.heldBack = true;
-        if (k < watermark) watermark = k;
+        if (k < stopKey || (k === stopKey && slotId[c] < stopId)) {
+          stopKey = k;
+          stopId = slotId[c];
+        }
         continue;
       }
-      key[c] = k;
       heads.push(c);
+    }
+    if (this.heldBack) {
+      heads = heads.filter((c) => key[c] < stopKey || (key[c] === stopKey && slotId[c] < stopId));
+      if (stopKey < watermark) watermark = stopKey;
     }
     this.captureEnd = all ? this.latest : this.latest - this.slack;
     if (heads.length > 0) this.finish(heads, key);
