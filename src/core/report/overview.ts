@@ -232,6 +232,24 @@ class Columns {
   /** 1 when the connection has a lingering-half-close finding. */
   lingering = new Uint8Array(1024);
 
+  /** Bytes of the columns (their capacity). */
+  get byteSize(): number {
+    return (
+      this.id.byteLength +
+      this.kind.byteLength +
+      this.endpoint.byteLength +
+      this.closeTime.byteLength +
+      this.duration.byteLength +
+      this.halfClose.byteLength +
+      this.closeWait.byteLength +
+      this.rstReason.byteLength +
+      this.rstBy.byteLength +
+      this.serverStates.byteLength +
+      this.findings.byteLength +
+      this.lingering.byteLength
+    );
+  }
+
   reserve(n: number): void {
     const need = this.length + n;
     if (need <= this.id.length) return;
@@ -317,6 +335,11 @@ export class OverviewBuilder {
   private finished: { overview: Overview; halfEdges: number[]; cwEdges: number[] } | null = null;
   /** Mark keys made so far, by bin, kind, endpoint... (see marksOf), for the bins of the last finish(). */
   private keyCache: Record<'timeline' | 'kind' | 'endpoint' | 'findings' | 'half' | 'wait' | 'resetEp' | 'resetBy' | 'state', string[]> | null = null;
+
+  /** Bytes held in typed arrays: the per-connection columns and each server endpoint's state times (not the endpoints' names). */
+  get byteSize(): number {
+    return this.cols.byteSize + this.endpoints.length * N_STATES * (8 + 4);
+  }
 
   /**
    * Adds an analysis' connections (all of them, or those given: a display filter's matches).
