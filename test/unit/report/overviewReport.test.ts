@@ -101,14 +101,14 @@ describe('analyze --report: the overview as a self-contained HTML file', functio
     assert.strictEqual(embedded(fs.readFileSync(path.join(dir, 'none.html'), 'utf8')).connections, 0);
   });
 
-  it('beside --json, --summary, --format jsonl (also --jobs 2, --filter): those outputs unchanged, the report made alone, the whole capture\'s', async () => {
+  it('beside --json, --summary, --format jsonl or zeek-json (also --jobs 2, --filter): those outputs unchanged, the report made alone, the whole capture\'s', async () => {
     const alone = path.join(dir, 'alone.html');
     const r = await runCli(runAnalyze, [KERNEL_ALL, '--report', alone]);
     assert.strictEqual(r.code, 0, r.err);
     const o = embedded(fs.readFileSync(alone, 'utf8'));
     assert.ok(o.connections > 20 && o.timeline.bins > 5, `${o.connections} connections`);
     assert.deepStrictEqual(o, wholeOverview(loadTrace(KERNEL_ALL).table, o.source));
-    for (const args of [['--json'], ['--summary'], ['--json', '--summary'], ['--format', 'jsonl'], ['--json', '--jobs', '2'], ['--format', 'jsonl', '--filter', 'tcp.flags.reset == 1']]) {
+    for (const args of [['--json'], ['--summary'], ['--json', '--summary'], ['--format', 'jsonl'], ['--format', 'zeek-json'], ['--json', '--jobs', '2'], ['--format', 'jsonl', '--filter', 'tcp.flags.reset == 1']]) {
       const target = path.join(dir, 'both.html');
       fs.rmSync(target, { force: true });
       const plain = await runCli(runAnalyze, [KERNEL_ALL, ...args]);
