@@ -51,7 +51,8 @@ commands:
                                       endpoints' states from what each really sent and received
                                       (text report or --json, which adds a "merge" object)
                 --jobs N, -j N        worker threads for --json, --summary and --format jsonl on captures
-                                      (default 1: on two cores more threads did not pay, docs/bench.md)
+                                      (default 1: on two cores more threads did not pay, docs/bench.md;
+                                      one thread with --report)
 `;
 
 export interface CliIO {
