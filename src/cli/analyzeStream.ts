@@ -2,7 +2,8 @@
  * `analyze` over a capture in bounded memory: decoding feeds the streaming analysis
  * (core/engine/stream.ts) segment by segment, and each batch of finished connections is written
  * (`--format jsonl`, `zeek`, `zeek-json`; `--format parquet`, rows into the Parquet parts), kept as
- * text (`--json`, written in id order at the end), or only counted (`--summary`). The same engine
+ * text (`--json`, written in id order at the end), or only counted (`--summary`); with `--report`
+ * each batch also feeds the overview (report.ts), written at the end. The same engine
  * and the same answers as the whole-capture analysis, on this thread or sharded over worker
  * threads (`--jobs`, for `--json`, `--summary` and `--format jsonl`).
  */
