@@ -28,6 +28,9 @@ export interface LoadSummary {
   streamed?: boolean;
   /** The streaming path: bytes its indexes hold. */
   indexBytes?: number;
+  /** Milliseconds spent making the Teardown overview (within the analysis), and the bytes its builder holds. */
+  overviewMs?: number;
+  overviewBytes?: number;
 }
 
 export type FromWorker =
