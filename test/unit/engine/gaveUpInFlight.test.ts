@@ -15,6 +15,9 @@ import { analysisJson } from '../../../src/core/report/json';
 import { ladderText } from '../../../src/core/report/ladder';
 import { stateTableMarkdown } from '../../../src/core/report/stateTable';
 import { loadTrace } from '../../../src/node/loadTrace';
+import { hover } from '../../../src/server/features';
+import { DEFAULT_SETTINGS } from '../../../src/server/settings';
+import { textTraceDoc } from '../../../src/server/traceDoc';
 
 const DIR = path.join(__dirname, '../../../../test/fixtures/kernel');
 
@@ -141,6 +144,15 @@ describe('38: orphans that give up in silence', () => {
     const ladder = ladderText(a, c);
     assert.match(ladder, /\n# TCP A then CLOSED \(inferred\): No ACK came for the client's FIN/);
     assert.match(stateTableMarkdown(a, c), /Step 11: the client then FIN-WAIT-1 → CLOSED \(inferred, no segment shows it\)/);
+  });
+
+  it('the hover of the last FIN (tcpdump text of the capture) says the CLOSED is inferred, and why', () => {
+    const text = fs.readFileSync(path.join(DIR, `${name}.txt`), 'utf8');
+    const doc = textTraceDoc('file:///38.txt', 1, text, 'tcpdump', DEFAULT_SETTINGS);
+    const h = hover(doc, 10); // line 11: the client's last FIN
+    const md = (h?.contents as { value: string }).value;
+    assert.match(md, /client: FIN-WAIT-1 → \*\*CLOSED\*\*/);
+    assert.match(md, /- client: FIN-WAIT-1 → CLOSED \*\(inferred\)\*: No ACK came for the client's FIN/);
   });
 
   it('LAST-ACK: CLOSED at the client\'s last (lost) ACK, inferred: that ACK arrived or the server gave up', () => {
