@@ -167,7 +167,7 @@ describe('38: orphans that give up in silence', () => {
     // Lines 1-11: 40038 up to its last FIN; the capture ends there.
     const c = firstLines(name, 11).connections[0];
     assert.strictEqual(c.finalState.client, 'FIN-WAIT-1');
-    // Lines 1-12: the next connection's SYN 2.1 s later, past the due time (2 x 0.44 s, plus a quarter).
+    // Lines 1-12: the next connection's SYN 2.3 s later, past the due time (2 x 0.43 s, plus a quarter).
     assert.strictEqual(firstLines(name, 12).connections[0].finalState.client, 'CLOSED');
   });
 });
