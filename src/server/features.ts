@@ -403,7 +403,11 @@ function connectionMarkdown(t: TraceDoc, c: Connection): string {
   out.push(
     `${sideName(t, c, 'client')}: ${stateText(c.initialState.client)} → **${stateText(c.finalState.client)}** · ${sideName(t, c, 'server')}: ${stateText(c.initialState.server)} → **${stateText(c.finalState.server)}**`,
   );
-  for (const note of [c.stateNotes.client, c.stateNotes.server]) if (note !== undefined) out.push('', `*Not knowable:* ${note}.`);
+  for (const side of ['client', 'server'] as const) {
+    const note = c.stateNotes[side];
+    // A state the capture cannot show at all, or one it only suggests (inferred, no segment shows it).
+    if (note !== undefined) out.push('', `*${c.finalState[side] === 'UNKNOWN' ? 'Not knowable' : 'Inferred'}:* ${note}.`);
+  }
   out.push('');
   out.push(`*Vantage:* ${c.vantage.note}.`);
   const dur = tb.time(c.lastRow) - tb.time(c.firstRow);

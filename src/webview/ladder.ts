@@ -316,9 +316,11 @@ export class Ladder {
       let cur: string | null = null;
       let y = 0;
       let startT = NaN;
+      /** The band starts with a change no segment shows (a side that gave up): its reason. */
+      let gaveUp: string | undefined;
       const flush = (yEnd: number, endT: number): void => {
         if (cur === null || yEnd <= y) return;
-        this.band(layer, side, x, w, y, yEnd, cur, endT - startT);
+        this.band(layer, side, x, w, y, yEnd, cur, endT - startT, gaveUp);
       };
       for (let i = from; i < segEnd; i++) {
         const s = this.cache.get(i);
@@ -334,6 +336,7 @@ export class Ladder {
           flush(y0, s.t);
           cur = before;
           y = y0;
+          gaveUp = undefined;
           // Known start time only at the connection's start (else the band began above the window,
           // or between two segments, e.g. a TIME-WAIT timer running out).
           startT = i === 0 ? 0 : NaN;
@@ -343,6 +346,7 @@ export class Ladder {
           cur = after;
           y = y0 + ARROW_Y;
           startT = s.t;
+          gaveUp = givenUp(s, side);
         }
       }
       if (to > this.total && this.summary) {
@@ -352,8 +356,14 @@ export class Ladder {
     }
   }
 
-  private band(layer: SVGGElement, side: 'client' | 'server', x: number, w: number, y1: number, y2: number, state: string, dur: number): void {
-    const g = svg('g', { 'data-side': side, 'data-state': state }, `band ${stateClass(state)}`);
+  private band(layer: SVGGElement, side: 'client' | 'server', x: number, w: number, y1: number, y2: number, state: string, dur: number, gaveUp?: string): void {
+    const g = svg('g', { 'data-side': side, 'data-state': state }, `band ${stateClass(state)}${gaveUp !== undefined ? ' inferred' : ''}`);
+    if (gaveUp !== undefined) {
+      // No segment shows this change: the reason (capture-derived text) as the band's tooltip.
+      const title = svg('title', {});
+      title.textContent = `${state} (inferred): ${gaveUp}`;
+      g.appendChild(title);
+    }
     g.appendChild(svg('rect', { x: x + 1, y: y1, width: w - 2, height: y2 - y1 }, 'band-fill'));
     g.appendChild(svg('line', { x1: x + 1, y1, x2: x + w - 1, y2: y1 }, 'band-edge'));
     if (y2 - y1 >= 12) {
@@ -363,6 +373,7 @@ export class Ladder {
       let note = '';
       if (Number.isFinite(dur) && dur > 0 && state !== 'CLOSED') note = duration(dur);
       if (state === 'TIME-WAIT') note = `2MSL ${duration(this.timeWait.durationSeconds)}`;
+      if (gaveUp !== undefined) note = 'inferred';
       if (note && y2 - y1 >= 26) g.appendChild(svgText(inner, y1 + 24, note, 'band-note', anchor));
     }
     layer.appendChild(g);
@@ -482,4 +493,12 @@ function rowAria(s: LadderSegment, relative: boolean): string {
   let out = `Segment ${s.index + 1}${s.frame > 0 ? `, frame ${s.frame}` : ''}: ${segmentSentence(s, relative)}. Client ${s.clientAfter}, server ${s.serverAfter}.`;
   if (s.findings.length > 0) out += ` ${s.findings.length} finding${s.findings.length > 1 ? 's' : ''}.`;
   return out;
+}
+
+/** States a side leaves for CLOSED with no segment when it gives up (core/report/ladder.ts gaveUpAt). */
+const GIVES_UP_FROM = new Set(['SYN-SENT', 'FIN-WAIT-1', 'CLOSING', 'LAST-ACK']);
+
+/** The reason of the change to `side`'s state after segment s that no segment shows (it gave up), if any. */
+function givenUp(s: LadderSegment, side: 'client' | 'server'): string | undefined {
+  return s.transitions.find((t) => t.side === side && t.inferred && t.to === 'CLOSED' && GIVES_UP_FROM.has(t.from))?.reason;
 }

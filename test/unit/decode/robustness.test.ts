@@ -86,7 +86,7 @@ describe('decode robustness: truncation', () => {
 
   for (const c of all) {
     // Every offset costs a decode of the prefix: quadratic in the file's size. Past EVERY_LIMIT
-    // (two kernel captures of 50-60 KB, a minute of decoding under load) the cuts are every offset
+    // (kernel captures of 50-650 KB: minutes to hours of decoding) the cuts are every offset
     // of the first EVERY_LIMIT bytes, then each record boundary and the bytes around it.
     const every = c.name.startsWith('kernel/') || EVERY_OFFSET.has(c.name);
     const label = !every ? 'random prefixes' : c.bytes.length <= EVERY_LIMIT ? 'every prefix' : 'every prefix to 16 KiB, then around every record boundary';
