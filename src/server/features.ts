@@ -726,6 +726,7 @@ export function connections(t: TraceDoc, p: Omit<ConnectionsRequest.Params, 'uri
     offset,
     summary: m.counts,
     filterErrors: m.errors,
+    ...(t.two ? { pair: t.two.info } : {}),
   };
 }
 

@@ -272,6 +272,8 @@ export namespace ConnectionsRequest {
     summary: ConnectionCounts;
     /** Errors in the filter, positioned in the filter text (no connection matches then). */
     filterErrors: { start: number; end: number; message: string }[];
+    /** The other side's capture merged into this capture (issue 15). */
+    pair?: OtherSideInfo;
   }
   export const type = new RequestType<Params, Result, void>(method);
 }
