@@ -29,9 +29,15 @@ export interface TwoSidedSegment {
   land: number | null;
   /** A lost segment: where it would have arrived by the direction's median delay (the arrow stops halfway there). */
   expected: number | null;
-  /** Where this row's change of each side's state is drawn (fractional rows); null when it changes nothing. */
+  /** Where this row's last change of each side's state is drawn (fractional rows); null when it changes nothing. */
   clientAt: number | null;
   serverAt: number | null;
+  /**
+   * Every state change recorded at this row, in order, with where it is drawn (fractional rows)
+   * and when (seconds since the connection's first segment): a receiver may pass through a state
+   * between two arrivals that landed after the same departure (FIN-WAIT-1 → FIN-WAIT-2 → TIME-WAIT).
+   */
+  changes: { side: 'client' | 'server'; to: string; at: number; t: number }[];
   /** Both frame numbers in words: "client frame 11 = server frame 10", "client frame 11 (lost before the server capture)". */
   where: string;
 }
@@ -95,6 +101,10 @@ function departure(m: MergedAnalysis, r: number): number {
 export interface ConnectionPositions {
   land: Float64Array;
   expected: Float64Array;
+  /** Seconds from the connection's first departure to each segment's arrival (NaN: not seen arriving). */
+  arrivalT: Float64Array;
+  /** ... and to each departure. */
+  departT: Float64Array;
 }
 
 export function connectionPositions(m: MergedAnalysis, c: Connection): ConnectionPositions {
@@ -118,17 +128,23 @@ export function connectionPositions(m: MergedAnalysis, c: Connection): Connectio
   };
   const land = new Float64Array(n).fill(NaN);
   const expected = new Float64Array(n).fill(NaN);
+  const arrivalT = new Float64Array(n).fill(NaN);
+  const departT = new Float64Array(n);
+  for (let i = 0; i < n; i++) departT[i] = dep[i] - dep[0];
   const a = m.analysis;
   for (let i = 0; i < n; i++) {
     const r = rows[i];
     const arrived = m.rows.arrival[r];
-    if (Number.isFinite(arrived)) land[i] = at(arrived, i);
+    if (Number.isFinite(arrived)) {
+      land[i] = at(arrived, i);
+      arrivalT[i] = arrived - dep[0];
+    }
     else if (FATES[m.rows.fate[r]] === 'lost') {
       const d = a.rowDir[r] === 0 ? m.clock.delays.clientToServer : m.clock.delays.serverToClient;
       expected[i] = at(dep[i] + (d?.median ?? 0), i);
     }
   }
-  return { land, expected };
+  return { land, expected, arrivalT, departT };
 }
 
 /**
@@ -140,27 +156,39 @@ export function connectionPositions(m: MergedAnalysis, c: Connection): Connectio
 export function twoSidedSegment(m: MergedAnalysis, names: CaptureNames, c: Connection, index: number, pos: ConnectionPositions): TwoSidedSegment {
   const a = m.analysis;
   const r = c.rows[index];
-  const changeAt = (side: 'client' | 'server'): number | null => {
-    let p: number | null = null;
-    for (let k = a.transitionStart[r]; k < a.transitionStart[r + 1]; k++) {
-      const tr = a.transitionAt(k);
-      if (tr.side !== side) continue;
-      const senderSide = a.rowDir[tr.cause] === 0 ? 'client' : 'server';
-      if (tr.cause < 0 || (tr.cause === r && senderSide === side)) p = Math.max(p ?? index, index);
-      else {
-        // Received: where the arrival that let it be processed landed (within this row).
-        let best = index;
-        const ci = indexOfRow(c, tr.cause);
-        if (ci >= 0 && pos.land[ci] >= index && pos.land[ci] < index + 1) best = pos.land[ci];
-        else
-          for (let i = index; i >= Math.max(0, index - 256); i--) {
-            const l = pos.land[i];
-            const toSide = a.rowDir[c.rows[i]] === 0 ? 'server' : 'client';
-            if (toSide === side && l >= index && l < index + 1) best = Math.max(best, l);
-          }
-        p = Math.max(p ?? best, best);
+  // Where (and when) each change recorded at this row is drawn: the sender's own at its departure,
+  // a receiver's where the arrival that let it be processed landed within this row.
+  const changes: TwoSidedSegment['changes'] = [];
+  const last = { client: index, server: index };
+  for (let k = a.transitionStart[r]; k < a.transitionStart[r + 1]; k++) {
+    const tr = a.transitionAt(k);
+    const side = tr.side;
+    let at = index;
+    let when = pos.departT[index];
+    const senderSide = tr.cause >= 0 && a.rowDir[tr.cause] === 0 ? 'client' : 'server';
+    if (tr.cause >= 0 && !(tr.cause === r && senderSide === side)) {
+      const ci = indexOfRow(c, tr.cause);
+      let from = -1;
+      if (ci >= 0 && pos.land[ci] >= index && pos.land[ci] < index + 1) from = ci;
+      else
+        for (let i = index; i >= Math.max(0, index - 256); i--) {
+          const l = pos.land[i];
+          const toSide = a.rowDir[c.rows[i]] === 0 ? 'server' : 'client';
+          if (toSide === side && l >= index && l < index + 1 && (from < 0 || l > pos.land[from])) from = i;
+        }
+      if (from >= 0) {
+        at = pos.land[from];
+        when = pos.arrivalT[from];
       }
     }
+    // One side's changes in order (a FIN behind a hole is processed with what filled it).
+    if (at < last[side]) at = last[side];
+    last[side] = at;
+    changes.push({ side, to: tr.to, at, t: when });
+  }
+  const lastAt = (side: 'client' | 'server'): number | null => {
+    let p: number | null = null;
+    for (const x of changes) if (x.side === side) p = x.at;
     return p;
   };
   const fate = FATES[m.rows.fate[r]];
@@ -172,8 +200,9 @@ export function twoSidedSegment(m: MergedAnalysis, names: CaptureNames, c: Conne
     transit: Number.isFinite(transit) ? transit : null,
     land: Number.isFinite(pos.land[index]) ? pos.land[index] : null,
     expected: Number.isFinite(pos.expected[index]) ? pos.expected[index] : null,
-    clientAt: changeAt('client'),
-    serverAt: changeAt('server'),
+    clientAt: lastAt('client'),
+    serverAt: lastAt('server'),
+    changes,
     where: refOf(m, names, r),
   };
 }
