@@ -7,7 +7,10 @@ import { analyze, type Analysis, type EngineOptions } from '../core/engine';
 import { mergeCaptures, type MergedAnalysis } from '../core/merge/merge';
 import { captureNames } from '../core/merge/ladder';
 import type { CaptureNames } from '../core/merge/report';
-import type { LoadedTrace } from './loadTrace';
+import { SegmentTable } from '../core/model/segment';
+import { UnreadableFileError } from './captureFile';
+import { decodeStream, isGzipFile } from './captureStream';
+import { loadTrace, type LoadedTrace } from './loadTrace';
 
 export interface MergedTraces {
   m: MergedAnalysis;
@@ -59,4 +62,34 @@ export function mergedLoaded(first: LoadedTrace, mt: MergedTraces): LoadedTrace 
     steps: undefined,
     error: null,
   };
+}
+
+/**
+ * Loads one side of a merge whole: a capture or text trace file as `loadTrace` reads it, or a
+ * gzip-compressed capture or standard input (`-`) through the streaming reader (the merge needs
+ * every segment of both sides before it can pair them, so the table is kept).
+ */
+export async function loadSide(path: string, stdin?: NodeJS.ReadableStream): Promise<LoadedTrace> {
+  if (path !== '-' && !isGzipFile(path)) return loadTrace(path);
+  const table = new SegmentTable(4096);
+  try {
+    const r = await decodeStream(path, (v) => void table.append(v), undefined, stdin);
+    const format = r.report.format === 'pcapng' ? 'pcapng' : 'pcap';
+    if (r.report.unreadable) return { ...emptyTrace(table), error: r.report.stoppedAt?.message ?? 'not a pcap or pcapng capture' };
+    return {
+      format,
+      table,
+      input: { format: r.gzip ? `${r.report.format} (gzip)` : r.report.format, packets: r.report.packets, tcpSegments: r.report.tcpSegments, warnings: [...r.report.notes(), ...r.notes] },
+      parseErrors: [],
+      steps: undefined,
+      error: null,
+    };
+  } catch (e) {
+    if (e instanceof UnreadableFileError) return { ...emptyTrace(table), error: e.message };
+    throw e;
+  }
+}
+
+function emptyTrace(table: SegmentTable): LoadedTrace {
+  return { format: 'unknown', table, input: { format: 'unknown', packets: 0, tcpSegments: 0, warnings: [] }, parseErrors: [], steps: undefined, error: null };
 }
