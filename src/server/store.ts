@@ -137,7 +137,12 @@ export class TraceStore {
   }
 
   changed(doc: TextDocument): void {
-    if (isCaptureUri(doc.uri)) return; // the server's own rendering; its analysis is the capture's
+    if (isCaptureUri(doc.uri)) {
+      // The server's own rendering, shown again (a merge added or removed, settings): the client
+      // moved the old diagnostics with the replaced text, so publish them again on the new lines.
+      if (this.openViews.has(doc.uri)) void this.publishView(doc.uri);
+      return;
+    }
     const e = this.texts.get(doc.uri) ?? { doc: null, timer: null };
     this.texts.set(doc.uri, e);
     if (e.timer) clearTimeout(e.timer);

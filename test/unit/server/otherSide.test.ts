@@ -91,6 +91,16 @@ describe('language server: the other side’s capture (teardown/otherSide)', fun
     assert.match(header, /\*Two captures:\* client capture 01-lost-final-ack\.client\.pcap \(connection #1\), server capture 01-lost-final-ack\.server\+3\.5s\.pcap \(connection #1\)/);
   });
 
+  it('publishes a view’s diagnostics again when its text is shown again (the editor moved the old ones with the replaced text)', async () => {
+    const uri = captureUri(two('01-lost-final-ack.client.pcap'));
+    const v = await s.conn.sendRequest(OpenCaptureRequest.type, { uri });
+    const again = s.diagnostics.next((d) => d.uri === uri);
+    s.change(uri, [{ text: v.text }]);
+    const d = await again;
+    assert.deepStrictEqual(byCode(d, 'lost-between-captures').length, 1);
+    assert.match(v.text.split('\n')[d.diagnostics.find((x) => x.code === 'lost-between-captures')!.range.start.line], /10\.89\.0\.1\.41001 > 10\.89\.0\.2\.8080: Flags \[\.\], ack 202,/);
+  });
+
   it('gives the ladder where each arrow leaves and lands: transit on the receiver’s clock, the lost ACK vanishing', async () => {
     const uri = captureUri(two('01-lost-final-ack.client.pcap'));
     const w = await s.conn.sendRequest(SegmentsRequest.type, { uri, connection: 1, start: 0, count: 100 });
