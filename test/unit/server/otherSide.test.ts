@@ -153,3 +153,23 @@ describe('language server: the other side’s capture (teardown/otherSide)', fun
     assert.deepStrictEqual((await s.conn.sendRequest(OtherSideRequest.type, { uri })).merge, null, 'a failed merge is not remembered');
   });
 });
+
+describe('language server: the other side’s capture on the streaming path', function () {
+  this.timeout(60000);
+  it('is refused with the command to run, and the capture stays as it was', async () => {
+    const s = new LspSession({ settings: { streamingThresholdMB: 0 } });
+    await s.start();
+    try {
+      const uri = captureUri(two('01-lost-final-ack.client.pcap'));
+      const before = await s.conn.sendRequest(OpenCaptureRequest.type, { uri });
+      assert.strictEqual(before.streamed, true);
+      const r = await s.conn.sendRequest(OtherSideRequest.type, { uri, other: fileUri(two('01-lost-final-ack.server.pcap')) });
+      assert.strictEqual(r.merge, null);
+      assert.match(r.error ?? '', /streaming path .* run `teardown-tracer analyze .*01-lost-final-ack\.client\.pcap --with .*01-lost-final-ack\.server\.pcap`/);
+      const after = await s.conn.sendRequest(OpenCaptureRequest.type, { uri });
+      assert.strictEqual(after.text, before.text);
+    } finally {
+      assert.strictEqual(await s.stop(), 0);
+    }
+  });
+});
