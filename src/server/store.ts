@@ -109,6 +109,8 @@ export class TraceStore {
   /** View URIs (as the client spells them) per capture path: opened or asked about. */
   private readonly views = new Map<string, Set<string>>();
   private readonly openViews = new Set<string>();
+  /** The version each capture view was opened at (its text re-rendered later has a newer one). */
+  private readonly openedVersion = new Map<string, number>();
   /** Unopened `file:` traces read from disk, by URI, with the file stamp they were read at. */
   private readonly files = new Map<string, { stamp: string; doc: TraceDoc | null; capture: boolean }>();
   private readonly idleTimer: ReturnType<typeof setInterval>;
@@ -127,6 +129,7 @@ export class TraceStore {
   opened(doc: TextDocument): void {
     if (isCaptureUri(doc.uri)) {
       this.openViews.add(doc.uri);
+      this.openedVersion.set(doc.uri, doc.version);
       const { path } = parseCaptureUri(doc.uri);
       this.knowView(path, doc.uri);
       const h = this.host(path, true);
@@ -140,7 +143,8 @@ export class TraceStore {
     if (isCaptureUri(doc.uri)) {
       // The server's own rendering, shown again (a merge added or removed, settings): the client
       // moved the old diagnostics with the replaced text, so publish them again on the new lines.
-      if (this.openViews.has(doc.uri)) void this.publishView(doc.uri);
+      // (onDidChangeContent also fires on open, which `opened` publishes already.)
+      if (this.openViews.has(doc.uri) && this.openedVersion.get(doc.uri) !== doc.version) void this.publishView(doc.uri);
       return;
     }
     const e = this.texts.get(doc.uri) ?? { doc: null, timer: null };
@@ -154,7 +158,10 @@ export class TraceStore {
   }
 
   closed(uri: string): void {
-    if (isCaptureUri(uri)) this.openViews.delete(uri);
+    if (isCaptureUri(uri)) {
+      this.openViews.delete(uri);
+      this.openedVersion.delete(uri);
+    }
     const e = this.texts.get(uri);
     if (e?.timer) clearTimeout(e.timer);
     this.texts.delete(uri);
