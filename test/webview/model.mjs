@@ -22,10 +22,20 @@ const { twoSidedDoc, twoSidedWindow } = require(src('server/twoSided.ts'));
  * Two captures of the same connections merged as the language server merges them ("Add the
  * other side's capture"): the merged analysis and the server's two-sided context.
  */
-export async function twoCaptures(file0, file1) {
+export async function twoCaptures(file0, file1, keep1 = () => true) {
   const loaded = [];
   for (const f of [file0, file1]) {
-    const { table } = await loadCapture(f);
+    let { table } = await loadCapture(f);
+    if (f === file1) {
+      // `keep1(row)`: the rows of the second capture kept (a capture started late, say).
+      const kept = new SegmentTable(table.length);
+      const v = new SegmentView();
+      for (let r = 0; r < table.length; r++) {
+        table.fillView(r, v);
+        if (keep1(r)) kept.append(v);
+      }
+      table = kept;
+    }
     loaded.push({ format: 'pcap', table, input: { format: 'pcap', packets: table.length, tcpSegments: table.length, warnings: [] }, parseErrors: [], steps: undefined, error: null });
   }
   const mt = mergeTraces(loaded, {});

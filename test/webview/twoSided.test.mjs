@@ -13,9 +13,9 @@ const TWO = path.join(model.ROOT, 'test/fixtures/twoends');
 const until = (page, fn, arg) => page.waitForFunction(fn, arg, { timeout: 15_000 });
 const CLEAN = { csp: [], console: [], pageErrors: [], failed: [] };
 
-async function loadPair(scenario, server = 'server+3.5s') {
+async function loadPair(scenario, server = 'server+3.5s', keep1 = undefined) {
   const first = path.join(TWO, `${scenario}.client.pcap`);
-  const { analysis, two } = await model.twoCaptures(first, path.join(TWO, `${scenario}.${server}.pcap`));
+  const { analysis, two } = await model.twoCaptures(first, path.join(TWO, `${scenario}.${server}.pcap`), keep1);
   const uri = `file://${first}`;
   const conn = analysis.connections[0];
   const win = model.ladderWindow(analysis, conn.id, 0, conn.rows.length, (r) => r);
@@ -129,6 +129,42 @@ describe('diagram webview: two captures merged (twoends)', () => {
     const xs = [ga.x1, gb.x1];
     assert.ok(Math.sign(at(ga, xs[0]) - at(gb, xs[0])) !== Math.sign(at(ga, xs[1]) - at(gb, xs[1])), 'the two FINs cross');
     await page.screenshot({ path: path.join(SHOTS, 'ladder-two-captures-04-crossing-fins-light.png') });
+    assert.deepStrictEqual(d.problems, CLEAN);
+    await d.close();
+  });
+
+  it('segments outside the other capture’s time span are dotted with an open head, never crossed out (02-lost-fin, the server capture started late)', async () => {
+    // The server's capture lost its first 3 frames (the handshake): those segments are seen at the client only.
+    const fx = await loadPair('02-lost-fin', 'server', (r) => r >= 3);
+    const outside = fx.full.segments.filter((s) => s.two.fate === 'outside');
+    assert.ok(outside.length >= 3, JSON.stringify(fx.full.segments.map((s) => s.two.fate)));
+    const lost = fx.full.segments.filter((s) => s.two.fate === 'lost');
+    assert.deepStrictEqual(lost.map((s) => s.two.frames[0]), [8], 'the lost FIN is still lost');
+    const d = await openDiagram(browser, { server: fx.server, width: 560, height: 900 });
+    const { page } = d;
+    await d.session.show(fx.uri, fx.conn.id);
+    await until(page, (n) => document.querySelectorAll('.row.seg.two').length === n, fx.conn.rows.length);
+    const geo = await geometry(page);
+    for (const s of outside) {
+      const g = geo.find((x) => x.index === s.index);
+      assert.match(g.cls, /\bfate-outside\b/);
+      assert.doesNotMatch(g.cls, /\blost\b/);
+      assert.ok(g.tip && !g.mark, `segment ${s.index}: an arrow with a head, no cross`);
+      const style = await page.$eval(`.row.seg[data-index="${s.index}"]`, (el) => ({
+        dash: getComputedStyle(el.querySelector('.arrow')).strokeDasharray,
+        head: getComputedStyle(el.querySelector('.head')).fill,
+        line: getComputedStyle(el.querySelector('.arrow')).stroke,
+      }));
+      assert.notStrictEqual(style.dash, 'none', 'dotted');
+      assert.notStrictEqual(style.head, style.line, 'an open head (filled with the background, not the arrow’s colour)');
+    }
+    const both = fx.full.segments.find((s) => s.two.fate === 'both' && s.kinds.length === 0);
+    const solid = await page.$eval(`.row.seg[data-index="${both.index}"]`, (el) => ({
+      dash: getComputedStyle(el.querySelector('.arrow')).strokeDasharray,
+      head: getComputedStyle(el.querySelector('.head')).fill,
+      line: getComputedStyle(el.querySelector('.arrow')).stroke,
+    }));
+    assert.deepStrictEqual([solid.dash, solid.head], ['none', solid.line], 'seen at both points: solid, a filled head');
     assert.deepStrictEqual(d.problems, CLEAN);
     await d.close();
   });
