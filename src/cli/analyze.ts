@@ -15,7 +15,7 @@ import { startsLikeCapture } from '../node/captureFile';
 import { decodeStream, isGzipFile } from '../node/captureStream';
 import { SegmentTable } from '../core/model/segment';
 import { runMerged } from './merge';
-import { runReport } from './report';
+import { OverviewReport } from './report';
 import { compileFilter, filterArg, SEVERITY_RANK } from './streamOutput';
 import { finishParquet, openParquet, runStreamed, type StreamedOutput } from './analyzeStream';
 import { decodeCaptureSet, expandInputs, fileNames } from '../node/captureSet';
@@ -188,8 +188,8 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     parsed.file = set.files[0];
   }
   const streamable = files !== null || parsed.file === '-' || isGzipFile(parsed.file) || startsLikeCapture(parsed.file);
-  if (files !== null && (parsed.withFile !== null || parsed.report !== null)) {
-    io.err('teardown-tracer analyze: --with and --report read one capture file, not several\n');
+  if (files !== null && parsed.withFile !== null) {
+    io.err('teardown-tracer analyze: --with reads one capture file, not several\n');
     return 2;
   }
   if (parsed.withFile !== null) {
@@ -197,13 +197,14 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     if (filter === undefined) return 2;
     return runMerged({ ...parsed, withFile: parsed.withFile, filter }, io);
   }
+  // `--report`: the overview, made from the same analysis as the other outputs asked for (alone,
+  // it is the only output).
+  const others = parsed.json || parsed.jsonl || parsed.summaryOnly || parsed.zeek !== null || parsed.parquet;
+  let report: OverviewReport | undefined;
   if (parsed.report !== null) {
-    if (parsed.json || parsed.jsonl || parsed.summaryOnly || parsed.zeek !== null) {
-      io.err('teardown-tracer analyze: --report writes the overview only: drop --json, --format and --summary\n');
-      return 2;
-    }
-    const failRank = parsed.failOn === null ? null : SEVERITY_RANK[parsed.failOn];
-    return runReport({ file: parsed.file, target: parsed.report, capture: streamable, filter: parsed.filter, engine: parsed.engine, failRank }, io);
+    const r = OverviewReport.open(files ?? [parsed.file], parsed.report, io);
+    if (r === null) return 2;
+    report = r;
   }
   if (parsed.jsonl && !streamable) {
     io.err(`teardown-tracer analyze: --format jsonl reads captures (pcap, pcapng, gzip-compressed or piped); ${parsed.file} is a text trace: use --json\n`);
@@ -213,8 +214,12 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
   // follows the connections open at once (the same engine and answers); the text output's ladders
   // and text traces use the whole-capture analysis.
   const parquet = parsed.out !== null ? { dir: parsed.out, rowsPerFile: parsed.parquetRows } : undefined;
-  if (streamable && (parsed.json || parsed.jsonl || parsed.summaryOnly || parsed.zeek !== null || parsed.parquet)) {
-    const output: StreamedOutput = parsed.parquet ? 'parquet' : parsed.zeek ?? (parsed.jsonl ? 'jsonl' : parsed.json ? (parsed.summaryOnly ? 'json-summary' : 'json') : 'summary');
+  if (streamable && (others || report !== undefined)) {
+    const output: StreamedOutput = !others
+      ? 'none'
+      : parsed.parquet
+        ? 'parquet'
+        : parsed.zeek ?? (parsed.jsonl ? 'jsonl' : parsed.json ? (parsed.summaryOnly ? 'json-summary' : 'json') : 'summary');
     return runStreamed(
       {
         file: parsed.file,
@@ -227,6 +232,7 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
         communityId: parsed.communityId,
         zeekServerPorts: parsed.zeekServerPorts,
         parquet,
+        report,
         // One thread unless asked: on 2 cores two threads were slower at 1x and held twice the memory
         // at 8x (docs/bench.md), so sharding is opt-in until it pays.
         jobs: parsed.jobs ?? 1,
@@ -261,6 +267,11 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
   };
   let view: Analysis = a;
   if (shown !== a.connections) view = analysisOf(a, shown);
+  if (report !== undefined) {
+    report.add(a, shown);
+    const code = report.write(input, io, (text) => (others ? io.err(text) : io.out(text)));
+    if (code !== 0) return code;
+  }
 
   // Large outputs are written in chunks of about 64 KiB as they are made, never as one string (a
   // chunk still being built when the garbage collector runs is copied, and larger ones get promoted:
@@ -288,6 +299,8 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     }
     if (out !== '') io.out(out);
     if (format === 'zeek') io.out(zeekTsvFooter(zeekLogTime(new Date())));
+  } else if (report !== undefined && !others) {
+    // The report was the output.
   } else if (parsed.json && !parsed.summaryOnly) {
     for (const chunk of analysisJsonChunks(view, input)) io.out(chunk);
     io.out('\n');

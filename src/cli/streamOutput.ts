@@ -9,8 +9,14 @@ import { matchingConnections } from '../core/filter/context';
 import { connectionJsonText, type SummaryCounts } from '../core/report/json';
 import type { ZeekFormat } from '../core/report/zeek';
 
-/** Zeek and Parquet outputs run on one thread (analyzeStream.ts); the others also sharded. */
-export type StreamedOutput = 'json' | 'jsonl' | 'summary' | 'json-summary' | 'parquet' | ZeekFormat;
+/**
+ * Zeek and Parquet outputs run on one thread (analyzeStream.ts); the others also sharded. `none`:
+ * nothing on stdout but what `--report` says (the report alone).
+ */
+export type StreamedOutput = 'json' | 'jsonl' | 'summary' | 'json-summary' | 'parquet' | 'none' | ZeekFormat;
+
+/** Also told each batch's connections shown (after the filter): `--report`'s overview (one thread only). */
+export type ShownListener = (a: Analysis, shown: readonly Connection[]) => void;
 
 export const SEVERITY_RANK: Record<Severity, number> = { hint: 0, info: 1, warning: 2, error: 3 };
 
@@ -29,13 +35,10 @@ export interface BatchSink {
 }
 
 /** The output's work on each batch of finished connections (the filter, counts, texts): the same in every thread. */
-export function batchWriter(output: StreamedOutput, filter: CompiledFilter | null, sink: BatchSink): (a: Analysis) => void {
+export function batchWriter(output: StreamedOutput, filter: CompiledFilter | null, sink: BatchSink, onShown?: ShownListener): (a: Analysis) => void {
   return (a) => {
-    let shown: Connection[] = a.connections;
-    if (filter !== null) {
-      const ids = matchingConnections(a, filter);
-      shown = a.connections.filter((c) => ids.has(c.id));
-    }
+    const shown = shownConnections(a, filter);
+    onShown?.(a, shown);
     let out = '';
     for (const c of shown) {
       sink.counts.add(c);
@@ -51,6 +54,13 @@ export function batchWriter(output: StreamedOutput, filter: CompiledFilter | nul
     }
     if (out !== '') sink.write(out);
   };
+}
+
+/** A batch's connections that `--filter` keeps (all of them without a filter). */
+export function shownConnections(a: Analysis, filter: CompiledFilter | null): Connection[] {
+  if (filter === null) return a.connections;
+  const ids = matchingConnections(a, filter);
+  return a.connections.filter((c) => ids.has(c.id));
 }
 
 /** `--filter`'s text compiled (null without one), or undefined after saying on stderr why it cannot be. */

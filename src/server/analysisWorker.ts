@@ -5,11 +5,13 @@
  * behind it, while the server's main thread stays free); a bigger one takes the streaming path
  * (bigCapture.ts), whose reads are asynchronous. Loads and settings changes run one after another.
  */
+import { basename } from 'path';
 import { parentPort } from 'worker_threads';
 import { analyze, type Analysis } from '../core/engine';
 import { loadCapture, type LoadedTrace } from '../node/loadTrace';
 import { runFeature, type FeatureName, type FeatureParams } from './features';
 import { BigCapture, streamsCapture } from './bigCapture';
+import { buildOverview } from './overview';
 import { analysisKey, engineOptions, type ServerSettings } from './settings';
 import { captureViewDoc, type TraceDoc } from './traceDoc';
 import type { FromWorker, LoadSummary, ToWorker } from './workerProtocol';
@@ -60,6 +62,10 @@ export function runAnalysisWorker(): void {
     post({ type: 'progress', generation, percent: 60, message: `analyzing ${loaded.table.length.toLocaleString('en-US')} segments` });
     const t0 = performance.now();
     analysis = analyze(loaded.table, engineOptions(settings));
+    const analyzeMs = performance.now() - t0;
+    // The Teardown overview's counts and bins, made with the analysis (a request only reads them).
+    const { input } = loaded;
+    const built = buildOverview(analysis, { name: basename(path), format: input.format, packets: input.packets, segments: loaded.table.length });
     key = analysisKey(settings);
     views.clear();
     runMerge(generation);
@@ -70,7 +76,9 @@ export function runAnalysisWorker(): void {
       connections: shown.connections.length,
       findings: shown.findings.length,
       decodeMs,
-      analyzeMs: performance.now() - t0,
+      analyzeMs,
+      overviewMs: built.ms,
+      overviewBytes: built.builder.byteSize,
     };
     withPair(summary);
   };

@@ -31,6 +31,9 @@ export interface LoadSummary {
   streamed?: boolean;
   /** The streaming path: bytes its indexes hold. */
   indexBytes?: number;
+  /** Milliseconds spent making the Teardown overview (within the analysis), and the bytes its builder holds. */
+  overviewMs?: number;
+  overviewBytes?: number;
   /** The other side's capture merged in (issue 15), or why it could not be (the views then show this capture alone). */
   pair?: OtherSideInfo;
   pairError?: string;
