@@ -16,7 +16,7 @@ import { decodeStream, isGzipFile } from '../node/captureStream';
 import { SegmentTable } from '../core/model/segment';
 import { runMerged } from './merge';
 import { OverviewReport } from './report';
-import { compileFilter, SEVERITY_RANK } from './streamOutput';
+import { compileFilter, filterArg, SEVERITY_RANK } from './streamOutput';
 import { finishParquet, openParquet, runStreamed, type StreamedOutput } from './analyzeStream';
 import { decodeCaptureSet, expandInputs, fileNames } from '../node/captureSet';
 import type { CliIO } from './main';
@@ -152,8 +152,8 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
   if (out.zeek !== null && (out.json || out.jsonl || out.summaryOnly)) return `--format ${out.zeek} is a format of its own: not with --json, jsonl or --summary`;
   if (out.parquet && (out.json || out.jsonl || out.zeek !== null)) return '--format parquet and --json, jsonl or zeek: choose one';
   if (out.parquet !== (out.out !== null)) return out.parquet ? '--format parquet needs --out DIR' : '--out DIR goes with --format parquet';
-  if (out.withFile !== null && (out.jsonl || out.summaryOnly || out.filter !== null || out.zeek !== null || out.report !== null || out.parquet))
-    return '--with takes the text report or --json (not --format jsonl or zeek, --summary, --filter, --report or --format parquet)';
+  if (out.withFile !== null && (out.zeek !== null || out.report !== null || out.parquet))
+    return '--with takes the text report, --json, --format jsonl, --summary and --filter (not --format zeek or parquet, or --report)';
   return out;
 }
 
@@ -192,7 +192,11 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     io.err('teardown-tracer analyze: --with reads one capture file, not several\n');
     return 2;
   }
-  if (parsed.withFile !== null) return runMerged({ ...parsed, withFile: parsed.withFile }, io);
+  if (parsed.withFile !== null) {
+    const filter = filterArg(parsed.filter, io);
+    if (filter === undefined) return 2;
+    return runMerged({ ...parsed, withFile: parsed.withFile, filter }, io);
+  }
   // `--report`: the overview, made from the same analysis as the other outputs asked for (alone,
   // it is the only output).
   const others = parsed.json || parsed.jsonl || parsed.summaryOnly || parsed.zeek !== null || parsed.parquet;

@@ -49,7 +49,9 @@ commands:
                                       the same connections: pairs them, aligns the clocks, says
                                       which segments were lost between the two, and gives both
                                       endpoints' states from what each really sent and received
-                                      (text report or --json, which adds a "merge" object)
+                                      (text report, --json with a "merge" object, --format jsonl
+                                      with one per connection, --summary, --filter; gzip files, and
+                                      - for one side; both are read whole before anything is written)
                 --jobs N, -j N        worker threads for --json, --summary and --format jsonl on captures
                                       (default 1: on two cores more threads did not pay, docs/bench.md;
                                       one thread with --report)

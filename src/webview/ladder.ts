@@ -265,7 +265,10 @@ export class Ladder {
     const d = toServer ? 1 : -1;
     const y = y0 + ARROW_Y;
     const head = 8;
-    if (s.arrival < 0) {
+    if (s.two) {
+      // Two captures merged: a real arrow in flight (see drawTwoSided); the one-capture shapes below stay as they were.
+      this.drawTwoSided(g, s, xFrom, toServer ? L.s0 : L.c1, y);
+    } else if (s.arrival < 0) {
       // Never received (as far as the capture shows): the arrow stops short of the receiver, crossed out.
       g.classList.add('lost');
       const xEnd = xFrom + d * (L.s0 - L.c1) * 0.7;
@@ -302,6 +305,40 @@ export class Ladder {
       g.appendChild(m);
     }
     return g;
+  }
+
+  /**
+   * Two captures merged (issue 15): each lifeline stands at its capture point. The arrow leaves at
+   * the sender's capture time (this row) and lands at the receiver's capture time (`two.land`,
+   * offset-corrected, placed between the rows around it by time), as RFC 9293's figures draw
+   * segments in flight. A lost segment runs halfway to where it would have landed and is crossed
+   * out there (it vanished between the capture points); one seen at one point only (outside the
+   * other capture) is dotted, with an open head; one seen only where it arrived has a dotted tail.
+   */
+  private drawTwoSided(g: SVGGElement, s: LadderSegment, xFrom: number, xTo: number, y: number): void {
+    const two = s.two!;
+    const h = this.rowHeight;
+    const head = 8;
+    g.classList.add('two', `fate-${two.fate}`);
+    if (two.fate === 'lost') {
+      const yExp = y + Math.max(0, (two.expected ?? s.index + 0.5) - s.index) * h;
+      const xEnd = (xFrom + xTo) / 2;
+      const yEnd = (y + yExp) / 2;
+      g.classList.add('lost');
+      g.appendChild(svg('line', { x1: xFrom, y1: y, x2: xEnd, y2: yEnd }, 'arrow'));
+      g.appendChild(svg('path', { d: `M${xEnd - 5} ${yEnd - 5} L${xEnd + 5} ${yEnd + 5} M${xEnd - 5} ${yEnd + 5} L${xEnd + 5} ${yEnd - 5}` }, 'lost-mark'));
+      return;
+    }
+    // Seen arriving: where it landed; else (outside the other capture) where the engine took it as processed.
+    const land = two.land ?? (s.arrival >= 0 ? s.arrival : s.index);
+    const yTo = y + Math.max(0, land - s.index) * h;
+    const len = Math.hypot(xTo - xFrom, yTo - y);
+    const ux = (xTo - xFrom) / len;
+    const uy = (yTo - y) / len;
+    const bx = xTo - ux * head;
+    const by = yTo - uy * head;
+    g.appendChild(svg('line', { x1: xFrom, y1: y, x2: bx, y2: by }, 'arrow'));
+    g.appendChild(svg('path', { d: `M${xTo} ${yTo} L${bx - uy * 4.5} ${by + ux * 4.5} L${bx + uy * 4.5} ${by - ux * 4.5} Z` }, 'head'));
   }
 
   /** Each side's state as bands: before a row's arrow its `before` state, after it its `after` state. */
@@ -341,7 +378,17 @@ export class Ladder {
           // or between two segments, e.g. a TIME-WAIT timer running out).
           startT = i === 0 ? 0 : NaN;
         }
-        if (after !== before) {
+        const mine = s.two ? s.two.changes.filter((x) => x.side === side) : [];
+        if (mine.length > 0) {
+          // Two captures merged: each change is drawn where (and when) the segment that made it landed.
+          for (const x of mine) {
+            const yc = y0 + ARROW_Y + Math.max(0, x.at - i) * h;
+            flush(yc, x.t);
+            cur = x.to;
+            y = yc;
+            startT = x.t;
+          }
+        } else if (after !== before) {
           flush(y0 + ARROW_Y, s.t);
           cur = after;
           y = y0 + ARROW_Y;
@@ -371,7 +418,8 @@ export class Ladder {
       const anchor = side === 'client' ? 'end' : 'start';
       g.appendChild(svgText(inner, y1 + 12, state, 'band-label', anchor));
       let note = '';
-      if (Number.isFinite(dur) && dur > 0 && state !== 'CLOSED') note = duration(dur);
+      // A listening socket listened before the capture began: no length for it.
+      if (Number.isFinite(dur) && dur > 0 && state !== 'CLOSED' && state !== 'LISTEN') note = duration(dur);
       if (state === 'TIME-WAIT') note = `2MSL ${duration(this.timeWait.durationSeconds)}`;
       if (gaveUp !== undefined) note = 'inferred';
       if (note && y2 - y1 >= 26) g.appendChild(svgText(inner, y1 + 24, note, 'band-note', anchor));
