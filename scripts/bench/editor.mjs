@@ -7,7 +7,9 @@
 // each in a process of its own under /usr/bin/time: its peak RSS (main thread + worker), the time to
 // load, and the time of what the editor then asks (the whole view's text, the side bar's counts and
 // first pages, a page and a ladder from the end of the file, a connection's view and a hover, a
-// display filter, which re-reads the file). Ratios against the whole path at 1x, same run.
+// display filter, which re-reads the file; the Teardown overview, made during the load, and a click on
+// one of its marks). Ratios against the whole path at 1x, same run (scripts/bench/overview.mjs
+// measures the overview's own cost against the load without it).
 //
 //   node scripts/bench/editor.mjs [--no-8x] [--whole-8x] [--no-filter]
 // Results: stdout and .bench/editor.json. Needs `npm run build` and the captures (.bench/).
@@ -63,6 +65,8 @@ if (argv[0] === '--child') {
   times.load = Math.round(performance.now() - t0);
   const all = `teardown-capture:${file}?view=all`;
   const view = await timed('whole view text', () => call(all, undefined, 'openCapture', undefined));
+  const overview = await timed('overview (made during the load)', () => call(all, undefined, 'overview', {}));
+  await timed(`overview click (${overview.overview.kinds[0]?.key})`, () => call(all, undefined, 'overview', { select: `k/${overview.overview.kinds[0]?.key}` }));
   const counts = await timed('counts (limit 0)', () => call(all, undefined, 'connections', { limit: 0 }));
   const outcomes = Object.entries(counts.summary.outcomes).filter(([, n]) => n > 0);
   await timed('first page of 500 of every group', () => Promise.all(outcomes.map(([outcome]) => call(all, undefined, 'connections', { outcome, offset: 0, limit: 500 }))));
@@ -136,6 +140,8 @@ for (const r of results) {
   const ratio = ref ? ` (${(r.peakMiB / ref.peakMiB).toFixed(2)}x the whole path at 1x)` : '';
   console.log(`  ${r.name}: ${(r.bytes / 1e6).toFixed(0)} MB, ${r.summary.segments.toLocaleString('en-US')} segments, ${r.connections.toLocaleString('en-US')} connections: peak ${r.peakMiB} MiB${ratio}`);
   if (r.summary.indexBytes) console.log(`    index: ${(r.summary.indexBytes / 2 ** 20).toFixed(1)} MiB`);
+  if (r.summary.overviewMs !== undefined)
+    console.log(`    overview: built in ${(r.summary.overviewMs / 1000).toFixed(2)} s during the load, its arrays ${(r.summary.overviewBytes / 2 ** 20).toFixed(1)} MiB`);
   console.log(`    ${Object.entries(r.times).map(([k, v]) => `${k} ${v} ms`).join('; ')}`);
   if (r.progress) console.log(`    last progress report: ${r.progress}`);
 }

@@ -15,8 +15,8 @@ import { startsLikeCapture } from '../node/captureFile';
 import { decodeStream, isGzipFile } from '../node/captureStream';
 import { SegmentTable } from '../core/model/segment';
 import { runMerged } from './merge';
-import { runReport } from './report';
-import { compileFilter, SEVERITY_RANK } from './streamOutput';
+import { OverviewReport } from './report';
+import { compileFilter, filterArg, SEVERITY_RANK } from './streamOutput';
 import { finishParquet, openParquet, runStreamed, type StreamedOutput } from './analyzeStream';
 import { decodeCaptureSet, expandInputs, fileNames } from '../node/captureSet';
 import type { CliIO } from './main';
@@ -152,8 +152,8 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
   if (out.zeek !== null && (out.json || out.jsonl || out.summaryOnly)) return `--format ${out.zeek} is a format of its own: not with --json, jsonl or --summary`;
   if (out.parquet && (out.json || out.jsonl || out.zeek !== null)) return '--format parquet and --json, jsonl or zeek: choose one';
   if (out.parquet !== (out.out !== null)) return out.parquet ? '--format parquet needs --out DIR' : '--out DIR goes with --format parquet';
-  if (out.withFile !== null && (out.jsonl || out.summaryOnly || out.filter !== null || out.zeek !== null || out.report !== null || out.parquet))
-    return '--with takes the text report or --json (not --format jsonl or zeek, --summary, --filter, --report or --format parquet)';
+  if (out.withFile !== null && (out.zeek !== null || out.report !== null || out.parquet))
+    return '--with takes the text report, --json, --format jsonl, --summary and --filter (not --format zeek or parquet, or --report)';
   return out;
 }
 
@@ -188,18 +188,23 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     parsed.file = set.files[0];
   }
   const streamable = files !== null || parsed.file === '-' || isGzipFile(parsed.file) || startsLikeCapture(parsed.file);
-  if (files !== null && (parsed.withFile !== null || parsed.report !== null)) {
-    io.err('teardown-tracer analyze: --with and --report read one capture file, not several\n');
+  if (files !== null && parsed.withFile !== null) {
+    io.err('teardown-tracer analyze: --with reads one capture file, not several\n');
     return 2;
   }
-  if (parsed.withFile !== null) return runMerged({ ...parsed, withFile: parsed.withFile }, io);
+  if (parsed.withFile !== null) {
+    const filter = filterArg(parsed.filter, io);
+    if (filter === undefined) return 2;
+    return runMerged({ ...parsed, withFile: parsed.withFile, filter }, io);
+  }
+  // `--report`: the overview, made from the same analysis as the other outputs asked for (alone,
+  // it is the only output).
+  const others = parsed.json || parsed.jsonl || parsed.summaryOnly || parsed.zeek !== null || parsed.parquet;
+  let report: OverviewReport | undefined;
   if (parsed.report !== null) {
-    if (parsed.json || parsed.jsonl || parsed.summaryOnly || parsed.zeek !== null) {
-      io.err('teardown-tracer analyze: --report writes the overview only: drop --json, --format and --summary\n');
-      return 2;
-    }
-    const failRank = parsed.failOn === null ? null : SEVERITY_RANK[parsed.failOn];
-    return runReport({ file: parsed.file, target: parsed.report, capture: streamable, filter: parsed.filter, engine: parsed.engine, failRank }, io);
+    const r = OverviewReport.open(files ?? [parsed.file], parsed.report, io);
+    if (r === null) return 2;
+    report = r;
   }
   if (parsed.jsonl && !streamable) {
     io.err(`teardown-tracer analyze: --format jsonl reads captures (pcap, pcapng, gzip-compressed or piped); ${parsed.file} is a text trace: use --json\n`);
@@ -209,8 +214,12 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
   // follows the connections open at once (the same engine and answers); the text output's ladders
   // and text traces use the whole-capture analysis.
   const parquet = parsed.out !== null ? { dir: parsed.out, rowsPerFile: parsed.parquetRows } : undefined;
-  if (streamable && (parsed.json || parsed.jsonl || parsed.summaryOnly || parsed.zeek !== null || parsed.parquet)) {
-    const output: StreamedOutput = parsed.parquet ? 'parquet' : parsed.zeek ?? (parsed.jsonl ? 'jsonl' : parsed.json ? (parsed.summaryOnly ? 'json-summary' : 'json') : 'summary');
+  if (streamable && (others || report !== undefined)) {
+    const output: StreamedOutput = !others
+      ? 'none'
+      : parsed.parquet
+        ? 'parquet'
+        : parsed.zeek ?? (parsed.jsonl ? 'jsonl' : parsed.json ? (parsed.summaryOnly ? 'json-summary' : 'json') : 'summary');
     return runStreamed(
       {
         file: parsed.file,
@@ -223,6 +232,7 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
         communityId: parsed.communityId,
         zeekServerPorts: parsed.zeekServerPorts,
         parquet,
+        report,
         // One thread unless asked: on the shared 2-core machine one thread was as fast or faster except
         // for --summary at 8x on an idle machine, and takes a third less memory (docs/bench.md).
         jobs: parsed.jobs ?? 1,
@@ -257,6 +267,11 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
   };
   let view: Analysis = a;
   if (shown !== a.connections) view = analysisOf(a, shown);
+  if (report !== undefined) {
+    report.add(a, shown);
+    const code = report.write(input, io, (text) => (others ? io.err(text) : io.out(text)));
+    if (code !== 0) return code;
+  }
 
   // Large outputs are written in chunks of about 64 KiB as they are made, never as one string (a
   // chunk still being built when the garbage collector runs is copied, and larger ones get promoted:
@@ -284,6 +299,8 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
     }
     if (out !== '') io.out(out);
     if (format === 'zeek') io.out(zeekTsvFooter(zeekLogTime(new Date())));
+  } else if (report !== undefined && !others) {
+    // The report was the output.
   } else if (parsed.json && !parsed.summaryOnly) {
     for (const chunk of analysisJsonChunks(view, input)) io.out(chunk);
     io.out('\n');

@@ -2,14 +2,14 @@
  * `analyze` over a capture in bounded memory: decoding feeds the streaming analysis
  * (core/engine/stream.ts) segment by segment, and each batch of finished connections is written
  * (`--format jsonl`, `zeek`, `zeek-json`; `--format parquet`, rows into the Parquet parts), kept as
- * text (`--json`, written in id order at the end), or only counted (`--summary`). The same engine
+ * text (`--json`, written in id order at the end), or only counted (`--summary`); with `--report`
+ * each batch also feeds the overview (report.ts), written at the end. The same engine
  * and the same answers as the whole-capture analysis, on this thread or sharded over worker
  * threads (`--jobs`, for `--json`, `--summary` and `--format jsonl`).
  */
-import type { Analysis, Connection, EngineOptions } from '../core/engine';
+import type { Analysis, EngineOptions } from '../core/engine';
 import { StreamingAnalysis, type StreamOptions } from '../core/engine/stream';
 import type { CompiledFilter } from '../core/filter';
-import { matchingConnections } from '../core/filter/context';
 import type { SegmentView } from '../core/model/segment';
 import { JsonCollector, SummaryCounts, type InputSummary } from '../core/report/json';
 import { zeekLines, zeekLogTime, zeekTsvFooter, zeekTsvHeader } from '../core/report/zeek';
@@ -20,7 +20,8 @@ import { ParquetSink } from '../node/parquet';
 import { streamProgressText } from '../node/progressText';
 import type { CliIO } from './main';
 import { ShardedAnalysis, type ShardedRun } from './shards';
-import { batchWriter, filterArg, lineWriter, SEVERITY_RANK, type BatchSink, type StreamedOutput } from './streamOutput';
+import type { OverviewReport } from './report';
+import { batchWriter, filterArg, lineWriter, SEVERITY_RANK, shownConnections, type BatchSink, type ShownListener, type StreamedOutput } from './streamOutput';
 
 export type { StreamedOutput } from './streamOutput';
 
@@ -44,6 +45,8 @@ export interface StreamRun {
   zeekServerPorts?: ReadonlySet<number>;
   /** For the 'parquet' output: the directory and the rows per file (null: the default). */
   parquet?: { dir: string; rowsPerFile: number | null };
+  /** `--report`: the overview, fed by this run's batches (on one thread) and written at the end. */
+  report?: OverviewReport;
 }
 
 /** Opens the Parquet output of `analyze`, or says on stderr why it cannot (then null). */
@@ -106,15 +109,12 @@ class ProgressLine {
  * The Zeek and Parquet outputs' work on each batch (on this thread): the display filter, the
  * counts, then conn.log lines written out or rows added to the Parquet tables.
  */
-function formatWriter(run: StreamRun, filter: CompiledFilter | null, sink: BatchSink, parquet: ParquetSink | null, header: () => void): (a: Analysis) => void {
+function formatWriter(run: StreamRun, filter: CompiledFilter | null, sink: BatchSink, parquet: ParquetSink | null, header: () => void, onShown?: ShownListener): (a: Analysis) => void {
   const zeek = run.output === 'zeek' || run.output === 'zeek-json' ? run.output : null;
   const zeekOptions = { communityId: run.communityId === true, likelyServerPorts: run.zeekServerPorts };
   return (a) => {
-    let shown: Connection[] = a.connections;
-    if (filter !== null) {
-      const ids = matchingConnections(a, filter);
-      shown = a.connections.filter((c) => ids.has(c.id));
-    }
+    const shown = shownConnections(a, filter);
+    onShown?.(a, shown);
     parquet?.add(a, shown);
     let out = '';
     if (shown.length > 0 && zeek !== null) header();
@@ -156,12 +156,14 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
     zeekHeader = true;
   };
   const formats = run.output === 'parquet' || run.output === 'zeek' || run.output === 'zeek-json';
-  const onBatch = formats ? formatWriter(run, filter, sink, parquet, header) : batchWriter(run.output, filter, sink);
+  const report = run.report;
+  const onShown: ShownListener | undefined = report && ((a, shown) => report.add(a, shown));
+  const onBatch = formats ? formatWriter(run, filter, sink, parquet, header, onShown) : batchWriter(run.output, filter, sink, onShown);
   const so: StreamOptions = run.files !== undefined ? { files: fileNames(run.files) } : {};
   // More than one job: connections sharded over worker threads (shards.ts), the same engine and
-  // answers; one job (and the Zeek and Parquet outputs): the streaming analysis on this thread.
+  // answers; one job (and the Zeek and Parquet outputs, and --report): the streaming analysis on this thread.
   const stream: StreamEngine =
-    run.jobs > 1 && !formats
+    run.jobs > 1 && !formats && report === undefined
       ? new ShardedAnalysis({ jobs: run.jobs, engine: run.engine, output: run.output, filter: run.filter, stream: so, spawn: run.spawn }, sink)
       : new InThread(new StreamingAnalysis(run.engine, onBatch, so));
   const progress = run.progress ? new ProgressLine(io) : null;
@@ -208,11 +210,15 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
   } else if (run.output === 'zeek') {
     header();
     io.out(zeekTsvFooter(zeekLogTime(new Date())));
-  } else if (run.output === 'zeek-json') {
-    // Zeek's JSON log has records only.
+  } else if (run.output === 'zeek-json' || run.output === 'none') {
+    // Zeek's JSON log has records only; `none`: the report is the output.
   } else if (run.output === 'jsonl') io.out(JSON.stringify({ input, summary }) + '\n');
   else if (run.output === 'json-summary') io.out(JSON.stringify({ input, summary, connections: [] }, null, 2) + '\n');
   else io.out(JSON.stringify({ input, summary }, null, 2) + '\n');
+  if (report !== undefined) {
+    const code = report.write(input, io, (text) => (run.output === 'none' ? io.out(text) : io.err(text)));
+    if (code !== 0) return code;
+  }
   return run.failRank !== null && sink.worst >= run.failRank ? 1 : 0;
 }
 

@@ -31,7 +31,9 @@ commands:
                 --zeek-server-ports P,Q|none   Zeek's likely_server_ports, when not Zeek's default
                 --summary             the counts only (input, outcomes, findings per code)
                 --report FILE.html    the Teardown overview (plots of how connections ended) as one
-                                      self-contained HTML file, instead of the text report
+                                      self-contained HTML file: alone, instead of the text report;
+                                      with --json, --summary or --format, made in the same pass
+                                      (on one thread)
                 --ladder problems|all|none   step-by-step ladders (default: connections with findings)
                 --absolute            absolute sequence numbers in ladders
                 --filter EXPR         only connections with a segment matching a display filter
@@ -47,9 +49,12 @@ commands:
                                       the same connections: pairs them, aligns the clocks, says
                                       which segments were lost between the two, and gives both
                                       endpoints' states from what each really sent and received
-                                      (text report or --json, which adds a "merge" object)
+                                      (text report, --json with a "merge" object, --format jsonl
+                                      with one per connection, --summary, --filter; gzip files, and
+                                      - for one side; both are read whole before anything is written)
                 --jobs N, -j N        worker threads for --json, --summary and --format jsonl on captures
-                                      (default 1: on two cores more threads did not pay, docs/bench.md)
+                                      (default 1: on two cores more threads did not pay, docs/bench.md;
+                                      one thread with --report)
 `;
 
 export interface CliIO {

@@ -3,15 +3,21 @@
  * display filter, the counts, the JSON texts): one function, run by the analysis on one thread
  * (analyzeStream.ts) and by every shard of the sharded analysis (shardWorker.ts).
  */
-import type { Severity } from '../core/engine';
+import type { Analysis, Connection, Severity } from '../core/engine';
 import type { BatchListener } from '../core/engine/stream';
 import { parseFilter, type CompiledFilter } from '../core/filter';
 import { matchingConnections } from '../core/filter/context';
 import { connectionJsonText, type SummaryCounts } from '../core/report/json';
 import type { ZeekFormat } from '../core/report/zeek';
 
-/** Zeek and Parquet outputs run on one thread (analyzeStream.ts); the others also sharded. */
-export type StreamedOutput = 'json' | 'jsonl' | 'summary' | 'json-summary' | 'parquet' | ZeekFormat;
+/**
+ * Zeek and Parquet outputs run on one thread (analyzeStream.ts); the others also sharded. `none`:
+ * nothing on stdout but what `--report` says (the report alone).
+ */
+export type StreamedOutput = 'json' | 'jsonl' | 'summary' | 'json-summary' | 'parquet' | 'none' | ZeekFormat;
+
+/** Also told each batch's connections shown (after the filter): `--report`'s overview (one thread only). */
+export type ShownListener = (a: Analysis, shown: readonly Connection[]) => void;
 
 export const SEVERITY_RANK: Record<Severity, number> = { hint: 0, info: 1, warning: 2, error: 3 };
 
@@ -55,14 +61,16 @@ export function lineWriter(out: (text: string) => void): Pick<BatchSink, 'line' 
 }
 
 /** The output's work on each batch of finished connections (the filter, counts, texts): the same in every thread. */
-export function batchWriter(output: StreamedOutput, filter: CompiledFilter | null, sink: BatchSink): BatchListener {
+export function batchWriter(output: StreamedOutput, filter: CompiledFilter | null, sink: BatchSink, onShown?: ShownListener): BatchListener {
   return (a, ids, order) => {
-    const matching = filter !== null ? matchingConnections(a, filter) : null;
+    const shown = shownConnections(a, filter);
+    onShown?.(a, shown);
+    const matching = shown === a.connections ? null : new Set(shown);
     const { at, key, chain } = order;
     for (let k = 0; k < at.length; k++) {
       const i = at[k];
       const c = a.connections[i];
-      if (matching !== null && !matching.has(c.id)) continue;
+      if (matching !== null && !matching.has(c)) continue;
       sink.counts.add(c);
       for (const f of c.findings) sink.worst = Math.max(sink.worst, SEVERITY_RANK[f.severity]);
       if (output === 'json') sink.keep(c.id, connectionJsonText(a, c));
@@ -70,6 +78,13 @@ export function batchWriter(output: StreamedOutput, filter: CompiledFilter | nul
     }
     if (output === 'jsonl') sink.flush();
   };
+}
+
+/** A batch's connections that `--filter` keeps (all of them without a filter). */
+export function shownConnections(a: Analysis, filter: CompiledFilter | null): Connection[] {
+  if (filter === null) return a.connections;
+  const ids = matchingConnections(a, filter);
+  return a.connections.filter((c) => ids.has(c.id));
 }
 
 /** `--filter`'s text compiled (null without one), or undefined after saying on stderr why it cannot be. */

@@ -56,7 +56,7 @@ export function registerCommands(context: vscode.ExtensionContext, d: CommandDep
   /** The trace (analysis URI) a command works on, and a connection if the argument names one. */
   const target = (arg: unknown, connArg?: unknown): { uri: vscode.Uri; connection: number | undefined } => {
     const node = asNode(arg);
-    if (node) return { uri: node.uri, connection: node.kind === 'group' || node.kind === 'more' ? undefined : node.connection.id };
+    if (node) return { uri: node.uri, connection: node.kind === 'group' || node.kind === 'more' || node.kind === 'pair' ? undefined : node.connection.id };
     const given = toUri(arg);
     const connection = typeof connArg === 'number' ? connArg : undefined;
     if (given) return { uri: analysisUri(given), connection };

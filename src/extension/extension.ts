@@ -14,6 +14,7 @@ import { registerCommands } from './commands';
 import { createDiagram, type DiagramController } from './diagramHost';
 import { Navigator } from './navigate';
 import { OverviewPanel } from './overview/panel';
+import { OtherSide } from './otherSide';
 import { TraceStatusBar } from './statusBar';
 import { ConnectionsTree } from './tree';
 import { isTraceDocument } from './uris';
@@ -28,6 +29,8 @@ export interface TeardownTracerApi {
   captureContent: CaptureContentProvider;
   diagram: DiagramController;
   overview: OverviewPanel;
+  /** "Add the Other Side's Capture" (issue 15). */
+  otherSide: OtherSide;
   /** Resolves once the language server runs (rejects if it cannot start). */
   ready(): Promise<void>;
 }
@@ -69,6 +72,7 @@ export function activate(context: vscode.ExtensionContext): TeardownTracerApi {
   context.subscriptions.push(overview);
   registerCommands(context, { client: c, analyses, active, tree, navigator, diagram: () => ctl, overview });
   context.subscriptions.push(followCursor(c, navigator, ctl));
+  const otherSide = new OtherSide(context, { client: c, analyses, active, content, diagram: () => ctl });
 
   // Start the server now: the first capture or trace opened should not wait for it.
   c.ready().then(
@@ -89,6 +93,7 @@ export function activate(context: vscode.ExtensionContext): TeardownTracerApi {
     captureContent: content,
     diagram: ctl,
     overview,
+    otherSide,
     ready: () => c.ready().then(() => undefined),
   };
 }

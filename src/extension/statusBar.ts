@@ -6,6 +6,7 @@ import type { Analyses } from './analyses';
 import type { TeardownClient } from './client';
 import { OUTCOMES } from './outcomes';
 import { displayName } from './uris';
+import { offsetText, pairText } from './otherSide';
 
 export class TraceStatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
@@ -63,9 +64,16 @@ export class TraceStatusBar implements vscode.Disposable {
     }
     const errors = note?.errors ?? 0;
     const icon = s.bySeverity.error > 0 || errors > 0 ? '$(error)' : s.bySeverity.warning > 0 ? '$(warning)' : s.findings > 0 ? '$(info)' : '$(pass)';
-    this.item.text = `${icon} ${count(s.connections, 'connection')}, ${count(s.findings, 'finding')}`;
+    const pair = result?.pair;
+    this.item.text = `${icon} ${count(s.connections, 'connection')}, ${count(s.findings, 'finding')}${pair ? ` $(arrow-swap) ${pair.names[0]} + ${pair.names[1]}` : ''}`;
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**${escape(displayName(uri))}**\n\n`);
+    if (pair) {
+      // Two captures merged (issue 15): the pair and the clock offset with its bounds.
+      md.appendMarkdown(`$(arrow-swap) Two captures: ${escape(pairText(pair))}  \n`);
+      md.appendMarkdown(`Clock offset (${escape(pair.names[1])} − ${escape(pair.names[0])}): ${escape(offsetText(pair))}  \n`);
+      md.appendMarkdown(`${pair.counts.both} segments seen at both points, ${pair.counts.lost} lost between them, ${pair.counts.outside} outside the other capture\n\n`);
+    }
     for (const o of OUTCOMES) {
       const n = s.outcomes[o.outcome] ?? 0;
       if (n > 0) md.appendMarkdown(`$(${o.icon}) ${o.label}: ${n.toLocaleString('en-US')}  \n`);

@@ -9,14 +9,22 @@
  * listed. Finding titles and explanations come from the server's finding catalog.
  */
 import * as vscode from 'vscode';
-import type { ConnectionSummary, ConnectionsRequest, FindingInfo } from '../shared/lspProtocol';
+import type { ConnectionSummary, ConnectionsRequest, FindingInfo, OtherSideInfo } from '../shared/lspProtocol';
+import { offsetText, pairText } from './otherSide';
 import type { ActiveTrace } from './activeTrace';
 import type { Analyses } from './analyses';
 import { ContextKey, setContext } from './config';
 import { closedBy, endpoint, OUTCOMES, outcomeIcon, outcomeInfo, SEVERITY_RANK, severityIcon, type Outcome } from './outcomes';
 import { displayName } from './uris';
 
-export type TreeNode = GroupNode | ConnectionNode | FindingNode | MoreNode;
+export type TreeNode = GroupNode | ConnectionNode | FindingNode | MoreNode | PairNode;
+
+/** The first item when the other side's capture is merged in (issue 15): the pair and the clock offset. */
+export interface PairNode {
+  kind: 'pair';
+  uri: vscode.Uri;
+  pair: OtherSideInfo;
+}
 
 export interface GroupNode {
   kind: 'group';
@@ -149,6 +157,7 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, vscod
           .map((finding) => ({ kind: 'finding', uri: node.uri, connection: node.connection, finding }));
       case 'finding':
       case 'more':
+      case 'pair':
         return [];
     }
   }
@@ -186,7 +195,8 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, vscod
     }
     this.groups = groups;
     this.settle({ uri, filter, result, error: undefined });
-    return [...groups.values()];
+    const pair: TreeNode[] = result.pair ? [{ kind: 'pair', uri, pair: result.pair }] : [];
+    return [...pair, ...groups.values()];
   }
 
   /** A group's connections: the pages it wants (fetching those it lacks), then "Load more" if some are left. */
@@ -231,6 +241,20 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, vscod
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
     switch (node.kind) {
+      case 'pair': {
+        const p = node.pair;
+        const item = new vscode.TreeItem(`Two captures: ${p.files[0]} + ${p.files[1]}`, vscode.TreeItemCollapsibleState.None);
+        item.id = `${node.uri.toString()}#pair`;
+        item.description = `offset ${offsetText(p)}`;
+        item.iconPath = new vscode.ThemeIcon('arrow-swap');
+        const tip = new vscode.MarkdownString();
+        tip.appendText(`${pairText(p)}\n`);
+        tip.appendText(`clock offset (${p.names[1]} − ${p.names[0]}): ${offsetText(p)}${p.consistent ? '' : ' — the bounds cross: a clock drifted, or copies were paired wrongly'}\n`);
+        tip.appendText(`${plural(p.connections, 'connection')}, ${p.inBoth.toLocaleString('en-US')} in both; ${p.counts.both} segments seen at both points, ${p.counts.lost} lost between them, ${p.counts.outside} outside the other capture, ${p.counts['unseen-at-sender']} seen only where they arrived`);
+        item.tooltip = tip;
+        item.contextValue = 'pair';
+        return item;
+      }
       case 'group': {
         const info = outcomeInfo(node.outcome);
         const item = new vscode.TreeItem(info.label, vscode.TreeItemCollapsibleState.Expanded);

@@ -77,6 +77,12 @@ export class AnalysisHost {
     return this.dead === null && this.loadedGeneration === this.generation;
   }
 
+  /** Merges the other side's capture into this capture's views (null: this capture alone again). */
+  setOther(path: string | null): void {
+    this.generation++;
+    this.post({ type: 'other', generation: this.generation, path });
+  }
+
   updateSettings(settings: ServerSettings): void {
     this.generation++;
     this.post({ type: 'settings', generation: this.generation, settings });

@@ -5,14 +5,18 @@
  * behind it, while the server's main thread stays free); a bigger one takes the streaming path
  * (bigCapture.ts), whose reads are asynchronous. Loads and settings changes run one after another.
  */
+import { basename } from 'path';
 import { parentPort } from 'worker_threads';
 import { analyze, type Analysis } from '../core/engine';
 import { loadCapture, type LoadedTrace } from '../node/loadTrace';
 import { runFeature, type FeatureName, type FeatureParams } from './features';
 import { BigCapture, streamsCapture } from './bigCapture';
+import { buildOverview } from './overview';
 import { analysisKey, engineOptions, type ServerSettings } from './settings';
 import { captureViewDoc, type TraceDoc } from './traceDoc';
 import type { FromWorker, LoadSummary, ToWorker } from './workerProtocol';
+import { mergedLoaded, mergeProblem, mergeTraces } from '../node/mergeTraces';
+import { twoSidedDoc, type TwoSidedDoc } from './twoSided';
 
 export function runAnalysisWorker(): void {
   const port = parentPort;
@@ -28,22 +32,62 @@ export function runAnalysisWorker(): void {
   let big: BigCapture | null = null;
   let path = '';
   const views = new Map<string, TraceDoc>();
+  /** The other side's capture (issue 15): its path, and the merge the views show (null: not merged, see `pairError`). */
+  let otherPath: string | null = null;
+  let two: { doc: TwoSidedDoc; loaded: LoadedTrace } | null = null;
+  let pairError: string | undefined;
+
+  /** Merges the other side's capture into the analysis just made (whole path only). */
+  const runMerge = (generation: number): void => {
+    two = null;
+    pairError = undefined;
+    if (otherPath === null || !settings) return;
+    if (big !== null || !loaded || !analysis) {
+      pairError = `the other side's capture cannot be added to a capture analyzed by the streaming path (teardownTracer.streamingThresholdMB): the merge reads both captures whole; run \`teardown-tracer analyze ${path} --with ${otherPath}\``;
+      return;
+    }
+    post({ type: 'progress', generation, percent: 80, message: 'merging the other side’s capture' });
+    const other = loadCapture(otherPath);
+    const problem = mergeProblem([loaded, other], [path, otherPath]);
+    if (problem !== null) {
+      pairError = problem;
+      return;
+    }
+    const mt = mergeTraces([loaded, other], engineOptions(settings), undefined, analysis);
+    two = { doc: twoSidedDoc(mt, [path, otherPath]), loaded: mergedLoaded(loaded, mt) };
+  };
 
   const runAnalysis = (generation: number, decodeMs: number): void => {
     if (!loaded || !settings) return;
     post({ type: 'progress', generation, percent: 60, message: `analyzing ${loaded.table.length.toLocaleString('en-US')} segments` });
     const t0 = performance.now();
     analysis = analyze(loaded.table, engineOptions(settings));
+    const analyzeMs = performance.now() - t0;
+    // The Teardown overview's counts and bins, made with the analysis (a request only reads them).
+    const { input } = loaded;
+    const built = buildOverview(analysis, { name: basename(path), format: input.format, packets: input.packets, segments: loaded.table.length });
     key = analysisKey(settings);
     views.clear();
+    runMerge(generation);
+    const shown = two?.doc.mt.m.analysis ?? analysis;
     summary = {
       error: loaded.error,
-      segments: loaded.table.length,
-      connections: analysis.connections.length,
-      findings: analysis.findings.length,
+      segments: shown.table.length,
+      connections: shown.connections.length,
+      findings: shown.findings.length,
       decodeMs,
-      analyzeMs: performance.now() - t0,
+      analyzeMs,
+      overviewMs: built.ms,
+      overviewBytes: built.builder.byteSize,
     };
+    withPair(summary);
+  };
+
+  const withPair = (s: LoadSummary): void => {
+    delete s.pair;
+    delete s.pairError;
+    if (two) s.pair = two.doc.info;
+    if (pairError !== undefined) s.pairError = pairError;
   };
 
   /** The streaming pass over the file (again), with `$/progress` in the words of the CLI's progress line. */
@@ -58,6 +102,8 @@ export function runAnalysisWorker(): void {
     big.onTask = (title, percent, message, done) => post({ type: 'task', generation, title, percent, message, done });
     key = analysisKey(settings);
     summary = big.summary();
+    runMerge(generation);
+    withPair(summary);
   };
 
   const view = (uri: string, connection: number | undefined): TraceDoc => {
@@ -66,6 +112,7 @@ export function runAnalysisWorker(): void {
       if (!settings) throw new Error('the capture is not loaded');
       if (big) t = big.doc(uri, connection, settings);
       else if (!loaded || !analysis) throw new Error('the capture is not loaded');
+      else if (two) t = captureViewDoc(uri, two.loaded, two.doc.mt.m.analysis, settings, connection, undefined, two.doc);
       else t = captureViewDoc(uri, loaded, analysis, settings, connection);
       views.set(uri, t);
       // Views are cheap to re-render; keep the last few.
@@ -108,6 +155,17 @@ export function runAnalysisWorker(): void {
     if (summary) post({ type: 'loaded', generation: m.generation, summary });
   };
 
+  const setOther = (m: Extract<ToWorker, { type: 'other' }>): void => {
+    otherPath = m.path;
+    views.clear();
+    if (big === null) runAnalysis(m.generation, 0);
+    else if (summary) {
+      runMerge(m.generation);
+      withPair(summary);
+    }
+    if (summary) post({ type: 'loaded', generation: m.generation, summary });
+  };
+
   const call = async (m: Extract<ToWorker, { type: 'call' }>): Promise<void> => {
     try {
       const t = view(m.uri, m.connection);
@@ -131,6 +189,9 @@ export function runAnalysisWorker(): void {
         break;
       case 'settings':
         control = control.then(() => changeSettings(m)).catch(fail);
+        break;
+      case 'other':
+        control = control.then(() => setOther(m)).catch(fail);
         break;
       case 'call':
         void call(m);

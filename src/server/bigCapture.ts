@@ -38,8 +38,8 @@ import { streamProgressText } from '../node/progressText';
 import { UnreadableFileError } from '../node/captureFile';
 import { OUTCOME_ORDER, type ConnectionCounts, type ConnectionsRequest, type Outcome, type SegmentsRequest } from '../shared/lspProtocol';
 import { runFeature, type FeatureName, type FeatureParams, type FeatureResult } from './features';
-import { OverviewBuilder, type Overview } from '../core/report/overview';
-import { overviewAnswer } from './overview';
+import { OverviewBuilder } from '../core/report/overview';
+import { overviewAnswer, type BuiltOverview } from './overview';
 import { engineOptions, type ServerSettings } from './settings';
 import { captureViewDoc, type TraceDoc } from './traceDoc';
 import type { LoadSummary } from './workerProtocol';
@@ -79,7 +79,8 @@ export class BigCapture {
   readonly findings: number;
   /** Told the progress of a display filter's pass over the file (set by the worker). */
   onTask: ((title: string, percent: number, message: string, done: boolean) => void) | null = null;
-  private overviewPass: Promise<{ overview: Overview; builder: OverviewBuilder }> | null = null;
+  /** The Teardown overview of the whole capture, made by the streaming pass (null when nothing could be read). */
+  private readonly built: BuiltOverview | null;
 
   private constructor(
     readonly path: string,
@@ -88,6 +89,7 @@ export class BigCapture {
     readonly error: string | null,
     readonly settings: ServerSettings,
     readonly ms: number,
+    overview: { builder: OverviewBuilder; ms: number },
   ) {
     this.report = pass?.report ?? null;
     this.warnings = pass?.warnings ?? [];
@@ -97,6 +99,13 @@ export class BigCapture {
     let n = 0;
     for (let id = 1; id <= (this.index?.count ?? 0); id++) n += this.index!.findingCount(id);
     this.findings = n;
+    if (error === null) {
+      const t0 = performance.now();
+      const r = this.report;
+      const source = { name: baseName(this.path), format: r?.format ?? 'unknown', packets: r?.packets ?? 0, segments: this.index!.segments };
+      const done = overview.builder.finish(source);
+      this.built = { builder: overview.builder, overview: done, ms: overview.ms + performance.now() - t0 };
+    } else this.built = null;
   }
 
   /** Runs the streaming pass over the file. `progress` is told the fraction read and the CLI's progress sentence. */
@@ -105,10 +114,17 @@ export class BigCapture {
     let last = 0;
     let pass: StreamPass | null;
     let error: string | null = null;
+    // The Teardown overview is fed by the same pass, each batch as its connections are finished.
+    const overview = { builder: new OverviewBuilder(), ms: 0 };
     try {
       pass = await streamCaptureFile(path, {
         engine: engineOptions(settings),
         index: true,
+        onBatch: (a) => {
+          const t = performance.now();
+          overview.builder.add(a);
+          overview.ms += performance.now() - t;
+        },
         onProgress: (p) => {
           const now = performance.now();
           if (now - last < 250) return;
@@ -122,7 +138,7 @@ export class BigCapture {
       pass = null;
       error = e.message;
     }
-    return new BigCapture(path, pass, error, settings, performance.now() - t0);
+    return new BigCapture(path, pass, error, settings, performance.now() - t0, overview);
   }
 
   summary(): LoadSummary {
@@ -136,6 +152,8 @@ export class BigCapture {
       analyzeMs: 0,
       streamed: true,
       indexBytes: this.indexBytes,
+      overviewMs: this.built?.ms,
+      overviewBytes: this.built?.builder.byteSize,
     };
   }
 
@@ -206,40 +224,10 @@ export class BigCapture {
       case 'openCapture':
         return { ...runFeature(t, 'openCapture', undefined), streamed: true } as FeatureResult<K>;
       case 'overview':
-        return overviewAnswer(await this.overview(), params as FeatureParams<'overview'>) as FeatureResult<K>;
+        return overviewAnswer(this.built!, params as FeatureParams<'overview'>) as FeatureResult<K>;
       default:
         return runFeature(t, name, params);
     }
-  }
-
-  /**
-   * The Teardown overview of the whole capture (the view's document holds only its first
-   * segments): a pass over the file feeding the overview's builder batch by batch, made once.
-   */
-  private overview(): Promise<{ overview: Overview; builder: OverviewBuilder }> {
-    this.overviewPass ??= (async () => {
-      const builder = new OverviewBuilder();
-      const title = `Overview of ${path.basename(this.path)}`;
-      let last = 0;
-      try {
-        await streamCaptureFile(this.path, {
-          engine: engineOptions(this.settings),
-          onBatch: (a) => builder.add(a),
-          onProgress: (p) => {
-            const now = performance.now();
-            if (now - last < 250) return;
-            last = now;
-            this.onTask?.(title, Math.round((100 * p.bytesRead) / Math.max(1, p.totalBytes)), streamProgressText(p), false);
-          },
-        });
-      } finally {
-        this.onTask?.(title, 100, 'done', true);
-      }
-      const r = this.report;
-      const source = { name: path.basename(this.path), format: r?.format ?? 'unknown', packets: r?.packets ?? 0, segments: this.index!.segments };
-      return { builder, overview: builder.finish(source) };
-    })();
-    return this.overviewPass;
   }
 
   // ------------------------------------------------------------------------------- connections
@@ -481,6 +469,11 @@ export class BigCapture {
       this.onTask?.(title, 100, 'done', true);
     }
   }
+}
+
+/** A file's name without its directory (in the constructor, whose parameter `path` hides the module). */
+function baseName(p: string): string {
+  return path.basename(p);
 }
 
 /** A non-negative integer from the wire, or `fallback`. */

@@ -108,7 +108,7 @@ function viewConnections(a: Analysis, connection: number | undefined): Connectio
  * `totalSegments`: the segments of the whole capture when `a` holds only its first connections (a
  * big capture's view, read back from the file): the view then says how many are not shown.
  */
-export function renderCapture(a: Analysis, opts: { absolute: boolean; maxSegments: number; connection?: number; totalSegments?: number }): RenderedView {
+export function renderCapture(a: Analysis, opts: { absolute: boolean; maxSegments: number; connection?: number; totalSegments?: number; preamble?: readonly string[] }): RenderedView {
   const n = a.table.length;
   const rowLine = new Int32Array(n).fill(-1);
   const lines: string[] = [];
@@ -118,6 +118,11 @@ export function renderCapture(a: Analysis, opts: { absolute: boolean; maxSegment
   let shown = 0;
   let truncated = false;
   const conns = viewConnections(a, opts.connection);
+  // Comment lines above the connections (two captures merged: what the view shows).
+  for (const p of opts.preamble ?? []) {
+    lines.push(p);
+    lineRows.push(-1);
+  }
   let total = 0;
   for (const c of conns) total += c.rows.length;
   if (opts.totalSegments !== undefined) total = opts.totalSegments;

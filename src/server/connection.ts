@@ -21,6 +21,7 @@ import {
   ExportRequest,
   FindingCatalogRequest,
   OpenCaptureRequest,
+  OtherSideRequest,
   OverviewRequest,
   SegmentAtRequest,
   SegmentsRequest,
@@ -30,6 +31,7 @@ import { findingCatalog, noConnections } from './features';
 import { CancelledError } from './analysisHost';
 import { parseSettings, SECTION } from './settings';
 import { TraceStore, type Progress } from './store';
+import { filePath } from './traceDoc';
 
 const VERSION = '0.1.0';
 
@@ -138,6 +140,12 @@ export function startServer(workerScript: string): Connection {
   connection.onDefinition((p, token) => guard('definition', () => store.call(p.textDocument.uri, 'definition', { line: p.position.line }, token)));
 
   connection.onRequest(OpenCaptureRequest.type, (p, token) => guard('openCapture', () => store.openCapture(p.uri, token)));
+  connection.onRequest(OtherSideRequest.type, (p, token) =>
+    guard('otherSide', () => {
+      const other = typeof p.other === 'string' ? (filePath(p.other) ?? p.other) : p.other === null ? null : undefined;
+      return store.otherSide(p.uri, other, token);
+    }),
+  );
   connection.onRequest(ConnectionsRequest.type, (p, token) =>
     guard('connections', async () => {
       const { uri, ...params } = p;

@@ -70,6 +70,8 @@ import { verdictParts } from './captureView';
 import { filterConnectionIds } from './filter';
 import { overviewFeature } from './overview';
 import type { FilteredConnections, FindingStop, ShownConnections, TraceDoc } from './traceDoc';
+import { clockSentence, hoverLines, lostByRow, twoSidedRef, twoSidedText, twoSidedWindow } from './twoSided';
+import { twoSidedInfo } from '../core/merge/ladder';
 
 export const SOURCE = 'teardown-tracer';
 
@@ -119,8 +121,14 @@ function sideName(t: TraceDoc, c: Connection, side: Side): string {
 function ref(t: TraceDoc, row: number): string {
   const fr = t.analysis.table.frame[row];
   const line = t.rowLine[row];
+  if (t.two) return line >= 0 ? `${twoSidedRef(t.two, row)} (line ${line + 1})` : twoSidedRef(t.two, row);
   if (fr > 0) return line >= 0 ? `frame ${fr} (line ${line + 1})` : `frame ${fr}`;
   return line >= 0 ? `line ${line + 1}` : `segment ${row + 1}`;
+}
+
+/** An engine sentence as the document says it (two captures merged: "frame N" as both captures' frames). */
+function said(t: TraceDoc, text: string): string {
+  return t.two ? twoSidedText(t.two, text) : text;
 }
 
 function byRow(t: TraceDoc): Map<number, Finding[]> {
@@ -162,6 +170,22 @@ export function diagnostics(t: TraceDoc): Diagnostic[] {
     const d = findingDiagnostic(t, f);
     if (d) out.push(d);
   }
+  if (t.two) out.push(...lostDiagnostics(t));
+  return out;
+}
+
+/** Two captures merged: each segment lost between the capture points, on its line, with what followed. */
+function lostDiagnostics(t: TraceDoc): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  if (!t.two) return out;
+  for (const l of lostByRow(t.two).values()) {
+    const line = t.rowLine[l.row];
+    if (line < 0) continue;
+    const d: Diagnostic = { range: lineRange(t, line), severity: DiagnosticSeverity.Warning, source: SOURCE, code: 'lost-between-captures', message: l.message };
+    const related = l.related.filter((r) => t.rowLine[r] >= 0).map((r) => ({ location: { uri: t.uri, range: lineRange(t, t.rowLine[r]) }, message: `what followed (${ref(t, r)})` }));
+    if (related.length > 0) d.relatedInformation = related;
+    out.push(d);
+  }
   return out;
 }
 
@@ -189,11 +213,11 @@ function findingDiagnostic(t: TraceDoc, f: Finding): Diagnostic | null {
     source: SOURCE,
     code: f.code,
     codeDescription: { href: CODE_HREF.get(f.code) ?? 'https://www.rfc-editor.org/rfc/rfc9293.html' },
-    message: f.message,
+    message: said(t, f.message),
   };
   const related = f.related
     .filter((r) => r.row >= 0 && t.rowLine[r.row] >= 0)
-    .map((r) => ({ location: { uri: t.uri, range: lineRange(t, t.rowLine[r.row]) }, message: `${r.message} (${ref(t, r.row)})` }));
+    .map((r) => ({ location: { uri: t.uri, range: lineRange(t, t.rowLine[r.row]) }, message: `${said(t, r.message)} (${ref(t, r.row)})` }));
   if (related.length > 0) d.relatedInformation = related;
   return d;
 }
@@ -286,6 +310,7 @@ export function counts(t: TraceDoc): Omit<AnalysisChangedParams, 'uri' | 'versio
     connections: t.analysis.connections.length,
     findings: t.analysis.findings.length,
     errors: t.loaded.parseErrors.length + (t.loaded.error !== null ? 1 : 0),
+    ...(t.two ? { pair: t.two.info } : {}),
   };
 }
 
@@ -325,6 +350,7 @@ function segmentMarkdown(t: TraceDoc, c: Connection, r: number): string {
       `(${c.client.addr}:${c.client.port} → ${c.server.addr}:${c.server.port})`,
   );
   out.push('');
+  if (t.two) out.push(...hoverLines(t.two, r), '');
   out.push(statesLine(t, c, r));
   out.push('');
   if (f & RST) {
@@ -380,14 +406,14 @@ function segmentMarkdown(t: TraceDoc, c: Connection, r: number): string {
   }
   for (const fd of byRow(t).get(r) ?? []) {
     out.push('');
-    out.push(`**${fd.code}** (${fd.severity}): ${fd.message}`);
+    out.push(`**${fd.code}** (${fd.severity}): ${said(t, fd.message)}`);
     out.push('');
     out.push(fd.explanation);
   }
   const relatedTo = c.findings.filter((fd) => fd.row !== r && fd.related.some((x) => x.row === r));
   for (const fd of relatedTo) {
     out.push('');
-    out.push(`Part of **${fd.code}** (${fd.row >= 0 ? ref(t, fd.row) : 'connection'}): ${fd.related.find((x) => x.row === r)?.message ?? ''}`);
+    out.push(`Part of **${fd.code}** (${fd.row >= 0 ? ref(t, fd.row) : 'connection'}): ${said(t, fd.related.find((x) => x.row === r)?.message ?? '')}`);
   }
   return out.join('\n');
 }
@@ -403,15 +429,25 @@ function connectionMarkdown(t: TraceDoc, c: Connection): string {
   out.push(
     `${sideName(t, c, 'client')}: ${stateText(c.initialState.client)} → **${stateText(c.finalState.client)}** · ${sideName(t, c, 'server')}: ${stateText(c.initialState.server)} → **${stateText(c.finalState.server)}**`,
   );
-  for (const note of [c.stateNotes.client, c.stateNotes.server]) if (note !== undefined) out.push('', `*Not knowable:* ${note}.`);
+  for (const side of ['client', 'server'] as const) {
+    const note = c.stateNotes[side];
+    // A state the capture cannot show at all, or one it only suggests (inferred, no segment shows it).
+    if (note !== undefined) out.push('', `*${c.finalState[side] === 'UNKNOWN' ? 'Not knowable' : 'Inferred'}:* ${note}.`);
+  }
   out.push('');
-  out.push(`*Vantage:* ${c.vantage.note}.`);
+  if (t.two) {
+    const i = twoSidedInfo(t.two.mt.m, t.two.info.names, t.two.info.files, c.id);
+    const id = (k: 0 | 1): string => (i.ids?.[k] == null ? 'not in it' : `connection #${i.ids[k]}`);
+    out.push(`*Two captures:* ${i.names[0]} capture ${i.files[0]} (${id(0)}), ${i.names[1]} capture ${i.files[1]} (${id(1)}); ${clockSentence(t.two.info)}.`);
+    out.push('');
+    out.push(`${i.counts.both} segments seen at both points, ${i.counts.lost} lost between them, ${i.counts.outside} outside the other capture, ${i.counts['unseen-at-sender']} seen only where they arrived.`);
+  } else out.push(`*Vantage:* ${c.vantage.note}.`);
   const dur = tb.time(c.lastRow) - tb.time(c.firstRow);
   out.push('');
   out.push(`${c.rows.length} segments${Number.isFinite(dur) ? ` over ${dur.toFixed(3)} s` : ''}${c.reset ? ` · reset by the ${c.reset.by}: \`${c.reset.reason}\` (${c.reset.confidence}): ${c.reset.message}` : ''}`);
   for (const f of c.findings) {
     out.push('');
-    out.push(`- **${f.code}** (${f.severity}): ${f.message}`);
+    out.push(`- **${f.code}** (${f.severity}): ${said(t, f.message)}`);
   }
   return out.join('\n');
 }
@@ -679,7 +715,14 @@ export function connections(t: TraceDoc, p: Omit<ConnectionsRequest.Params, 'uri
   const explanations = p.includeExplanations === true;
   const lineOf = (row: number): number => (row >= 0 ? t.rowLine[row] : -1);
   const page: ConnectionsRequest.Result['connections'] = [];
-  for (let i = offset; i < end; i++) page.push(ladderSummary(a, conns[i], lineOf, explanations));
+  for (let i = offset; i < end; i++) {
+    const sum = ladderSummary(a, conns[i], lineOf, explanations);
+    if (t.two) {
+      for (const f of sum.findings) f.message = twoSidedText(t.two, f.message);
+      sum.two = twoSidedInfo(t.two.mt.m, t.two.info.names, t.two.info.files, sum.id);
+    }
+    page.push(sum);
+  }
   return {
     input: { ...t.loaded.input, warnings: [...t.loaded.input.warnings] },
     connections: page,
@@ -687,6 +730,7 @@ export function connections(t: TraceDoc, p: Omit<ConnectionsRequest.Params, 'uri
     offset,
     summary: m.counts,
     filterErrors: m.errors,
+    ...(t.two ? { pair: t.two.info } : {}),
   };
 }
 
@@ -772,7 +816,8 @@ export function step(t: TraceDoc, line: number, kind: StepRequest.Params['kind']
 }
 
 export function segments(t: TraceDoc, p: Omit<SegmentsRequest.Params, 'uri'>): SegmentsRequest.Result {
-  return ladderWindow(t.analysis, p.connection, p.start, p.count, (row) => (row >= 0 ? t.rowLine[row] : -1));
+  const w = ladderWindow(t.analysis, p.connection, p.start, p.count, (row) => (row >= 0 ? t.rowLine[row] : -1));
+  return t.two ? twoSidedWindow(t.two, w) : w;
 }
 
 export function segmentAt(t: TraceDoc, line: number): SegmentAtRequest.Result {

@@ -18,7 +18,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Diagnostic } from 'vscode-languageserver';
 import { loadTrace } from '../node/loadTrace';
 import { startsLikeCapture } from '../node/captureFile';
-import { CAPTURE_SCHEME, LANG_TCPDUMP, LANG_TCPTRACE, type AnalysisChangedParams } from '../shared/lspProtocol';
+import { CAPTURE_SCHEME, LANG_TCPDUMP, LANG_TCPTRACE, type AnalysisChangedParams, type OtherSideInfo } from '../shared/lspProtocol';
 import { AnalysisHost, CancelledError } from './analysisHost';
 import { counts, diagnostics, runFeature, SOURCE, type FeatureName, type FeatureParams, type FeatureResult } from './features';
 import { DEFAULT_SETTINGS, type ServerSettings } from './settings';
@@ -109,9 +109,13 @@ export class TraceStore {
   /** View URIs (as the client spells them) per capture path: opened or asked about. */
   private readonly views = new Map<string, Set<string>>();
   private readonly openViews = new Set<string>();
+  /** The version each capture view was opened at (its text re-rendered later has a newer one). */
+  private readonly openedVersion = new Map<string, number>();
   /** Unopened `file:` traces read from disk, by URI, with the file stamp they were read at. */
   private readonly files = new Map<string, { stamp: string; doc: TraceDoc | null; capture: boolean }>();
   private readonly idleTimer: ReturnType<typeof setInterval>;
+  /** The other side's capture added to a capture (issue 15), by the capture's path: kept for the server's lifetime. */
+  private readonly others = new Map<string, string>();
   /** Time of the last text analysis (ms), for the log and the benchmark. */
   lastTextAnalysisMs = 0;
 
@@ -125,6 +129,7 @@ export class TraceStore {
   opened(doc: TextDocument): void {
     if (isCaptureUri(doc.uri)) {
       this.openViews.add(doc.uri);
+      this.openedVersion.set(doc.uri, doc.version);
       const { path } = parseCaptureUri(doc.uri);
       this.knowView(path, doc.uri);
       const h = this.host(path, true);
@@ -135,7 +140,13 @@ export class TraceStore {
   }
 
   changed(doc: TextDocument): void {
-    if (isCaptureUri(doc.uri)) return; // the server's own rendering; its analysis is the capture's
+    if (isCaptureUri(doc.uri)) {
+      // The server's own rendering, shown again (a merge added or removed, settings): the client
+      // moved the old diagnostics with the replaced text, so publish them again on the new lines.
+      // (onDidChangeContent also fires on open, which `opened` publishes already.)
+      if (this.openViews.has(doc.uri) && this.openedVersion.get(doc.uri) !== doc.version) void this.publishView(doc.uri);
+      return;
+    }
     const e = this.texts.get(doc.uri) ?? { doc: null, timer: null };
     this.texts.set(doc.uri, e);
     if (e.timer) clearTimeout(e.timer);
@@ -147,7 +158,10 @@ export class TraceStore {
   }
 
   closed(uri: string): void {
-    if (isCaptureUri(uri)) this.openViews.delete(uri);
+    if (isCaptureUri(uri)) {
+      this.openViews.delete(uri);
+      this.openedVersion.delete(uri);
+    }
     const e = this.texts.get(uri);
     if (e?.timer) clearTimeout(e.timer);
     this.texts.delete(uri);
@@ -249,6 +263,8 @@ export class TraceStore {
       });
       h = host;
       this.hosts.set(path, h);
+      const other = this.others.get(path);
+      if (other !== undefined) h.setOther(other);
       if (sizeOf(path) >= PROGRESS_MIN_BYTES) this.startProgress(h);
     }
     return h;
@@ -376,6 +392,30 @@ export class TraceStore {
     const h = this.host(capturePath);
     await raceToken(h.ready(), token);
     return h.call(viewUri, connection, name, params, token);
+  }
+
+  /**
+   * OtherSideRequest: adds the other side's capture to a capture (`other`: its path), removes it
+   * (null) or asks (undefined); answers once the capture's views are analyzed again. A merge that
+   * fails (unreadable file, streaming path) is forgotten and says why.
+   */
+  async otherSide(uri: string, other: string | null | undefined, token?: CancelToken): Promise<{ merge: OtherSideInfo | null; error: string | null }> {
+    const path = isCaptureUri(uri) ? parseCaptureUri(uri).path : filePath(uri);
+    if (path === null) return { merge: null, error: `not a capture: ${uri}` };
+    const h = this.host(path);
+    if (other !== undefined) {
+      if (other !== null && !fs.existsSync(other)) return { merge: null, error: `cannot read ${other}: no such file` };
+      if (other === null) this.others.delete(path);
+      else this.others.set(path, other);
+      h.setOther(other);
+    }
+    const s = await raceToken(h.ready(), token);
+    if (s.pairError !== undefined && this.others.get(path) === other) {
+      // Not merged: the views show the capture alone; do not try again on every reload.
+      this.others.delete(path);
+      h.setOther(null);
+    }
+    return { merge: s.pair ?? null, error: s.pairError ?? null };
   }
 
   // ------------------------------------------------------------------------------------ settings

@@ -8,6 +8,7 @@ import type { ConnectionCounts } from '../shared/lspProtocol';
 import { loadTrace, type LoadedTrace } from '../node/loadTrace';
 import { renderCapture, type RenderedView } from './captureView';
 import { engineOptions, type ServerSettings } from './settings';
+import { viewPreamble, type TwoSidedDoc } from './twoSided';
 
 export interface TraceDoc {
   uri: string;
@@ -36,6 +37,8 @@ export interface TraceDoc {
   filtered?: Map<string, FilteredConnections>;
   /** The connections shown in the document in line order, and their findings' lines (teardown/step). */
   shown?: ShownConnections;
+  /** Capture views with the other side's capture merged in (issue 15): the merge; `analysis` is the merge's. */
+  two?: TwoSidedDoc;
 }
 
 export interface FilteredConnections {
@@ -186,12 +189,21 @@ export function textDocFromLoaded(uri: string, version: number | null, text: str
  * `totalSegments`: the whole capture's, when `analysis` holds only the connections read back for
  * the view, see bigCapture.ts).
  */
-export function captureViewDoc(uri: string, loaded: LoadedTrace, analysis: Analysis, settings: ServerSettings, connection: number | undefined, totalSegments?: number): TraceDoc {
+export function captureViewDoc(
+  uri: string,
+  loaded: LoadedTrace,
+  analysis: Analysis,
+  settings: ServerSettings,
+  connection: number | undefined,
+  totalSegments?: number,
+  two?: TwoSidedDoc,
+): TraceDoc {
   const view = renderCapture(analysis, {
     absolute: !settings.relative,
     maxSegments: settings.maxSegmentsShown,
     connection,
     ...(totalSegments !== undefined ? { totalSegments } : {}),
+    ...(two !== undefined ? { preamble: viewPreamble(two) } : {}),
   });
   if (loaded.error !== null) {
     // Nothing could be read: the view says why (its diagnostic sits on that line).
@@ -199,7 +211,9 @@ export function captureViewDoc(uri: string, loaded: LoadedTrace, analysis: Analy
     view.lineLength = Int32Array.of(view.text.length - 1);
     view.lineRow = Int32Array.of(-1);
   }
-  return { uri, version: null, loaded, analysis, settings, rowLine: view.rowLine, lineRow: view.lineRow, lineLength: view.lineLength, view };
+  const doc: TraceDoc = { uri, version: null, loaded, analysis, settings, rowLine: view.rowLine, lineRow: view.lineRow, lineLength: view.lineLength, view };
+  if (two !== undefined) doc.two = two;
+  return doc;
 }
 
 /** `teardown-capture:/abs/path.pcap?conn=3` (query possibly percent-encoded) -> the file and the connection shown. */

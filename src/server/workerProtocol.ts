@@ -4,6 +4,7 @@
  */
 import type { FeatureName } from './features';
 import type { ServerSettings } from './settings';
+import type { OtherSideInfo } from '../shared/lspProtocol';
 
 /** `workerData` that makes dist/server.js run as an analysis worker instead of a server. */
 export const WORKER_ROLE = 'teardown-tracer-analysis';
@@ -13,6 +14,8 @@ export type ToWorker =
   | { type: 'load'; generation: number; path: string; settings: ServerSettings }
   /** New settings: re-analyze if they change the analysis, re-render views. Answered by `loaded`. */
   | { type: 'settings'; generation: number; settings: ServerSettings }
+  /** Merge the other side's capture into this one's views (null: show this capture alone again). Answered by `loaded`. */
+  | { type: 'other'; generation: number; path: string | null }
   /** Run a feature on a capture view (`uri`, a `teardown-capture:` URI of this file). */
   | { type: 'call'; id: number; uri: string; connection: number | undefined; name: FeatureName; params: unknown };
 
@@ -28,6 +31,12 @@ export interface LoadSummary {
   streamed?: boolean;
   /** The streaming path: bytes its indexes hold. */
   indexBytes?: number;
+  /** Milliseconds spent making the Teardown overview (within the analysis), and the bytes its builder holds. */
+  overviewMs?: number;
+  overviewBytes?: number;
+  /** The other side's capture merged in (issue 15), or why it could not be (the views then show this capture alone). */
+  pair?: OtherSideInfo;
+  pairError?: string;
 }
 
 export type FromWorker =

@@ -9,6 +9,9 @@
  */
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 import type { Overview } from '../core/report/overview';
+import type { TwoSidedInfo, TwoSidedSegment } from '../core/merge/ladder';
+
+export type { TwoSidedInfo, TwoSidedSegment } from '../core/merge/ladder';
 
 export const CAPTURE_SCHEME = 'teardown-capture';
 export const LANG_TCPDUMP = 'tcpdump-text';
@@ -62,6 +65,8 @@ export interface ConnectionSummary {
   startTime: number;
   endTime: number;
   findings: FindingInfo[];
+  /** Two captures merged (issue 15): the pair, the clock offset, this connection's fates. */
+  two?: TwoSidedInfo;
 }
 
 export interface InputInfo {
@@ -118,6 +123,8 @@ export interface LadderSegment {
   arrival: number;
   /** For a RST: why it was sent (a stable reason code), how sure, what it did; null for other segments. */
   rst: LadderRst | null;
+  /** Two captures merged (issue 15): where each capture saw it, and where its arrow lands. */
+  two?: TwoSidedSegment;
 }
 
 export interface LadderRst {
@@ -135,6 +142,40 @@ export interface AnalysisChangedParams {
   connections: number;
   findings: number;
   errors: number;
+  /** A capture with the other side's capture merged into it (issue 15). */
+  pair?: OtherSideInfo;
+}
+
+/** The other side's capture merged into a capture's views: the pair, the clock offset, the fates. */
+export interface OtherSideInfo extends TwoSidedInfo {
+  /** The other capture's file path. */
+  otherPath: string;
+  /** Connections of the merge, and how many are in both captures. */
+  connections: number;
+  inBoth: number;
+}
+
+/**
+ * Client -> server: add the other side's capture of the same connections to a capture (its views
+ * then show the merge: every segment where it was sent and where it arrived, lost segments, both
+ * sides' states from what each really sent and received), remove it (`other: null`), or ask
+ * (`other` absent). Remembered per capture file for the server's lifetime. Answers once the
+ * capture's views are analyzed again.
+ */
+export namespace OtherSideRequest {
+  export const method = 'teardown/otherSide';
+  export interface Params {
+    /** The capture: its `file:` URI or a `teardown-capture:` view of it. */
+    uri: string;
+    /** The other capture's `file:` URI; null removes it; absent: only ask. */
+    other?: string | null;
+  }
+  export interface Result {
+    merge: OtherSideInfo | null;
+    /** Why the other capture could not be added (the capture's views then stay as they were). */
+    error: string | null;
+  }
+  export const type = new RequestType<Params, Result, void>(method);
 }
 
 /** Server -> client, after every (re)analysis of a document. */
@@ -231,6 +272,8 @@ export namespace ConnectionsRequest {
     summary: ConnectionCounts;
     /** Errors in the filter, positioned in the filter text (no connection matches then). */
     filterErrors: { start: number; end: number; message: string }[];
+    /** The other side's capture merged into this capture (issue 15). */
+    pair?: OtherSideInfo;
   }
   export const type = new RequestType<Params, Result, void>(method);
 }

@@ -5,20 +5,23 @@
  */
 import type { LadderSegment } from '../shared/webviewProtocol';
 import { html } from './dom';
-import { axisTime, duration, segmentSentence, sideLabel } from './format';
+import { axisTime, duration, segmentSentence, sideLabel, twoSidedWhere } from './format';
 
 export interface ExplainContext {
   total: number;
   relative: boolean;
   span: number;
+  /** Two captures merged (issue 15): what the captures are called (first: the capture opened). */
+  captures?: [string, string];
   /** A neighbour segment if loaded (for "acknowledges frame N"). */
   segment(index: number): LadderSegment | undefined;
   onShowProblem(index: number): void;
   onGoTo(index: number): void;
 }
 
-function stepName(s: LadderSegment | undefined, index: number): string {
+function stepName(s: LadderSegment | undefined, index: number, captures?: [string, string]): string {
   if (!s) return `step ${index + 1}`;
+  if (s.two && captures) return `step ${index + 1} (${s.two.frames.map((f, k) => (f > 0 ? `${captures[k]} frame ${f}` : '')).filter((x) => x !== '').join(', ')})`;
   return s.frame > 0 ? `step ${index + 1} (frame ${s.frame})` : `step ${index + 1}`;
 }
 
@@ -34,10 +37,13 @@ export function renderExplanation(target: HTMLElement, s: LadderSegment | undefi
   }
   const head = html('h2', 'step-title');
   const when = s.time !== '' ? ` · +${axisTime(s.t, ctx.span)} s` : '';
-  head.textContent = `Step ${index + 1} of ${ctx.total}${s.frame > 0 ? ` · frame ${s.frame}` : ''}${s.line >= 0 ? ` · line ${s.line + 1}` : ''}${when}`;
+  // Two captures merged: the step numbers the merge; the frames are each capture's (below).
+  const frame = s.frame > 0 && !(s.two && ctx.captures) ? ` · frame ${s.frame}` : '';
+  head.textContent = `Step ${index + 1} of ${ctx.total}${frame}${s.line >= 0 ? ` · line ${s.line + 1}` : ''}${when}`;
   target.appendChild(head);
   const arrow = s.dir === 'c2s' ? 'Client → Server' : 'Server → Client';
   target.appendChild(html('p', 'step-segment', `${arrow}: ${segmentSentence(s, ctx.relative)}.`));
+  if (s.two && ctx.captures) target.appendChild(html('p', `step-two fate-${s.two.fate}`, `Seen: ${twoSidedWhere(s, ctx.captures)}.`));
 
   const list = html('ul', 'changes');
   for (const side of ['client', 'server'] as const) {
@@ -61,11 +67,11 @@ export function renderExplanation(target: HTMLElement, s: LadderSegment | undefi
   target.appendChild(list);
 
   const acks: string[] = [];
-  if (s.acks >= 0) acks.push(`Acknowledges ${stepName(ctx.segment(s.acks), s.acks)}.`);
+  if (s.acks >= 0) acks.push(`Acknowledges ${stepName(ctx.segment(s.acks), s.acks, ctx.captures)}.`);
   if (s.ackedBy >= 0) {
     const by = ctx.segment(s.ackedBy);
     const later = by ? ` ${duration(by.t - s.t)} later` : '';
-    acks.push(`Acknowledged by ${stepName(by, s.ackedBy)}${later}.`);
+    acks.push(`Acknowledged by ${stepName(by, s.ackedBy, ctx.captures)}${later}.`);
   }
   if (acks.length > 0) {
     const p = html('p', 'acks');

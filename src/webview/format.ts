@@ -134,3 +134,32 @@ export function stateClass(state: string): string {
       return 'st-unknown';
   }
 }
+
+/**
+ * Two captures merged (issue 15): where a segment was seen, with both frame numbers.
+ * `names`: what the two captures are called (first: the capture opened).
+ * "client frame 11 → server frame 10 · 10.3 ms in flight", "client frame 11 · lost between the capture points".
+ */
+export function twoSidedWhere(s: LadderSegment, names: [string, string]): string {
+  const t = s.two;
+  if (!t) return '';
+  const frame = (cap: number): string => `${names[cap]} frame ${t.frames[cap]}`;
+  const sent = t.sentAt;
+  const recv = 1 - sent;
+  switch (t.fate) {
+    case 'both':
+      return `${frame(sent)} → ${frame(recv)} · ${duration(t.transit ?? NaN)} in flight`;
+    case 'lost':
+      return `${frame(sent)} · lost between the capture points (the ${names[recv]} capture never saw it)`;
+    case 'outside':
+      return `${t.frames[0] > 0 ? frame(0) : frame(1)} only · outside the ${names[t.frames[0] > 0 ? 1 : 0]} capture's time span`;
+    case 'unseen-at-sender':
+      return `${frame(recv)} only · never seen leaving by the ${names[sent]} capture`;
+  }
+}
+
+/** The clock offset of two merged captures: "+3.499998 s (3.489770 to 3.510225 s)". */
+export function offsetWords(offset: number, bounds: [number | null, number | null]): string {
+  const b = (x: number | null): string => (x === null ? 'unbounded' : x.toFixed(6));
+  return `${offset >= 0 ? '+' : '−'}${Math.abs(offset).toFixed(6)} s (${b(bounds[0])} to ${b(bounds[1])} s)`;
+}

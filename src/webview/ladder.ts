@@ -265,7 +265,10 @@ export class Ladder {
     const d = toServer ? 1 : -1;
     const y = y0 + ARROW_Y;
     const head = 8;
-    if (s.arrival < 0) {
+    if (s.two) {
+      // Two captures merged: a real arrow in flight (see drawTwoSided); the one-capture shapes below stay as they were.
+      this.drawTwoSided(g, s, xFrom, toServer ? L.s0 : L.c1, y);
+    } else if (s.arrival < 0) {
       // Never received (as far as the capture shows): the arrow stops short of the receiver, crossed out.
       g.classList.add('lost');
       const xEnd = xFrom + d * (L.s0 - L.c1) * 0.7;
@@ -304,6 +307,40 @@ export class Ladder {
     return g;
   }
 
+  /**
+   * Two captures merged (issue 15): each lifeline stands at its capture point. The arrow leaves at
+   * the sender's capture time (this row) and lands at the receiver's capture time (`two.land`,
+   * offset-corrected, placed between the rows around it by time), as RFC 9293's figures draw
+   * segments in flight. A lost segment runs halfway to where it would have landed and is crossed
+   * out there (it vanished between the capture points); one seen at one point only (outside the
+   * other capture) is dotted, with an open head; one seen only where it arrived has a dotted tail.
+   */
+  private drawTwoSided(g: SVGGElement, s: LadderSegment, xFrom: number, xTo: number, y: number): void {
+    const two = s.two!;
+    const h = this.rowHeight;
+    const head = 8;
+    g.classList.add('two', `fate-${two.fate}`);
+    if (two.fate === 'lost') {
+      const yExp = y + Math.max(0, (two.expected ?? s.index + 0.5) - s.index) * h;
+      const xEnd = (xFrom + xTo) / 2;
+      const yEnd = (y + yExp) / 2;
+      g.classList.add('lost');
+      g.appendChild(svg('line', { x1: xFrom, y1: y, x2: xEnd, y2: yEnd }, 'arrow'));
+      g.appendChild(svg('path', { d: `M${xEnd - 5} ${yEnd - 5} L${xEnd + 5} ${yEnd + 5} M${xEnd - 5} ${yEnd + 5} L${xEnd + 5} ${yEnd - 5}` }, 'lost-mark'));
+      return;
+    }
+    // Seen arriving: where it landed; else (outside the other capture) where the engine took it as processed.
+    const land = two.land ?? (s.arrival >= 0 ? s.arrival : s.index);
+    const yTo = y + Math.max(0, land - s.index) * h;
+    const len = Math.hypot(xTo - xFrom, yTo - y);
+    const ux = (xTo - xFrom) / len;
+    const uy = (yTo - y) / len;
+    const bx = xTo - ux * head;
+    const by = yTo - uy * head;
+    g.appendChild(svg('line', { x1: xFrom, y1: y, x2: bx, y2: by }, 'arrow'));
+    g.appendChild(svg('path', { d: `M${xTo} ${yTo} L${bx - uy * 4.5} ${by + ux * 4.5} L${bx + uy * 4.5} ${by - ux * 4.5} Z` }, 'head'));
+  }
+
   /** Each side's state as bands: before a row's arrow its `before` state, after it its `after` state. */
   private drawBands(layer: SVGGElement, from: number, to: number): void {
     const L = this.layout;
@@ -316,9 +353,11 @@ export class Ladder {
       let cur: string | null = null;
       let y = 0;
       let startT = NaN;
+      /** The band starts with a change no segment shows (a side that gave up): its reason. */
+      let gaveUp: string | undefined;
       const flush = (yEnd: number, endT: number): void => {
         if (cur === null || yEnd <= y) return;
-        this.band(layer, side, x, w, y, yEnd, cur, endT - startT);
+        this.band(layer, side, x, w, y, yEnd, cur, endT - startT, gaveUp);
       };
       for (let i = from; i < segEnd; i++) {
         const s = this.cache.get(i);
@@ -334,15 +373,27 @@ export class Ladder {
           flush(y0, s.t);
           cur = before;
           y = y0;
+          gaveUp = undefined;
           // Known start time only at the connection's start (else the band began above the window,
           // or between two segments, e.g. a TIME-WAIT timer running out).
           startT = i === 0 ? 0 : NaN;
         }
-        if (after !== before) {
+        const mine = s.two ? s.two.changes.filter((x) => x.side === side) : [];
+        if (mine.length > 0) {
+          // Two captures merged: each change is drawn where (and when) the segment that made it landed.
+          for (const x of mine) {
+            const yc = y0 + ARROW_Y + Math.max(0, x.at - i) * h;
+            flush(yc, x.t);
+            cur = x.to;
+            y = yc;
+            startT = x.t;
+          }
+        } else if (after !== before) {
           flush(y0 + ARROW_Y, s.t);
           cur = after;
           y = y0 + ARROW_Y;
           startT = s.t;
+          gaveUp = givenUp(s, side);
         }
       }
       if (to > this.total && this.summary) {
@@ -352,8 +403,14 @@ export class Ladder {
     }
   }
 
-  private band(layer: SVGGElement, side: 'client' | 'server', x: number, w: number, y1: number, y2: number, state: string, dur: number): void {
-    const g = svg('g', { 'data-side': side, 'data-state': state }, `band ${stateClass(state)}`);
+  private band(layer: SVGGElement, side: 'client' | 'server', x: number, w: number, y1: number, y2: number, state: string, dur: number, gaveUp?: string): void {
+    const g = svg('g', { 'data-side': side, 'data-state': state }, `band ${stateClass(state)}${gaveUp !== undefined ? ' inferred' : ''}`);
+    if (gaveUp !== undefined) {
+      // No segment shows this change: the reason (capture-derived text) as the band's tooltip.
+      const title = svg('title', {});
+      title.textContent = `${state} (inferred): ${gaveUp}`;
+      g.appendChild(title);
+    }
     g.appendChild(svg('rect', { x: x + 1, y: y1, width: w - 2, height: y2 - y1 }, 'band-fill'));
     g.appendChild(svg('line', { x1: x + 1, y1, x2: x + w - 1, y2: y1 }, 'band-edge'));
     if (y2 - y1 >= 12) {
@@ -361,8 +418,10 @@ export class Ladder {
       const anchor = side === 'client' ? 'end' : 'start';
       g.appendChild(svgText(inner, y1 + 12, state, 'band-label', anchor));
       let note = '';
-      if (Number.isFinite(dur) && dur > 0 && state !== 'CLOSED') note = duration(dur);
+      // A listening socket listened before the capture began: no length for it.
+      if (Number.isFinite(dur) && dur > 0 && state !== 'CLOSED' && state !== 'LISTEN') note = duration(dur);
       if (state === 'TIME-WAIT') note = `2MSL ${duration(this.timeWait.durationSeconds)}`;
+      if (gaveUp !== undefined) note = 'inferred';
       if (note && y2 - y1 >= 26) g.appendChild(svgText(inner, y1 + 24, note, 'band-note', anchor));
     }
     layer.appendChild(g);
@@ -482,4 +541,12 @@ function rowAria(s: LadderSegment, relative: boolean): string {
   let out = `Segment ${s.index + 1}${s.frame > 0 ? `, frame ${s.frame}` : ''}: ${segmentSentence(s, relative)}. Client ${s.clientAfter}, server ${s.serverAfter}.`;
   if (s.findings.length > 0) out += ` ${s.findings.length} finding${s.findings.length > 1 ? 's' : ''}.`;
   return out;
+}
+
+/** States a side leaves for CLOSED with no segment when it gives up (core/report/ladder.ts gaveUpAt). */
+const GIVES_UP_FROM = new Set(['SYN-SENT', 'FIN-WAIT-1', 'CLOSING', 'LAST-ACK']);
+
+/** The reason of the change to `side`'s state after segment s that no segment shows (it gave up), if any. */
+function givenUp(s: LadderSegment, side: 'client' | 'server'): string | undefined {
+  return s.transitions.find((t) => t.side === side && t.inferred && t.to === 'CLOSED' && GIVES_UP_FROM.has(t.from))?.reason;
 }

@@ -22,7 +22,7 @@ import {
 } from '../shared/webviewProtocol';
 import { ICONS, html, icon, svg } from './dom';
 import { renderExplanation } from './explain';
-import { ARROW_KINDS, duration, segmentSentence, stateClass } from './format';
+import { ARROW_KINDS, duration, offsetWords, segmentSentence, stateClass, twoSidedWhere } from './format';
 import { Ladder, TAIL_ROWS } from './ladder';
 import { SegmentCache } from './segmentCache';
 import { EXPORT_MAX_SEGMENTS, serializeLadder } from './svgExport';
@@ -139,6 +139,10 @@ for (const k of ARROW_KINDS) {
   legend.appendChild(item);
 }
 
+const headTwo = html('div', 'two-sided-head');
+headTwo.hidden = true;
+header.appendChild(headTwo);
+
 const lifeheads = html('div', 'lifeheads');
 const headClient = html('div', 'lifehead client');
 const headServer = html('div', 'lifehead server');
@@ -232,6 +236,30 @@ const OUTCOME: Record<ConnectionSummary['outcome'], string> = {
   open: 'still open at the end of the capture',
 };
 
+/**
+ * Two captures merged (issue 15): each lifeline is a capture point, named by its file, and the
+ * header says the clock offset and how the arrows are drawn.
+ */
+function renderTwoSided(c: ConnectionSummary): void {
+  const two = c.two;
+  headTwo.replaceChildren();
+  headTwo.hidden = !two;
+  document.body.classList.toggle('two-sided', two !== undefined);
+  if (!two) return;
+  for (const [el, side] of [
+    [headClient, 'client'],
+    [headServer, 'server'],
+  ] as const) {
+    const k = two.names[0] === side ? 0 : 1;
+    el.appendChild(html('span', 'capture', `${side} capture: ${two.files[k]}`));
+  }
+  const counts = `${two.counts.both} seen at both points, ${two.counts.lost} lost between them, ${two.counts.outside} outside the other capture`;
+  headTwo.appendChild(html('div', 'two-line', `Two captures · clock offset ${two.names[1]} − ${two.names[0]}: ${offsetWords(two.offset, two.bounds)} · ${counts}`));
+  headTwo.appendChild(
+    html('div', 'two-line muted', 'Each arrow leaves at its sender’s capture time and lands at its receiver’s (offset-corrected); ✕ lost between the capture points; dotted: seen at one point only.'),
+  );
+}
+
 function renderHeader(): void {
   const c = summary;
   if (!c) return;
@@ -257,6 +285,7 @@ function renderHeader(): void {
     el.appendChild(html('span', 'now-state'));
   }
   if (c.rolesInferred) headClient.appendChild(html('span', 'inferred', 'roles inferred'));
+  renderTwoSided(c);
   positionHeads();
 }
 
@@ -377,6 +406,7 @@ function refreshSelectionView(): void {
       total,
       relative: settings.relativeSequenceNumbers,
       span: summary ? summary.endTime - summary.startTime : 0,
+      ...(summary?.two ? { captures: summary.two.names } : {}),
       segment: (k) => cache.get(k),
       onShowProblem: showProblem,
       onGoTo: (k) => select(k, { post: true, scroll: 'center' }),
@@ -543,8 +573,11 @@ function hover(index: number, x: number, y: number): void {
     return;
   }
   tooltip.replaceChildren();
-  tooltip.appendChild(html('div', 'tt-title', `Step ${s.index + 1}${s.frame > 0 ? ` · frame ${s.frame}` : ''}${s.time ? ` · ${s.time}` : ''}`));
+  // Two captures merged: the frames are each capture's (the tt-two line), not the merged step.
+  const frame = s.frame > 0 && !s.two ? ` · frame ${s.frame}` : '';
+  tooltip.appendChild(html('div', 'tt-title', `Step ${s.index + 1}${frame}${s.time ? ` · ${s.time}` : ''}`));
   tooltip.appendChild(html('div', 'tt-line', segmentSentence(s, settings.relativeSequenceNumbers)));
+  if (s.two && summary?.two) tooltip.appendChild(html('div', 'tt-line tt-two', twoSidedWhere(s, summary.two.names)));
   tooltip.appendChild(html('div', 'tt-line', `client ${s.clientBefore}${s.clientAfter !== s.clientBefore ? ` → ${s.clientAfter}` : ''}; server ${s.serverBefore}${s.serverAfter !== s.serverBefore ? ` → ${s.serverAfter}` : ''}`));
   if (s.acks >= 0) tooltip.appendChild(html('div', 'tt-line', `acknowledges step ${s.acks + 1}`));
   if (s.ackedBy >= 0) tooltip.appendChild(html('div', 'tt-line', `acknowledged by step ${s.ackedBy + 1}`));

@@ -83,12 +83,12 @@ shot --open "$many" \
   --key End --wait 1500 \
   --shot sidebar-paged.png
 
-# 7. The Teardown overview (issue 16), light and dark: on the bench capture (120,005 connections;
+# 7. The Teardown overview (issue 16), light and dark (and high contrast on the public capture): on the bench capture (120,005 connections;
 #    `npm run bench` or scripts/bench/make-capture.sh builds .bench/loopback-1m.pcap) and on a public
 #    capture with resets (../shared/corpus, never committed). Skipped when they are absent.
 corpus="${TT_CORPUS:-$repo/../shared/corpus}/captures/ppa__ek_to_cryptowall4.pcapng"
-for t in "Default Dark Modern:dark" "Default Light Modern:light"; do
-  if [ -f "$repo/.bench/loopback-1m.pcap" ]; then
+for t in "Default Dark Modern:dark" "Default Light Modern:light" "Default High Contrast:hc"; do
+  if [ -f "$repo/.bench/loopback-1m.pcap" ] && [ "${t##*:}" != hc ]; then
     "$repo/test/vscode-harness/shot.sh" --dev "$dev" --out "$out" --theme "${t%%:*}" --size 1440x900 --open "$repo/.bench" \
       --click-text loopback-1m.pcap --wait 25000 --command "Teardown: Focus on Connections View" --wait 1500 \
       --command "Teardown Tracer: Show Teardown Overview" --wait 15000 --shot "overview-bench-${t##*:}.png"
@@ -100,6 +100,13 @@ for t in "Default Dark Modern:dark" "Default Light Modern:light"; do
       --command "Teardown Tracer: Show Teardown Overview" --wait 5000 --shot "overview-public-${t##*:}.png"
   fi
 done
+# The overview panel after a window reload (its serializer draws the same capture again).
+if [ -f "$corpus" ]; then
+  "$repo/test/vscode-harness/shot.sh" --dev "$dev" --out "$out" --theme "Default High Contrast" --size 1440x900 --open "$many/public" \
+    --click-text "$(basename "$corpus")" --wait 4000 --command "Teardown: Focus on Connections View" --wait 1500 \
+    --command "Teardown Tracer: Show Teardown Overview" --wait 5000 \
+    --command "Developer: Reload Window" --wait 12000 --shot overview-restored-after-reload.png
+fi
 
 rm -rf "$out/vscode-logs" "$out"/*.log "$out/timings.json" "$out/web-logs"
 echo "screenshots in $out"

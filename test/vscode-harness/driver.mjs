@@ -189,6 +189,9 @@ function parseArgs(argv) {
       case '--key':
         action('key', value());
         break;
+      case '--type':
+        action('type', value());
+        break;
       case '--wait-selector':
         action('waitSelector', value());
         break;
@@ -739,6 +742,11 @@ async function runAction(session, action) {
       break;
     case 'key':
       await page.keyboard.press(action.arg);
+      await nextFrames(page);
+      break;
+    case 'type':
+      // Text into whatever has the focus (a quick input: a file dialog's path box, say).
+      await page.keyboard.type(action.arg);
       await nextFrames(page);
       break;
     case 'clickText': {

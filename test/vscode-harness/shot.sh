@@ -5,7 +5,7 @@
 #
 # Defaults: --dev <repo root>, --open <repo>/test/fixtures/kernel, --out <repo>/.vscode-test/shots.
 # Options:  --settings extra.json|'{"k":v}'  --size 1400x900  --theme "Default Light Modern"
-# Actions (in order): --command "Palette title"  --hover TEXT  --click-text TEXT  --key KEY
+# Actions (in order): --command "Palette title"  --hover TEXT  --click-text TEXT  --key KEY  --type TEXT
 #                     --wait-selector CSS  --wait MS  --shot NAME.png
 # Example:
 #   npm run build && test/vscode-harness/shot.sh --open test/fixtures/kernel/01-client-active-close.pcap \

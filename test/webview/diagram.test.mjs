@@ -473,6 +473,31 @@ describe('diagram webview: what the engine made of a segment, in its label', () 
   });
 });
 
+describe('diagram webview: a change no segment shows is marked inferred', () => {
+  for (const [name, port, side, reason] of [
+    ['27-syn-black-hole', 40027, 'client', /^CLOSED \(inferred\): No answer came to the client's SYN/],
+    ['38-orphan-gives-up', 40038, 'client', /^CLOSED \(inferred\): No ACK came for the client's FIN/],
+  ]) {
+    it(`the band after the give-up says "inferred", with the reason as its tooltip (${name})`, async () => {
+      const fx = await loadFixture(name);
+      const conn = fx.analysis.connections.find((c) => c.client.port === port);
+      const d = await open(browser, fx, { width: 700, height: 900, connection: conn.id });
+      const { page } = d;
+      await until(page, (n) => document.querySelectorAll('.row.seg').length === n, conn.rows.length);
+      const bands = page.locator(`.band.inferred[data-side="${side}"]`);
+      assert.strictEqual(await bands.count(), 1);
+      assert.strictEqual(await bands.getAttribute('data-state'), 'CLOSED');
+      assert.match(await bands.locator('title').textContent(), reason);
+      assert.strictEqual(await bands.locator('.band-note').textContent(), 'inferred');
+      // Only that band: every other band shows a state the segments show.
+      assert.strictEqual(await page.locator('.band.inferred').count(), 1);
+      await page.screenshot({ path: path.join(process.env.TMPDIR ?? '/tmp', `ladder-inferred-${name}.png`) });
+      assert.deepStrictEqual(d.problems, { csp: [], console: [], pageErrors: [], failed: [] });
+      await d.close();
+    });
+  }
+});
+
 describe('diagram webview screenshots (docs/diagram/)', () => {
   for (const [name, index, hoverIndex] of [
     ['04-half-close-lingering', 7, 3],

@@ -15,6 +15,33 @@ const { SegmentTable, SegmentView, ACK, FIN, PSH, SYN } = require(src('core/mode
 export const { analyze } = require(src('core/engine/index.ts'));
 export const { ladderWindow, ladderSummary } = require(src('core/report/ladderModel.ts'));
 
+const { mergeTraces } = require(src('node/mergeTraces.ts'));
+const { twoSidedDoc, twoSidedWindow } = require(src('server/twoSided.ts'));
+
+/**
+ * Two captures of the same connections merged as the language server merges them ("Add the
+ * other side's capture"): the merged analysis and the server's two-sided context.
+ */
+export async function twoCaptures(file0, file1, keep1 = () => true) {
+  const loaded = [];
+  for (const f of [file0, file1]) {
+    let { table } = await loadCapture(f);
+    if (f === file1) {
+      // `keep1(row)`: the rows of the second capture kept (a capture started late, say).
+      const kept = new SegmentTable(table.length);
+      const v = new SegmentView();
+      for (let r = 0; r < table.length; r++) {
+        table.fillView(r, v);
+        if (keep1(r)) kept.append(v);
+      }
+      table = kept;
+    }
+    loaded.push({ format: 'pcap', table, input: { format: 'pcap', packets: table.length, tcpSegments: table.length, warnings: [] }, parseErrors: [], steps: undefined, error: null });
+  }
+  const mt = mergeTraces(loaded, {});
+  return { analysis: mt.m.analysis, two: twoSidedDoc(mt, [file0, file1]) };
+}
+
 /** Decodes a capture with the project's decoder when it exists, else with the test reader. */
 export async function loadCapture(file) {
   const decoder = src('node/captureFile.ts');
@@ -123,7 +150,7 @@ export function manyConnections(n) {
  * A fake language server over one analysis: the requests the diagram host sends. Document lines
  * are faked as "one line per segment, in table order" (the capture view's layout).
  */
-export function fakeServer(analyses) {
+export function fakeServer(analyses, twoSided = new Map()) {
   const lineOf = (row) => row;
   return {
     calls: [],
@@ -132,8 +159,12 @@ export function fakeServer(analyses) {
       const a = analyses.get(params.uri);
       if (!a) throw new Error(`unknown document ${params.uri}`);
       switch (type.method) {
-        case 'teardown/segments':
-          return ladderWindow(a, params.connection, params.start, params.count, lineOf);
+        case 'teardown/segments': {
+          const w = ladderWindow(a, params.connection, params.start, params.count, lineOf);
+          // Two captures merged: what the server adds (src/server/twoSided.ts).
+          const two = twoSided.get(params.uri);
+          return two ? twoSidedWindow(two, w) : w;
+        }
         case 'teardown/connections': {
           // The paging of the real server (no display filter or counts: the diagram needs neither).
           let conns = a.connections;

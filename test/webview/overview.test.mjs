@@ -78,7 +78,12 @@ async function openWebview(browser, theme = 'dark', width = 1000) {
   await page.exposeFunction('__toHost', (m) => posted.push(m));
   await page.exposeFunction('__cspViolation', (v) => problems.push(`CSP: ${v}`));
   await page.addInitScript((t) => {
-    window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__toHost(JSON.parse(JSON.stringify(m))), getState: () => null, setState: () => undefined });
+    // The state VS Code keeps across a reload (and hands to the panel's serializer).
+    window.acquireVsCodeApi = () => ({
+      postMessage: (m) => window.__toHost(JSON.parse(JSON.stringify(m))),
+      getState: () => window.__state,
+      setState: (v) => void (window.__state = JSON.parse(JSON.stringify(v))),
+    });
     document.addEventListener('securitypolicyviolation', (e) => window.__cspViolation(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`));
     window.__applyTheme = (th) => {
       for (const [k, v] of Object.entries(th.vars)) document.documentElement.style.setProperty(`--vscode-${k}`, v);
@@ -142,8 +147,11 @@ describe('overview webview: clicks, keys, sorting and themes', () => {
 
   it('a click or Enter on a mark posts its key; the host answer is shown; the mark stays selected', async () => {
     const w = await openWebview(browser);
-    await w.send({ type: 'overview', overview: fx.overview, title: 'x' });
+    assert.strictEqual(await w.page.evaluate(() => window.__state), undefined, 'no state before an overview');
+    await w.send({ type: 'overview', overview: fx.overview, title: 'x', uri: 'teardown-capture:/captures/a.pcap?view=all' });
     await until(w.page, () => document.querySelector('rect[data-mark^="t/"]') !== null);
+    // The page keeps the trace's URI for the panel's serializer (a window reload draws it again).
+    assert.deepStrictEqual(await w.page.evaluate(() => window.__state), { uri: 'teardown-capture:/captures/a.pcap?view=all' });
     const first = w.page.locator('rect[data-mark^="t/"]').first();
     const key = await first.getAttribute('data-mark');
     await first.click();

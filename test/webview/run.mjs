@@ -26,6 +26,7 @@ const grep = args.find((a) => a.startsWith('--grep='));
 const mocha = new Mocha({ timeout: 120_000, reporter: 'spec', ...(grep ? { grep: grep.slice(7) } : {}) });
 mocha.addFile(path.join(here, 'diagram.test.mjs'));
 mocha.addFile(path.join(here, 'overview.test.mjs'));
+mocha.addFile(path.join(here, 'twoSided.test.mjs'));
 await mocha.loadFilesAsync();
 mocha.run((failures) => {
   process.exitCode = failures > 0 ? 1 : 0;

@@ -172,12 +172,21 @@ const WHY = {
   synGaveUp: reasonId(
     "No answer came to the client's SYN, retransmitted with the same sequence number, and the capture goes on without another SYN past when the next retransmission was due (the last interval doubled, RFC 6298 5.5, plus a quarter): connect() gave up and the client deleted the connection, SYN-SENT to CLOSED without a segment (RFC 9293 3.10.8 user timeout, RFC 6298 5.5; Linux: after net.ipv4.tcp_syn_retries, ETIMEDOUT). Shown at its last SYN.",
   ),
+  lastAckAckedOrGaveUp: sided(
+    "The {peer}'s earlier ACKs of the {me}'s FIN were lost again and again (each followed by a retransmission of the FIN), and the {me} sends nothing after this one although the capture goes on past when its next retransmission was due: this ACK arrived, or the {me} gave up retransmitting its FIN on its own (an orphan after net.ipv4.tcp_orphan_retries on Linux; RFC 9293 3.8.3): LAST-ACK to CLOSED either way, and the capture cannot tell which.",
+  ),
   takenOver: sided("A new connection reopened the 4-tuple: the {me}'s TIME-WAIT was taken over (RFC 9293 3.6.1, RFC 6191)."),
   appClose: reasonId('The application closed: a FIN is queued and the TCP enters FIN-WAIT-1 (RFC 9293 3.10.4, CLOSE call).'),
   appCloseWait: reasonId("The application closed after the peer's FIN: LAST-ACK (RFC 9293 3.10.4, CLOSE call in CLOSE-WAIT)."),
   appCloseEarly: reasonId('Closed before the connection was established (RFC 9293 3.10.4).'),
   timeoutStep: reasonId('The 2 MSL TIME-WAIT timer expired (RFC 9293 3.6).'),
 };
+
+/** Why a side that retransmitted its FIN in `from` with no ACK is CLOSED after its last FIN (see Replay.finGaveUp). */
+function finGaveUpReason(side: number, from: TcpState): string {
+  const me = SIDES[side];
+  return `No ACK came for the ${me}'s FIN, retransmitted with the same sequence number, and the capture goes on without another transmission, or any segment of the connection, past when the next retransmission was due (the last interval doubled, RFC 6298 5.5, plus a quarter): the ${me} gave up and deleted the connection, ${from} to CLOSED without a segment (RFC 9293 3.8.3, 3.10.8; Linux: an orphan after net.ipv4.tcp_orphan_retries, a socket still open after net.ipv4.tcp_retries2). Shown at its last FIN.`;
+}
 
 /**
  * Transitions as columns (a million-segment capture has millions of them); `Analysis.transitions`
@@ -624,6 +633,14 @@ class Replay {
     }
   }
 
+  /** A side inferred CLOSED with no segment (it gave up retransmitting its SYN or FIN) after row r. */
+  private giveUp(ci: number, side: number, r: number, why: number): void {
+    this.setState(ci, side, CLOSED, r, why, true);
+    const e = this.S.extra(ci);
+    e.gaveUp ??= [null, null];
+    e.gaveUp[side] = { row: r, reason: REASONS[why] };
+  }
+
   /** States before the first segment of each of the first m connections. */
   initialAll(m: number): void {
     for (let ci = 0; ci < m; ci++) this.initial(ci);
@@ -722,7 +739,7 @@ class Replay {
     if (f & SYN) {
       if (!(f & ACK)) {
         if (s === CLOSED || s === UNKNOWN) this.setState(ci, side, SYN_SENT, r, WHY.synSent, false);
-        else if (s === SYN_SENT && this.synGaveUp(ci, side, r)) this.setState(ci, side, CLOSED, r, WHY.synGaveUp, true);
+        else if (s === SYN_SENT && this.synGaveUp(ci, side, r)) this.giveUp(ci, side, r, WHY.synGaveUp);
       } else if (s === LISTEN || s === UNKNOWN || s === CLOSED) {
         this.setState(ci, side, SYN_RECEIVED, r, WHY.synAckSent, s !== LISTEN);
       }
@@ -745,6 +762,11 @@ class Replay {
       const cur = this.st[k];
       if (cur === ESTABLISHED || cur === SYN_RECEIVED || cur === UNKNOWN) this.setState(ci, side, FIN_WAIT_1, r, WHY.finSent[side], cur === UNKNOWN);
       else if (cur === CLOSE_WAIT) this.setState(ci, side, LAST_ACK, r, WHY.lastAckSent[side], false);
+    }
+    if (f & FIN) {
+      const cur = this.st[k];
+      if ((cur === FIN_WAIT_1 || cur === CLOSING || cur === LAST_ACK) && this.finGaveUp(ci, side, r))
+        this.giveUp(ci, side, r, reasonId(finGaveUpReason(side, STATES[cur])));
     }
   }
 
@@ -856,6 +878,10 @@ class Replay {
         const cur = st[k];
         if (cur === FIN_WAIT_1) this.setState(ci, side, FIN_WAIT_2, row, WHY.finAckedFw1[side], inferred, r);
         else if (cur === CLOSING) this.setState(ci, side, TIME_WAIT, row, WHY.finAckedClosing[side], inferred, r);
+        else if (cur === LAST_ACK && !this.observed && this.ackRepeatedlyLost(ci, side, lastFin))
+          // The earlier ACKs were lost again and again and the FIN's sender did not retransmit after
+          // this one: it arrived, or the sender gave up (orphan retries) on its own. CLOSED either way.
+          this.giveUp(ci, side, row, WHY.lastAckAckedOrGaveUp[side]);
         else if (cur === LAST_ACK) this.setState(ci, side, CLOSED, row, WHY.finAckedLastAck[side], inferred, r);
       }
     }
@@ -869,17 +895,40 @@ class Replay {
    * doubled, as RFC 6298 5.5 backs off). Then nothing shows this ACK fared better than the others.
    */
   private ackFateUnknown(ci: number, side: number, lastFin: number): boolean {
-    const lost = this.S.extras.get(ci)?.lostAckRows;
-    // One lost ACK is a chance drop; the same ACK lost again and again shows a path that drops them.
-    let count = 0;
-    for (const l of lost ?? []) if (l.side !== side && l.retransmission === lastFin) count++;
-    if (count < REPEATED_LOSS) return false;
+    if (!this.ackRepeatedlyLost(ci, side, lastFin)) return false;
     const fins = this.wire.side(ci, side).finRows;
     if (fins.length < 2) return false;
     const t = this.table;
     const last = t.time(lastFin);
     const gap = last - t.time(fins[fins.length - 2]);
     return gap > 0 && this.ends[ci] < last + 2 * gap;
+  }
+
+  /** The ACKs of `side`'s FIN were lost REPEATED_LOSS times or more (one is a chance drop; the same ACK lost again and again shows a path that drops them). */
+  private ackRepeatedlyLost(ci: number, side: number, lastFin: number): boolean {
+    const lost = this.S.extras.get(ci)?.lostAckRows;
+    let count = 0;
+    for (const l of lost ?? []) if (l.side !== side && l.retransmission === lastFin) count++;
+    return count >= REPEATED_LOSS;
+  }
+
+  /**
+   * The FIN in row r is the last transmission of a FIN sent two or more times that nothing
+   * acknowledged, nothing at all came from the peer after it nor from its sender, and the
+   * connection's evidence (`connectionEnds`) runs past when the next retransmission was due (the
+   * last interval doubled, RFC 6298 5.5, plus a quarter for timer slack): the sender gave up
+   * (Linux: an orphan after net.ipv4.tcp_orphan_retries, an open socket after tcp_retries2), with
+   * no segment. As `synGaveUp` for a SYN.
+   */
+  private finGaveUp(ci: number, side: number, r: number): boolean {
+    const k = 2 * ci + side;
+    const w = this.w;
+    if (w.rows[k * SenderColumns.ROWS + R_LAST_FIN] !== r || this.S.finAcked[k] || this.tracks.lastRow[ci] !== r) return false;
+    const fins = this.wire.side(ci, side).finRows;
+    if (fins.length < 2) return false;
+    const t = this.table;
+    const gap = t.time(r) - t.time(fins[fins.length - 2]);
+    return gap > 0 && this.ends[ci] > t.time(r) + 2.5 * gap;
   }
 
   /**

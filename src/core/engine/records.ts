@@ -8,7 +8,7 @@ import type { SegmentTable } from '../model/segment';
 import { CATALOG } from './catalog';
 import type { Tracks } from './tracker';
 import { STATES, type CloseInitiator, type Connection, type RstExplanation, type Finding, type FindingCode, type Outcome, type RelatedSegment, type Severity, type TcpState } from './types';
-import { F_ISN_KNOWN, type WirePass } from './wire';
+import { F_ISN_KNOWN, NEVER, type WirePass } from './wire';
 import type { SimStore } from './sim';
 import { verdict, type RstVerdict } from './rst';
 import { vantageOf, type Vantage } from './vantage';
@@ -147,8 +147,14 @@ export class ConnectionRecord implements Connection {
     const S = this.data.sim;
     for (let side = 0; side < 2; side++) {
       const k = 2 * this.ci + side;
-      if (S.initial[k] !== 0 && S.state[k] !== 0) continue;
       const name = SIDE_NAMES[side];
+      if (S.initial[k] !== 0 && S.state[k] !== 0) {
+        const gave = S.extras.get(this.ci)?.gaveUp?.[side];
+        const fin = this.unansweredFinNote(side);
+        if (gave) notes[name] = `the ${name}'s CLOSED after ${ref(this.data.table, gave.row)} is inferred, not observed (no segment shows it): ${gave.reason}`;
+        else if (fin !== undefined) notes[name] = fin;
+        continue;
+      }
       let sent = false;
       for (const r of this.data.tracks.rows(this.ci))
         if (this.data.wire.rowDir[r] === side) {
@@ -160,6 +166,25 @@ export class ConnectionRecord implements Connection {
         : `the ${name}'s state before its first segment is not knowable: the capture has no SYN of it, so the connection was already under way`;
     }
     return notes;
+  }
+  /**
+   * The peer's FIN went out two or more times, nothing acknowledged it and `side` sent nothing after
+   * it: whether any transmission reached `side` is not knowable (its ACKs may have been lost instead).
+   * wire.ts settles which reading the replay shows; this says the other one.
+   */
+  private unansweredFinNote(side: number): string | undefined {
+    const { wire, tracks, table, sim } = this.data;
+    const peer = 1 - side;
+    if (sim.finAcked[2 * this.ci + peer]) return undefined;
+    const fins = wire.side(this.ci, peer).finRows;
+    if (fins.length < 2) return undefined;
+    for (const q of tracks.rows(this.ci)) if (q > fins[0] && wire.rowDir[q] === side) return undefined;
+    const me = SIDE_NAMES[side];
+    const shown =
+      wire.deliverAt[fins[0]] === NEVER
+        ? `it is shown as if none arrived (a ${me} that took one acknowledges it, and would normally close in turn); had its ACKs been lost instead, it would have moved on`
+        : `it is shown as if the first arrived (inferred); had every transmission been lost instead, it would still be where it was`;
+    return `the ${SIDE_NAMES[peer]}'s FIN was sent ${fins.length} times (from ${ref(table, fins[0])}) with no answer, and the ${me} sent nothing after it: whether any reached the ${me} is not knowable from the capture; ${shown}`;
   }
   private rstOf(side: number, row: number, why: RstVerdict, effect: RstExplanation['effect']): RstExplanation {
     return {

@@ -43,6 +43,11 @@ export interface Extras {
   ignoredRsts: { row: number; check: RstCheck }[];
   /** RSTs their sender's TCP did not send (it went on sending, in `next`). */
   injectedRsts: { row: number; next: number }[];
+  /**
+   * Per side: the row after which it was inferred CLOSED with no segment (it gave up retransmitting
+   * its SYN or FIN), and the reason sentence; Connection.stateNotes says it.
+   */
+  gaveUp?: [{ row: number; reason: string } | null, { row: number; reason: string } | null];
 }
 
 /** Per-connection bits of the replay. */

@@ -212,7 +212,37 @@ export function wirePass(table: SegmentTable, tracks: Tracks, rowConn: Int32Arra
   senderRows(table, tracks.clientEp, rowConn, w, nextFin);
   settleUnacknowledged(C, deliverAt, deliverInferred);
   deliverOnArrival(table, rowConn, rowKind, deliverAt);
+  if (rstCheck.size > 0) deferRstsInFlight(table.flags, tracks, rowConn, rowDir, rstCheck, deliverAt);
   return w;
+}
+
+/**
+ * A RST at exactly the receiver's RCV.NXT resets it on arrival, and a reset TCP sends nothing more
+ * on the connection (RFC 9293 3.10.7.4). So when the receiver's own segments (other than RSTs)
+ * still follow it in the capture, the RST was in flight until after the last of them: they were
+ * sent before it arrived (kernel fixture 37: the client aborts while the server's data is on its
+ * way; the server closes only when the RST reaches it). The sender's later RSTs, behind it on the
+ * same path, arrive after it. In-window and out-of-window RSTs are the replay's to judge (a
+ * challenge ACK, or ignored) and keep their arrival.
+ */
+function deferRstsInFlight(flags: Uint16Array, tracks: Tracks, rowConn: Int32Array, rowDir: Uint8Array, rstCheck: Map<number, RstCheck>, deliverAt: Int32Array): void {
+  // Per connection: the last row each side sent that is not a RST (computed once per connection).
+  const lastOwn = new Map<number, [number, number]>();
+  for (const [r, check] of rstCheck) {
+    if (check !== 'exact') continue;
+    const ci = rowConn[r];
+    if (ci < 0 || deliverAt[r] !== r) continue;
+    let last = lastOwn.get(ci);
+    if (last === undefined) {
+      last = [-1, -1];
+      for (const q of tracks.rows(ci)) if (!(flags[q] & RST)) last[rowDir[q]] = q;
+      lastOwn.set(ci, last);
+    }
+    const x = last[1 - rowDir[r]];
+    if (x <= r) continue;
+    deliverAt[r] = x;
+    for (const q of tracks.rows(ci)) if (q > r && q < x && rowDir[q] === rowDir[r] && flags[q] & RST && deliverAt[q] === q) deliverAt[q] = x;
+  }
 }
 
 /**
@@ -381,6 +411,14 @@ function senderRows(table: SegmentTable, clientEp: Int32Array, rowConn: Int32Arr
 /**
  * SYN/FIN rows never acknowledged: received on arrival if the peer said nothing afterwards
  * (an assumption, marked inferred), never received if the peer went on without acknowledging them.
+ * A FIN its sender retransmitted, with nothing at all from a peer that had not closed its own side,
+ * is taken as never received: a receiver that took it would have acknowledged it, and each
+ * retransmission again (RFC 9293 3.10.7.4), and would normally have closed in turn; the
+ * retransmissions show the sender saw no such ACK (kernel fixture 38: every FIN lost on the way,
+ * the peer still ESTABLISHED). A peer that had sent its FIN has nothing more to send in TIME-WAIT,
+ * so its silence says less (kernel fixture 36 at the server: the FIN arrived, the ACKs were lost):
+ * there the FIN stays received on arrival, inferred. Either way `Connection.stateNotes` says the
+ * capture cannot tell.
  */
 function settleUnacknowledged(C: SenderColumns, deliverAt: Int32Array, deliverInferred: Uint8Array): void {
   const rows = C.rows;
@@ -391,6 +429,7 @@ function settleUnacknowledged(C: SenderColumns, deliverAt: Int32Array, deliverIn
       const q = rows[k * RW + R_PEND_SYN + slot];
       if (q < 0) continue;
       if (rows[k * RW + R_PEND_SYN_NC + slot] >= 0) deliverAt[q] = NEVER;
+      else if (slot === 1 && rows[k * RW + R_LAST_FIN] !== q && !(C.bits[k ^ 1] & F_HAS_FIN)) deliverAt[q] = NEVER;
       else {
         deliverAt[q] = q;
         deliverInferred[q] = 1;

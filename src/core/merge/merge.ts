@@ -37,6 +37,8 @@ export interface MergedRows {
   fate: Uint8Array;
   /** Transit time (s) of rows seen at both points; NaN otherwise. */
   transit: Float64Array;
+  /** When the row's segment arrived at its receiver's capture (s since `base`, capture 0's clock); NaN when not seen there. */
+  arrival: Float64Array;
   /** The capture the row's segment passes first (its sender's side). */
   sentAt: Uint8Array;
   /** 1 when the row's connection is in one capture only. */
@@ -170,6 +172,7 @@ export function mergeCaptures(caps: [Capture, Capture], options: Partial<EngineO
     frame1: new Uint32Array(n),
     fate: new Uint8Array(n),
     transit: new Float64Array(n).fill(NaN),
+    arrival: new Float64Array(n).fill(NaN),
     sentAt: new Uint8Array(n),
     alone: new Uint8Array(n),
   };
@@ -207,7 +210,7 @@ export function mergeCaptures(caps: [Capture, Capture], options: Partial<EngineO
   const times0 = new Float64Array(n);
   for (let i = 0; i < n; i++) times0[i] = entries[i].time;
   const observed = new Int32Array(n).fill(UNOBSERVED);
-  const arrivalTime = new Float64Array(n).fill(NaN);
+  const arrivalTime = rows.arrival;
   for (let i = 0; i < n; i++) {
     const e = entries[i];
     if (e.fate === 'lost') observed[i] = NEVER;

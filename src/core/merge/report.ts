@@ -4,7 +4,7 @@
  * files, and the ladder with both frame numbers per step. Views of a {@link MergedAnalysis}.
  */
 
-import { KIND_RETRANSMISSION, STATES, stateText, type Analysis, type Connection, type Finding } from '../engine';
+import { analysisOf, KIND_RETRANSMISSION, STATES, stateText, type Analysis, type Connection, type Finding } from '../engine';
 import { analysisJson, type AnalysisJson, type InputSummary } from '../report/json';
 import { ladderLines, ladderText } from '../report/ladder';
 import { connectionTitle, connectionVerdict } from '../report/summary';
@@ -141,11 +141,17 @@ const FATE_TEXT: Record<Fate, string> = {
 };
 
 /** The text report: the alignment, then per connection its summary, fates, lost segments, findings and ladder. */
-export function* mergeTextChunks(m: MergedAnalysis, n: CaptureNames, opts: { ladder: 'problems' | 'all' | 'none'; relative: boolean }): Generator<string> {
+export function* mergeTextChunks(
+  m: MergedAnalysis,
+  n: CaptureNames,
+  opts: { ladder: 'problems' | 'all' | 'none'; relative: boolean; only?: ReadonlySet<number> },
+): Generator<string> {
   const a = m.analysis;
   const k = m.clock;
   const both = m.connections.filter((c) => c.ids[0] !== null && c.ids[1] !== null).length;
-  let out = `two captures: ${n.names[0]} (${n.inputs[0].tcpSegments} TCP segments) and ${n.names[1]} (${n.inputs[1].tcpSegments} TCP segments); ${a.connections.length} connection${a.connections.length === 1 ? '' : 's'}, ${both} in both\n`;
+  const shown = shownOf(a, opts.only);
+  const filtered = opts.only === undefined ? '' : `; ${shown.length} match${shown.length === 1 ? 'es' : ''} the filter`;
+  let out = `two captures: ${n.names[0]} (${n.inputs[0].tcpSegments} TCP segments) and ${n.names[1]} (${n.inputs[1].tcpSegments} TCP segments); ${a.connections.length} connection${a.connections.length === 1 ? '' : 's'}, ${both} in both${filtered}\n`;
   const ahead = k.offset >= 0 ? 'ahead of' : 'behind';
   out += `clock: the ${n.names[1]} capture's clock is ${secs(Math.abs(k.offset))} ${ahead} the ${n.names[0]}'s (offset ${secs(k.offset)}, bounds ${secs(k.lower)} to ${secs(k.upper)}; ${k.segmentBounds} segments and ${k.ackBounds} ACKs; ${k.method})\n`;
   if (!k.consistent) out += '   warning: the bounds cross: a clock drifted during the captures, or copies were paired wrongly; the offset is their midpoint\n';
@@ -153,7 +159,7 @@ export function* mergeTextChunks(m: MergedAnalysis, n: CaptureNames, opts: { lad
   out += delayText('server -> client', k.delays.serverToClient);
   yield out;
   const byId = new Map(m.connections.map((x) => [x.id, x]));
-  for (const c of a.connections) {
+  for (const c of shown) {
     const mc = byId.get(c.id)!;
     const f = c.finalState;
     out = `\n#${c.id} ${connectionTitle(c)}${mc.nat ? ' (NAT: paired on ISNs and a port)' : ''}  [${c.segments} segments: ${FATES.map((x) => `${mc.counts[x]} ${FATE_TEXT[x]}`).join(', ')}]\n`;
@@ -195,6 +201,8 @@ export interface MergeJson {
   ackBounds: number;
   delays: { clientToServer: DelayJson | null; serverToClient: DelayJson | null };
   captures: { client: InputSummary; server: InputSummary };
+  /** Segments by fate, over the connections shown. */
+  counts: Record<Fate, number>;
   connections: {
     id: number;
     ids: { client: number | null; server: number | null };
@@ -233,24 +241,34 @@ function delayJson(d: DelayStats | null): DelayJson | null {
   return { segments: d.segments, min: d.min, minBounds: [fin(d.minBounds[0]), fin(d.minBounds[1])], median: d.median, medianBounds: [fin(d.medianBounds[0]), fin(d.medianBounds[1])], max: d.max };
 }
 
+/** The connections a view shows: all, or those `only` names (a display filter's matches). */
+function shownOf(a: Analysis, only?: ReadonlySet<number>): Connection[] {
+  return only === undefined ? a.connections : a.connections.filter((c) => only.has(c.id));
+}
+
 /**
  * The `--json` document of a merged analysis: the ordinary document of the merged table (its
  * `frame` numbers are merged steps; findings' messages name both files' frames and each finding
- * and related segment has `frames`), plus `merge`.
+ * and related segment has `frames`), plus `merge`. `only`: the connections shown (`--filter`);
+ * `connections: false`: the summary and the clock only (`--summary`).
  */
-export function mergedJson(m: MergedAnalysis, n: CaptureNames): AnalysisJson & { merge: MergeJson } {
+export function mergedJson(m: MergedAnalysis, n: CaptureNames, opts: { only?: ReadonlySet<number>; connections?: boolean } = {}): AnalysisJson & { merge: MergeJson } {
   const a = m.analysis;
+  const shown = shownOf(a, opts.only);
+  const withConnections = opts.connections !== false;
   const input: InputSummary = {
     format: 'merged',
     packets: n.inputs[0].packets + n.inputs[1].packets,
     tcpSegments: a.table.length,
     warnings: [...(n.inputs[0].warnings ?? []).map((w) => `${n.names[0]}: ${w}`), ...(n.inputs[1].warnings ?? []).map((w) => `${n.names[1]}: ${w}`)],
   };
-  const doc = analysisJson(a, input);
+  const doc = analysisJson(shown === a.connections ? a : analysisOf(a, shown), input, { connections: withConnections });
+  const byId = new Map(m.connections.map((x) => [x.id, x]));
   doc.connections.forEach((cj, i) => {
-    const c = a.connections[i];
+    const c = shown[i];
+    const mc = byId.get(c.id)!;
     // The merged table has no single capture point: each segment is where it was sent.
-    if (m.connections[i].ids[0] !== null && m.connections[i].ids[1] !== null)
+    if (mc.ids[0] !== null && mc.ids[1] !== null)
       cj.vantage = { near: 'unknown', synToSynAck: null, synAckToAck: null, note: 'merged from captures at both ends: each segment at the time it left its sender (see merge.delays)' };
     cj.findings.forEach((fj, j) => {
       const f: Finding = c.findings[j];
@@ -260,6 +278,14 @@ export function mergedJson(m: MergedAnalysis, n: CaptureNames): AnalysisJson & {
     });
   });
   const k = m.clock;
+  const rows: number[] = [];
+  if (withConnections) {
+    if (shown === a.connections) for (let r = 0; r < a.table.length; r++) rows.push(r);
+    else {
+      for (const c of shown) rows.push(...c.rows);
+      rows.sort((x, y) => x - y);
+    }
+  }
   const merge: MergeJson = {
     offset: k.offset,
     bounds: [fin(k.lower), fin(k.upper)],
@@ -269,18 +295,59 @@ export function mergedJson(m: MergedAnalysis, n: CaptureNames): AnalysisJson & {
     ackBounds: k.ackBounds,
     delays: { clientToServer: delayJson(k.delays.clientToServer), serverToClient: delayJson(k.delays.serverToClient) },
     captures: { client: n.inputs[0], server: n.inputs[1] },
-    connections: a.connections.map((c, i) => {
-      const mc = m.connections[i];
-      return {
-        id: c.id,
-        ids: { client: mc.ids[0], server: mc.ids[1] },
-        nat: mc.nat,
-        nearClient: mc.nearClient === 0 ? 'client' : 'server',
-        counts: mc.counts,
-        lost: lostSegments(m, n, c).map((l) => ({ step: l.row + 1, frames: framesOf(m, l.row), message: l.message, related: l.related.map((r) => framesOf(m, r)) })),
-      };
-    }),
-    steps: Array.from({ length: a.table.length }, (_, r) => ({ step: r + 1, ...framesOf(m, r), fate: FATES[m.rows.fate[r]], transit: fin(m.rows.transit[r]) })),
+    counts: fateCounts(m, shown),
+    connections: withConnections ? shown.map((c) => connectionMergeJson(m, n, c)) : [],
+    steps: rows.map((r) => ({ step: r + 1, ...framesOf(m, r), fate: FATES[m.rows.fate[r]], transit: fin(m.rows.transit[r]) })),
   };
   return { ...doc, merge };
+}
+
+/** Segments by fate over some connections. */
+function fateCounts(m: MergedAnalysis, conns: readonly Connection[]): Record<Fate, number> {
+  const out: Record<Fate, number> = { both: 0, lost: 0, outside: 0, 'unseen-at-sender': 0 };
+  const ids = new Set(conns.map((c) => c.id));
+  for (const mc of m.connections) if (ids.has(mc.id)) for (const f of FATES) out[f] += mc.counts[f];
+  return out;
+}
+
+/** One merged connection's `merge.connections` entry. */
+function connectionMergeJson(m: MergedAnalysis, n: CaptureNames, c: Connection): MergeJson['connections'][number] {
+  const mc = m.connections.find((x) => x.id === c.id)!;
+  return {
+    id: c.id,
+    ids: { client: mc.ids[0], server: mc.ids[1] },
+    nat: mc.nat,
+    nearClient: mc.nearClient === 0 ? 'client' : 'server',
+    counts: mc.counts,
+    lost: lostSegments(m, n, c).map((l) => ({ step: l.row + 1, frames: framesOf(m, l.row), message: l.message, related: l.related.map((r) => framesOf(m, r)) })),
+  };
+}
+
+/**
+ * `--format jsonl` of a merged analysis: a line per connection shown, the `--json` document's
+ * connection object with `merge`: the clock (the same on every line: one offset for the pair of
+ * captures), the connection's entry of `merge.connections` and its steps. Both captures are read
+ * whole first (the clock is aligned over every connection), so the lines come at the end, not as
+ * connections finish.
+ */
+export function* mergedJsonLines(m: MergedAnalysis, n: CaptureNames, only?: ReadonlySet<number>): Generator<string> {
+  const doc = mergedJson(m, n, only === undefined ? {} : { only });
+  const g = doc.merge;
+  const clock = { offset: g.offset, bounds: g.bounds, consistent: g.consistent };
+  const stepsOf = new Map<number, MergeJson['steps']>();
+  const a = m.analysis;
+  for (const st of g.steps) {
+    const id = a.connections[a.rowConn[st.step - 1]].id;
+    (stepsOf.get(id) ?? stepsOf.set(id, []).get(id)!).push(st);
+  }
+  let out = '';
+  for (let i = 0; i < doc.connections.length; i++) {
+    const cj = doc.connections[i];
+    out += JSON.stringify({ ...cj, merge: { ...clock, ...g.connections[i], steps: stepsOf.get(cj.id) ?? [] } }) + '\n';
+    if (out.length >= 1 << 16) {
+      yield out;
+      out = '';
+    }
+  }
+  if (out !== '') yield out;
 }

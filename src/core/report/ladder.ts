@@ -3,7 +3,7 @@
  * step per segment (the frame number, or the line for text traces), the client's state on the
  * left, the segment and its direction in the middle, the server's state on the right.
  */
-import { ACK, FIN, OPT_WSCALE, RST, SYN, flagNames } from '../model/segment';
+import { ACK, OPT_WSCALE, RST, SYN, flagNames } from '../model/segment';
 import { seqDistance } from '../seq';
 import { NEVER, RETRANSMITTED_CONTROL, firstTransmission, lostBeforeRetransmission, scaledWindow } from '../engine/wire';
 import { STATES, type Analysis, type Connection, type TcpState, type Transition } from '../engine/types';
@@ -107,16 +107,20 @@ export function processedAfter(a: Analysis, c: Connection, r: number): number {
   return Math.max(df, r);
 }
 
+/** States a side leaves for CLOSED with no segment when it gives up retransmitting its SYN or FIN. */
+const GIVES_UP_FROM: ReadonlySet<TcpState> = new Set<TcpState>(['SYN-SENT', 'FIN-WAIT-1', 'CLOSING', 'LAST-ACK']);
+
 /**
- * The transition of row r's sender from SYN-SENT to CLOSED on its own SYN: the replay's inference
- * that connect() gave up after this last SYN (no segment shows it).
+ * The replay's inference, on row r, that a side gave up with no segment: row r's sender after its
+ * last SYN (connect() timed out) or last FIN (an orphan's retries ran out), or the FIN's sender
+ * in LAST-ACK at the peer's last ACK (that ACK arrived, or the sender gave up: CLOSED either way).
+ * Inferred, never observed: the text ladder says so on a comment line, the webview on the band.
  */
-function gaveUpAt(a: Analysis, r: number): Transition | undefined {
-  if ((a.table.flags[r] & (SYN | ACK | RST | FIN)) !== SYN) return undefined;
-  const side = a.rowDir[r] === 0 ? 'client' : 'server';
+export function gaveUpAt(a: Analysis, r: number): Transition | undefined {
+  if (a.table.flags[r] & RST) return undefined;
   for (let k = a.transitionStart[r]; k < a.transitionStart[r + 1]; k++) {
     const tr = a.transitionAt(k);
-    if (tr.cause === r && tr.side === side && tr.inferred && tr.from === 'SYN-SENT' && tr.to === 'CLOSED') return tr;
+    if (tr.cause === r && tr.inferred && tr.to === 'CLOSED' && GIVES_UP_FROM.has(tr.from)) return tr;
   }
   return undefined;
 }
@@ -150,7 +154,8 @@ export function ladderLines(a: Analysis, c: Connection): LadderLine[] {
       const line: LadderLine = { row: r, arrival: false, arrivesNow, client: STATES[a.clientAfter[r]], server: STATES[a.serverAfter[r]] };
       const timer = gaveUpAt(a, r);
       if (timer !== undefined) {
-        line[timer.side] = timer.from;
+        // The sender's own SYN/FIN was sent in the state it then left: the line keeps that state.
+        if ((timer.side === 'client') === (a.rowDir[r] === 0)) line[timer.side] = timer.from;
         line.timer = timer;
       }
       out.push(line);
@@ -206,6 +211,8 @@ export function ladderText(a: Analysis, c: Connection, opts: LadderOptions = {})
   // A state the capture cannot show is "?" (an RFC figure's "no claim"), explained below the ladder.
   const cell = (s: TcpState): string => (s === 'UNKNOWN' ? '?' : s);
   lines.push(`${pad(`${'0'.padStart(width - 1)}.`, width + 2)}${pad(cell(c.initialState.client), rightCol)}${cell(c.initialState.server)}`);
+  /** Sides whose inferred give-up a comment line already explains. */
+  const explained = new Set<string>();
   for (const l of ladderLines(a, c)) {
     const toServer = a.rowDir[l.row] === 0;
     const arrow = toServer ? '-->' : '<--';
@@ -213,12 +220,18 @@ export function ladderText(a: Analysis, c: Connection, opts: LadderOptions = {})
     const [la, ra] = toServer ? [sent ? arrow : '...', l.arrivesNow ? arrow : '...'] : [l.arrivesNow ? arrow : '...', sent ? arrow : '...'];
     const prefix = l.arrival ? '' : `${stepOf(l.row).padStart(width - 1)}.`;
     lines.push(`${pad(prefix, width + 2)}${pad(cell(l.client), stateW)} ${la} ${segs.get(l.row)!.padEnd(segW)} ${ra} ${cell(l.server)}`);
-    if (l.timer) lines.push(`# TCP ${l.timer.side === 'client' ? 'A' : 'B'} then ${l.timer.to} (inferred): ${l.timer.reason}`);
+    if (l.timer) {
+      lines.push(`# TCP ${l.timer.side === 'client' ? 'A' : 'B'} then ${l.timer.to} (inferred): ${l.timer.reason}`);
+      explained.add(l.timer.side);
+    }
   }
   const notes = c.stateNotes;
   for (const side of ['client', 'server'] as const) {
     const note = notes[side];
-    if (note !== undefined) lines.push(`# ? (TCP ${side === 'client' ? 'A' : 'B'}): ${note}`);
+    const tcp = `TCP ${side === 'client' ? 'A' : 'B'}`;
+    // "?" where the state itself is not knowable; else a note on a state the capture only suggests.
+    if (note !== undefined && c.finalState[side] === 'UNKNOWN') lines.push(`# ? (${tcp}): ${note}`);
+    else if (note !== undefined && !explained.has(side)) lines.push(`# ${tcp}: ${note}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -11,6 +11,7 @@
 import { flagNames, RST } from '../model/segment';
 import { seqDistance } from '../seq';
 import { processedAfter } from './ladder';
+import type { TwoSidedInfo, TwoSidedSegment } from '../merge/ladder';
 import {
   KIND_DATA,
   KIND_DUP_ACK,
@@ -82,6 +83,8 @@ export interface LadderSegmentModel {
    */
   arrival: number;
   rst: LadderRstModel | null;
+  /** Two captures merged (issue 15): where each capture saw it, and where its arrow lands. */
+  two?: TwoSidedSegment;
 }
 
 export interface LadderRstModel {
@@ -108,6 +111,8 @@ export interface LadderConnectionSummary {
   startTime: number;
   endTime: number;
   findings: LadderFinding[];
+  /** Two captures merged (issue 15): the pair, the clock offset, this connection's fates. */
+  two?: TwoSidedInfo;
 }
 
 export interface LadderTimeWait {

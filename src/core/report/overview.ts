@@ -232,6 +232,24 @@ class Columns {
   /** 1 when the connection has a lingering-half-close finding. */
   lingering = new Uint8Array(1024);
 
+  /** Bytes of the columns (their capacity). */
+  get byteSize(): number {
+    return (
+      this.id.byteLength +
+      this.kind.byteLength +
+      this.endpoint.byteLength +
+      this.closeTime.byteLength +
+      this.duration.byteLength +
+      this.halfClose.byteLength +
+      this.closeWait.byteLength +
+      this.rstReason.byteLength +
+      this.rstBy.byteLength +
+      this.serverStates.byteLength +
+      this.findings.byteLength +
+      this.lingering.byteLength
+    );
+  }
+
   reserve(n: number): void {
     const need = this.length + n;
     if (need <= this.id.length) return;
@@ -300,6 +318,65 @@ function durationEdges(values: Float64Array, n: number, linger: number): number[
   return edges;
 }
 
+/** What {@link OverviewBuilder.add} reads from the rows, per connection slot of the batch. */
+interface RowFacts {
+  /** First FIN time of each side (2 * slot + side), NaN without one; whether each side sent anything. */
+  finTime: Float64Array;
+  sent: Uint8Array;
+  /** The states each side went through (bit i: STATES[i]). */
+  clientStates: Uint16Array;
+  serverStates: Uint16Array;
+  /** The time and states after the slot's latest row. */
+  prevTime: Float64Array;
+  prevClient: Uint8Array;
+  prevServer: Uint8Array;
+  /** Seconds either side spent in CLOSE-WAIT, and the server in each state (slot * N_STATES + state), up to the latest row. */
+  closeWait: Float64Array;
+  stateSeconds: Float64Array;
+}
+
+/**
+ * The one pass over an analysis' rows (a function of its own: V8 compiles a long loop with the
+ * function around it, and code after the loop not yet run would make that code bail out).
+ */
+function rowPass(a: Analysis, slotOf: Int32Array, m: number): RowFacts {
+  const table = a.table;
+  const maxCi = slotOf.length - 1;
+  const finTime = new Float64Array(2 * m).fill(NaN);
+  const sent = new Uint8Array(2 * m);
+  const clientStates = new Uint16Array(m);
+  const serverStates = new Uint16Array(m);
+  const prevTime = new Float64Array(m).fill(NaN);
+  const prevClient = new Uint8Array(m);
+  const prevServer = new Uint8Array(m);
+  const closeWait = new Float64Array(m);
+  const stateSeconds = new Float64Array(m * N_STATES);
+  const { rowConn, rowDir, clientBefore, clientAfter, serverBefore, serverAfter } = a;
+  const flags = table.flags;
+  for (let r = 0; r < table.length; r++) {
+    const ci = rowConn[r];
+    if (ci < 0 || ci > maxCi) continue;
+    const s = slotOf[ci];
+    if (s < 0) continue;
+    const t = table.time(r);
+    const side = rowDir[r];
+    sent[2 * s + side] = 1;
+    if (flags[r] & FIN && Number.isNaN(finTime[2 * s + side])) finTime[2 * s + side] = t;
+    clientStates[s] |= (1 << clientBefore[r]) | (1 << clientAfter[r]);
+    serverStates[s] |= (1 << serverBefore[r]) | (1 << serverAfter[r]);
+    const dt = t - prevTime[s];
+    if (dt > 0) {
+      stateSeconds[s * N_STATES + prevServer[s]] += dt;
+      if (prevServer[s] === CLOSE_WAIT) closeWait[s] += dt;
+      if (prevClient[s] === CLOSE_WAIT) closeWait[s] += dt;
+    }
+    prevTime[s] = t;
+    prevClient[s] = clientAfter[r];
+    prevServer[s] = serverAfter[r];
+  }
+  return { finTime, sent, clientStates, serverStates, prevTime, prevClient, prevServer, closeWait, stateSeconds };
+}
+
 /**
  * Collects what the overview needs from each analysis (one per capture, or one per streaming
  * batch): per connection, a few numbers in typed-array columns (about 60 bytes); per server
@@ -317,6 +394,11 @@ export class OverviewBuilder {
   private finished: { overview: Overview; halfEdges: number[]; cwEdges: number[] } | null = null;
   /** Mark keys made so far, by bin, kind, endpoint... (see marksOf), for the bins of the last finish(). */
   private keyCache: Record<'timeline' | 'kind' | 'endpoint' | 'findings' | 'half' | 'wait' | 'resetEp' | 'resetBy' | 'state', string[]> | null = null;
+
+  /** Bytes held in typed arrays: the per-connection columns and each server endpoint's state times (not the endpoints' names). */
+  get byteSize(): number {
+    return this.cols.byteSize + this.endpoints.length * N_STATES * (8 + 4);
+  }
 
   /**
    * Adds an analysis' connections (all of them, or those given: a display filter's matches).
@@ -342,40 +424,7 @@ export class OverviewBuilder {
     const slotOf = new Int32Array(maxCi + 1).fill(-1);
     for (let i = 0; i < m; i++) slotOf[cis[i]] = i;
 
-    // Per connection of the batch: first FIN time of each side, whether each side sent anything,
-    // the states each side went through, and the time and states after its latest row.
-    const finTime = new Float64Array(2 * m).fill(NaN);
-    const sent = new Uint8Array(2 * m);
-    const clientStates = new Uint16Array(m);
-    const serverStates = new Uint16Array(m);
-    const prevTime = new Float64Array(m).fill(NaN);
-    const prevClient = new Uint8Array(m);
-    const prevServer = new Uint8Array(m);
-    const closeWait = new Float64Array(m);
-    const stateSeconds = new Float64Array(m * N_STATES);
-    const { rowConn, rowDir, clientBefore, clientAfter, serverBefore, serverAfter } = a;
-    const flags = table.flags;
-    for (let r = 0; r < table.length; r++) {
-      const ci = rowConn[r];
-      if (ci < 0 || ci > maxCi) continue;
-      const s = slotOf[ci];
-      if (s < 0) continue;
-      const t = table.time(r);
-      const side = rowDir[r];
-      sent[2 * s + side] = 1;
-      if (flags[r] & FIN && Number.isNaN(finTime[2 * s + side])) finTime[2 * s + side] = t;
-      clientStates[s] |= (1 << clientBefore[r]) | (1 << clientAfter[r]);
-      serverStates[s] |= (1 << serverBefore[r]) | (1 << serverAfter[r]);
-      const dt = t - prevTime[s];
-      if (dt > 0) {
-        stateSeconds[s * N_STATES + prevServer[s]] += dt;
-        if (prevServer[s] === CLOSE_WAIT) closeWait[s] += dt;
-        if (prevClient[s] === CLOSE_WAIT) closeWait[s] += dt;
-      }
-      prevTime[s] = t;
-      prevClient[s] = clientAfter[r];
-      prevServer[s] = serverAfter[r];
-    }
+    const { finTime, sent, clientStates, serverStates, prevTime, prevClient, prevServer, closeWait, stateSeconds } = rowPass(a, slotOf, m);
 
     const epOfId = new Map<number, number>();
     for (let i = 0; i < m; i++) {
@@ -553,11 +602,10 @@ export class OverviewBuilder {
     const byResets = ranked((e) => e.resets);
     const chosen = new Set<EndpointAcc>([...ranked((e) => e.connections), ...ranked((e) => e.findings), ...byResets]);
     const chosenList = [...chosen].sort((x, y) => y.connections - x.connections || (x.name < y.name ? -1 : 1));
-    const durations = new Map<number, number[]>(chosenList.map((e) => [this.endpointIndex.get(e.name)!, []]));
-    for (let i = 0; i < n; i++) durations.get(cols.endpoint[i])?.push(cols.duration[i]);
-    const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+    const durations = this.durationsOf(chosenList.map((e) => this.endpointIndex.get(e.name)!));
+    const quantile = (sorted: Float64Array, q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
     const endpoints: EndpointOverview[] = chosenList.map((e) => {
-      const d = durations.get(this.endpointIndex.get(e.name)!)!.filter((v) => !Number.isNaN(v)).sort((x, y) => x - y);
+      const d = durations.get(this.endpointIndex.get(e.name)!)!;
       return {
         endpoint: e.name,
         connections: e.connections,
@@ -617,6 +665,28 @@ export class OverviewBuilder {
       overview.samples = samples;
     }
     return overview;
+  }
+
+  /** The measured durations (not NaN) of these endpoints' connections, each endpoint's sorted. */
+  private durationsOf(eps: readonly number[]): Map<number, Float64Array> {
+    const cols = this.cols;
+    const n = cols.length;
+    const count = new Map<number, number>(eps.map((e) => [e, 0]));
+    for (let i = 0; i < n; i++) {
+      const k = count.get(cols.endpoint[i]);
+      if (k !== undefined && !Number.isNaN(cols.duration[i])) count.set(cols.endpoint[i], k + 1);
+    }
+    const out = new Map<number, Float64Array>([...count].map(([e, k]) => [e, new Float64Array(k)]));
+    const fill = new Map<number, number>(eps.map((e) => [e, 0]));
+    for (let i = 0; i < n; i++) {
+      const d = out.get(cols.endpoint[i]);
+      if (d === undefined || Number.isNaN(cols.duration[i])) continue;
+      const at = fill.get(cols.endpoint[i])!;
+      d[at] = cols.duration[i];
+      fill.set(cols.endpoint[i], at + 1);
+    }
+    for (const d of out.values()) d.sort();
+    return out;
   }
 
   /** The ids of the connections behind a mark, in id order (`finish()` first). */

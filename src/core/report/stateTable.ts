@@ -8,7 +8,7 @@
  * numbers unless asked otherwise) with its direction. Text traces number lines instead of frames.
  */
 import { STATES, type Analysis, type Connection, type Side } from '../engine/types';
-import { segmentNotation } from './ladder';
+import { gaveUpAt, segmentNotation } from './ladder';
 
 export interface StateTableOptions {
   /** Sequence and acknowledgment numbers relative to each side's ISN (default true). */
@@ -37,7 +37,11 @@ export function stateTableMarkdown(a: Analysis, c: Connection, opts: StateTableO
     if (inferred) inferredSeen = true;
     return inferred ? `${STATES[after]} *` : STATES[after];
   };
+  /** Changes with no segment (a side that gave up retransmitting), each with its reason. */
+  const gaveUp: string[] = [];
   c.rows.forEach((r, i) => {
+    const g = gaveUpAt(a, r);
+    if (g !== undefined) gaveUp.push(`Step ${i + 1}: the ${g.side} then ${g.from} → ${g.to} (inferred, no segment shows it): ${g.reason}`);
     const dir = a.rowDir[r] === 0 ? '→' : '←';
     const where = byFrame ? String(t.frame[r]) : String(t.line[r] + 1);
     const cb = a.clientBefore[r];
@@ -52,5 +56,6 @@ export function stateTableMarkdown(a: Analysis, c: Connection, opts: StateTableO
   const fin = (s: string): string => (s === 'TIME-WAIT' ? `TIME-WAIT (CLOSED after 2 MSL = ${2 * msl} s)` : s);
   lines.push(`Final: client ${fin(c.finalState.client)}, server ${fin(c.finalState.server)}.`);
   if (inferredSeen) lines.push('', '\\* inferred from later segments (the capture does not show the moment itself).');
+  for (const g of gaveUp) lines.push('', g);
   return lines.join('\n') + '\n';
 }

@@ -34,6 +34,10 @@ export interface DiagramController {
   /** Opens the diagram as an editor panel on a connection (what `teardownTracer.openDiagramPanel` does). */
   showPanel(uri: string, connection?: number): Promise<void>;
   readonly onDidSelect: vscode.Event<{ uri: string; connection: number; index: number; line: number }>;
+  /** The connection the side bar's ladder shows (once loaded), or null. */
+  readonly shown: { uri: string; connection: number } | null;
+  /** When a ladder's place changes (a connection loaded, a step). */
+  readonly onDidChangePlace: vscode.Event<DiagramPlace>;
 }
 
 interface Host {
@@ -47,6 +51,7 @@ interface Host {
 
 export function registerDiagram(context: vscode.ExtensionContext, deps: DiagramDeps): DiagramController {
   const onDidSelect = new vscode.EventEmitter<Selection>();
+  const onDidChangePlace = new vscode.EventEmitter<DiagramPlace>();
   const hosts = new Set<Host>();
   let current: DiagramPlace | null = null;
   let clock = 0;
@@ -73,6 +78,7 @@ export function registerDiagram(context: vscode.ExtensionContext, deps: DiagramD
     export: (format, uri, connection, svg) => void exportTo(format, uri, connection, svg),
     placeChanged: (p) => {
       current = p;
+      onDidChangePlace.fire(p);
     },
     log: (m) => log.warn(m),
   };
@@ -166,6 +172,7 @@ export function registerDiagram(context: vscode.ExtensionContext, deps: DiagramD
       if (e.affectsConfiguration(RELATIVE_SETTING)) for (const h of hosts) h.session.settingsChanged();
     }),
     onDidSelect,
+    onDidChangePlace,
     log,
   );
 
@@ -225,6 +232,10 @@ export function registerDiagram(context: vscode.ExtensionContext, deps: DiagramD
       return activeHost()?.session.exportSvg();
     },
     onDidSelect: onDidSelect.event,
+    get shown() {
+      return viewHost?.session.place ?? null;
+    },
+    onDidChangePlace: onDidChangePlace.event,
   };
 }
 

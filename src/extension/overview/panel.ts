@@ -3,12 +3,14 @@
  * overview (the language server's `teardown/overview`: counts and bins, never the connections).
  * It follows the active trace and its re-analyses. A click on a mark asks the server which
  * connections are behind it, filters the side bar to them (a `tcp.stream in {...}` display filter,
- * named after the mark) and shows the first in the ladder.
+ * named after the mark) and shows the first in the ladder. The page keeps the trace's URI with
+ * setState, and the panel's serializer (registered here, with the `onWebviewPanel:` activation
+ * event in package.json) draws the same trace's overview again after a window reload.
  */
 import * as vscode from 'vscode';
 import { OverviewRequest } from '../../shared/lspProtocol';
 import { overviewPageHtml } from '../../shared/overviewPage';
-import type { FromOverview, ToOverview } from '../../shared/overviewProtocol';
+import { overviewStateOf, type FromOverview, type ToOverview } from '../../shared/overviewProtocol';
 import type { ActiveTrace } from '../activeTrace';
 import type { Analyses } from '../analyses';
 import type { TeardownClient } from '../client';
@@ -57,38 +59,70 @@ export class OverviewPanel implements vscode.Disposable {
       deps.analyses.onDidChange((uri) => {
         if (this.panel && this.uri && (!uri || uri.toString() === this.uri.toString())) void this.load(this.uri);
       }),
+      // A panel open when the window was reloaded (or VS Code restarted) comes back here.
+      vscode.window.registerWebviewPanelSerializer(OVERVIEW_VIEW_TYPE, {
+        deserializeWebviewPanel: (panel, state) => this.restore(panel, state),
+      }),
     );
   }
 
   /** Opens (or reveals) the panel on a trace. */
   async show(uri: vscode.Uri): Promise<void> {
     if (!this.panel) {
-      const panel = vscode.window.createWebviewPanel(OVERVIEW_VIEW_TYPE, 'Teardown Overview', vscode.ViewColumn.Active, {
-        enableScripts: true,
-        localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, 'dist')],
-      });
-      panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'icons', 'teardown.svg');
-      this.panel = panel;
-      this.ready = false;
-      const subs = [
-        panel.webview.onDidReceiveMessage((m: FromOverview) => void this.receive(m)),
-        panel.onDidChangeViewState((e) => {
-          // VS Code discards a hidden webview's page; it says ready again when shown.
-          if (!e.webviewPanel.visible) this.ready = false;
+      this.adopt(
+        vscode.window.createWebviewPanel(OVERVIEW_VIEW_TYPE, 'Teardown Overview', vscode.ViewColumn.Active, {
+          enableScripts: true,
+          localResourceRoots: this.roots(),
         }),
-      ];
-      panel.onDidDispose(() => {
-        subs.forEach((d) => d.dispose());
-        this.panel = undefined;
-        this.ready = false;
-      });
-      panel.webview.html = overviewPageHtml({
-        nonce: makeNonce(),
-        title: 'Teardown Overview',
-        webview: { scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'overview.js')).toString() },
-      });
+      );
     } else this.panel.reveal(undefined, false);
     await this.load(uri);
+  }
+
+  /**
+   * A panel VS Code restored after a reload, with the state its page kept (the trace's URI): the
+   * same trace's overview is drawn again. The server reads a capture, or a trace file not open in
+   * an editor, from its file. Without a usable state, or when a panel is open already, it is closed.
+   */
+  async restore(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    const s = overviewStateOf(state);
+    if (this.panel || s === null) {
+      panel.dispose();
+      return;
+    }
+    panel.webview.options = { enableScripts: true, localResourceRoots: this.roots() };
+    this.adopt(panel);
+    await this.load(vscode.Uri.parse(s.uri));
+  }
+
+  private roots(): vscode.Uri[] {
+    return [vscode.Uri.joinPath(this.context.extensionUri, 'dist')];
+  }
+
+  /** Makes a panel (new or restored) this one: its page, messages and lifetime. */
+  private adopt(panel: vscode.WebviewPanel): void {
+    panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'icons', 'teardown.svg');
+    this.panel = panel;
+    this.ready = false;
+    const subs = [
+      panel.webview.onDidReceiveMessage((m: FromOverview) => void this.receive(m)),
+      panel.onDidChangeViewState((e) => {
+        // VS Code discards a hidden webview's page; it says ready again when shown.
+        if (!e.webviewPanel.visible) this.ready = false;
+      }),
+    ];
+    panel.onDidDispose(() => {
+      subs.forEach((d) => d.dispose());
+      if (this.panel === panel) {
+        this.panel = undefined;
+        this.ready = false;
+      }
+    });
+    panel.webview.html = overviewPageHtml({
+      nonce: makeNonce(),
+      title: 'Teardown Overview',
+      webview: { scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'overview.js')).toString() },
+    });
   }
 
   private post(m: ToOverview): void {
@@ -109,7 +143,7 @@ export class OverviewPanel implements vscode.Disposable {
       );
       if (gen !== this.generation) return;
       this.state.drawn = r.overview;
-      if (r.overview) this.post({ type: 'overview', overview: r.overview, title: `Overview: ${displayName(uri)}` });
+      if (r.overview) this.post({ type: 'overview', overview: r.overview, title: `Overview: ${displayName(uri)}`, uri: uri.toString() });
       else this.post({ type: 'status', message: `${displayName(uri)} is not open.` });
       this.changed.fire(this.state);
     } catch (e) {

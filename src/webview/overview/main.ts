@@ -5,11 +5,14 @@
  * of the mark's connections and how to list them all.
  */
 import { streamFilter, type Overview } from '../../core/report/overview';
-import type { FromOverview, ToOverview } from '../../shared/overviewProtocol';
+import type { FromOverview, OverviewWebviewState, ToOverview } from '../../shared/overviewProtocol';
 import { count, renderOverview } from './render';
 
 interface VsCodeApi {
   postMessage(m: FromOverview): void;
+  /** Kept by VS Code while the panel lives, across a window reload (the panel's serializer gets it). */
+  setState(state: OverviewWebviewState): void;
+  getState(): OverviewWebviewState | undefined;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
@@ -68,6 +71,8 @@ if (embedded) {
       case 'overview':
         document.title = m.title;
         say('');
+        if (m.uri !== vscode.getState()?.uri) selected = undefined;
+        vscode.setState({ uri: m.uri });
         view = renderOverview(app, m.overview, {
           selected,
           onMark(key, label) {

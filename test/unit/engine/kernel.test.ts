@@ -6,7 +6,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { analyze, type Analysis, type Connection } from '../../../src/core/engine';
+import { analyze, type Analysis, type Connection, type RstExplanation } from '../../../src/core/engine';
 import { loadTrace } from '../../../src/node/loadTrace';
 
 const DIR = path.join(__dirname, '../../../../test/fixtures/kernel');
@@ -116,32 +116,57 @@ describe('the reason the engine gives for each RST is the reason the kernel sent
     };
     const base = name.replace(/\.json$/, '');
     for (const t of truth.connections) {
-      const lastReset = new Map<string, string>();
-      for (const e of t.kernel_trace ?? []) if (e.event === 'tcp_send_reset') lastReset.set(e.side, e.detail);
-      for (const [side, detail] of lastReset) {
+      // Every RST each side's kernel sent, in order (the tcp_send_reset tracepoint's reasons).
+      const resets = new Map<string, string[]>();
+      for (const e of t.kernel_trace ?? []) if (e.event === 'tcp_send_reset') resets.set(e.side, [...(resets.get(e.side) ?? []), e.detail]);
+      for (const [side, details] of resets) {
         for (const variant of ['.pcap', '.txt']) {
-          it(`${base}${variant}: ${t.id} ${side} (${detail})`, () => {
-            const reason = RESET_REASONS.find(([k]) => k.test(detail));
-            assert.ok(reason, `no known explanation for the kernel's "${detail}": add one to RESET_REASONS`);
+          it(`${base}${variant}: ${t.id} ${side} (${details.length > 1 ? `${details.length} RSTs, the last: ` : ''}${details[details.length - 1]})`, () => {
+            const explain = (detail: string): [RegExp, RegExp, string[]] => {
+              const reason = RESET_REASONS.find(([k]) => k.test(detail));
+              assert.ok(reason, `no known explanation for the kernel's "${detail}": add one to RESET_REASONS`);
+              return reason;
+            };
             const a = analyzeFile(path.join(DIR, base + variant));
             const c = find(a, t);
             assert.ok(c, `connection ${t.id} found`);
             const dir = side === 'client' ? 0 : 1;
+            // When the capture shows every RST the side's kernel sent (37: the abort, then 32 answers
+            // to data that found no socket), each RST on the wire has a kernel reason of its own
+            // that explains it (matched as a set: the tracepoint fires when the send returns, so an
+            // answer the RST drew back through the namespaces can come first, as in 25); else the
+            // last with the last (17: the server's abort is dropped before the wire).
+            const wire = c.rsts.filter((x) => x.by === side);
+            assert.ok(wire.length > 0, `${t.id}: the ${side}'s RST is in rsts`);
+            const pairs: [RstExplanation, string][] = [];
+            if (wire.length === details.length) {
+              const unused = [...details];
+              for (const x of wire) {
+                const i = unused.findIndex((d) => explain(d)[2].includes(x.reason));
+                assert.ok(i >= 0, `${t.id}: RST in frame ${x.frame}: reason code ${x.reason}, not one of the kernel's reasons left: ${unused.join(' | ')}`);
+                pairs.push([x, unused.splice(i, 1)[0]]);
+              }
+            } else {
+              const x = wire[wire.length - 1];
+              const detail = details[details.length - 1];
+              assert.ok(explain(detail)[2].includes(x.reason), `${t.id}: reason code ${x.reason}, the kernel's "${detail}" is ${explain(detail)[2].join(' or ')}`);
+              pairs.push([x, detail]);
+            }
             if (t.rst.connection_reset_by === null) {
               // RSTs after a graceful close (33, 34) reset nothing of the connection and raise no
               // finding: the reason is the one its per-RST record (rsts[]) gives.
-              const last = c.rsts.filter((x) => x.by === side).pop();
-              assert.ok(last, `${t.id}: the ${side}'s RST is in rsts`);
-              assert.match(last.message, reason[1]);
-              assert.ok(reason[2].includes(last.reason), `${t.id}: reason code ${last.reason}, the kernel's "${detail}" is ${reason[2].join(' or ')}`);
+              const last = pairs[pairs.length - 1];
+              assert.match(last[0].message, explain(last[1])[1]);
               return;
             }
             const onRst = c.findings.filter((f) => (f.code === 'abrupt-reset' || f.code === 'refused') && f.row >= 0 && a.rowDir[f.row] === dir);
             assert.strictEqual(onRst.length, 1, `${t.id}: one finding on the ${side}'s RST: ${c.findings.map((f) => f.message).join(' | ')}`);
-            assert.match(onRst[0].message, reason[1]);
+            // The finding explains the RST it is on, as the kernel's reason for that RST does.
+            const paired = pairs.find(([x]) => x.row === onRst[0].row) ?? pairs[pairs.length - 1];
+            assert.match(onRst[0].message, explain(paired[1])[1]);
             // The reason code of that RST (analyze --json's reset.reason / rsts[].reason).
             const code = c.rsts.find((x) => x.row === onRst[0].row)?.reason;
-            assert.ok(code !== undefined && reason[2].includes(code), `${t.id}: reason code ${code}, the kernel's "${detail}" is ${reason[2].join(' or ')}`);
+            assert.ok(code !== undefined && explain(paired[1])[2].includes(code), `${t.id}: reason code ${code}, the kernel's "${paired[1]}" is ${explain(paired[1])[2].join(' or ')}`);
           });
           checked++;
         }

@@ -3,8 +3,10 @@
  * document of the same analysis: every count the plots draw is recounted here from the JSON's
  * connections (outcome, close initiator, reset, endTime, server, findings), on every kernel
  * capture, on one capture made of all of them in a row, and on the public corpus when present.
- * The streaming analysis' batches give the same overview as the whole capture, and a mark's
- * display filter lists exactly its connections.
+ * The streaming analysis' batches give the same overview as the whole capture, and so does the
+ * editor's streaming path for big captures (bigCapture.ts: the overview fed by the pass that builds
+ * its index, no pass of its own), marks' selections included; a mark's display filter lists
+ * exactly its connections.
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
@@ -28,6 +30,9 @@ import {
 } from '../../../src/core/report/overview';
 import { decodeStream } from '../../../src/node/captureStream';
 import { loadTrace } from '../../../src/node/loadTrace';
+import { BigCapture } from '../../../src/server/bigCapture';
+import { DEFAULT_SETTINGS, engineOptions, type ServerSettings } from '../../../src/server/settings';
+import type { OverviewRequest } from '../../../src/shared/lspProtocol';
 
 const REPO = path.resolve(__dirname, '../../../..');
 const KERNEL = path.join(REPO, 'test/fixtures/kernel');
@@ -168,11 +173,39 @@ function assertSameOverview(x: Overview, y: Overview): void {
   x.endpoints.forEach((e, i) => e.stateSeconds.forEach((v, j) => assert.ok(Math.abs(v - y.endpoints[i].stateSeconds[j]) <= 1e-9 * Math.max(1, Math.abs(v)), `${e.endpoint} ${x.states[j]}`)));
 }
 
+/** The editor's streaming path (every capture streamed): the overview its index pass made, and the selections of its marks. */
+async function bigPathOverview(file: string, settings: ServerSettings): Promise<{ overview: Overview; select: (key: string) => Promise<number[]> }> {
+  const big = await BigCapture.open(file, settings, () => undefined);
+  assert.strictEqual(big.error, null, file);
+  const doc = big.doc(`teardown-capture:${file}?view=all`, undefined, settings);
+  const r = (await big.run(doc, 'overview', {})) as OverviewRequest.Result;
+  assert.ok(r.overview, 'an overview');
+  return {
+    overview: { ...r.overview, source: SOURCE },
+    select: async (key) => {
+      const sel = ((await big.run(doc, 'overview', { select: key })) as OverviewRequest.Result).selection!;
+      const ids = sel.count === 0 ? [] : [...matchingConnections(analyze(loadTrace(file).table, engineOptions(settings)), parseFilter(sel.filter).filter!)].sort((x, y) => x - y);
+      assert.strictEqual(ids.length, sel.count, key);
+      if (sel.count > 0) assert.strictEqual(sel.first, ids[0], key);
+      return ids;
+    },
+  };
+}
+
+const BIG_SETTINGS: ServerSettings = { ...DEFAULT_SETTINGS, severities: {}, streamingThresholdMB: 0 };
+
 async function checkFile(file: string): Promise<Overview> {
   const { a, json } = analysisOfFile(file);
   const { overview, builder } = overviewOf(a, SOURCE);
   checkAgainstJson(overview, builder, json);
   assertSameOverview(await streamedOverview(file), overview);
+  // The editor's big-capture path, with the editor's settings.
+  const whole = overviewOf(analyze(loadTrace(file).table, engineOptions(BIG_SETTINGS)), SOURCE);
+  const big = await bigPathOverview(file, BIG_SETTINGS);
+  assertSameOverview(big.overview, whole.overview);
+  // A few marks' selections (every close kind, the first endpoint's): the connections the whole analysis' builder selects.
+  const keys = [...whole.overview.kinds.map((k) => markKey.kind(k.key)), ...whole.overview.endpoints.slice(0, 1).map((e) => markKey.endpoint(e.endpoint))];
+  for (const key of keys) assert.deepStrictEqual(await big.select(key), whole.builder.select(key), key);
   return overview;
 }
 

@@ -51,8 +51,8 @@ async function answers(t: TraceDoc, run: <K extends FeatureName>(name: K, p: Fea
   out.openCapture = await run('openCapture', undefined);
   out.diagnostics = await run('diagnostics', undefined);
   out.counts = await run('counts', undefined);
-  // The overview of the whole capture (on the streaming path, a pass over the file: the view's
-  // document holds only its first segments), and the connections behind its first close kind.
+  // The overview of the whole capture (on the streaming path, made by the pass that built the
+  // index: the view's document holds only its first segments), and the connections behind its first close kind.
   const ov = (await run('overview', {})) as { overview: { kinds: { key: string }[] } | null };
   out.overview = ov;
   const firstKind = ov.overview?.kinds[0]?.key;
