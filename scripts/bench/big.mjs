@@ -5,6 +5,7 @@
 //   analyze --summary, analyze --format jsonl (peak RSS, wall time), each with one thread (--jobs 1)
 //   and with a worker thread per core (--jobs N, N = os.availableParallelism()), tshark -q -z conv,tcp;
 //   the number of connections found (8 x the distinct handshakes at 8x);
+//   decode --format count (reading and decoding every packet, no analysis: the floor of any analysis);
 //   the time to the first connection printed when the 8x file comes through a pipe (cat | analyze -).
 // Figures are ratios against measurements of the same run. Results: stdout and .bench/big.json.
 //
@@ -94,7 +95,10 @@ for (const [label, file, factor] of [['1x', ONE, 1], [`${opt.copies}x`, BIG, opt
   const bytes = fs.statSync(file).size;
   spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'inherit'] }); // into the page cache
   results.sizes[label] = bytes;
-  const row = { label, bytes, expectedConnections: factor * manifest.handshakes, summary: {}, jsonl: {}, tshark: null };
+  const row = { label, bytes, expectedConnections: factor * manifest.handshakes, summary: {}, jsonl: {}, decode: null, tshark: null };
+  const decode = await series(`${label} decode --format count`, [node, CLI, 'decode', file, '--format', 'count']);
+  row.decode = decode.available ? { wall: decode.wall, peakKb: decode.peakKb } : null;
+  if (decode.outFile) for (const f of [decode.outFile, decode.errFile]) fs.rmSync(f, { force: true });
   for (const j of JOBS) {
     const summary = await series(`${label} analyze --summary --jobs ${j}`, [node, CLI, 'analyze', file, '--summary', '--jobs', String(j)]);
     const sumDoc = summary.available ? JSON.parse(fs.readFileSync(summary.outFile, 'utf8')) : null;
@@ -130,6 +134,7 @@ for (const row of results.rows) {
     add(`analyze --summary --jobs ${j}`, s, s ? `${s.connections} (${row.expectedConnections})` : '');
     add(`analyze --format jsonl --jobs ${j}`, l, l ? `${l.connectionLines} (${row.expectedConnections})` : '');
   }
+  add('decode --format count (read + decode only)', row.decode, '');
   lines.push(`| ${row.label} | ${(row.bytes / 1e6).toFixed(0)} | tshark -q -z conv,tcp | ${ts ? f(ts.wall) : 'n/a'} | ${ts ? f(mib(ts.peakKb), 0) : 'n/a'} | 1 | |`);
 }
 const [one, big] = results.rows;

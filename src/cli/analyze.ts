@@ -233,8 +233,8 @@ export async function runAnalyze(args: string[], io: CliIO): Promise<number> {
         zeekServerPorts: parsed.zeekServerPorts,
         parquet,
         report,
-        // One thread unless asked: on 2 cores two threads were slower at 1x and held twice the memory
-        // at 8x (docs/bench.md), so sharding is opt-in until it pays.
+        // One thread unless asked: on the shared 2-core machine one thread was as fast or faster except
+        // for --summary at 8x on an idle machine, and takes a third less memory (docs/bench.md).
         jobs: parsed.jobs ?? 1,
       },
       io,

@@ -21,7 +21,7 @@ import { streamProgressText } from '../node/progressText';
 import type { CliIO } from './main';
 import { ShardedAnalysis, type ShardedRun } from './shards';
 import type { OverviewReport } from './report';
-import { batchWriter, filterArg, SEVERITY_RANK, shownConnections, type BatchSink, type ShownListener, type StreamedOutput } from './streamOutput';
+import { batchWriter, filterArg, lineWriter, SEVERITY_RANK, shownConnections, type BatchSink, type ShownListener, type StreamedOutput } from './streamOutput';
 
 export type { StreamedOutput } from './streamOutput';
 
@@ -142,6 +142,7 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
     worst: -1,
     keep: (id, text) => collector?.put([id], [text]),
     write: (text) => io.out(text),
+    ...lineWriter((text) => io.out(text)),
   };
   let parquet: ParquetSink | null = null;
   if (run.output === 'parquet' && run.parquet) {

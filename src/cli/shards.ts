@@ -18,9 +18,12 @@
  *   sentences: port reuse names the earlier connection, which is on the same 4-tuple, so the same
  *   shard);
  * - the timestamps' step back is measured here, on every segment in order (`CaptureClock`);
+ * - chains: a connection past its horizon by the capture's clock is never chained to a later one
+ *   on its 4-tuple (`Tracker.expired`), so what a shard analyzes together is what one thread does;
  * - the outputs: `--summary` counts are added up, `--json` texts are written in id order at the
- *   end, `--format jsonl` lines are written as the shards send them: the same lines, in the order
- *   connections finish, which may differ from run to run.
+ *   end, `--format jsonl` lines are merged in the order one thread writes them (`BatchOrder`:
+ *   by the capture time their chain was finished, then ids), each shard's lines coming in that
+ *   order with a watermark (`writeLines`).
  */
 import * as path from 'path';
 import { MessageChannel, Worker, type Transferable } from 'worker_threads';
@@ -110,6 +113,19 @@ interface Shard {
   openHead: number;
   /** Ids numbered for the shard and not yet sent. */
   ids: number[];
+  /**
+   * `--format jsonl` lines received and not written yet (in the shard's order, BatchOrder), from
+   * `lineHead` on: line i is texts[i].slice(starts[i], ends[i]) (a shard sends many lines as one text).
+   */
+  texts: string[];
+  starts: number[];
+  ends: number[];
+  keys: number[];
+  chains: number[];
+  lineIds: number[];
+  lineHead: number;
+  /** Every line of a chain whose key is below this was received. */
+  watermark: number;
   finished: number;
   done: boolean;
 }
@@ -137,7 +153,25 @@ export class ShardedAnalysis implements StreamEngine {
     const init: ShardInit = { t: 'init', engine: run.engine, output: run.output, filter: run.filter, stream };
     for (let i = 0; i < run.jobs; i++) {
       const port = (run.spawn ?? workerShard)();
-      const shard: Shard = { port, cur: new SegmentBatch(BATCH_RECORDS), spare: [], inFlight: [], opens: [], openHead: 0, ids: [], finished: 0, done: false };
+      const shard: Shard = {
+        port,
+        cur: new SegmentBatch(BATCH_RECORDS),
+        spare: [],
+        inFlight: [],
+        opens: [],
+        openHead: 0,
+        ids: [],
+        texts: [],
+        starts: [],
+        ends: [],
+        keys: [],
+        chains: [],
+        lineIds: [],
+        lineHead: 0,
+        watermark: -Infinity,
+        finished: 0,
+        done: false,
+      };
       port.onMessage((m) => this.onMessage(shard, m));
       port.onError((e) => this.fail(e));
       port.post(init);
@@ -149,14 +183,19 @@ export class ShardedAnalysis implements StreamEngine {
     const shard = this.shards[shardOf(v, this.shards.length)];
     shard.cur.append(v, this.index++, this.clock.latest);
     if (this.clock.observe(v.tsSec + v.tsNsec / 1e9)) this.clock.stepBackFrame = this.files !== undefined ? `${this.files[v.file]}:${v.frame}` : String(v.frame);
-    if (shard.cur.full) this.send(shard, null);
+    if (shard.cur.full) this.send(shard);
   }
 
   paced(): Promise<void> | undefined {
     if (this.failure !== null) return Promise.reject(this.failure);
     // Every shard's partial batch goes out with each chunk of input: connections are numbered once
     // every shard has reported up to a point, and a pipe's connections come out while it runs.
-    for (const s of this.shards) if (s.cur.length > 0) this.send(s, null);
+    // A shard without segments in the chunk is told the clock: its connections finish on time, and
+    // its watermark moves on for the other shards' jsonl lines.
+    for (const s of this.shards) {
+      if (s.cur.length > 0) this.send(s);
+      else s.port.post({ t: 'clock', clock: this.clock.latest });
+    }
     if (!this.shards.some((s) => s.inFlight.length > MAX_IN_FLIGHT)) return undefined;
     return this.until(() => !this.shards.some((s) => s.inFlight.length > MAX_IN_FLIGHT));
   }
@@ -164,8 +203,7 @@ export class ShardedAnalysis implements StreamEngine {
   async end(): Promise<void> {
     if (this.failure !== null) throw this.failure;
     this.ended = true;
-    const end = this.clock.latest;
-    for (const s of this.shards) this.send(s, end);
+    for (const s of this.shards) this.send(s);
     try {
       // Every batch answered: every connection is numbered and its id sent (number() after the
       // last answer); only then do the shards finish what they hold.
@@ -195,11 +233,11 @@ export class ShardedAnalysis implements StreamEngine {
     await Promise.all(this.shards.map((s) => s.port.close()));
   }
 
-  /** Sends the shard its current batch (with `end`: the capture's end, the shard's last batch). */
-  private send(s: Shard, end: number | null): void {
+  /** Sends the shard its current batch, with the capture's clock (after the last batch: the capture's end). */
+  private send(s: Shard): void {
     const b = s.cur;
     s.inFlight.push(b.length > 0 ? b.index[0] : this.index);
-    s.port.post({ t: 'batch', buffer: b.buffer, capacity: b.capacity, length: b.length, end }, [b.buffer]);
+    s.port.post({ t: 'batch', buffer: b.buffer, capacity: b.capacity, length: b.length, clock: this.clock.latest }, [b.buffer]);
     const spare = s.spare.pop();
     s.cur = new SegmentBatch(BATCH_RECORDS, spare);
   }
@@ -215,12 +253,23 @@ export class ShardedAnalysis implements StreamEngine {
         this.number();
         break;
       case 'out':
-        if (m.text !== '') this.sink.write(m.text);
+        for (let i = 0; i < m.ends.length; i++) {
+          s.texts.push(m.text);
+          s.starts.push(i === 0 ? 0 : m.ends[i - 1]);
+          s.ends.push(m.ends[i]);
+          s.keys.push(m.keys[i]);
+          s.chains.push(m.chains[i]);
+          s.lineIds.push(m.lineIds[i]);
+        }
+        s.watermark = m.watermark;
+        this.writeLines();
         for (let i = 0; i < m.ids.length; i++) this.sink.keep(m.ids[i], m.texts[i]);
         break;
       case 'done':
         this.sink.counts.addCounts(m.counts);
         this.sink.worst = Math.max(this.sink.worst, m.worst);
+        s.watermark = Infinity;
+        this.writeLines();
         s.done = true;
         break;
       case 'error':
@@ -228,6 +277,55 @@ export class ShardedAnalysis implements StreamEngine {
         return;
     }
     this.wake?.();
+  }
+
+  /**
+   * Writes the shards' `--format jsonl` lines merged in BatchOrder (each shard's come in that
+   * order): a line goes out once every other shard has a later line waiting or has sent every line
+   * of a chain with a key up to the line's (its watermark is above it). So the output is the one
+   * thread's, line for line, whatever the number of shards.
+   */
+  private writeLines(): void {
+    const shards = this.shards;
+    // Consecutive lines of one text go out as one slice of it.
+    let text = '';
+    let from: Shard | null = null;
+    let start = 0;
+    let end = 0;
+    const put = (): void => {
+      if (end > start) this.sink.line(text.slice(start, end), 0, 0, 0);
+    };
+    for (;;) {
+      let best: Shard | null = null;
+      for (const s of shards) if (s.lineHead < s.ends.length && (best === null || before(s, best))) best = s;
+      if (best === null) break;
+      const key = best.keys[best.lineHead];
+      let free = true;
+      for (const s of shards) if (s !== best && s.lineHead >= s.ends.length && !(s.watermark > key)) free = false;
+      if (!free) break;
+      const i = best.lineHead++;
+      // (A shard's next text starts at 0, so the same shard and start is the same text.)
+      if (best !== from || best.starts[i] !== end) {
+        put();
+        from = best;
+        text = best.texts[i];
+        start = best.starts[i];
+      }
+      end = best.ends[i];
+    }
+    put();
+    this.sink.flush();
+    for (const s of shards) {
+      if (s.lineHead > 4096 && s.lineHead * 2 > s.ends.length) {
+        s.texts = s.texts.slice(s.lineHead);
+        s.starts = s.starts.slice(s.lineHead);
+        s.ends = s.ends.slice(s.lineHead);
+        s.keys = s.keys.slice(s.lineHead);
+        s.chains = s.chains.slice(s.lineHead);
+        s.lineIds = s.lineIds.slice(s.lineHead);
+        s.lineHead = 0;
+      }
+    }
   }
 
   /**
@@ -282,4 +380,13 @@ export class ShardedAnalysis implements StreamEngine {
       check();
     });
   }
+}
+
+/** True when shard a's next line goes before shard b's (BatchOrder: key, chain's id, id). */
+function before(a: Shard, b: Shard): boolean {
+  const i = a.lineHead;
+  const j = b.lineHead;
+  if (a.keys[i] !== b.keys[j]) return a.keys[i] < b.keys[j];
+  if (a.chains[i] !== b.chains[j]) return a.chains[i] < b.chains[j];
+  return a.lineIds[i] < b.lineIds[j];
 }

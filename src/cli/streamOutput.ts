@@ -4,6 +4,7 @@
  * (analyzeStream.ts) and by every shard of the sharded analysis (shardWorker.ts).
  */
 import type { Analysis, Connection, Severity } from '../core/engine';
+import type { BatchListener } from '../core/engine/stream';
 import { parseFilter, type CompiledFilter } from '../core/filter';
 import { matchingConnections } from '../core/filter/context';
 import { connectionJsonText, type SummaryCounts } from '../core/report/json';
@@ -30,29 +31,52 @@ export interface BatchSink {
   worst: number;
   /** `--json`: a finished connection's object as text, kept to be written in id order at the end. */
   keep(id: number, text: string): void;
-  /** `--format jsonl`: lines, written as they come. */
+  /** Zeek outputs: lines, written as they come. */
   write(text: string): void;
+  /**
+   * `--format jsonl`: a connection's line, with where it goes in the output (`BatchOrder`: its
+   * chain's key, the id of its chain's current connection, its id). Lines come in that order.
+   */
+  line(text: string, key: number, chain: number, id: number): void;
+  /** The end of a batch's lines (a pipe's reader gets them now). */
+  flush(): void;
+}
+
+/** A BatchSink's `line` and `flush` writing lines straight out (in order, as they come) in chunks of 64 Ki. */
+export function lineWriter(out: (text: string) => void): Pick<BatchSink, 'line' | 'flush'> {
+  let buffered = '';
+  return {
+    line: (text) => {
+      buffered += text;
+      if (buffered.length >= 1 << 16) {
+        out(buffered);
+        buffered = '';
+      }
+    },
+    flush: () => {
+      if (buffered !== '') out(buffered);
+      buffered = '';
+    },
+  };
 }
 
 /** The output's work on each batch of finished connections (the filter, counts, texts): the same in every thread. */
-export function batchWriter(output: StreamedOutput, filter: CompiledFilter | null, sink: BatchSink, onShown?: ShownListener): (a: Analysis) => void {
-  return (a) => {
+export function batchWriter(output: StreamedOutput, filter: CompiledFilter | null, sink: BatchSink, onShown?: ShownListener): BatchListener {
+  return (a, ids, order) => {
     const shown = shownConnections(a, filter);
     onShown?.(a, shown);
-    let out = '';
-    for (const c of shown) {
+    const matching = shown === a.connections ? null : new Set(shown);
+    const { at, key, chain } = order;
+    for (let k = 0; k < at.length; k++) {
+      const i = at[k];
+      const c = a.connections[i];
+      if (matching !== null && !matching.has(c)) continue;
       sink.counts.add(c);
       for (const f of c.findings) sink.worst = Math.max(sink.worst, SEVERITY_RANK[f.severity]);
       if (output === 'json') sink.keep(c.id, connectionJsonText(a, c));
-      else if (output === 'jsonl') {
-        out += connectionJsonText(a, c) + '\n';
-        if (out.length >= 1 << 16) {
-          sink.write(out);
-          out = '';
-        }
-      }
+      else if (output === 'jsonl') sink.line(connectionJsonText(a, c) + '\n', key[i], ids[chain[i]], ids[i]);
     }
-    if (out !== '') sink.write(out);
+    if (output === 'jsonl') sink.flush();
   };
 }
 

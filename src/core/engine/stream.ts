@@ -57,7 +57,25 @@ export interface StreamStats {
  * over a larger capture (the sharded analysis: each shard numbers its own) may overwrite it, in
  * the same order, before reading anything from the analysis.
  */
-export type BatchListener = (analysis: Analysis, ids: Int32Array) => void;
+export type BatchListener = (analysis: Analysis, ids: Int32Array, order: BatchOrder) => void;
+
+/**
+ * The order in which a batch's connections are written (`--format jsonl`), which depends on the
+ * capture alone, not on when sweeps ran nor on the number of shards: connections sorted by the
+ * time their chain was finished, its **key** (the capture time at which the horizon of the chain's
+ * current connection passed: `Tracks.lastTime + Tracks.horizon`), then by the id of the chain's
+ * current connection, then by their own id. A sweep finishes every chain whose key is behind the
+ * capture's clock less the slack, so the sweeps of one stream hand over connections in this order,
+ * batch after batch; the sharded analysis merges its shards' lines by it (`watermark`).
+ */
+export interface BatchOrder {
+  /** Positions in `analysis.connections` (and `ids`), in the order to write them. */
+  at: Int32Array;
+  /** Per position: its chain's key. */
+  key: Float64Array;
+  /** Per position: the position of its chain's current connection. */
+  chain: Int32Array;
+}
 
 /**
  * The capture's clock as the streaming analysis sees it: the latest timestamp so far, and the
@@ -103,8 +121,13 @@ export class StreamingAnalysis {
   private slotId = new Int32Array(256);
   private nextId = 1;
   private readonly clock: CaptureClock;
-  private nextTimedSweep = Infinity;
-  private sweepAt: number;
+  /**
+   * The capture's clock ticks each time it passes a whole second (of capture time): then connections
+   * whose horizon is behind the tick less the slack (`expired`) are finished. Ticks depend on the
+   * timestamps alone, so which connections are finished by the time a segment comes does too.
+   */
+  private nextTick = -Infinity;
+  private expired = -Infinity;
   private readonly minSweep: number;
   private readonly slack: number;
   private readonly finishable: ((id: number) => boolean) | undefined;
@@ -112,6 +135,12 @@ export class StreamingAnalysis {
   private heldBack = false;
   /** Where the capture had got to for the batches being finished (their analysis's capture end). */
   private captureEnd = 0;
+  /**
+   * Every connection whose chain's key (see BatchOrder) is below this was handed over: the clock
+   * of the last sweep less the slack, or the key of a chain `finishable` held back; Infinity after
+   * the end.
+   */
+  watermark = -Infinity;
   readonly stats: StreamStats = { segments: 0, connections: 0, finished: 0, heldRows: 0, peakHeldRows: 0, batches: 0 };
 
   constructor(
@@ -122,7 +151,6 @@ export class StreamingAnalysis {
     this.opts = { ...DEFAULT_OPTIONS, ...options, severities: { ...options.severities } };
     this.horizons = horizonsOf(this.opts);
     this.minSweep = Math.max(1, so.sweepRows ?? DEFAULT_SWEEP_ROWS);
-    this.sweepAt = this.minSweep;
     this.slack = so.slackSeconds ?? 10;
     this.clock = new CaptureClock(this.slack);
     this.finishable = so.finishable;
@@ -141,22 +169,22 @@ export class StreamingAnalysis {
    */
   advance(t: number): void {
     if (!(t > this.latest)) return;
-    if (this.latest === -Infinity) this.nextTimedSweep = t + 1;
     this.clock.latest = t;
-    if (t >= this.nextTimedSweep) this.sweep(false);
+    if (t >= this.nextTick) this.tick();
   }
 
   /** One segment, in capture order. */
   push(v: SegmentView): void {
-    // A segment one second (of capture time) or more after the last sweep first finishes what it
-    // left behind: a 4-tuple reused after its horizon then starts afresh instead of chaining its
-    // new incarnation to one still held (a chain is only finished with its current connection).
+    // A segment that takes the clock past a whole second first finishes what expired by then: a
+    // 4-tuple reused after its horizon then starts afresh instead of chaining its new incarnation
+    // to one still held (a chain is only finished with its current connection).
     const vt = v.tsSec + v.tsNsec / 1e9;
-    if (vt >= this.nextTimedSweep && vt > this.latest) {
+    if (vt >= this.nextTick && vt > this.latest) {
       this.clock.latest = vt;
-      this.sweep(false);
+      this.tick();
     }
     const r = this.held.append(v);
+    this.tracker.expired = this.expired;
     const slot = this.tracker.assign(r);
     if (this.tracker.opened) {
       if (slot >= this.slotId.length) this.slotId = grownColumn(this.slotId, Math.max(slot + 1, this.slotId.length * 2));
@@ -165,14 +193,20 @@ export class StreamingAnalysis {
     }
     if (r >= this.heldSlot.length) this.heldSlot = grownColumn(this.heldSlot, this.heldSlot.length * 2);
     this.heldSlot[r] = slot;
-    const t = this.held.time(r);
-    if (this.latest === -Infinity && t > -Infinity) this.nextTimedSweep = t + 1;
-    if (this.clock.observe(t)) this.clock.stepBackFrame = this.held.frameName(r);
+    if (this.clock.observe(vt)) this.clock.stepBackFrame = this.held.frameName(r);
     this.stats.segments++;
     if (r + 1 > this.stats.peakHeldRows) this.stats.peakHeldRows = r + 1;
-    // Sweep when the held rows doubled, or each second of capture time (a live capture that
-    // trickles in through a pipe gets its connections written out while it runs).
-    if (this.held.length >= this.sweepAt || this.latest >= this.nextTimedSweep) this.sweep(false);
+  }
+
+  /**
+   * The clock passed a whole second: what expired by the second less the slack is finished (a live
+   * capture that trickles in through a pipe gets its connections written out while it runs).
+   */
+  private tick(): void {
+    const second = Math.floor(this.latest);
+    this.nextTick = second + 1;
+    this.expired = second - this.slack;
+    this.sweep(false);
   }
 
   /** Finishes what the last sweep held back for `finishable` (call when its answer may have changed). */
@@ -192,79 +226,168 @@ export class StreamingAnalysis {
 
   /** Finishes the connections whose horizon passed (all of them at the end). */
   private sweep(all: boolean): void {
-    const { tracks, held, heldSlot } = this;
-    const now = this.latest - this.slack;
+    const { tracks, slotId } = this;
+    const now = this.expired;
     this.heldBack = false;
-    // done[slot]: 0 when it stays held, else 1 + the batch it is finished in. A chain (the
-    // current connection and its earlier incarnations still held) goes into one batch; batches
-    // hold about `minSweep` rows each, so the analysis of a sweep that finishes many connections
-    // at once (the end, or a gap in the capture) never holds them all.
+    let watermark = all ? Infinity : now;
+    // The chains to finish (by their current connection: its earlier incarnations still held,
+    // which its analysis reads, can get no segment any more), in BatchOrder: key, then id.
+    // A chain `finishable` holds back holds back every chain after it in BatchOrder too, so that
+    // connections are handed over in that order.
+    const key = new Float64Array(tracks.count);
+    let heads: number[] = [];
+    let stopKey = Infinity;
+    let stopId = 0;
+    for (let c = 0; c < tracks.count; c++) {
+      if (slotId[c] === 0 || tracks.next[c] >= 0) continue;
+      if (!all && tracks.liveAt(c, now, this.horizons)) continue;
+      const k = tracks.lastTime[c] + tracks.horizon(c, this.horizons);
+      key[c] = k;
+      if (!all && this.finishable !== undefined && !this.finishable(slotId[c])) {
+        this.heldBack = true;
+        if (k < stopKey || (k === stopKey && slotId[c] < stopId)) {
+          stopKey = k;
+          stopId = slotId[c];
+        }
+        continue;
+      }
+      heads.push(c);
+    }
+    if (this.heldBack) {
+      heads = heads.filter((c) => key[c] < stopKey || (key[c] === stopKey && slotId[c] < stopId));
+      if (stopKey < watermark) watermark = stopKey;
+    }
+    this.captureEnd = all ? this.latest : this.latest - this.slack;
+    if (heads.length > 0) this.finish(heads, key);
+    this.watermark = watermark;
+  }
+
+  /** Finishes the chains of `heads` (their current connections; `key`: per slot, their keys). */
+  private finish(heads: number[], key: Float64Array): void {
+    const { tracks, held, heldSlot, slotId } = this;
+    heads.sort((x, y) => key[x] - key[y] || slotId[x] - slotId[y]);
+    // done[slot]: 0 when it stays held, else the batch it is finished in (1-based); chain[slot]:
+    // its chain's current connection; `order`: the slots in BatchOrder (chains in `heads` order,
+    // each from its first incarnation on), so batch after batch. Batches hold about `minSweep` rows
+    // each, so the analysis of a sweep that finishes many connections at once (the end, or a gap
+    // in the capture) never holds them all.
     const rowsOf = new Int32Array(tracks.count);
     for (let r = 0; r < held.length; r++) rowsOf[heldSlot[r]]++;
     const done = new Int32Array(tracks.count);
+    const chain = new Int32Array(tracks.count);
+    const order: number[] = [];
+    const slotStart = [0, 0];
     let batches = 0;
     let batchRows = 0;
-    for (let c = 0; c < tracks.count; c++) {
-      // The tuple's current connection decides for its earlier incarnations still held, which its
-      // analysis reads (port reuse, TIME-WAIT taken over) and which can get no segment any more.
-      if (this.slotId[c] === 0 || tracks.next[c] >= 0) continue;
-      if (!all && tracks.liveAt(c, now, this.horizons)) continue;
-      if (!all && this.finishable !== undefined && !this.finishable(this.slotId[c])) {
-        this.heldBack = true;
-        continue;
-      }
+    for (const c of heads) {
       if (batches === 0 || batchRows >= this.minSweep) {
         batches++;
         batchRows = 0;
+        slotStart[batches] = order.length;
       }
+      const from = order.length;
       for (let p = c; p >= 0 && done[p] === 0; p = tracks.previous[p]) {
         done[p] = batches;
+        chain[p] = c;
+        key[p] = key[c];
         batchRows += rowsOf[p];
+        order.push(p);
+      }
+      // Walked from the current connection back: its earlier incarnations go first.
+      for (let i = from, j = order.length - 1; i < j; i++, j--) {
+        const x = order[i];
+        order[i] = order[j];
+        order[j] = x;
       }
     }
-    this.captureEnd = all ? this.latest : this.latest - this.slack;
-    for (let b = 1; b <= batches; b++) this.finishBatch(b, done);
-    if (batches > 0) {
-      // The rows still held moved up, in arrival order.
-      let kept = 0;
-      for (let r = 0; r < held.length; r++) {
-        const slot = heldSlot[r];
-        if (done[slot] !== 0) continue;
-        if (kept !== r) {
-          held.moveRow(held, r, kept);
-          heldSlot[kept] = slot;
-        }
-        kept++;
-      }
-      held.length = kept;
+    slotStart[batches + 1] = order.length;
+    const finishedRows = this.finishBatches(batches, done, rowsOf);
+    for (let b = 1; b <= batches; b++) this.finishBatch(this.batchRows(b), order.slice(slotStart[b], slotStart[b + 1]), key, chain);
+    this.batchRowList = new Int32Array(0);
+    // The rows still held moved up, in arrival order.
+    const keep = new Int32Array(held.length - finishedRows);
+    let kept = 0;
+    for (let r = 0; r < held.length; r++) {
+      const slot = heldSlot[r];
+      if (done[slot] !== 0) continue;
+      heldSlot[kept] = slot;
+      keep[kept++] = r;
     }
+    held.length = 0;
+    held.appendRows(held, keep);
     this.stats.heldRows = held.length;
-    this.sweepAt = Math.max(this.minSweep, 2 * held.length);
-    this.nextTimedSweep = this.latest + 1;
   }
 
-  /** Analyzes and hands over the connections of batch `b` (done[slot] === b), and frees their slots. */
-  private finishBatch(b: number, done: Int32Array): void {
+  /** The held rows of each batch being finished (batchRows), grouped by batch. */
+  private batchRowList = new Int32Array(0);
+  private batchRowStart = new Int32Array(0);
+
+  private batchRows(b: number): Int32Array {
+    return this.batchRowList.subarray(this.batchRowStart[b], this.batchRowStart[b + 1]);
+  }
+
+  /**
+   * Groups the held rows of batches 1..batches (done[slot] = batch) by batch, in one pass (a
+   * counting sort, arrival order kept within a batch), not one scan per batch: a gap in the capture
+   * finishes thousands of connections in dozens of batches at once. Returns the number of rows.
+   */
+  private finishBatches(batches: number, done: Int32Array, rowsOf: Int32Array): number {
     const { tracks, held, heldSlot } = this;
-    const batch = new SegmentTable(16, held.endpoints, held.files);
-    for (let r = 0; r < held.length; r++) if (done[heldSlot[r]] === b) batch.appendRow(held, r);
-    const slots: number[] = [];
-    for (let c = 0; c < tracks.count; c++) if (done[c] === b) slots.push(c);
-    slots.sort((x, y) => this.slotId[x] - this.slotId[y]);
-    const ids = new Int32Array(slots.length);
-    const incarnations = new Int32Array(slots.length);
-    for (let i = 0; i < slots.length; i++) {
-      ids[i] = this.slotId[slots[i]];
-      incarnations[i] = tracks.incarnation[slots[i]];
+    const rowStart = new Int32Array(batches + 2);
+    for (let c = 0; c < tracks.count; c++) if (done[c] !== 0) rowStart[done[c] + 1] += rowsOf[c];
+    for (let b = 1; b <= batches; b++) rowStart[b + 1] += rowStart[b];
+    const rowList = new Int32Array(rowStart[batches + 1]);
+    const rowAt = rowStart.slice();
+    for (let r = 0; r < held.length; r++) {
+      const b = done[heldSlot[r]];
+      if (b !== 0) rowList[rowAt[b]++] = r;
+    }
+    this.batchRowList = rowList;
+    this.batchRowStart = rowStart;
+    return rowList.length;
+  }
+
+  /**
+   * Analyzes and hands over the connections in `slots` (in BatchOrder; their held rows: `rows`, in
+   * arrival order), and frees their slots.
+   */
+  private finishBatch(rows: Int32Array, slots: number[], key: Float64Array, chainOf: Int32Array): void {
+    const { tracks, held, slotId } = this;
+    const batch = new SegmentTable(rows.length, held.endpoints, held.files);
+    batch.appendRows(held, rows);
+    const n = slots.length;
+    // The analysis numbers connections in id order (first frame): ids sorted, positions found by search.
+    const ids = Int32Array.from(slots, (s) => slotId[s]).sort();
+    const positionOf = (slot: number): number => {
+      const id = slotId[slot];
+      let lo = 0;
+      let hi = n - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (ids[mid] < id) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const incarnations = new Int32Array(n);
+    const at = new Int32Array(n);
+    const keys = new Float64Array(n);
+    const chain = new Int32Array(n);
+    for (let k = 0; k < n; k++) {
+      const s = slots[k];
+      const i = positionOf(s);
+      at[k] = i;
+      incarnations[i] = tracks.incarnation[s];
+      keys[i] = key[s];
+      chain[i] = positionOf(chainOf[s]);
     }
     // Earlier incarnations first, so the tuple's tombstone is left by its current connection.
-    const current = slots.filter((s) => tracks.next[s] < 0);
     for (const s of slots) if (tracks.next[s] >= 0) this.release(s);
-    for (const s of current) this.release(s);
+    for (const s of slots) if (slotId[s] !== 0) this.release(s);
     const a = analyze(batch, this.opts, undefined, { captureEnd: this.captureEnd, ids, incarnations });
     this.stats.batches++;
-    this.stats.finished += slots.length;
-    this.onBatch(a, ids);
+    this.stats.finished += n;
+    this.onBatch(a, ids, { at, key: keys, chain });
   }
 
   private release(slot: number): void {

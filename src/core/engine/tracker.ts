@@ -242,6 +242,14 @@ export class Tracker {
   private free: number[] = [];
   /** True when the last assign() opened a connection. */
   opened = false;
+  /**
+   * Streaming only: connections whose horizon passed by this capture time are finished (the
+   * capture's clock less the stream's slack), whether or not a sweep has handed them over yet: a
+   * segment on their 4-tuple opens a new connection that does not chain to them, as after their
+   * tombstone. So which connections a stream analyzes together depends on the capture alone, not on
+   * when its sweeps ran (and so not on how many shards share the work). -Infinity: never.
+   */
+  expired = -Infinity;
 
   constructor(
     readonly table: SegmentTable,
@@ -264,6 +272,10 @@ export class Tracker {
     if (ci < -1) {
       // A tombstone: the tuple's connections so far are finished; this row starts the next one.
       incarnation = -ci;
+      ci = -1;
+    } else if (ci >= 0 && !tracks.liveAt(ci, this.expired, this.horizons)) {
+      // Finished by the stream's clock, not handed over yet: the same as its tombstone.
+      incarnation = tracks.incarnation[ci] + 1;
       ci = -1;
     }
     if (ci >= 0) {
@@ -299,8 +311,10 @@ export class Tracker {
     const tracks = this.tracks;
     if (tracks.next[slot] < 0) {
       const s = tracks.clientEp[slot];
-      const d = tracks.serverEp[slot];
-      this.live.set(s < d ? s : d, s < d ? d : s, -(tracks.incarnation[slot] + 1));
+      const lo = s < tracks.serverEp[slot] ? s : tracks.serverEp[slot];
+      const hi = s < tracks.serverEp[slot] ? tracks.serverEp[slot] : s;
+      // Unless its tuple already has a newer connection (opened after it expired, see `expired`).
+      if (this.live.get(lo, hi) === slot) this.live.set(lo, hi, -(tracks.incarnation[slot] + 1));
     }
     this.free.push(slot);
   }

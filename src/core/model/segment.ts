@@ -372,6 +372,40 @@ export class SegmentTable {
     return i;
   }
 
+  /**
+   * Appends the given rows of another table that shares this table's endpoint table (or of this
+   * table itself, `rows` increasing: a compaction after `length = 0`), column by column: each
+   * column is one pass of increasing reads and sequential writes, where a row at a time would
+   * touch every column's memory for every row.
+   */
+  appendRows(from: SegmentTable, rows: Int32Array): void {
+    const at = this.length;
+    if (at + rows.length > this.frame.length) this.grow(at + rows.length);
+    gatherU32(this.frame, from.frame, rows, at);
+    gatherF64(this.tsSec, from.tsSec, rows, at);
+    gatherU32(this.tsNsec, from.tsNsec, rows, at);
+    gatherU32(this.src, from.src, rows, at);
+    gatherU32(this.dst, from.dst, rows, at);
+    gatherU32(this.seq, from.seq, rows, at);
+    gatherU32(this.ack, from.ack, rows, at);
+    gatherU16(this.flags, from.flags, rows, at);
+    gatherU32(this.len, from.len, rows, at);
+    gatherU32(this.win, from.win, rows, at);
+    gatherU32(this.ipBytes, from.ipBytes, rows, at);
+    gatherU16(this.hdrBytes, from.hdrBytes, rows, at);
+    gatherU8(this.opts, from.opts, rows, at);
+    gatherU16(this.mss, from.mss, rows, at);
+    gatherU8(this.wscale, from.wscale, rows, at);
+    gatherU32(this.tsVal, from.tsVal, rows, at);
+    gatherU32(this.tsEcr, from.tsEcr, rows, at);
+    gatherU8(this.sackBlocks, from.sackBlocks, rows, at);
+    gatherU8(this.ttl, from.ttl, rows, at);
+    gatherI32(this.ipId, from.ipId, rows, at);
+    gatherI32(this.line, from.line, rows, at);
+    gatherU16(this.file, from.file, rows, at);
+    this.length = at + rows.length;
+  }
+
   /** Row r of `from` (sharing this table's endpoints) written over row i of this table. */
   moveRow(from: SegmentTable, r: number, i: number): void {
     this.frame[i] = from.frame[r];
@@ -443,6 +477,23 @@ export class SegmentTable {
   fileName(r: number): string | undefined {
     return this.files === undefined ? undefined : this.files[this.file[r]];
   }
+}
+
+// appendRows' column copies, one function per element type so that each stays monomorphic.
+function gatherU32(d: Uint32Array, s: Uint32Array, rows: Int32Array, at: number): void {
+  for (let i = 0; i < rows.length; i++) d[at + i] = s[rows[i]];
+}
+function gatherI32(d: Int32Array, s: Int32Array, rows: Int32Array, at: number): void {
+  for (let i = 0; i < rows.length; i++) d[at + i] = s[rows[i]];
+}
+function gatherU16(d: Uint16Array, s: Uint16Array, rows: Int32Array, at: number): void {
+  for (let i = 0; i < rows.length; i++) d[at + i] = s[rows[i]];
+}
+function gatherU8(d: Uint8Array, s: Uint8Array, rows: Int32Array, at: number): void {
+  for (let i = 0; i < rows.length; i++) d[at + i] = s[rows[i]];
+}
+function gatherF64(d: Float64Array, s: Float64Array, rows: Int32Array, at: number): void {
+  for (let i = 0; i < rows.length; i++) d[at + i] = s[rows[i]];
 }
 
 /** tcpdump's flag letters in tcpdump's own order (print-tcp.c tcp_flag_values): F S R P . U E W e. */

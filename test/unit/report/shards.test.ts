@@ -1,7 +1,7 @@
 /**
  * `analyze --jobs N`: connections sharded over N shards give the same answers as one thread:
- * `--json` and `--summary` character for character, `--format jsonl` the same lines (in the order
- * connections finish) and the same last line. On every capture fixture (shards on message
+ * `--json`, `--summary` and `--format jsonl` character for character (jsonl's lines in the order of
+ * `BatchOrder`, whatever the number of shards and whenever the sweeps run). On every capture fixture (shards on message
  * channels: the real protocol and code without a thread per shard), on random traces with short
  * horizons (connections finished, split and reused mid-trace), and through real worker threads.
  */
@@ -12,7 +12,8 @@ import fc from 'fast-check';
 import { runAnalyze } from '../../../src/cli/analyze';
 import { runStreamed, type StreamRun } from '../../../src/cli/analyzeStream';
 import { channelShard, ShardedAnalysis } from '../../../src/cli/shards';
-import type { BatchSink, StreamedOutput } from '../../../src/cli/streamOutput';
+import { batchWriter, lineWriter, type BatchSink, type StreamedOutput } from '../../../src/cli/streamOutput';
+import { StreamingAnalysis } from '../../../src/core/engine/stream';
 import { analyze, type EngineOptions } from '../../../src/core/engine';
 import { SegmentView, type SegmentTable } from '../../../src/core/model/segment';
 import { SegmentBatch, shardOf } from '../../../src/core/model/segmentBatch';
@@ -41,21 +42,12 @@ async function streamedRun(file: string, output: StreamedOutput, jobs: number): 
   return { code, out, err };
 }
 
-/** jsonl's connection lines sorted (by id), and its last line. */
-function jsonlParts(out: string): { lines: string[]; last: string } {
-  const lines = out.split('\n');
-  assert.strictEqual(lines.pop(), '');
-  const last = lines.pop() ?? '';
-  const id = (l: string): number => Number(/^\{"id":(\d+),/.exec(l)?.[1]);
-  return { lines: lines.sort((a, b) => id(a) - id(b)), last };
-}
-
 const INPUT: InputSummary = { format: 'test', packets: 0, tcpSegments: 0 };
 
 /** The --json document of a table analyzed by `jobs` shards (on message channels). */
 async function shardedDoc(table: SegmentTable, opts: Partial<EngineOptions>, jobs: number, sweepRows: number): Promise<string> {
   const collector = new JsonCollector();
-  const sink: BatchSink = { counts: collector.counts, worst: -1, keep: (id, text) => collector.put([id], [text]), write: () => undefined };
+  const sink: BatchSink = { counts: collector.counts, worst: -1, keep: (id, text) => collector.put([id], [text]), write: () => undefined, line: () => undefined, flush: () => undefined };
   const s = new ShardedAnalysis({ jobs, engine: opts, output: 'json', filter: null, stream: { sweepRows, slackSeconds: 0 }, spawn: channelShard }, sink);
   const v = new SegmentView();
   for (let r = 0; r < table.length; r++) {
@@ -66,6 +58,32 @@ async function shardedDoc(table: SegmentTable, opts: Partial<EngineOptions>, job
   }
   await s.end();
   return [...collector.chunks(INPUT)].join('');
+}
+
+/** The --format jsonl lines of a table analyzed by `jobs` shards (on message channels; 1: on this thread). */
+async function shardedLines(table: SegmentTable, opts: Partial<EngineOptions>, jobs: number, sweepRows: number): Promise<string> {
+  let out = '';
+  const counts = new JsonCollector().counts;
+  const sink: BatchSink = { counts, worst: -1, keep: () => undefined, write: () => undefined, ...lineWriter((t) => (out += t)) };
+  const stream = { sweepRows, slackSeconds: 0 };
+  const v = new SegmentView();
+  if (jobs === 1) {
+    const s = new StreamingAnalysis(opts, batchWriter('jsonl', null, sink), stream);
+    for (let r = 0; r < table.length; r++) {
+      table.fillView(r, v);
+      s.push(v);
+    }
+    s.end();
+    return out;
+  }
+  const s = new ShardedAnalysis({ jobs, engine: opts, output: 'jsonl', filter: null, stream, spawn: channelShard }, sink);
+  for (let r = 0; r < table.length; r++) {
+    table.fillView(r, v);
+    s.push(v);
+    if (r % 5 === 4) await s.paced();
+  }
+  await s.end();
+  return out;
 }
 
 describe('analyze --jobs: sharded over threads, the same answers', () => {
@@ -108,8 +126,7 @@ describe('analyze --jobs: sharded over threads, the same answers', () => {
           const r = await streamedRun(file, output, jobs);
           assert.strictEqual(r.code, one.code, `${output} --jobs ${jobs}: exit status`);
           assert.strictEqual(r.err, one.err, `${output} --jobs ${jobs}: stderr`);
-          if (output === 'jsonl') assert.deepStrictEqual(jsonlParts(r.out), jsonlParts(one.out), `jsonl --jobs ${jobs}`);
-          else assert.strictEqual(r.out, one.out, `${output} --jobs ${jobs}`);
+          assert.strictEqual(r.out, one.out, `${output} --jobs ${jobs}`);
         }
       }
     });
@@ -134,6 +151,26 @@ describe('analyze --jobs: sharded over threads, the same answers', () => {
     );
   });
 
+  it('jsonl: the same lines in the same order with 1 to 4 shards and any sweep size, on random traces', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(segArb, { minLength: 1, maxLength: 80 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.constantFrom(0.2, 5, 30),
+        fc.integer({ min: 2, max: 4 }),
+        async (segs, sweepOne, sweepShards, msl, jobs) => {
+          const table = build(segs);
+          const opts = { mslSeconds: msl, idleHorizonSeconds: 4 * msl };
+          const one = await shardedLines(table, opts, 1, sweepOne);
+          assert.strictEqual(await shardedLines(table, opts, jobs, sweepShards), one);
+          assert.strictEqual(one.split('\n').length - 1, analyze(table, opts).connections.length);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('real worker threads: --jobs 2 and 4 print what --jobs 1 prints', async () => {
     for (const name of ['kernel/11-tuple-reuse-time-wait.pcap']) {
       const file = path.join(FIXTURES, name);
@@ -143,9 +180,25 @@ describe('analyze --jobs: sharded over threads, the same answers', () => {
         for (const jobs of ['2', '4']) {
           const r = await runCli(runAnalyze, [file, ...output, '--jobs', jobs]);
           assert.strictEqual(r.code, one.code);
-          if (output[0] === '--format') assert.deepStrictEqual(jsonlParts(r.out), jsonlParts(one.out));
-          else assert.strictEqual(r.out, one.out, `${name} ${output.join(' ')} --jobs ${jobs}`);
+          assert.strictEqual(r.out, one.out, `${name} ${output.join(' ')} --jobs ${jobs}`);
         }
+      }
+    }
+  });
+
+  it('real worker threads: jsonl byte for byte with --jobs 1, 2 and 4 on many connections and on capture sets', async () => {
+    const inputs = [
+      [path.join(FIXTURES, 'kernel/35-sixty-connection-mix.pcap')],
+      ...['rotated', 'by-time', 'interfaces', 'damaged'].map((d) => [path.join(FIXTURES, 'sets', d)]),
+    ];
+    for (const input of inputs) {
+      const one = await runCli(runAnalyze, [...input, '--format', 'jsonl', '--jobs', '1']);
+      assert.ok(one.out.split('\n').length > 2, `${input.join(' ')}: ${one.out.slice(0, 200)}`);
+      for (const jobs of ['2', '4']) {
+        const r = await runCli(runAnalyze, [...input, '--format', 'jsonl', '--jobs', jobs]);
+        assert.strictEqual(r.code, one.code);
+        assert.strictEqual(r.err, one.err);
+        assert.strictEqual(r.out, one.out, `${input.join(' ')} --jobs ${jobs}`);
       }
     }
   });
