@@ -17,11 +17,13 @@ export function createDiagram(
   client: TeardownClient,
   revealSegment: (uri: string, line: number) => void,
   defaultPlace?: () => Promise<{ uri: string; connection?: number } | undefined>,
+  connectionFilter?: (uri: string) => { filter: string; label: string } | undefined,
 ): DiagramController {
   return registerDiagram(context, {
     request: (type, params) => client.request(type, params),
     // The diagram was stepped or clicked: the editor follows (its onDidSelect says the same; once is enough).
     revealSegment,
     defaultPlace,
+    connectionFilter,
   });
 }

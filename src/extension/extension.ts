@@ -59,7 +59,9 @@ export function activate(context: vscode.ExtensionContext): TeardownTracerApi {
       navigator.revealFromDiagram(uri, line).then(undefined, (err: unknown) => output.warn(`reveal ${uri}:${line}: ${errorText(err)}`));
     },
     async () => (active.uri ? { uri: active.uri.toString(), connection: (await analyses.firstInteresting(active.uri))?.id } : undefined),
+    (uri) => tree.filterOn(uri),
   );
+  context.subscriptions.push(tree.onDidChangeFilter(() => ctl.filterChanged()));
 
   context.subscriptions.push(
     CaptureEditorProvider.register({

@@ -78,6 +78,9 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, vscod
   private readonly pageEmitter = new vscode.EventEmitter<GroupNode>();
   /** After a group listed its connections (a page more after "Load more"). */
   readonly onDidLoadPage = this.pageEmitter.event;
+  private readonly filterEmitter = new vscode.EventEmitter<void>();
+  /** After the filter was set or cleared (the ladder's picker follows it). */
+  readonly onDidChangeFilter = this.filterEmitter.event;
   private filterText = '';
   /** What the filter stands for when the overview set it (its filters list connection ids). */
   private filterLabel: string | undefined;
@@ -128,6 +131,13 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, vscod
     this.filterLabel = this.filterText === '' ? undefined : label;
     setContext(ContextKey.filterActive, this.filterText !== '');
     this.refresh();
+    this.filterEmitter.fire();
+  }
+
+  /** The filter on `uri` (the side bar filters the active trace only), with what names it, or undefined. */
+  filterOn(uri: string): { filter: string; label: string } | undefined {
+    if (this.filterText === '' || this.active.uri?.toString() !== uri) return undefined;
+    return { filter: this.filterText, label: this.filterLabel ?? this.filterText };
   }
 
   refresh(): void {
@@ -336,6 +346,7 @@ export class ConnectionsTree implements vscode.TreeDataProvider<TreeNode>, vscod
     this.changeEmitter.dispose();
     this.settledEmitter.dispose();
     this.pageEmitter.dispose();
+    this.filterEmitter.dispose();
   }
 }
 

@@ -33,6 +33,8 @@ export enum ToWebview {
   Settings = 'settings',
   /** The host asks for the drawn diagram as a standalone SVG document (a request: the webview replies). */
   GetSvg = 'getSvg',
+  /** The side bar's filter changed: the picker lists the connections again (only those it selects). */
+  Picker = 'picker',
   /** The answer to a webview request. */
   Reply = 'reply',
 }
@@ -132,6 +134,10 @@ export interface SettingsMessage {
   settings: DiagramSettings;
 }
 
+export interface PickerMessage {
+  type: ToWebview.Picker;
+}
+
 export interface GetSvgRequest {
   type: ToWebview.GetSvg;
   messageId: number;
@@ -152,6 +158,7 @@ export type ToWebviewMessage =
   | SelectMessage
   | StepMessage
   | SettingsMessage
+  | PickerMessage
   | GetSvgRequest
   | HostReplyMessage;
 
@@ -223,9 +230,11 @@ export interface GetConnectionsRequest {
 
 export interface ConnectionsReply {
   connections: ConnectionChoice[];
-  /** Connections in the trace, and the position of `connections[0]` among them. */
+  /** Connections in the trace (those the side bar's filter selects), and the position of `connections[0]` among them. */
   total: number;
   offset: number;
+  /** What restricts the list when the side bar is filtered (an overview mark's name, or the display filter). */
+  filter?: string;
 }
 
 /** The largest page of connections the host sends the picker. */

@@ -319,6 +319,9 @@ new ResizeObserver(() => requestAnimationFrame(positionHeads)).observe(scroller)
 /** Connections the picker lists at a time: a capture may have 100,000 of them. */
 const PICKER_PAGE = 200;
 let pickerRequest = 0;
+/** The side bar's filter the last page was restricted by (its name), and that page's offset. */
+let pickerFilter: string | undefined;
+let pickerOffset = 0;
 
 function count(n: number): string {
   return n.toLocaleString('en-US');
@@ -326,9 +329,11 @@ function count(n: number): string {
 
 /**
  * The picker: a page of the trace's connections (by default the page holding the shown one, ids
- * being positions in id order), with entries leading to the previous and next pages.
+ * being positions in id order), with entries leading to the previous and next pages. When the side
+ * bar is filtered (an overview mark clicked, a display filter) it lists only the connections the
+ * filter selects, named in a first entry; by default it then stays on the page it was on.
  */
-async function refreshPicker(offset = Math.floor(Math.max(0, connectionId - 1) / PICKER_PAGE) * PICKER_PAGE): Promise<void> {
+async function refreshPicker(offset = pickerFilter !== undefined ? pickerOffset : Math.floor(Math.max(0, connectionId - 1) / PICKER_PAGE) * PICKER_PAGE): Promise<void> {
   const req = ++pickerRequest;
   try {
     const page = await channel.request(FromWebview.GetConnections, { uri, offset, limit: PICKER_PAGE });
@@ -336,6 +341,8 @@ async function refreshPicker(offset = Math.floor(Math.max(0, connectionId - 1) /
     const { connections, total } = page;
     const first = page.offset;
     const end = first + connections.length;
+    pickerFilter = page.filter;
+    pickerOffset = first;
     picker.replaceChildren();
     const option = (value: string, text: string): HTMLOptionElement => {
       const o = html('option', undefined, text);
@@ -343,9 +350,13 @@ async function refreshPicker(offset = Math.floor(Math.max(0, connectionId - 1) /
       picker.appendChild(o);
       return o;
     };
+    const named = page.filter !== undefined ? `${page.filter}: ` : '';
     if (!connections.some((c) => c.id === connectionId)) {
-      const here = option('', `Connections ${count(first + 1)}–${count(end)} of ${count(total)}`);
+      const here = option('', `${named}${named === '' ? 'C' : 'c'}onnections ${count(first + 1)}–${count(end)} of ${count(total)}`);
       here.selected = true;
+    } else if (named !== '') {
+      // What the list is: the shown connection stays selected below it.
+      option('', `${named}${count(total)} connection${total === 1 ? '' : 's'}`).disabled = true;
     }
     if (first > 0) {
       const prev = Math.max(0, first - PICKER_PAGE);
@@ -356,7 +367,7 @@ async function refreshPicker(offset = Math.floor(Math.max(0, connectionId - 1) /
       if (c.id === connectionId) o.selected = true;
     }
     if (end < total) option(`page:${end}`, `Connections ${count(end + 1)}–${count(Math.min(total, end + PICKER_PAGE))} of ${count(total)} ›`);
-    picker.hidden = total <= 1;
+    picker.hidden = total <= 1 && page.filter === undefined;
   } catch {
     if (req === pickerRequest) picker.hidden = true;
   }
@@ -674,6 +685,10 @@ window.addEventListener('message', (e: MessageEvent) => {
       hasStale = true;
       ladder.invalidate();
       refreshSelectionView();
+      break;
+    case ToWebview.Picker:
+      pickerOffset = 0;
+      if (summary) void refreshPicker(0);
       break;
     case ToWebview.GetSvg:
       drawnSvg().then(

@@ -280,6 +280,56 @@ describe('diagram webview: connections, safety checks', () => {
     await d.close();
   });
 
+  it('lists only the connections the side bar is filtered to (an overview mark clicked), named, until the filter is cleared', async () => {
+    const analysis = model.analyze(model.manyConnections(450));
+    const uri = 'file:///synthetic/many.pcap';
+    const fx = { uri, analysis, server: model.fakeServer(new Map([[uri, analysis]])) };
+    const d = await open(browser, fx);
+    const { page } = d;
+    const options = () => page.evaluate(() => [...document.querySelectorAll('.picker option')].map((o) => [o.value, o.textContent, o.selected, o.disabled]));
+    await until(page, () => document.querySelectorAll('.picker option').length === 201);
+    // The overview's selection arrives as the side bar's filter: a display filter naming ids.
+    // tcp.stream counts from 0, as in Wireshark: connections #3, #7, #300.
+    d.setFilter({ filter: 'tcp.stream in {2 6 299}', label: 'reset: abort' });
+    await until(page, () => document.querySelectorAll('.picker option').length === 4);
+    let opts = await options();
+    assert.deepStrictEqual(
+      opts.map((o) => o.slice(0, 3)),
+      [
+        ['', 'reset: abort: connections 1–3 of 3', true],
+        ['3', opts[1][1], false],
+        ['7', opts[2][1], false],
+        ['300', opts[3][1], false],
+      ],
+    );
+    assert.ok(opts[2][1].startsWith('#7 '), opts[2][1]);
+    // Picking one shows it; the list stays the filtered one, named above the shown connection.
+    await page.selectOption('.picker', '7');
+    await until(page, () => document.querySelector('.conn-title').textContent.startsWith('#7 '));
+    await until(page, () => document.querySelector('.picker').value === '7');
+    opts = await options();
+    assert.deepStrictEqual(
+      opts.map((o) => [o[0], o[2], o[3]]),
+      [
+        ['', false, true],
+        ['3', false, false],
+        ['7', true, false],
+        ['300', false, false],
+      ],
+    );
+    assert.strictEqual(opts[0][1], 'reset: abort: 3 connections');
+    const asked = fx.server.calls.filter((c) => c.method === 'teardown/connections').map((c) => c.params);
+    assert.ok(asked.some((p) => p.filter === 'tcp.stream in {2 6 299}'), 'the page was asked for with the filter');
+    // Cleared: every connection again, the page holding the shown one.
+    d.setFilter(undefined);
+    await until(page, () => document.querySelectorAll('.picker option').length === 201);
+    opts = await options();
+    assert.deepStrictEqual([opts[0][0], opts[199][0], opts[200][0]], ['1', '200', 'page:200']);
+    assert.deepStrictEqual(opts.filter((o) => o[2]).map((o) => o[0]), ['7']);
+    assert.deepStrictEqual(d.problems, { csp: [], console: [], pageErrors: [], failed: [] });
+    await d.close();
+  });
+
   it('lists a trace of 450 connections a page of 200 at a time, never asking for all of them', async () => {
     const analysis = model.analyze(model.manyConnections(450));
     assert.strictEqual(analysis.connections.length, 450);

@@ -52,7 +52,10 @@ export async function openDiagram(browser, o) {
 
   let session;
   let relative = o.relative ?? true;
+  /** The side bar's filter, as the extension's tree gives it (setFilter below). */
+  let filter;
   const host = {
+    connectionFilter: () => filter,
     request: (type, params) => o.server.request(type, params),
     settings: () => ({ relativeSequenceNumbers: relative }),
     title: (uri) => path.posix.basename(new URL(uri).pathname),
@@ -109,6 +112,11 @@ export async function openDiagram(browser, o) {
       return saved;
     },
     /** The user flipped the setting: the host tells the webview. */
+    /** The side bar filtered (an overview mark clicked): `{ filter, label }`, or undefined to clear. */
+    setFilter(f) {
+      filter = f;
+      session.filterChanged();
+    },
     setRelative(v) {
       relative = v;
       session.settingsChanged();

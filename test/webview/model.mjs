@@ -16,6 +16,7 @@ export const { analyze } = require(src('core/engine/index.ts'));
 export const { ladderWindow, ladderSummary } = require(src('core/report/ladderModel.ts'));
 
 const { mergeTraces } = require(src('node/mergeTraces.ts'));
+const { filterConnectionIds } = require(src('server/filter.ts'));
 const { twoSidedDoc, twoSidedWindow } = require(src('server/twoSided.ts'));
 
 /**
@@ -166,8 +167,14 @@ export function fakeServer(analyses, twoSided = new Map()) {
           return two ? twoSidedWindow(two, w) : w;
         }
         case 'teardown/connections': {
-          // The paging of the real server (no display filter or counts: the diagram needs neither).
+          // The paging of the real server, and its display filter (no counts: the diagram needs none).
           let conns = a.connections;
+          const filterErrors = [];
+          if (params.filter) {
+            const f = filterConnectionIds(a, params.filter);
+            if (f.ids) conns = conns.filter((c) => f.ids.has(c.id));
+            else filterErrors.push(...f.errors);
+          }
           if (params.withFindings) conns = conns.filter((c) => c.findings.length > 0);
           if (params.ids) conns = conns.filter((c) => params.ids.includes(c.id));
           const offset = Math.min(conns.length, params.offset ?? 0);
@@ -177,7 +184,7 @@ export function fakeServer(analyses, twoSided = new Map()) {
             connections: conns.slice(offset, end).map((c) => ladderSummary(a, c, lineOf, params.includeExplanations === true)),
             total: conns.length,
             offset,
-            filterErrors: [],
+            filterErrors,
           };
         }
         case 'teardown/export':

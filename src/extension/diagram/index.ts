@@ -24,6 +24,8 @@ export interface DiagramDeps {
   revealSegment(uri: string, line: number): void;
   /** What a panel opened with nothing named and nothing selected yet shows: the active trace's connection. */
   defaultPlace?(): Promise<{ uri: string; connection?: number } | undefined>;
+  /** The side bar's filter on a trace (the picker lists what it selects). */
+  connectionFilter?(uri: string): { filter: string; label: string } | undefined;
 }
 
 export interface DiagramController {
@@ -38,6 +40,8 @@ export interface DiagramController {
   readonly shown: { uri: string; connection: number } | null;
   /** When a ladder's place changes (a connection loaded, a step). */
   readonly onDidChangePlace: vscode.Event<DiagramPlace>;
+  /** The side bar's filter changed: every ladder's picker lists its connections again. */
+  filterChanged(): void;
 }
 
 interface Host {
@@ -81,6 +85,7 @@ export function registerDiagram(context: vscode.ExtensionContext, deps: DiagramD
       onDidChangePlace.fire(p);
     },
     log: (m) => log.warn(m),
+    connectionFilter: (uri) => deps.connectionFilter?.(uri),
   };
 
   function attach(webview: vscode.Webview, kind: 'view' | 'panel', isVisible: () => boolean, initial: DiagramPlace | null, disposables: vscode.Disposable[]): Host {
@@ -208,6 +213,9 @@ export function registerDiagram(context: vscode.ExtensionContext, deps: DiagramD
   }
 
   return {
+    filterChanged(): void {
+      for (const h of hosts) h.session.filterChanged();
+    },
     async show(uri: string, connection?: number): Promise<void> {
       current = { uri, connection: connection ?? 0, index: -1, topIndex: -1 };
       await vscode.commands.executeCommand(`${VIEW_ID}.focus`);

@@ -44,6 +44,11 @@ export interface SessionHost {
   placeChanged(place: DiagramPlace): void;
   /** Errors worth logging (never thrown at the user). */
   log(message: string): void;
+  /**
+   * The side bar's filter on this trace, if any: the picker lists the connections it selects
+   * (an overview mark's click shows its connections in the ladder, the first one drawn).
+   */
+  connectionFilter?(uri: string): { filter: string; label: string } | undefined;
 }
 
 /** How long after the webview posts a selection the editor's cursor echo of it is ignored. */
@@ -104,9 +109,11 @@ export class DiagramSession {
           (e: unknown) => this.post({ type: ToWebview.Reply, messageId: m.messageId, body: null, error: String(e) }),
         );
         break;
-      case FromWebview.GetConnections:
-        // A page only: a capture may have 100,000 connections.
-        this.host.request(ConnectionsRequest.type, { uri: m.uri, offset: Math.max(0, m.offset), limit: Math.max(0, Math.min(MAX_CONNECTIONS_PAGE, m.limit)) }).then(
+      case FromWebview.GetConnections: {
+        // A page only: a capture may have 100,000 connections. Filtered like the side bar.
+        const f = this.host.connectionFilter?.(m.uri);
+        const page = { uri: m.uri, offset: Math.max(0, m.offset), limit: Math.max(0, Math.min(MAX_CONNECTIONS_PAGE, m.limit)) };
+        this.host.request(ConnectionsRequest.type, f ? { ...page, filter: f.filter } : page).then(
           (r) =>
             this.post({
               type: ToWebview.Reply,
@@ -115,11 +122,13 @@ export class DiagramSession {
                 connections: r.connections.map((c) => ({ id: c.id, label: connectionLabel(c), findings: c.findings.length })),
                 total: r.total,
                 offset: r.offset,
+                ...(f && r.filterErrors.length === 0 ? { filter: f.label } : {}),
               },
             }),
           (e: unknown) => this.post({ type: ToWebview.Reply, messageId: m.messageId, body: null, error: String(e) }),
         );
         break;
+      }
       case FromWebview.Selected:
         this.target = { uri: m.uri, connection: m.connection, index: m.index, topIndex: -1 };
         this.echoes.set(m.index, Date.now());
@@ -167,6 +176,11 @@ export class DiagramSession {
 
   step(kind: StepKind): void {
     if (this.ready) this.post({ type: ToWebview.Step, kind });
+  }
+
+  /** The side bar's filter changed: the picker asks for its connections again. */
+  filterChanged(): void {
+    if (this.ready) this.post({ type: ToWebview.Picker });
   }
 
   settingsChanged(): void {
