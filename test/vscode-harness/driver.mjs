@@ -751,10 +751,15 @@ async function runAction(session, action) {
       break;
     case 'clickText': {
       // Prefer an element whose whole text is TEXT (a tab, a tree row) over one that merely contains it.
-      const exact = page.getByText(action.arg, { exact: true }).filter({ visible: true });
-      const target =
-        (await exact.count()) > 0 ? exact.first() : page.getByText(action.arg).filter({ visible: true }).first();
-      await target.click({ timeout: 15_000 });
+      // The workbench first, then every frame (webviews are nested iframes: a panel's marks, a ladder's rows).
+      let target;
+      for (const f of [page.mainFrame(), ...page.frames().filter((x) => x !== page.mainFrame())]) {
+        const exact = f.getByText(action.arg, { exact: true }).filter({ visible: true });
+        if ((await exact.count()) > 0) target = exact.first();
+        else if ((await f.getByText(action.arg).filter({ visible: true }).count()) > 0) target = f.getByText(action.arg).filter({ visible: true }).first();
+        if (target) break;
+      }
+      await (target ?? page.getByText(action.arg).filter({ visible: true }).first()).click({ timeout: 15_000 });
       await nextFrames(page);
       break;
     }
