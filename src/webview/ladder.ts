@@ -272,20 +272,13 @@ export class Ladder {
       // Never received (as far as the capture shows): the arrow stops short of the receiver, crossed out.
       g.classList.add('lost');
       const xEnd = xFrom + d * (L.s0 - L.c1) * 0.7;
-      g.appendChild(svg('line', { x1: xFrom, y1: y, x2: xEnd, y2: y }, 'arrow'));
-      g.appendChild(svg('path', { d: `M${xEnd - 5} ${y - 5} L${xEnd + 5} ${y + 5} M${xEnd - 5} ${y + 5} L${xEnd + 5} ${y - 5}` }, 'lost-mark'));
+      lostArrow(g, xFrom, y, xEnd, y);
     } else {
       // In flight until a later segment (crossing FINs): the arrow lands on that segment's row.
       const xTo = toServer ? L.s0 : L.c1;
       const yTo = y + Math.max(0, s.arrival - s.index) * this.rowHeight;
       if (yTo > y) g.classList.add('in-flight');
-      const len = Math.hypot(xTo - xFrom, yTo - y);
-      const ux = (xTo - xFrom) / len;
-      const uy = (yTo - y) / len;
-      const bx = xTo - ux * head;
-      const by = yTo - uy * head;
-      g.appendChild(svg('line', { x1: xFrom, y1: y, x2: bx, y2: by }, 'arrow'));
-      g.appendChild(svg('path', { d: `M${xTo} ${yTo} L${bx - uy * 4.5} ${by + ux * 4.5} L${bx + uy * 4.5} ${by - ux * 4.5} Z` }, 'head'));
+      headedArrow(g, xFrom, y, xTo, yTo, head);
     }
     g.appendChild(svg('circle', { cx: xFrom, cy: y, r: 2.5 }, 'tail'));
     const mid = (L.c1 + L.s0) / 2;
@@ -325,20 +318,13 @@ export class Ladder {
       const xEnd = (xFrom + xTo) / 2;
       const yEnd = (y + yExp) / 2;
       g.classList.add('lost');
-      g.appendChild(svg('line', { x1: xFrom, y1: y, x2: xEnd, y2: yEnd }, 'arrow'));
-      g.appendChild(svg('path', { d: `M${xEnd - 5} ${yEnd - 5} L${xEnd + 5} ${yEnd + 5} M${xEnd - 5} ${yEnd + 5} L${xEnd + 5} ${yEnd - 5}` }, 'lost-mark'));
+      lostArrow(g, xFrom, y, xEnd, yEnd);
       return;
     }
     // Seen arriving: where it landed; else (outside the other capture) where the engine took it as processed.
     const land = two.land ?? (s.arrival >= 0 ? s.arrival : s.index);
     const yTo = y + Math.max(0, land - s.index) * h;
-    const len = Math.hypot(xTo - xFrom, yTo - y);
-    const ux = (xTo - xFrom) / len;
-    const uy = (yTo - y) / len;
-    const bx = xTo - ux * head;
-    const by = yTo - uy * head;
-    g.appendChild(svg('line', { x1: xFrom, y1: y, x2: bx, y2: by }, 'arrow'));
-    g.appendChild(svg('path', { d: `M${xTo} ${yTo} L${bx - uy * 4.5} ${by + ux * 4.5} L${bx + uy * 4.5} ${by - ux * 4.5} Z` }, 'head'));
+    headedArrow(g, xFrom, y, xTo, yTo, head);
   }
 
   /** Each side's state as bands: before a row's arrow its `before` state, after it its `after` state. */
@@ -549,4 +535,21 @@ const GIVES_UP_FROM = new Set(['SYN-SENT', 'FIN-WAIT-1', 'CLOSING', 'LAST-ACK'])
 /** The reason of the change to `side`'s state after segment s that no segment shows (it gave up), if any. */
 function givenUp(s: LadderSegment, side: 'client' | 'server'): string | undefined {
   return s.transitions.find((t) => t.side === side && t.inferred && t.to === 'CLOSED' && GIVES_UP_FROM.has(t.from))?.reason;
+}
+
+/** An arrow from (x0, y0) to (x1, y1), sloped or level, its head `head` long ending at (x1, y1). */
+function headedArrow(g: SVGGElement, x0: number, y0: number, x1: number, y1: number, head: number): void {
+  const len = Math.hypot(x1 - x0, y1 - y0);
+  const ux = (x1 - x0) / len;
+  const uy = (y1 - y0) / len;
+  const bx = x1 - ux * head;
+  const by = y1 - uy * head;
+  g.appendChild(svg('line', { x1: x0, y1: y0, x2: bx, y2: by }, 'arrow'));
+  g.appendChild(svg('path', { d: `M${x1} ${y1} L${bx - uy * 4.5} ${by + ux * 4.5} L${bx + uy * 4.5} ${by - ux * 4.5} Z` }, 'head'));
+}
+
+/** A segment that vanished: its line stops at (x1, y1), crossed out there. */
+function lostArrow(g: SVGGElement, x0: number, y0: number, x1: number, y1: number): void {
+  g.appendChild(svg('line', { x1: x0, y1: y0, x2: x1, y2: y1 }, 'arrow'));
+  g.appendChild(svg('path', { d: `M${x1 - 5} ${y1 - 5} L${x1 + 5} ${y1 + 5} M${x1 - 5} ${y1 + 5} L${x1 + 5} ${y1 - 5}` }, 'lost-mark'));
 }
