@@ -373,74 +373,37 @@ export class SegmentTable {
   }
 
   /**
-   * Splits this table's rows in one pass per column, each read once in order: row r moves to row
-   * `to[r]` of `out` (which shares this table's endpoints and has room for them) when to[r] >= 0,
-   * else to row -to[r] - 1 of this table, which must not be after r (kept rows move up, in order);
-   * this table keeps `kept` rows. Where a gather per group of rows would read every column once
-   * per group (a sweep that finishes a whole capture's connections makes dozens of batches), this
-   * reads it once and writes each group's rows one after another.
+   * Appends the given rows of another table that shares this table's endpoint table (or of this
+   * table itself, `rows` increasing: a compaction after `length = 0`), column by column: each
+   * column is one pass of increasing reads and sequential writes, where a row at a time would
+   * touch every column's memory for every row.
    */
-  splitRows(to: Int32Array, out: SegmentTable, kept: number): void {
-    const n = this.length;
-    let most = -1;
-    for (let r = 0; r < n; r++) if (to[r] > most) most = to[r];
-    if (most >= out.frame.length) out.grow(most + 1);
-    splitU32(this.frame, out.frame, to, n);
-    splitF64(this.tsSec, out.tsSec, to, n);
-    splitU32(this.tsNsec, out.tsNsec, to, n);
-    splitU32(this.src, out.src, to, n);
-    splitU32(this.dst, out.dst, to, n);
-    splitU32(this.seq, out.seq, to, n);
-    splitU32(this.ack, out.ack, to, n);
-    splitU16(this.flags, out.flags, to, n);
-    splitU32(this.len, out.len, to, n);
-    splitU32(this.win, out.win, to, n);
-    splitU32(this.ipBytes, out.ipBytes, to, n);
-    splitU16(this.hdrBytes, out.hdrBytes, to, n);
-    splitU8(this.opts, out.opts, to, n);
-    splitU16(this.mss, out.mss, to, n);
-    splitU8(this.wscale, out.wscale, to, n);
-    splitU32(this.tsVal, out.tsVal, to, n);
-    splitU32(this.tsEcr, out.tsEcr, to, n);
-    splitU8(this.sackBlocks, out.sackBlocks, to, n);
-    splitU8(this.ttl, out.ttl, to, n);
-    splitI32(this.ipId, out.ipId, to, n);
-    splitI32(this.line, out.line, to, n);
-    splitU16(this.file, out.file, to, n);
-    if (most + 1 > out.length) out.length = most + 1;
-    this.length = kept;
-  }
-
-  /**
-   * Rows [from, to) of this table as a table of their own, without a copy: its columns are views of
-   * this table's (writes to either show in both; appending to the view copies it first).
-   */
-  rowsView(from: number, to: number): SegmentTable {
-    const v = new SegmentTable(0, this.endpoints, this.files);
-    v.frame = this.frame.subarray(from, to);
-    v.tsSec = this.tsSec.subarray(from, to);
-    v.tsNsec = this.tsNsec.subarray(from, to);
-    v.src = this.src.subarray(from, to);
-    v.dst = this.dst.subarray(from, to);
-    v.seq = this.seq.subarray(from, to);
-    v.ack = this.ack.subarray(from, to);
-    v.flags = this.flags.subarray(from, to);
-    v.len = this.len.subarray(from, to);
-    v.win = this.win.subarray(from, to);
-    v.ipBytes = this.ipBytes.subarray(from, to);
-    v.hdrBytes = this.hdrBytes.subarray(from, to);
-    v.opts = this.opts.subarray(from, to);
-    v.mss = this.mss.subarray(from, to);
-    v.wscale = this.wscale.subarray(from, to);
-    v.tsVal = this.tsVal.subarray(from, to);
-    v.tsEcr = this.tsEcr.subarray(from, to);
-    v.sackBlocks = this.sackBlocks.subarray(from, to);
-    v.ttl = this.ttl.subarray(from, to);
-    v.ipId = this.ipId.subarray(from, to);
-    v.line = this.line.subarray(from, to);
-    v.file = this.file.subarray(from, to);
-    v.length = to - from;
-    return v;
+  appendRows(from: SegmentTable, rows: Int32Array): void {
+    const at = this.length;
+    if (at + rows.length > this.frame.length) this.grow(at + rows.length);
+    gatherU32(this.frame, from.frame, rows, at);
+    gatherF64(this.tsSec, from.tsSec, rows, at);
+    gatherU32(this.tsNsec, from.tsNsec, rows, at);
+    gatherU32(this.src, from.src, rows, at);
+    gatherU32(this.dst, from.dst, rows, at);
+    gatherU32(this.seq, from.seq, rows, at);
+    gatherU32(this.ack, from.ack, rows, at);
+    gatherU16(this.flags, from.flags, rows, at);
+    gatherU32(this.len, from.len, rows, at);
+    gatherU32(this.win, from.win, rows, at);
+    gatherU32(this.ipBytes, from.ipBytes, rows, at);
+    gatherU16(this.hdrBytes, from.hdrBytes, rows, at);
+    gatherU8(this.opts, from.opts, rows, at);
+    gatherU16(this.mss, from.mss, rows, at);
+    gatherU8(this.wscale, from.wscale, rows, at);
+    gatherU32(this.tsVal, from.tsVal, rows, at);
+    gatherU32(this.tsEcr, from.tsEcr, rows, at);
+    gatherU8(this.sackBlocks, from.sackBlocks, rows, at);
+    gatherU8(this.ttl, from.ttl, rows, at);
+    gatherI32(this.ipId, from.ipId, rows, at);
+    gatherI32(this.line, from.line, rows, at);
+    gatherU16(this.file, from.file, rows, at);
+    this.length = at + rows.length;
   }
 
   /** Row r of `from` (sharing this table's endpoints) written over row i of this table. */
@@ -516,41 +479,21 @@ export class SegmentTable {
   }
 }
 
-// splitRows' column passes, one function per element type (monomorphic, as the gathers).
-function splitU32(s: Uint32Array, d: Uint32Array, to: Int32Array, n: number): void {
-  for (let r = 0; r < n; r++) {
-    const t = to[r];
-    if (t >= 0) d[t] = s[r];
-    else s[-t - 1] = s[r];
-  }
+// appendRows' column copies, one function per element type so that each stays monomorphic.
+function gatherU32(d: Uint32Array, s: Uint32Array, rows: Int32Array, at: number): void {
+  for (let i = 0; i < rows.length; i++) d[at + i] = s[rows[i]];
 }
-function splitI32(s: Int32Array, d: Int32Array, to: Int32Array, n: number): void {
-  for (let r = 0; r < n; r++) {
-    const t = to[r];
-    if (t >= 0) d[t] = s[r];
-    else s[-t - 1] = s[r];
-  }
+function gatherI32(d: Int32Array, s: Int32Array, rows: Int32Array, at: number): void {
+  for (let i = 0; i < rows.length; i++) d[at + i] = s[rows[i]];
 }
-function splitU16(s: Uint16Array, d: Uint16Array, to: Int32Array, n: number): void {
-  for (let r = 0; r < n; r++) {
-    const t = to[r];
-    if (t >= 0) d[t] = s[r];
-    else s[-t - 1] = s[r];
-  }
+function gatherU16(d: Uint16Array, s: Uint16Array, rows: Int32Array, at: number): void {
+  for (let i = 0; i < rows.length; i++) d[at + i] = s[rows[i]];
 }
-function splitU8(s: Uint8Array, d: Uint8Array, to: Int32Array, n: number): void {
-  for (let r = 0; r < n; r++) {
-    const t = to[r];
-    if (t >= 0) d[t] = s[r];
-    else s[-t - 1] = s[r];
-  }
+function gatherU8(d: Uint8Array, s: Uint8Array, rows: Int32Array, at: number): void {
+  for (let i = 0; i < rows.length; i++) d[at + i] = s[rows[i]];
 }
-function splitF64(s: Float64Array, d: Float64Array, to: Int32Array, n: number): void {
-  for (let r = 0; r < n; r++) {
-    const t = to[r];
-    if (t >= 0) d[t] = s[r];
-    else s[-t - 1] = s[r];
-  }
+function gatherF64(d: Float64Array, s: Float64Array, rows: Int32Array, at: number): void {
+  for (let i = 0; i < rows.length; i++) d[at + i] = s[rows[i]];
 }
 
 /** tcpdump's flag letters in tcpdump's own order (print-tcp.c tcp_flag_values): F S R P . U E W e. */
