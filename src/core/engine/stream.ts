@@ -39,7 +39,7 @@ export interface StreamOptions {
 
 /**
  * StreamOptions.sweepRows by default. 2^17 rather than 2^16 (measured, 8x --summary alternating:
- * 6.3-6.5 s against 6.9-6.9 s, CPU 7.4-7.8 against 8.3-8.5 s; 2^18 no faster and 50 MiB more).
+ * 6.3-6.5 s against 6.9 s, CPU 7.4-7.8 against 8.3-8.5 s; 2^18 no faster and 50 MiB more).
  */
 export const DEFAULT_SWEEP_ROWS = 1 << 17;
 
