@@ -2,8 +2,7 @@
 import assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { chromium } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, openDiagram } from './harness.mjs';
+import { openDiagram, sharedBrowser } from './harness.mjs';
 
 import * as model from './model.mjs';
 const ROOT = model.ROOT;
@@ -29,8 +28,8 @@ async function loadFixture(name) {
 }
 
 /** Opens the diagram on a trace and waits until `rows` arrows are drawn. */
-async function open(browser, fx, o = {}) {
-  const d = await openDiagram(browser, { server: fx.server, ...o });
+async function open(b, fx, o = {}) {
+  const d = await openDiagram(b, { server: fx.server, ...o });
   if (!o.savedState) await d.session.show(fx.uri, o.connection);
   return d;
 }
@@ -38,14 +37,7 @@ async function open(browser, fx, o = {}) {
 const selectedIndex = (page) => page.evaluate(() => window.__ladderDebug.selected());
 const selectedRow = (page) => page.evaluate(() => document.querySelector('.row.sel')?.getAttribute('data-index') ?? null);
 
-let browser;
-before(async function () {
-  if (!fs.existsSync(CHROMIUM)) this.skip();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = sharedBrowser();
 
 describe('diagram webview on a kernel capture (04-half-close-lingering)', () => {
   let fx;
@@ -59,7 +51,7 @@ describe('diagram webview on a kernel capture (04-half-close-lingering)', () => 
   });
 
   it('draws one arrow per segment, one band per state run on each side, and marks findings', async () => {
-    const d = await open(browser, fx);
+    const d = await open(browser(), fx);
     const { page } = d;
     const n = window.segments.length;
     await until(page, (n) => document.querySelectorAll('.row.seg').length === n, n);
@@ -85,7 +77,7 @@ describe('diagram webview on a kernel capture (04-half-close-lingering)', () => 
   });
 
   it('steps with buttons and keys, explains with RFC reasons in an aria-live region, and moves the editor', async () => {
-    const d = await open(browser, fx);
+    const d = await open(browser(), fx);
     const { page } = d;
     const n = window.segments.length;
     await until(page, (n) => document.querySelectorAll('.row.seg').length === n, n);
@@ -142,7 +134,7 @@ describe('diagram webview on a kernel capture (04-half-close-lingering)', () => 
   });
 
   it('follows the host: select() highlights the arrow and does not echo back', async () => {
-    const d = await open(browser, fx);
+    const d = await open(browser(), fx);
     const { page } = d;
     await until(page, () => document.querySelectorAll('.row.seg').length > 0);
     const before = d.effects.selected.length;
@@ -178,7 +170,7 @@ describe('diagram webview on a kernel capture (04-half-close-lingering)', () => 
   });
 
   it('links an arrow and the segment it acknowledges on hover; the tooltip shows the finding', async () => {
-    const d = await open(browser, fx);
+    const d = await open(browser(), fx);
     const { page } = d;
     await until(page, () => document.querySelectorAll('.row.seg').length > 0);
     const data = window.segments.find((s) => s.len > 0 && s.ackedBy >= 0);
@@ -194,7 +186,7 @@ describe('diagram webview on a kernel capture (04-half-close-lingering)', () => 
   });
 
   it('remembers its place when hidden and restored (getState/setState), and from a panel serializer', async () => {
-    const d = await open(browser, fx);
+    const d = await open(browser(), fx);
     await until(d.page, () => document.querySelectorAll('.row.seg').length > 0);
     d.session.select(fx.uri, conn.id, 5);
     await until(d.page, () => window.__ladderDebug.selected() === 5);
@@ -204,18 +196,18 @@ describe('diagram webview on a kernel capture (04-half-close-lingering)', () => 
     await d.close();
     // A new webview (the view shown again, or a panel restored after a reload) with that state and
     // a host that knows nothing: the webview's Ready carries its place.
-    const r = await openDiagram(browser, { server: fx.server, savedState: state });
+    const r = await openDiagram(browser(), { server: fx.server, savedState: state });
     await until(r.page, () => document.querySelector('.row.sel')?.getAttribute('data-index') === '5');
     assert.strictEqual(await selectedIndex(r.page), 5);
     await r.close();
     // The serializer path: the session starts from the place VS Code stored.
-    const p = await openDiagram(browser, { server: fx.server, place: state.place });
+    const p = await openDiagram(browser(), { server: fx.server, place: state.place });
     await until(p.page, () => window.__ladderDebug.selected() === 5);
     await p.close();
   });
 
   it('exports the diagram as SVG with the theme colours inlined; Mermaid and the table go to the server', async () => {
-    const d = await open(browser, fx, { theme: 'light' });
+    const d = await open(browser(), fx, { theme: 'light' });
     const { page } = d;
     await until(page, () => document.querySelectorAll('.row.seg').length > 0);
     const svg = await d.session.exportSvg();
@@ -240,7 +232,7 @@ describe('diagram webview on a kernel capture (04-half-close-lingering)', () => 
   });
 
   it('refuses inline script and inline style (the CSP is really in force)', async () => {
-    const d = await open(browser, fx);
+    const d = await open(browser(), fx);
     const { page } = d;
     await until(page, () => document.querySelectorAll('.row.seg').length > 0);
     const ran = await page.evaluate(async () => {
@@ -267,7 +259,7 @@ describe('diagram webview: connections, safety checks', () => {
     const fx = await loadFixture('11-tuple-reuse-time-wait');
     const conns = fx.analysis.connections;
     assert.ok(conns.length >= 2, `${conns.length} connections`);
-    const d = await open(browser, fx, { connection: conns[0].id });
+    const d = await open(browser(), fx, { connection: conns[0].id });
     const { page } = d;
     await until(page, (n) => document.querySelectorAll('.row.seg').length === n, conns[0].rows.length);
     await until(page, (n) => document.querySelectorAll('.picker option').length === n, conns.length);
@@ -284,7 +276,7 @@ describe('diagram webview: connections, safety checks', () => {
     const analysis = model.analyze(model.manyConnections(450));
     const uri = 'file:///synthetic/many.pcap';
     const fx = { uri, analysis, server: model.fakeServer(new Map([[uri, analysis]])) };
-    const d = await open(browser, fx);
+    const d = await open(browser(), fx);
     const { page } = d;
     const options = () => page.evaluate(() => [...document.querySelectorAll('.picker option')].map((o) => [o.value, o.textContent, o.selected, o.disabled]));
     await until(page, () => document.querySelectorAll('.picker option').length === 201);
@@ -335,7 +327,7 @@ describe('diagram webview: connections, safety checks', () => {
     assert.strictEqual(analysis.connections.length, 450);
     const uri = 'file:///synthetic/many.pcap';
     const fx = { uri, analysis, server: model.fakeServer(new Map([[uri, analysis]])) };
-    const d = await open(browser, fx);
+    const d = await open(browser(), fx);
     const { page } = d;
     const options = () => page.evaluate(() => [...document.querySelectorAll('.picker option')].map((o) => [o.value, o.textContent, o.selected]));
     // The default connection (none has a finding: the first), its page, and the way to the next one.
@@ -374,7 +366,7 @@ describe('diagram webview: connections, safety checks', () => {
   it('shows a sentence, not an error, for a trace without connections', async () => {
     const fx = await loadFixture('04-half-close-lingering');
     const empty = { request: async (type) => (type.method === 'teardown/connections' ? { input: {}, connections: [], filterErrors: [] } : fx.server.request(type, {})) };
-    const d = await openDiagram(browser, { server: empty });
+    const d = await openDiagram(browser(), { server: empty });
     await d.session.show('file:///empty.txt');
     await until(d.page, () => /no TCP connections/.test(document.querySelector('.empty').textContent));
     assert.strictEqual(await d.page.isVisible('.scroller'), false);
@@ -437,7 +429,7 @@ describe('diagram webview: segments in flight and lost', () => {
       ],
     );
     assert.strictEqual(win.segments[8].arrival, -1, 'the server\'s first FIN is drawn as lost');
-    const d = await open(browser, fx, { width: 520, height: 900 });
+    const d = await open(browser(), fx, { width: 520, height: 900 });
     const { page } = d;
     await until(page, (n) => document.querySelectorAll('.row.seg').length === n, conn.rows.length);
     const rowHeight = await page.evaluate(() => {
@@ -470,7 +462,7 @@ describe('diagram webview: segments in flight and lost', () => {
     const win = model.ladderWindow(fx.analysis, conn.id, 0, conn.rows.length, (r) => r);
     const lost = win.segments.filter((s) => s.arrival === -1);
     assert.ok(lost.length >= 2 && lost.every((s) => s.flagText === 'SYN,ACK'), JSON.stringify(lost.map((s) => s.flagText)));
-    const d = await open(browser, fx, { width: 520, height: 700 });
+    const d = await open(browser(), fx, { width: 520, height: 700 });
     const { page } = d;
     await until(page, (n) => document.querySelectorAll('.row.seg').length === n, conn.rows.length);
     for (const s of lost) {
@@ -494,7 +486,7 @@ describe('diagram webview: what the engine made of a segment, in its label', () 
     const win = model.ladderWindow(fx.analysis, conn.id, 0, conn.rows.length, (r) => r);
     const probes = win.segments.filter((s) => s.kinds.includes('keepalive'));
     assert.strictEqual(probes.length, 3);
-    const d = await open(browser, fx, { width: 900, height: 700 });
+    const d = await open(browser(), fx, { width: 900, height: 700 });
     const { page } = d;
     await until(page, (n) => document.querySelectorAll('.row.seg').length === n, conn.rows.length);
     for (const s of probes) assert.match(await page.locator(`.row.seg[data-index="${s.index}"] .label`).textContent(), /^ACK seq=\d+ ack=\d+ len=0 \(keepalive\)$/);
@@ -509,7 +501,7 @@ describe('diagram webview: what the engine made of a segment, in its label', () 
     const win = model.ladderWindow(fx.analysis, conn.id, 0, conn.rows.length, (r) => r);
     const rst = win.segments.find((s) => s.rst !== null);
     assert.ok(rst && rst.rst.reason === 'injected', 'the engine calls the RST injected');
-    const d = await open(browser, fx, { width: 900, height: 700 });
+    const d = await open(browser(), fx, { width: 900, height: 700 });
     const { page } = d;
     await until(page, (n) => document.querySelectorAll('.row.seg').length === n, conn.rows.length);
     await page.click(`.row.seg[data-index="${rst.index}"]`);
@@ -531,7 +523,7 @@ describe('diagram webview: a change no segment shows is marked inferred', () => 
     it(`the band after the give-up says "inferred", with the reason as its tooltip (${name})`, async () => {
       const fx = await loadFixture(name);
       const conn = fx.analysis.connections.find((c) => c.client.port === port);
-      const d = await open(browser, fx, { width: 700, height: 900, connection: conn.id });
+      const d = await open(browser(), fx, { width: 700, height: 900, connection: conn.id });
       const { page } = d;
       await until(page, (n) => document.querySelectorAll('.row.seg').length === n, conn.rows.length);
       const bands = page.locator(`.band.inferred[data-side="${side}"]`);
@@ -556,7 +548,7 @@ describe('diagram webview screenshots (docs/diagram/)', () => {
     for (const theme of name.startsWith('09') ? ['light', 'dark', 'hc'] : ['light', 'dark']) {
       it(`${name} in ${theme}`, async () => {
         const fx = await loadFixture(name);
-        const d = await open(browser, fx, { theme, width: 460, height: 1100, scale: 2 });
+        const d = await open(browser(), fx, { theme, width: 460, height: 1100, scale: 2 });
         const { page } = d;
         const conn = fx.analysis.connections[0];
         await until(page, (n) => document.querySelectorAll('.row.seg').length === n, conn.rows.length);
@@ -584,7 +576,7 @@ describe('diagram webview with 100,000 engine-produced segments', () => {
   });
 
   it('draws and pulls only the window in view, and scrolls and steps without stalls', async () => {
-    const d = await open(browser, fx, { width: 460, height: 900 });
+    const d = await open(browser(), fx, { width: 460, height: 900 });
     const { page } = d;
     await until(page, () => document.querySelectorAll('.row.seg').length > 0);
     const total = fx.analysis.connections[0].rows.length;

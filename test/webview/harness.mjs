@@ -5,6 +5,7 @@
 import { createRequire } from 'module';
 import * as fs from 'fs';
 import * as path from 'path';
+import { chromium } from 'playwright-core';
 import { THEMES } from './themes.mjs';
 
 import './tsHook.mjs';
@@ -22,6 +23,22 @@ const FILES = {
   '/dist/webview.js': ['dist/webview.js', 'text/javascript'],
   '/media/webview/diagram.css': ['media/webview/diagram.css', 'text/css'],
 };
+
+/**
+ * One headless Chromium for a test file's suites (they are skipped without it), closed after them;
+ * tests call `browser()` for it.
+ */
+export function sharedBrowser() {
+  let b;
+  before(async function () {
+    if (!fs.existsSync(CHROMIUM)) this.skip();
+    b = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  });
+  after(async () => {
+    await b?.close();
+  });
+  return () => b;
+}
 
 /**
  * @param browser a playwright Browser

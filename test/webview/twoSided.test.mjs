@@ -4,8 +4,7 @@
 import assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { chromium } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, openDiagram } from './harness.mjs';
+import { openDiagram, sharedBrowser } from './harness.mjs';
 import * as model from './model.mjs';
 
 const SHOTS = path.join(model.ROOT, 'docs/diagram');
@@ -43,19 +42,12 @@ const geometry = (page) =>
     }),
   );
 
-let browser;
-before(async function () {
-  if (!fs.existsSync(CHROMIUM)) this.skip();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = sharedBrowser();
 
 describe('diagram webview: two captures merged (twoends)', () => {
   it('draws sloped arrows from the sender’s capture time to the receiver’s, the lost ACK vanishing between the lifelines (01-lost-final-ack)', async () => {
     const fx = await loadPair('01-lost-final-ack');
-    const d = await openDiagram(browser, { server: fx.server, width: 560, height: 1180, scale: 2 });
+    const d = await openDiagram(browser(), { server: fx.server, width: 560, height: 1180, scale: 2 });
     const { page } = d;
     await d.session.show(fx.uri, fx.conn.id);
     const n = fx.conn.rows.length;
@@ -116,7 +108,7 @@ describe('diagram webview: two captures merged (twoends)', () => {
     assert.strictEqual(fins.length, 2);
     const [a, b] = fins;
     assert.ok(a.dir !== b.dir && a.two.land > b.index && b.two.land > a.index, JSON.stringify(fins.map((s) => [s.index, s.two.land])));
-    const d = await openDiagram(browser, { server: fx.server, theme: 'light', width: 560, height: 760 });
+    const d = await openDiagram(browser(), { server: fx.server, theme: 'light', width: 560, height: 760 });
     const { page } = d;
     await d.session.show(fx.uri, fx.conn.id);
     await until(page, (n) => document.querySelectorAll('.row.seg.two').length === n, fx.conn.rows.length);
@@ -140,7 +132,7 @@ describe('diagram webview: two captures merged (twoends)', () => {
     assert.ok(outside.length >= 3, JSON.stringify(fx.full.segments.map((s) => s.two.fate)));
     const lost = fx.full.segments.filter((s) => s.two.fate === 'lost');
     assert.deepStrictEqual(lost.map((s) => s.two.frames[0]), [8], 'the lost FIN is still lost');
-    const d = await openDiagram(browser, { server: fx.server, width: 560, height: 900 });
+    const d = await openDiagram(browser(), { server: fx.server, width: 560, height: 900 });
     const { page } = d;
     await d.session.show(fx.uri, fx.conn.id);
     await until(page, (n) => document.querySelectorAll('.row.seg.two').length === n, fx.conn.rows.length);
@@ -174,7 +166,7 @@ describe('diagram webview: two captures merged (twoends)', () => {
     const { table } = await model.loadCapture(file);
     const analysis = model.analyze(table);
     const uri = `file://${file}`;
-    const d = await openDiagram(browser, { server: model.fakeServer(new Map([[uri, analysis]])) });
+    const d = await openDiagram(browser(), { server: model.fakeServer(new Map([[uri, analysis]])) });
     await d.session.show(uri, 1);
     await until(d.page, (n) => document.querySelectorAll('.row.seg').length === n, analysis.connections[0].rows.length);
     assert.strictEqual(await d.page.locator('.row.two').count(), 0);
