@@ -8,11 +8,7 @@
  * Both pages allow no eval, no inline event handlers and nothing from the network.
  */
 import type { Overview } from '../core/report/overview';
-
-/** Escapes text for HTML content and double-quoted attributes. */
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&#39;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+import { escapeHtml } from './html';
 
 /** JSON that is safe inside a <script> element: no `</script>`, no `<!--`, no line separators. */
 export function scriptJson(value: unknown): string {

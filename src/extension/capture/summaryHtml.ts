@@ -2,33 +2,30 @@
  * The summary tab's page: a strict CSP (nothing but our nonce'd style and script), theme colours
  * from `--vscode-*` variables, and the self-contained script of summaryScript.ts.
  */
-import { randomBytes } from 'crypto';
+import { escapeHtml } from '../../shared/html';
+import { makeNonce } from '../diagram/html';
 import { summaryScript } from './summaryScript';
 
 export function summaryHtml(cspSource: string, title: string): string {
-  const nonce = randomBytes(18).toString('base64');
+  const nonce = makeNonce();
   const csp = [`default-src 'none'`, `img-src ${cspSource}`, `style-src 'nonce-${nonce}'`, `script-src 'nonce-${nonce}'`].join('; ');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${attr(csp)}">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>${attr(title)}</title>
-<style nonce="${attr(nonce)}">${STYLE}</style>
+<title>${escapeHtml(title)}</title>
+<style nonce="${escapeHtml(nonce)}">${STYLE}</style>
 </head>
 <body>
 <main id="summary" aria-live="polite"><p class="muted">Analyzing…</p></main>
-<script nonce="${attr(nonce)}">(${summaryScript.toString()})();</script>
+<script nonce="${escapeHtml(nonce)}">(${summaryScript.toString()})();</script>
 </body>
 </html>
 `;
 }
 
-/** For attributes and the title (file names): escapes the characters HTML gives meaning to. */
-function attr(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
 
 const STYLE = `
 body { font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); color: var(--vscode-foreground); background: var(--vscode-editor-background); padding: 0 20px 24px; }

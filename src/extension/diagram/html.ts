@@ -3,6 +3,7 @@
  * No vscode import (the browser tests build the same page).
  */
 import { randomBytes } from 'crypto';
+import { escapeHtml } from '../../shared/html';
 
 export interface HtmlParts {
   /** `webview.cspSource`. */
@@ -24,24 +25,20 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
   return [`default-src 'none'`, `img-src ${cspSource} data:`, `style-src ${cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
 }
 
-/** Escapes a value for a double-quoted HTML attribute (URIs and the nonce; no capture text here). */
-function attr(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
 
 export function diagramHtml(p: HtmlParts): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${attr(contentSecurityPolicy(p.cspSource, p.nonce))}">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(contentSecurityPolicy(p.cspSource, p.nonce))}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${attr(p.styleUri)}">
+<link rel="stylesheet" href="${escapeHtml(p.styleUri)}">
 <title>TCP ladder</title>
 </head>
 <body>
 <div id="app" class="in-${p.kind}"></div>
-<script nonce="${attr(p.nonce)}" src="${attr(p.scriptUri)}"></script>
+<script nonce="${escapeHtml(p.nonce)}" src="${escapeHtml(p.scriptUri)}"></script>
 </body>
 </html>
 `;
