@@ -925,9 +925,17 @@ class Replay {
     const w = this.w;
     if (w.rows[k * SenderColumns.ROWS + R_LAST_FIN] !== r || this.S.finAcked[k] || this.tracks.lastRow[ci] !== r) return false;
     const fins = this.wire.side(ci, side).finRows;
-    if (fins.length < 2) return false;
+    return fins.length >= 2 && this.pastNextRetransmission(ci, fins[fins.length - 2], r);
+  }
+
+  /**
+   * The connection's evidence (`connectionEnds`) runs past when the retransmission after row r was
+   * due: the interval since the previous transmission `prev` doubled (RFC 6298 5.5), plus a quarter
+   * for timer slack. What says a SYN's or a FIN's sender gave up in silence.
+   */
+  private pastNextRetransmission(ci: number, prev: number, r: number): boolean {
     const t = this.table;
-    const gap = t.time(r) - t.time(fins[fins.length - 2]);
+    const gap = t.time(r) - t.time(prev);
     return gap > 0 && this.ends[ci] > t.time(r) + 2.5 * gap;
   }
 
@@ -950,9 +958,7 @@ class Replay {
       const q = rowList[rowStart[ci] + i];
       if (this.wire.rowDir[q] === side && (t.flags[q] & (SYN | ACK | RST)) === SYN && t.seq[q] === t.seq[r]) prev = q;
     }
-    if (prev < 0) return false;
-    const gap = t.time(r) - t.time(prev);
-    return gap > 0 && this.ends[ci] > t.time(r) + 2.5 * gap;
+    return prev >= 0 && this.pastNextRetransmission(ci, prev, r);
   }
 
   /**
