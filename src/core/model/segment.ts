@@ -364,14 +364,6 @@ export class SegmentTable {
     v.file = this.file[r];
   }
 
-  /** Appends row r of another table that shares this table's endpoint table (a column copy). */
-  appendRow(from: SegmentTable, r: number): number {
-    if (this.length === this.frame.length) this.grow();
-    const i = this.length++;
-    this.moveRow(from, r, i);
-    return i;
-  }
-
   /**
    * Appends the given rows of another table that shares this table's endpoint table (or of this
    * table itself, `rows` increasing: a compaction after `length = 0`), column by column: each
@@ -404,32 +396,6 @@ export class SegmentTable {
     gatherI32(this.line, from.line, rows, at);
     gatherU16(this.file, from.file, rows, at);
     this.length = at + rows.length;
-  }
-
-  /** Row r of `from` (sharing this table's endpoints) written over row i of this table. */
-  moveRow(from: SegmentTable, r: number, i: number): void {
-    this.frame[i] = from.frame[r];
-    this.tsSec[i] = from.tsSec[r];
-    this.tsNsec[i] = from.tsNsec[r];
-    this.src[i] = from.src[r];
-    this.dst[i] = from.dst[r];
-    this.seq[i] = from.seq[r];
-    this.ack[i] = from.ack[r];
-    this.flags[i] = from.flags[r];
-    this.len[i] = from.len[r];
-    this.win[i] = from.win[r];
-    this.ipBytes[i] = from.ipBytes[r];
-    this.hdrBytes[i] = from.hdrBytes[r];
-    this.opts[i] = from.opts[r];
-    this.mss[i] = from.mss[r];
-    this.wscale[i] = from.wscale[r];
-    this.tsVal[i] = from.tsVal[r];
-    this.tsEcr[i] = from.tsEcr[r];
-    this.sackBlocks[i] = from.sackBlocks[r];
-    this.ttl[i] = from.ttl[r];
-    this.ipId[i] = from.ipId[r];
-    this.line[i] = from.line[r];
-    this.file[i] = from.file[r];
   }
 
   time(i: number): number {
