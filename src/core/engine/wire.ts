@@ -211,7 +211,6 @@ export function wirePass(table: SegmentTable, tracks: Tracks, rowConn: Int32Arra
   // One function per pass over the rows (see assignRows in tracker.ts for why).
   senderRows(table, tracks.clientEp, rowConn, w, nextFin);
   settleUnacknowledged(C, deliverAt, deliverInferred);
-  deliverOnArrival(table, rowConn, rowKind, deliverAt);
   if (rstCheck.size > 0) deferRstsInFlight(table.flags, tracks, rowConn, rowDir, rstCheck, deliverAt);
   return w;
 }
@@ -248,12 +247,16 @@ function deferRstsInFlight(flags: Uint16Array, tracks: Tracks, rowConn: Int32Arr
 /**
  * The pass over the rows in capture order: what each sender showed (SND.NXT, its FINs, its
  * highest ACK, window), each row's kind, what each ACK newly acknowledged, and the evidence for
- * the delivery of SYN and FIN rows.
+ * the delivery of SYN and FIN rows. Rows that carry no SYN/FIN (and RSTs) are processed by the
+ * receiver on arrival; for a retransmitted SYN/FIN the first transmission carries the delivery
+ * (RETRANSMITTED_CONTROL); a first transmission's delivery is settled by the evidence, or by
+ * settleUnacknowledged after the pass.
  */
 function senderRows(table: SegmentTable, clientEp: Int32Array, rowConn: Int32Array, w: WirePass, nextFin: Int32Array): void {
   const n = table.length;
   const { rowDir, rowKind, ackedBy, acks, deliverAt, rstCheck, side, columns: C } = w;
-  const nextUnacked = new Int32Array(n).fill(-1);
+  // The next unacknowledged row of the same sender (-1: none), written when a row joins the list.
+  const nextUnacked = new Int32Array(n);
   const { bits, isn, sndNxt, synEnd, finSeq, highestAck, wscale: wsc, lastWin, counts, rows } = C;
   const RW = SenderColumns.ROWS;
   const { src, flags, seq, ack, len, win, opts, wscale } = table;
@@ -405,6 +408,8 @@ function senderRows(table: SegmentTable, clientEp: Int32Array, rowConn: Int32Arr
       }
     }
     rowKind[r] = kind;
+    if (!(syn || fin) || rst) deliverAt[r] = r;
+    else if (kind & KIND_RETRANSMISSION) deliverAt[r] = RETRANSMITTED_CONTROL;
   }
 }
 
@@ -437,20 +442,6 @@ function settleUnacknowledged(C: SenderColumns, deliverAt: Int32Array, deliverIn
       rows[k * RW + R_PEND_SYN + slot] = -1;
       rows[k * RW + R_PEND_SYN_NC + slot] = -1;
     }
-  }
-}
-
-/**
- * Rows that carry no SYN/FIN (and RSTs) are processed by the receiver on arrival; for a
- * retransmitted SYN/FIN the first transmission carries the delivery.
- */
-function deliverOnArrival(table: SegmentTable, rowConn: Int32Array, rowKind: Uint8Array, deliverAt: Int32Array): void {
-  const flags = table.flags;
-  for (let r = 0; r < rowConn.length; r++) {
-    if (rowConn[r] < 0) continue;
-    const f = flags[r];
-    if (!(f & (SYN | FIN)) || f & RST) deliverAt[r] = r;
-    else if (rowKind[r] & KIND_RETRANSMISSION) deliverAt[r] = RETRANSMITTED_CONTROL;
   }
 }
 
