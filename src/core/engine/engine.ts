@@ -53,9 +53,11 @@ import {
   RETRANSMITTED_CONTROL,
   lostBeforeRetransmission,
   SenderColumns,
+  ackLinks,
   firstTransmission,
   scaledWindow,
   wirePass,
+  type AckLinks,
   type WirePass,
 } from './wire';
 
@@ -380,6 +382,7 @@ export function analyze(
   replay.expireAllAtEnd(m, ends);
 
   let materialized: Transition[] | undefined;
+  let links: AckLinks | undefined;
   const findings: Finding[] = [];
   const data = new ConnectionData(table, tracks, wire, S);
   const records = summarizeAll(data, new Summarizer(data, opts, findings, ends), m);
@@ -412,8 +415,14 @@ export function analyze(
     serverBefore,
     serverAfter,
     rowKind: wire.rowKind,
-    ackedBy: wire.ackedBy,
-    acks: wire.acks,
+    get ackedBy(): Int32Array {
+      links ??= ackLinks(table, rowConn, wire.rowDir, m);
+      return links.ackedBy;
+    },
+    get acks(): Int32Array {
+      links ??= ackLinks(table, rowConn, wire.rowDir, m);
+      return links.acks;
+    },
     deliverAt: stepDeliverAt ?? deliveries,
     rstCheck: wire.rstCheck,
     get transitions(): Transition[] {
