@@ -581,11 +581,15 @@ export function analysisOf(a: Analysis, connections: Connection[]): Analysis {
  */
 function connectionEnds(table: SegmentTable, tracks: Tracks, h: Horizons, end: number): Float64Array {
   const m = tracks.count;
+  // Each connection's first time, read in row order (connections are numbered by their first
+  // row): the clock columns are read front to back, not at every successor's first row.
+  const firstTime = new Float64Array(m);
+  for (let c = 0; c < m; c++) firstTime[c] = table.time(tracks.firstRow[c]);
   const ends = new Float64Array(m);
   for (let c = 0; c < m; c++) {
     let e = Math.min(end, tracks.lastTime[c] + tracks.horizon(c, h));
     const next = tracks.next[c];
-    if (next >= 0) e = Math.min(e, table.time(tracks.firstRow[next]));
+    if (next >= 0) e = Math.min(e, firstTime[next]);
     ends[c] = e;
   }
   return ends;
