@@ -403,7 +403,8 @@ export function analyze(
       records[ci].addFinding(f);
     }
   }
-  findings.sort((a, b) => a.row - b.row);
+  // Made connection by connection, they are mostly in row order already (a stable sort keeps it).
+  if (!inRowOrder(findings)) findings.sort((a, b) => a.row - b.row);
 
   return {
     table,
@@ -435,6 +436,11 @@ export function analyze(
     connectionEnd: ends,
     options: opts,
   };
+}
+
+function inRowOrder(findings: Finding[]): boolean {
+  for (let i = 1; i < findings.length; i++) if (findings[i].row < findings[i - 1].row) return false;
+  return true;
 }
 
 /**
@@ -613,6 +619,7 @@ class Replay {
   private readonly flags: Uint16Array;
   private readonly ack: Uint32Array;
   private readonly rowDir: Uint8Array;
+  private readonly rowKind: Uint8Array;
   private readonly deliverInferred: Uint8Array;
   private readonly twoMsl: number;
   private readonly timerExpired: number;
@@ -636,6 +643,7 @@ class Replay {
     this.flags = table.flags;
     this.ack = table.ack;
     this.rowDir = wire.rowDir;
+    this.rowKind = wire.rowKind;
     this.deliverInferred = wire.deliverInferred;
     this.twoMsl = 2 * opts.mslSeconds;
     this.timerExpired = reasonId(`The 2 MSL TIME-WAIT timer (${this.twoMsl} s) expired before this segment (RFC 9293 3.6).`);
@@ -739,7 +747,7 @@ class Replay {
     }
     const side = this.rowDir[r];
     const k = 2 * ci + side;
-    const kind = this.wire.rowKind[r];
+    const kind = this.rowKind[r];
     const s = this.st[k];
     if (f & SYN) this.sendSyn(ci, side, r, f, s);
     else if (f & ACK && s === SYN_SENT) {
@@ -836,7 +844,7 @@ class Replay {
     const check = this.wire.rstCheck.get(r) ?? 'unknown';
     if (check === 'out-of-window' || check === 'syn-ack-bad' || (check === 'in-window' && this.answeredAfter(ci, side, r))) {
       this.S.extra(ci).ignoredRsts.push({ row: r, check });
-      this.wire.rowKind[r] |= KIND_RST_IGNORED; // the replay is where a RST is judged
+      this.rowKind[r] |= KIND_RST_IGNORED; // the replay is where a RST is judged
       return;
     }
     const s = this.st[k];
@@ -846,7 +854,7 @@ class Replay {
       // segment with anything but a RST proves it (a gone socket would answer with a RST), and
       // a stack that ignored one ignores the next.
       this.rfc1337.add(k);
-      this.wire.rowKind[r] |= KIND_RST_IGNORED;
+      this.rowKind[r] |= KIND_RST_IGNORED;
       return;
     }
     const why = check === 'syn-ack-ok' ? WHY.refusedRst[side] : check === 'exact' ? WHY.rstExact[side] : WHY.rstUnchecked[side];
@@ -957,7 +965,7 @@ class Replay {
 
   /** The ACKs of `side`'s FIN were lost REPEATED_LOSS times or more (one is a chance drop; the same ACK lost again and again shows a path that drops them). */
   private ackRepeatedlyLost(ci: number, side: number, lastFin: number): boolean {
-    const lost = this.S.extras.get(ci)?.lostAckRows;
+    const lost = this.S.extrasOf(ci)?.lostAckRows;
     let count = 0;
     for (const l of lost ?? []) if (l.side !== side && l.retransmission === lastFin) count++;
     return count >= REPEATED_LOSS;
@@ -1128,7 +1136,7 @@ class Replay {
         [this.S.timeWaitRow[2 * ci + (1 - side)], ...why.evidence],
         'certain',
       );
-    const e = this.S.extras.get(ci);
+    const e = this.S.extrasOf(ci);
     const challenged = e === undefined ? [] : e.ignoredRsts.filter((x) => x.check === 'in-window').map((x) => x.row);
     const exchange = challenged.length > 0 ? challengeExchange(t, rows, dir, side, r, challenged) : null;
     if (exchange !== null)
@@ -1212,7 +1220,7 @@ class Replay {
     if (this.w.counts[k * 4 + C_KEEPALIVE] > 0) {
       // Keepalive probes with no answer from the peer after the last probe.
       const probes: number[] = [];
-      for (const q of rows) if (q < r && dir[q] === side && this.wire.rowKind[q] & KIND_KEEPALIVE) probes.push(q);
+      for (const q of rows) if (q < r && dir[q] === side && this.rowKind[q] & KIND_KEEPALIVE) probes.push(q);
       const lastProbe = probes.length > 0 ? probes[probes.length - 1] : -1;
       let answered = false;
       for (const q of rows) if (q > lastProbe && q < r && dir[q] !== side) answered = true;
@@ -1225,7 +1233,7 @@ class Replay {
     for (let i = idx - 1; i >= 0; i--) {
       const q = rows[i];
       if (dir[q] !== side) break;
-      if (this.wire.rowKind[q] & KIND_RETRANSMISSION && t.len[q] > 0) retrans.push(q);
+      if (this.rowKind[q] & KIND_RETRANSMISSION && t.len[q] > 0) retrans.push(q);
     }
     if (retrans.length >= 2)
       return verdict(
