@@ -3,9 +3,9 @@
 // hands it (as `analyze --summary` / `--format jsonl` run it), without decoding or output.
 // The capture is decoded once and streamed once; the batches (tables of finished connections with
 // their BatchContext) are kept, then analyzed again and again, and so is the whole table.
-//   node scripts/bench/engine.mjs [--runs N] [--file F] [--ref OUT_DIR] [--batches-only]
-// --ref: a second compiled tree (e.g. a copy of out/ built from main) whose analyze() runs in the
-// same process, alternating with this tree's, so the two are compared under the same load.
+//   node scripts/bench/engine.mjs [--runs N] [--file F] [--ref OUT_DIR]... [--batches-only]
+// --ref (repeatable): another compiled tree (e.g. a copy of out/ built from main) whose analyze()
+// runs in the same process, in turn with this tree's, so they are compared under the same load.
 // Needs .bench/loopback-1m.pcap (npm run bench makes it) and the compiled out/ tree (npm run compile).
 import { createRequire } from 'module';
 import * as path from 'path';
@@ -14,11 +14,11 @@ import { fileURLToPath } from 'url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(import.meta.url);
 const argv = process.argv.slice(2);
-const opt = { runs: 7, file: path.join(root, '.bench/loopback-1m.pcap'), ref: '', whole: true };
+const opt = { runs: 7, file: path.join(root, '.bench/loopback-1m.pcap'), refs: [], whole: true };
 for (let i = 0; i < argv.length; i++) {
   if (argv[i] === '--runs') opt.runs = Math.max(1, Number(argv[++i]) | 0);
   else if (argv[i] === '--file') opt.file = path.resolve(argv[++i]);
-  else if (argv[i] === '--ref') opt.ref = path.resolve(argv[++i]);
+  else if (argv[i] === '--ref') opt.refs.push(path.resolve(argv[++i]));
   else if (argv[i] === '--batches-only') opt.whole = false;
   else {
     console.error(`engine: unknown argument '${argv[i]}'`);
@@ -54,7 +54,7 @@ const conns = batches.reduce((s, b) => s + b.batch.ids.length, 0);
 console.log(`${path.relative(root, opt.file)}: ${whole.length} segments; ${batches.length} batches, ${rows} rows, ${conns} connections`);
 
 const builds = [['this', analyzeOwn]];
-if (opt.ref) builds.push(['ref', tree(opt.ref)('core/engine/engine.js').analyze]);
+for (const ref of opt.refs) builds.push([path.basename(path.dirname(ref)) + '/' + path.basename(ref), tree(ref)('core/engine/engine.js').analyze]);
 const ms = {};
 // Wall time, and CPU time of the process (its garbage collector's threads too): the machine may
 // be shared, and CPU time is what other work on it changes least.
@@ -69,8 +69,8 @@ const time = (name, f) => {
 };
 let check = '';
 for (let i = 0; i < opt.runs; i++) {
-  // Alternating which build goes first, so neither always runs after the other's garbage.
-  const order = i % 2 === 0 ? builds : [...builds].reverse();
+  // Rotating which build goes first, so none always runs after the same one's garbage.
+  const order = builds.map((_, j) => builds[(i + j) % builds.length]);
   for (const [name, analyze] of order) {
     let findings = 0;
     time(`${name}: batches`, () => {
@@ -85,5 +85,5 @@ for (let i = 0; i < opt.runs; i++) {
 console.log(`${check}; ms over ${opt.runs} runs (min / median)`);
 for (const [name, t] of Object.entries(ms)) {
   t.sort((x, y) => x - y);
-  console.log(`  ${name.padEnd(24)} ${t[0].toFixed(0).padStart(6)} / ${t[t.length >> 1].toFixed(0).padStart(6)}`);
+  console.log(`  ${name.padEnd(40)} ${t[0].toFixed(0).padStart(6)} / ${t[t.length >> 1].toFixed(0).padStart(6)}`);
 }
