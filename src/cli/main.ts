@@ -6,7 +6,7 @@
 import { isMainThread } from 'worker_threads';
 import { runDecode } from './decode';
 import { runAnalyze } from './analyze';
-import { setShardScript } from './shards';
+import { setWorkerScript } from './parallel';
 
 const USAGE = `usage: teardown-tracer <command> [options] FILE...
 
@@ -95,9 +95,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// The same script runs the shards of `analyze --jobs N` in worker threads (shardWorker.ts starts
+// The same script runs the workers of `analyze --jobs N` in worker threads (batchWorker.ts starts
 // itself there); only the main thread is the command line.
-setShardScript(__filename);
+setWorkerScript(__filename);
 if (isMainThread) main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
