@@ -143,6 +143,7 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
     keep: (id, text) => collector?.put([id], [text]),
     write: (text) => io.out(text),
     ...lineWriter((text) => io.out(text)),
+    bytes: io.outBytes && ((b) => io.outBytes?.(b)),
   };
   let parquet: ParquetSink | null = null;
   if (run.output === 'parquet' && run.parquet) {

@@ -59,6 +59,8 @@ commands:
 
 export interface CliIO {
   out(text: string): void;
+  /** Output already encoded as UTF-8 (the parallel analysis's jsonl lines), when the writer takes bytes. */
+  outBytes?(bytes: Uint8Array): void;
   err(text: string): void;
 }
 
@@ -77,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
   });
   const io: CliIO = {
     out: (t) => process.stdout.write(t),
+    outBytes: (b) => process.stdout.write(b),
     err: (t) => process.stderr.write(t),
   };
   switch (command) {

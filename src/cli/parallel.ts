@@ -26,8 +26,12 @@ import type { StreamEngine } from './analyzeStream';
 import type { BatchSink, StreamedOutput } from './streamOutput';
 import { BATCH_WORKER_ROLE, columnBuffers, runBatchWorker, type FromWorker, type ToWorker, type WorkerInit } from './batchWorker';
 
-/** Batches per worker analyzed or waiting before the reader waits: a worker always has the next one. */
-const MAX_QUEUED = 2;
+/**
+ * Batches per worker sent and not answered before the reader waits. A sweep can finish many
+ * batches at once (a gap in the capture): the reader goes on meanwhile (the workers copy each
+ * batch's rows as it comes, before analyzing the ones before it, so the held rows can move).
+ */
+const MAX_QUEUED = 16;
 
 let workerScript = path.join(__dirname, 'batchWorker.js');
 /** The script a worker thread runs (the command line's bundle: itself). */
@@ -100,6 +104,8 @@ interface WorkerState {
 
 type Result = Extract<FromWorker, { t: 'result' }>;
 
+const utf8 = new TextDecoder();
+
 export class ParallelAnalysis implements StreamEngine {
   private readonly stream: StreamingAnalysis;
   private readonly workers: WorkerState[] = [];
@@ -116,13 +122,16 @@ export class ParallelAnalysis implements StreamEngine {
     run: ParallelRun,
     private readonly sink: BatchSink,
   ) {
-    const copied = run.spawn === undefined ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
+    // [0]: batches copied by the workers; [1]: 1 while this thread waits for copies (WorkerInit.copied).
+    const copied = run.spawn === undefined ? new Int32Array(new SharedArrayBuffer(8)) : undefined;
     const sharedRows =
       copied &&
       ({
         copied: () => Atomics.load(copied, 0),
         waitCopied: (n: number) => {
+          Atomics.store(copied, 1, 1);
           for (let c = Atomics.load(copied, 0); c < n; c = Atomics.load(copied, 0)) Atomics.wait(copied, 0, c, 1000);
+          Atomics.store(copied, 1, 0);
         },
       } satisfies StreamOptions['sharedRows']);
     this.stream = new StreamingAnalysis(
@@ -133,7 +142,8 @@ export class ParallelAnalysis implements StreamEngine {
       { ...run.stream, runBatch: (b) => this.dispatch(b), sharedRows },
     );
     const init: WorkerInit = { t: 'init', engine: run.engine, output: run.output, filter: run.filter, files: run.stream?.files, copied };
-    for (let i = 0; i < run.jobs; i++) {
+    // This thread is one of the `jobs`: it reads, decodes and tracks every segment.
+    for (let i = 0; i < Math.max(1, run.jobs - 1); i++) {
       const port = (run.spawn ?? threadWorker)();
       const w: WorkerState = { port, queued: 0, endpoints: 0 };
       port.onMessage((m) => this.onMessage(w, m));
@@ -217,8 +227,11 @@ export class ParallelAnalysis implements StreamEngine {
     sink.counts.addCounts(r.counts);
     sink.worst = Math.max(sink.worst, r.worst);
     for (let i = 0; i < r.ids.length; i++) sink.keep(r.ids[i], r.texts[i]);
-    if (r.text !== '') {
-      sink.line(r.text);
+    if (r.lines !== null) {
+      if (sink.bytes !== undefined) {
+        sink.flush();
+        sink.bytes(r.lines);
+      } else sink.line(utf8.decode(r.lines));
       sink.flush();
     }
     this.finished += r.connections;

@@ -36,6 +36,8 @@ export interface BatchSink {
   write(text: string): void;
   /** `--format jsonl`: a connection's line. Lines come in the order they are written (`BatchOrder`, batch after batch). */
   line(text: string): void;
+  /** `--format jsonl`: lines as UTF-8 (from a worker thread), when the sink takes bytes; else they are given to `line`. */
+  bytes?(lines: Uint8Array): void;
   /** The end of a batch's lines (a pipe's reader gets them now). */
   flush(): void;
 }

@@ -266,6 +266,9 @@ export class StreamingAnalysis {
     }
     this.captureEnd = all ? this.latest : this.latest - this.slack;
     if (heads.length > 0) this.finish(heads, key);
+    // Tried at every sweep: with shared rows, the batches given at an earlier one may have been copied since.
+    if (this.dead > 0 && this.dead * 2 >= this.held.length) this.compact(false);
+    this.stats.heldRows = this.held.length - this.dead;
   }
 
   /** Finishes the chains of `heads` (their current connections; `key`: per slot, their keys). */
@@ -310,8 +313,6 @@ export class StreamingAnalysis {
     this.dead += this.finishBatches(batches, done, rowsOf);
     for (let b = 1; b <= batches; b++) this.finishBatch(this.batchRows(b), order.slice(slotStart[b], slotStart[b + 1]), key, chain);
     this.batchRowList = new Int32Array(0);
-    if (this.dead * 2 >= held.length) this.compact(false);
-    this.stats.heldRows = held.length - this.dead;
   }
 
   /**
