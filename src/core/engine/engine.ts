@@ -22,7 +22,7 @@ import {
   CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SimStore, S_DECLARED, S_SYNCHRONIZED,
   SYN_RECEIVED, SYN_SENT, TIME_WAIT, UNKNOWN,
 } from './sim';
-import { trackConnections, type Horizons, type Tracks } from './tracker';
+import { assignedTracks, trackConnections, type AssignedTracks, type Horizons, type Tracks } from './tracker';
 import {
   KIND_DATA,
   KIND_KEEPALIVE,
@@ -91,6 +91,8 @@ export interface BatchContext {
   ids: Int32Array;
   /** Per connection of the batch: its incarnation on its 4-tuple in the capture. */
   incarnations: Int32Array;
+  /** The connections as the stream's tracker assigned the rows (the same rules): not tracked again. */
+  tracks?: AssignedTracks;
 }
 
 /** Explicit events for traces that spell them out (RFC figure notation); see text/types.ts. */
@@ -273,8 +275,8 @@ export function analyze(
 ): Analysis {
   const opts: EngineOptions = { ...DEFAULT_OPTIONS, ...options, severities: { ...options.severities } };
   const horizons = horizonsOf(opts);
-  const { tracks, rowConn } = trackConnections(table, horizons);
-  if (batch !== undefined) {
+  const { tracks, rowConn } = batch?.tracks !== undefined ? assignedTracks(table, batch.tracks, batch.incarnations, batch.ids) : trackConnections(table, horizons);
+  if (batch !== undefined && batch.tracks === undefined) {
     if (batch.ids.length !== tracks.count)
       throw new Error(`internal: a streaming batch of ${batch.ids.length} connections was tracked as ${tracks.count}`);
     tracks.ids = batch.ids;
