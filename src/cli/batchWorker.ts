@@ -70,7 +70,8 @@ export function runBatchWorker(port: MessagePort): void {
   });
 }
 
-class BatchWorker {
+/** The analysis of batches: in a worker thread, or on the main thread for the batches it takes itself (`runNow`). */
+export class BatchWorker {
   private readonly endpoints = new EndpointTable();
   private readonly engine: Partial<EngineOptions>;
   private readonly files: readonly string[] | undefined;
@@ -144,6 +145,12 @@ class BatchWorker {
       Atomics.notify(this.copied, 0);
     }
     return table;
+  }
+
+  /** A batch copied and analyzed now, its result posted before this returns. */
+  runNow(m: Extract<ToWorker, { t: 'batch' }>): void {
+    this.endpoints.extend(m.from, m.endpoints);
+    this.analyze(this.copy(m), m);
   }
 
   /** The next batch's analysis after the messages waiting now (setImmediate runs after them). */
