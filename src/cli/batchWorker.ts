@@ -196,9 +196,9 @@ class Utf8Lines {
     this.n += Utf8Lines.encoder.encodeInto(text, this.buf.subarray(this.n)).written;
   }
 
-  /** The bytes (a view of the buffer, which may be transferred), or null when there are none. */
+  /** The bytes in a buffer of their own (to transfer: not the room grown for more), or null when there are none. */
   bytes(): Uint8Array | null {
-    return this.n === 0 ? null : this.buf.subarray(0, this.n);
+    return this.n === 0 ? null : this.buf.slice(0, this.n);
   }
 }
 
