@@ -5,7 +5,8 @@
 //   decode  decodeStream (src/node/captureStream.ts): pcap/pcapng records -> Ethernet/IP/TCP -> SegmentView
 //   append  + SegmentTable.append of every segment, the table emptied every 2^17 rows (length = 0)
 //           as the stream's held table is after a sweep
-//   assign  + Tracker.assign of every row (the stream's default horizons): the connection tracking
+//   assign  + Tracker.assign of every row (the stream's default horizons): the connection tracking,
+//           with connections finished every 2^17 rows as the stream's sweeps would (their slots reused)
 // Each measurement is a fresh process (as the CLI is), timed inside it from the first read to the
 // last segment (start-up and module loading excluded). Several builds (out/ trees, e.g. one kept
 // from before a change) are measured in alternation, run after run, so that the machine's load
@@ -49,15 +50,38 @@ if (process.argv[2] === '--child') {
     });
   } else {
     const table = new SegmentTable(1 << 16);
-    const tracker = stage === 'assign' ? new Tracker(table, new Tracks(256), horizonsOf(DEFAULT_OPTIONS)) : null;
+    const tracks = new Tracks(256);
+    const tracker = stage === 'assign' ? new Tracker(table, tracks, horizonsOf(DEFAULT_OPTIONS)) : null;
+    // As the stream does at its sweeps (much simplified): the connections whose horizon passed
+    // 10 s (the stream's slack) before the latest time are finished, their slots reused.
+    const open = [];
+    let latest = -Infinity;
+    const sweep = () => {
+      const expired = latest - 10;
+      tracker.expired = expired;
+      let kept = 0;
+      for (const c of open) {
+        if (tracks.liveAt(c, expired, tracker.horizons)) open[kept++] = c;
+        else tracker.finish(c);
+      }
+      open.length = kept;
+    };
     await decodeStream(file, (v) => {
       segments++;
-      if (table.length === RESET) table.length = 0;
+      if (table.length === RESET) {
+        table.length = 0;
+        if (tracker !== null) sweep();
+      }
       const r = table.append(v);
-      if (tracker !== null) check += tracker.assign(r);
-      else check += table.src[r];
+      if (tracker !== null) {
+        const c = tracker.assign(r);
+        if (tracker.opened) open.push(c);
+        const t = v.tsSec + v.tsNsec / 1e9;
+        if (t > latest) latest = t;
+        check += c;
+      } else check += table.src[r];
     });
-    if (tracker !== null) check = `${check}/${tracker.tracks.count}`;
+    if (tracker !== null) check = `${check}/${tracks.count}`;
   }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const c = process.cpuUsage(c0);
