@@ -8,7 +8,8 @@
 //   assign  + Tracker.assign of every row (the stream's default horizons): the connection tracking,
 //           with connections finished every 2^17 rows as the stream's sweeps would (their slots reused)
 // Each measurement is a fresh process (as the CLI is), timed inside it from the first read to the
-// last segment (start-up and module loading excluded). Several builds (out/ trees, e.g. one kept
+// last segment (start-up and module loading excluded): wall time, the process's CPU time (with the
+// thread pool's reads and the garbage collector's threads) and the main thread's alone (/proc). Several builds (out/ trees, e.g. one kept
 // from before a change) are measured in alternation, run after run, so that the machine's load
 // falls on all of them alike; the figures are medians, and ratios against the first build.
 // Every build's run of a stage must give the same checksum (segments, rows, connections), unless
@@ -38,6 +39,16 @@ if (process.argv[2] === '--child') {
   const RESET = 1 << 17;
   let segments = 0;
   let check = 0;
+  // This thread's CPU time (Linux: /proc, in clock ticks of 10 ms), apart from the process's.
+  const mainTicks = () => {
+    try {
+      const f = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return Number(f[11]) + Number(f[12]);
+    } catch {
+      return NaN;
+    }
+  };
+  const m0 = mainTicks();
   const t0 = process.hrtime.bigint();
   const c0 = process.cpuUsage();
   if (stage === 'read') {
@@ -85,7 +96,8 @@ if (process.argv[2] === '--child') {
   }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const c = process.cpuUsage(c0);
-  process.stdout.write(JSON.stringify({ ms, cpu: (c.user + c.system) / 1e3, segments, check: String(check) }));
+  const main = (mainTicks() - m0) * 10;
+  process.stdout.write(JSON.stringify({ ms, cpu: (c.user + c.system) / 1e3, main, segments, check: String(check) }));
   process.exit(0);
 }
 
@@ -111,6 +123,7 @@ if (!fs.existsSync(file)) {
 
 const ms = {};
 const cpu = {};
+const main = {};
 const checks = {};
 for (let run = 0; run < runs; run++) {
   for (const stage of stages) {
@@ -120,12 +133,13 @@ for (let run = 0; run < runs; run++) {
       const r = JSON.parse(p.stdout);
       (ms[`${stage}|${b}`] ??= []).push(r.ms);
       (cpu[`${stage}|${b}`] ??= []).push(r.cpu);
+      (main[`${stage}|${b}`] ??= []).push(r.main);
       const c = `${r.segments}:${r.check}`;
       if ((checks[stage] ??= c) !== c && checkSums) throw new Error(`${stage}: ${b} gives ${c}, the first build ${checks[stage]}`);
     }
   }
 }
-console.log(`${path.relative(ROOT, file)}: median ms over ${runs} runs each, alternating builds (ratio to the first build); wall | CPU (user + system)`);
+console.log(`${path.relative(ROOT, file)}: median ms over ${runs} runs each, alternating builds (ratio to the first build); wall | CPU (user + system) | this thread's CPU`);
 for (const stage of stages) {
   const cells = (what) =>
     builds.map((b) => {
@@ -133,6 +147,6 @@ for (const stage of stages) {
       const m = median(what[`${stage}|${b}`]);
       return `${m.toFixed(0).padStart(6)}${b === builds[0] ? '       ' : ` (${(m / base).toFixed(2)})`}`;
     });
-  console.log(`  ${stage.padEnd(7)} ${cells(ms).join('  ')}  | ${cells(cpu).join('  ')}`);
+  console.log(`  ${stage.padEnd(7)} ${cells(ms).join('  ')}  | ${cells(cpu).join('  ')}  | ${cells(main).join('  ')}`);
 }
 if (builds.length > 1) builds.forEach((b, i) => console.log(`  build ${i + 1}: ${b}`));
