@@ -3,8 +3,8 @@
  * (`.pcap.gz`, `.pcapng.gz`: detected by its magic, inflated by zlib as it is read), or standard
  * input (`-`: `tcpdump -U -w - | teardown-tracer analyze -`). Bytes go to the pure decoder 1 MiB at
  * a time and segments come out of its callback as they are decoded, so nothing grows with the file.
- * An uncompressed regular file is read synchronously into one reused buffer (decodeRegularFile),
- * not into a new Buffer per chunk by the thread pool as a read stream does.
+ * An uncompressed regular file is read into two buffers used in turn (decodeRegularFile), not a
+ * new Buffer per chunk as a read stream makes.
  *
  * Damage never throws: a truncated gzip stream or a pipe that closes in the middle of a record keeps
  * what was decoded before it and says where it stopped (the decoder's report, plus `notes`).
@@ -126,11 +126,10 @@ export async function decodeStream(
 }
 
 /**
- * decodeStream for an uncompressed regular file: CHUNK_SIZE bytes at a time with fs.readSync into
- * ONE reused buffer (the decoder copies the little it keeps), so the bytes land in this thread's
- * cache just before it decodes them, and no Buffer is made per chunk. The event loop gets a turn
- * after every chunk (worker threads' results, timers), as with asynchronous reads. A read error
- * after the first chunk keeps what was decoded before it, as in the stream.
+ * decodeStream for an uncompressed regular file: CHUNK_SIZE bytes at a time into two buffers used in
+ * turn, the next read running while the decoder works on the last one (it copies the little it
+ * keeps, so the buffer may be read into again). A read error after the first chunk keeps what was
+ * decoded before it, as in the stream.
  */
 async function decodeRegularFile(
   path: string,
@@ -138,44 +137,50 @@ async function decodeRegularFile(
   onSegment: (v: SegmentView) => void,
   onChunk?: (p: ReadProgress) => void | Promise<void>,
 ): Promise<StreamedCapture> {
-  let fd: number;
+  let fh: fs.promises.FileHandle;
   try {
-    fd = fs.openSync(path, 'r');
+    fh = await fs.promises.open(path, 'r');
   } catch (e) {
     throw new UnreadableFileError(describeFsError(e, path), (e as NodeJS.ErrnoException).code);
   }
   const progress: ReadProgress = { bytesRead: 0, totalBytes };
   const notes: string[] = [];
+  let pending: Promise<unknown> | null = null;
   try {
-    const buf = Buffer.allocUnsafe(CHUNK_SIZE);
+    let cur = Buffer.allocUnsafe(CHUNK_SIZE);
+    let spare = Buffer.allocUnsafe(CHUNK_SIZE);
     let n: number;
     try {
-      n = fs.readSync(fd, buf, 0, CHUNK_SIZE, 0);
+      n = (await fh.read(cur, 0, CHUNK_SIZE, 0)).bytesRead;
     } catch (e) {
       throw new UnreadableFileError(describeFsError(e, path), (e as NodeJS.ErrnoException).code);
     }
     const decoder = new CaptureDecoder(onSegment, { totalLength: totalBytes });
     while (n > 0 && !decoder.stopped) {
-      decoder.push(buf.subarray(0, n));
+      const next = fh.read(spare, 0, CHUNK_SIZE, progress.bytesRead + n);
+      pending = next;
+      decoder.push(cur.subarray(0, n));
       progress.bytesRead += n;
       const wait = onChunk?.(progress);
-      await (wait ?? nextTurn());
+      if (wait !== undefined) await wait;
       try {
-        n = fs.readSync(fd, buf, 0, CHUNK_SIZE, progress.bytesRead);
+        n = (await next).bytesRead;
       } catch (e) {
         notes.push(`${path}: read error after ${progress.bytesRead} bytes (${(e as Error).message}); what was read before it is kept`);
         break;
+      } finally {
+        pending = null;
       }
+      const t = cur;
+      cur = spare;
+      spare = t;
     }
     return { report: decoder.finish(), gzip: false, notes };
   } finally {
-    fs.closeSync(fd);
+    // A read still running (the decoder stopped) is waited for before the file is closed.
+    if (pending !== null) await pending.catch(() => undefined);
+    await fh.close();
   }
-}
-
-/** Resolves after the event loop has had a turn (I/O callbacks, worker messages). */
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** True when the file starts with gzip's magic (1f 8b). */

@@ -1,7 +1,7 @@
 /**
  * `decode` on the command line (runDecode with a captured io) and decodeFile, the Node-side reader
  * that feeds files to the decoder 1 MiB at a time through one reused buffer; decodeStream's reader
- * of regular files (fs.readSync into one reused buffer, the event loop given a turn after each chunk).
+ * of regular files (two reused buffers, the next read running while a chunk is decoded).
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
@@ -117,7 +117,7 @@ describe('decode: the command line and decodeFile', () => {
     assert.ok(segs.length > 15000, String(segs.length));
   });
 
-  it('decodeStream reads a regular file over 1 MiB through one reused buffer exactly as decoding it whole, waiting when told', async () => {
+  it('decodeStream reads a regular file over 1 MiB through two reused buffers exactly as decoding it whole, waiting when told', async () => {
     const file = bigCapture(3 * CHUNK_SIZE + 12345);
     const size = fs.statSync(file).size;
     const segs: Seg[] = [];
