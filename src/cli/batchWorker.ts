@@ -70,7 +70,8 @@ export function runBatchWorker(port: MessagePort): void {
   });
 }
 
-class BatchWorker {
+/** The analysis of batches: in a worker thread, or on the main thread for the batches it takes itself (`runNow`). */
+export class BatchWorker {
   private readonly endpoints = new EndpointTable();
   private readonly engine: Partial<EngineOptions>;
   private readonly files: readonly string[] | undefined;
@@ -146,6 +147,12 @@ class BatchWorker {
     return table;
   }
 
+  /** A batch copied and analyzed now, its result posted before this returns. */
+  runNow(m: Extract<ToWorker, { t: 'batch' }>): void {
+    this.endpoints.extend(m.from, m.endpoints);
+    this.analyze(this.copy(m), m);
+  }
+
   /** The next batch's analysis after the messages waiting now (setImmediate runs after them). */
   private schedule(): void {
     if (this.scheduled || this.queue.length === 0) return;
@@ -189,9 +196,9 @@ class Utf8Lines {
     this.n += Utf8Lines.encoder.encodeInto(text, this.buf.subarray(this.n)).written;
   }
 
-  /** The bytes (a view of the buffer, which may be transferred), or null when there are none. */
+  /** The bytes in a buffer of their own (to transfer: not the room grown for more), or null when there are none. */
   bytes(): Uint8Array | null {
-    return this.n === 0 ? null : this.buf.subarray(0, this.n);
+    return this.n === 0 ? null : this.buf.slice(0, this.n);
   }
 }
 

@@ -20,18 +20,22 @@
 import * as path from 'path';
 import { MessageChannel, Worker, type Transferable } from 'worker_threads';
 import type { EngineOptions } from '../core/engine';
-import { StreamingAnalysis, type PreparedBatch, type StreamOptions } from '../core/engine/stream';
+import { batchTable, StreamingAnalysis, type PreparedBatch, type StreamOptions } from '../core/engine/stream';
 import type { SegmentView } from '../core/model/segment';
 import type { StreamEngine } from './analyzeStream';
 import type { BatchSink, StreamedOutput } from './streamOutput';
-import { BATCH_WORKER_ROLE, columnBuffers, runBatchWorker, type FromWorker, type ToWorker, type WorkerInit } from './batchWorker';
+import { BATCH_WORKER_ROLE, BatchWorker, columnBuffers, runBatchWorker, type FromWorker, type ToWorker, type WorkerInit } from './batchWorker';
 
+/** Batches a worker is sent ahead of the one it analyzes (the rest wait on this thread, not copied). */
+const AHEAD = 2;
 /**
- * Batches per worker sent and not answered before the reader waits. A sweep can finish many
- * batches at once (a gap in the capture): the reader goes on meanwhile (the workers copy each
- * batch's rows as it comes, before analyzing the ones before it, so the held rows can move).
+ * Batches cut and not sent beyond which this thread analyzes the oldest itself (at the next chunk
+ * of input) instead of reading on: the workers are behind. A sweep can finish many batches at once
+ * (a gap in the capture), which the workers catch up with while this thread reads on.
  */
-const MAX_QUEUED = 16;
+const MAX_PENDING = 8;
+/** Batches cut and not written beyond which the reader waits (results held for their turn). */
+const MAX_UNWRITTEN = 32;
 
 let workerScript = path.join(__dirname, 'batchWorker.js');
 /** The script a worker thread runs (the command line's bundle: itself). */
@@ -103,6 +107,7 @@ interface WorkerState {
 }
 
 type Result = Extract<FromWorker, { t: 'result' }>;
+type Batch = Extract<ToWorker, { t: 'batch' }>;
 
 const utf8 = new TextDecoder();
 
@@ -114,6 +119,12 @@ export class ParallelAnalysis implements StreamEngine {
   private written = 0;
   /** Results that came before an earlier batch's. */
   private readonly waiting = new Map<number, Result>();
+  /** Batches cut and not sent yet, in order. */
+  private pending: { seq: number; b: PreparedBatch }[] = [];
+  /** The analysis on this thread, for the batches it takes itself (the same code as a worker's). */
+  private readonly here: BatchWorker;
+  private hereEndpoints = 0;
+  private readonly copied: Int32Array | undefined;
   private finished = 0;
   private failure: Error | null = null;
   private wake: (() => void) | null = null;
@@ -129,6 +140,8 @@ export class ParallelAnalysis implements StreamEngine {
       ({
         copied: () => Atomics.load(copied, 0),
         waitCopied: (n: number) => {
+          // The batches not sent yet are copied here; the workers copy theirs at once meanwhile.
+          this.copyPending();
           Atomics.store(copied, 1, 1);
           for (let c = Atomics.load(copied, 0); c < n; c = Atomics.load(copied, 0)) Atomics.wait(copied, 0, c, 1000);
           Atomics.store(copied, 1, 0);
@@ -141,7 +154,9 @@ export class ParallelAnalysis implements StreamEngine {
       },
       { ...run.stream, runBatch: (b) => this.dispatch(b), sharedRows },
     );
+    this.copied = copied;
     const init: WorkerInit = { t: 'init', engine: run.engine, output: run.output, filter: run.filter, files: run.stream?.files, copied };
+    this.here = new BatchWorker(init, (r) => this.onMessage(null, r), (e) => this.fail(e instanceof Error ? e : new Error(String(e))));
     // This thread is one of the `jobs`: it reads, decodes and tracks every segment.
     for (let i = 0; i < Math.max(1, run.jobs - 1); i++) {
       const port = (run.spawn ?? threadWorker)();
@@ -159,15 +174,25 @@ export class ParallelAnalysis implements StreamEngine {
 
   paced(): Promise<void> | undefined {
     if (this.failure !== null) return Promise.reject(this.failure);
-    if (this.seq - this.written <= MAX_QUEUED * this.workers.length) return undefined;
-    return this.until(() => this.seq - this.written <= MAX_QUEUED * this.workers.length);
+    this.feed();
+    // The workers are behind: this thread takes the oldest batch not sent.
+    while (this.pending.length > MAX_PENDING) this.analyzeHere(this.pending.shift()!);
+    // Too many not written: this thread works through what is not sent rather than wait.
+    while (this.pending.length > 0 && this.seq - this.written > MAX_UNWRITTEN) this.analyzeHere(this.pending.shift()!);
+    if (this.seq - this.written <= MAX_UNWRITTEN) return undefined;
+    return this.until(() => this.seq - this.written <= MAX_UNWRITTEN);
   }
 
   async end(): Promise<void> {
     if (this.failure !== null) throw this.failure;
     try {
       this.stream.end();
-      await this.until(() => this.written === this.seq);
+      this.feed();
+      await this.until(() => {
+        // Whatever is not sent when a worker is free, with more than one batch each waiting, goes here.
+        if (this.pending.length > this.workers.length) this.analyzeHere(this.pending.shift()!);
+        return this.written === this.seq;
+      });
     } finally {
       await this.closeAll();
     }
@@ -189,29 +214,62 @@ export class ParallelAnalysis implements StreamEngine {
     await Promise.all(this.workers.map((w) => w.port.close()));
   }
 
-  /** A batch cut by the stream goes to the least busy worker (the first of them on a tie). */
+  /** A batch cut by the stream: sent to a worker when one has room (`feed`). */
   private dispatch(b: PreparedBatch): void {
-    let w = this.workers[0];
-    for (const x of this.workers) if (x.queued < w.queued) w = x;
-    const list = b.table.endpoints.list;
-    const endpoints = list.slice(w.endpoints);
-    const columns = b.table.columns();
-    const { context, order, rows } = b;
-    const m: ToWorker = { t: 'batch', seq: this.seq++, columns, length: b.table.length, rows, from: w.endpoints, endpoints, context, order };
-    w.endpoints = list.length;
-    w.queued++;
-    // The held table's shared columns are shared, not transferred; a batch's own table is transferred.
-    const transfer: ArrayBuffer[] = rows === undefined ? columnBuffers(columns) : [rows.buffer as ArrayBuffer];
-    for (const a of [context.ids, context.incarnations, order.at, order.key, order.chain]) transfer.push(a.buffer as ArrayBuffer);
-    w.port.post(m, transfer);
+    this.pending.push({ seq: this.seq++, b });
+    this.feed();
   }
 
-  private onMessage(w: WorkerState, m: FromWorker): void {
+  /** Sends batches not sent yet to the least busy workers while they have fewer than AHEAD. */
+  private feed(): void {
+    while (this.pending.length > 0) {
+      let w = this.workers[0];
+      for (const x of this.workers) if (x.queued < w.queued) w = x;
+      if (w.queued >= AHEAD) return;
+      const { seq, b } = this.pending.shift()!;
+      const m = this.message(seq, b, w.endpoints);
+      w.endpoints = m.from + m.endpoints.length;
+      w.queued++;
+      // The held table's shared columns are shared, not transferred; a batch's own table is transferred.
+      const { context, order, rows } = b;
+      const transfer: ArrayBuffer[] = rows === undefined ? columnBuffers(m.columns) : [rows.buffer as ArrayBuffer];
+      for (const a of [context.ids, context.incarnations, order.at, order.key, order.chain]) transfer.push(a.buffer as ArrayBuffer);
+      const t = context.tracks;
+      if (t !== undefined) for (const a of [t.rowConn, t.clientEp, t.serverEp, t.clientIsn, t.bits, t.previous, t.next]) transfer.push(a.buffer as ArrayBuffer);
+      w.port.post(m, transfer);
+    }
+  }
+
+  private message(seq: number, b: PreparedBatch, endpointsFrom: number): Batch {
+    const list = b.table.endpoints.list;
+    return { t: 'batch', seq, columns: b.table.columns(), length: b.table.length, rows: b.rows, from: endpointsFrom, endpoints: list.slice(endpointsFrom), context: b.context, order: b.order };
+  }
+
+  /** A batch analyzed on this thread (its rows copied first, and counted copied). */
+  private analyzeHere(p: { seq: number; b: PreparedBatch }): void {
+    const m = this.message(p.seq, p.b, this.hereEndpoints);
+    this.hereEndpoints = m.from + m.endpoints.length;
+    this.here.runNow(m);
+  }
+
+  /** The batches not sent yet get their own tables (their rows copied out of the held rows, counted copied). */
+  private copyPending(): void {
+    for (const p of this.pending) {
+      if (p.b.rows === undefined) continue;
+      p.b = { table: batchTable(p.b), context: p.b.context, order: p.b.order };
+      if (this.copied !== undefined) Atomics.add(this.copied, 0, 1);
+    }
+  }
+
+  private onMessage(w: WorkerState | null, m: FromWorker): void {
     if (m.t === 'error') {
       this.fail(new Error(`a worker failed: ${m.message}`));
       return;
     }
-    w.queued--;
+    if (w !== null) {
+      w.queued--;
+      this.feed();
+    }
     this.waiting.set(m.seq, m);
     for (let r = this.waiting.get(this.written); r !== undefined; r = this.waiting.get(this.written)) {
       this.waiting.delete(this.written);

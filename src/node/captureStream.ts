@@ -3,6 +3,8 @@
  * (`.pcap.gz`, `.pcapng.gz`: detected by its magic, inflated by zlib as it is read), or standard
  * input (`-`: `tcpdump -U -w - | teardown-tracer analyze -`). Bytes go to the pure decoder 1 MiB at
  * a time and segments come out of its callback as they are decoded, so nothing grows with the file.
+ * An uncompressed regular file is read into two buffers used in turn (decodeRegularFile), not a
+ * new Buffer per chunk as a read stream makes.
  *
  * Damage never throws: a truncated gzip stream or a pipe that closes in the middle of a record keeps
  * what was decoded before it and says where it stopped (the decoder's report, plus `notes`).
@@ -51,6 +53,8 @@ export async function decodeStream(
     } catch (e) {
       throw new UnreadableFileError(describeFsError(e, path), (e as NodeJS.ErrnoException).code);
     }
+    // A regular file that is not compressed: read into two reused buffers (no Buffer per chunk).
+    if (totalBytes >= 0 && !isGzipFile(path)) return decodeRegularFile(path, totalBytes, onSegment, onChunk);
     raw = fs.createReadStream(path, { highWaterMark: CHUNK_SIZE });
   }
   const progress: ReadProgress = { bytesRead: 0, totalBytes };
@@ -119,6 +123,64 @@ export async function decodeStream(
   await pump.catch(() => undefined);
   if (readError !== null) notes.push(`${path}: read error after ${progress.bytesRead} bytes (${(readError as Error).message}); what was read before it is kept`);
   return { report: decoder.finish(), gzip, notes };
+}
+
+/**
+ * decodeStream for an uncompressed regular file: CHUNK_SIZE bytes at a time into two buffers used in
+ * turn, the next read running while the decoder works on the last one (it copies the little it
+ * keeps, so the buffer may be read into again). A read error after the first chunk keeps what was
+ * decoded before it, as in the stream.
+ */
+async function decodeRegularFile(
+  path: string,
+  totalBytes: number,
+  onSegment: (v: SegmentView) => void,
+  onChunk?: (p: ReadProgress) => void | Promise<void>,
+): Promise<StreamedCapture> {
+  let fh: fs.promises.FileHandle;
+  try {
+    fh = await fs.promises.open(path, 'r');
+  } catch (e) {
+    throw new UnreadableFileError(describeFsError(e, path), (e as NodeJS.ErrnoException).code);
+  }
+  const progress: ReadProgress = { bytesRead: 0, totalBytes };
+  const notes: string[] = [];
+  let pending: Promise<unknown> | null = null;
+  try {
+    let cur = Buffer.allocUnsafe(CHUNK_SIZE);
+    let spare = Buffer.allocUnsafe(CHUNK_SIZE);
+    let n: number;
+    try {
+      n = (await fh.read(cur, 0, CHUNK_SIZE, 0)).bytesRead;
+    } catch (e) {
+      throw new UnreadableFileError(describeFsError(e, path), (e as NodeJS.ErrnoException).code);
+    }
+    const decoder = new CaptureDecoder(onSegment, { totalLength: totalBytes });
+    while (n > 0 && !decoder.stopped) {
+      const next = fh.read(spare, 0, CHUNK_SIZE, progress.bytesRead + n);
+      pending = next;
+      decoder.push(cur.subarray(0, n));
+      progress.bytesRead += n;
+      const wait = onChunk?.(progress);
+      if (wait !== undefined) await wait;
+      try {
+        n = (await next).bytesRead;
+      } catch (e) {
+        notes.push(`${path}: read error after ${progress.bytesRead} bytes (${(e as Error).message}); what was read before it is kept`);
+        break;
+      } finally {
+        pending = null;
+      }
+      const t = cur;
+      cur = spare;
+      spare = t;
+    }
+    return { report: decoder.finish(), gzip: false, notes };
+  } finally {
+    // A read still running (the decoder stopped) is waited for before the file is closed.
+    if (pending !== null) await pending.catch(() => undefined);
+    await fh.close();
+  }
 }
 
 /** True when the file starts with gzip's magic (1f 8b). */

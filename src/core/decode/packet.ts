@@ -500,8 +500,16 @@ export class PacketDecoder {
     const len = ipPayload - doff;
     v.len = len > 0 ? len : 0;
     v.hdrBytes += doff;
-    v.opts = 0;
     v.sackBlocks = 0;
+    if (doff === 32 && end - p >= 32 && b[p + 20] === 1 && b[p + 21] === 1 && b[p + 22] === 8 && b[p + 23] === 10) {
+      // The options of nearly every segment after the handshake, all captured: NOP, NOP,
+      // timestamps (here rather than in options(), which is not inlined).
+      v.opts = OPT_TIMESTAMP;
+      v.tsVal = ((b[p + 24] << 24) | (b[p + 25] << 16) | (b[p + 26] << 8) | b[p + 27]) >>> 0;
+      v.tsEcr = ((b[p + 28] << 24) | (b[p + 29] << 16) | (b[p + 30] << 8) | b[p + 31]) >>> 0;
+      return null;
+    }
+    v.opts = 0;
     if (doff > 20) this.options(b, p + 20, Math.min(p + doff, end));
     return null;
   }
@@ -509,13 +517,6 @@ export class PacketDecoder {
   /** TCP options in b[o, optEnd): within the header AND within what was captured. */
   private options(b: Uint8Array, o: number, optEnd: number): void {
     const v = this.view;
-    if (optEnd - o === 12 && b[o] === 1 && b[o + 1] === 1 && b[o + 2] === 8 && b[o + 3] === 10) {
-      // The options of nearly every segment after the handshake: NOP, NOP, timestamps.
-      v.opts = OPT_TIMESTAMP;
-      v.tsVal = ((b[o + 4] << 24) | (b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7]) >>> 0;
-      v.tsEcr = ((b[o + 8] << 24) | (b[o + 9] << 16) | (b[o + 10] << 8) | b[o + 11]) >>> 0;
-      return;
-    }
     while (o < optEnd) {
       const kind = b[o];
       if (kind === 0) return; // end of option list

@@ -1,6 +1,7 @@
 /**
  * `decode` on the command line (runDecode with a captured io) and decodeFile, the Node-side reader
- * that feeds files to the decoder 1 MiB at a time through one reused buffer.
+ * that feeds files to the decoder 1 MiB at a time through one reused buffer; decodeStream's reader
+ * of regular files (two reused buffers, the next read running while a chunk is decoded).
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
@@ -8,6 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { runDecode } from '../../../src/cli/decode';
 import { decodeFile, UnreadableFileError, CHUNK_SIZE } from '../../../src/node/captureFile';
+import { decodeStream } from '../../../src/node/captureStream';
 import { FIXTURES, decodeAll, copy, read, type Seg } from './util';
 import { runCli, type CliRun } from '../cliRun';
 
@@ -113,6 +115,60 @@ describe('decode: the command line and decodeFile', () => {
     assert.strictEqual(r.bytesRead, fs.statSync(file).size);
     assert.deepStrictEqual(segs, whole.segs);
     assert.ok(segs.length > 15000, String(segs.length));
+  });
+
+  it('decodeStream reads a regular file over 1 MiB through two reused buffers exactly as decoding it whole, waiting when told', async () => {
+    const file = bigCapture(3 * CHUNK_SIZE + 12345);
+    const size = fs.statSync(file).size;
+    const segs: Seg[] = [];
+    const progress: number[] = [];
+    const r = await decodeStream(
+      file,
+      (v) => segs.push(copy(v)),
+      // The reader is held back after every chunk (as the sharded analysis does when its workers are behind).
+      (p) => {
+        progress.push(p.bytesRead);
+        assert.strictEqual(p.totalBytes, size);
+        return new Promise<void>((resolve) => setTimeout(resolve, 2));
+      },
+    );
+    const whole = decodeAll(read(file));
+    assert.deepStrictEqual(segs, whole.segs);
+    assert.deepStrictEqual(r.report, whole.report);
+    assert.strictEqual(r.report.bytesRead, size);
+    assert.strictEqual(r.gzip, false);
+    assert.deepStrictEqual(r.notes, []);
+    assert.deepStrictEqual(progress, [CHUNK_SIZE, 2 * CHUNK_SIZE, 3 * CHUNK_SIZE, size]);
+  });
+
+  it('decodeStream gives the event loop a turn after every chunk of a regular file (worker results, timers)', async () => {
+    const file = bigCapture(3 * CHUNK_SIZE);
+    const ran: number[] = [];
+    const atChunk: number[] = [];
+    await decodeStream(
+      file,
+      () => undefined,
+      (p) => {
+        // What ran of the callbacks scheduled after the chunks before this one.
+        atChunk.push(ran.length);
+        const at = p.bytesRead;
+        setImmediate(() => ran.push(at));
+      },
+    );
+    assert.deepStrictEqual(atChunk, [0, 1, 2, 3]);
+  });
+
+  it('decodeStream: a regular file that ends inside a record in its third chunk keeps the records before it, as decoding it whole', async () => {
+    const file = bigCapture(3 * CHUNK_SIZE);
+    const cut = path.join(tmp, 'cut-big.pcap');
+    fs.writeFileSync(cut, read(file).subarray(0, 2 * CHUNK_SIZE + 100));
+    const segs: Seg[] = [];
+    const r = await decodeStream(cut, (v) => segs.push(copy(v)));
+    const whole = decodeAll(read(cut));
+    assert.ok(whole.report.stoppedAt?.message.startsWith('truncated ') && whole.segs.length > 10000, 'the file is cut inside a record');
+    assert.deepStrictEqual(segs, whole.segs);
+    assert.deepStrictEqual(r.report, whole.report);
+    assert.deepStrictEqual(r.notes, []);
   });
 
   it('large output is written in big chunks, not a write per line', async () => {

@@ -15,7 +15,7 @@ import { channelWorker, ParallelAnalysis } from '../../../src/cli/parallel';
 import { batchWriter, lineWriter, type BatchSink, type StreamedOutput } from '../../../src/cli/streamOutput';
 import { StreamingAnalysis } from '../../../src/core/engine/stream';
 import { analyze, type EngineOptions } from '../../../src/core/engine';
-import { SegmentView, type SegmentTable } from '../../../src/core/model/segment';
+import { SegmentTable as SegmentTableClass, SegmentView, type SegmentTable } from '../../../src/core/model/segment';
 import { SegmentBatch } from '../../../src/core/model/segmentBatch';
 import { analysisJsonChunks, JsonCollector, type InputSummary } from '../../../src/core/report/json';
 import { loadTrace } from '../../../src/node/loadTrace';
@@ -45,10 +45,11 @@ async function streamedRun(file: string, output: StreamedOutput, jobs: number): 
 const INPUT: InputSummary = { format: 'test', packets: 0, tcpSegments: 0 };
 
 /** The --json document of a table analyzed by `jobs` workers (on message channels). */
-async function parallelDoc(table: SegmentTable, opts: Partial<EngineOptions>, jobs: number, sweepRows: number): Promise<string> {
+async function parallelDoc(table: SegmentTable, opts: Partial<EngineOptions>, jobs: number, sweepRows: number, threads = false): Promise<string> {
   const collector = new JsonCollector();
   const sink: BatchSink = { counts: collector.counts, worst: -1, keep: (id, text) => collector.put([id], [text]), write: () => undefined, line: () => undefined, flush: () => undefined };
-  const s = new ParallelAnalysis({ jobs, engine: opts, output: 'json', filter: null, stream: { sweepRows, slackSeconds: 0 }, spawn: channelWorker }, sink);
+  const spawn = threads ? undefined : channelWorker;
+  const s = new ParallelAnalysis({ jobs, engine: opts, output: 'json', filter: null, stream: { sweepRows, slackSeconds: 0 }, spawn }, sink);
   const v = new SegmentView();
   for (let r = 0; r < table.length; r++) {
     table.fillView(r, v);
@@ -162,6 +163,28 @@ describe('analyze --jobs: batches analyzed by worker threads, the same answers',
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('real worker threads, held rows in shared memory: small batches, held rows full while batches wait, the same answers', async () => {
+    // A real kernel capture (scenario 01) played 300 times 2 s apart on their own ports: with
+    // batches of a few rows the stream cuts hundreds of batches, the workers fall behind (this
+    // thread takes batches itself), and the held rows fill up while batches are not copied yet
+    // (copied here, or by the workers while this thread waits).
+    const one = loadTrace(path.join(FIXTURES, 'kernel/01-client-active-close.pcap')).table;
+    const table = new SegmentTableClass(one.length * 300);
+    const v = new SegmentView();
+    for (let c = 0; c < 300; c++) {
+      for (let r = 0; r < one.length; r++) {
+        one.fillView(r, v);
+        v.tsSec += 2 * c;
+        v.frame += one.length * c;
+        if (v.sport !== 8080 && v.sport !== 80) v.sport = (v.sport + c) & 0xffff;
+        else v.dport = (v.dport + c) & 0xffff;
+        table.append(v);
+      }
+    }
+    const expected = [...analysisJsonChunks(analyze(table, {}), INPUT)].join('');
+    for (const jobs of [2, 3]) for (const sweepRows of [1, 30]) assert.strictEqual(await parallelDoc(table, {}, jobs, sweepRows, true), expected, `--jobs ${jobs}, batches of ${sweepRows} rows`);
   });
 
   it('real worker threads: --jobs 2 and 4 print what --jobs 1 prints', async () => {
