@@ -13,6 +13,7 @@ import { batchTable, StreamingAnalysis, type PreparedBatch, type StreamOptions }
 import { SegmentTable, SegmentView } from '../../../src/core/model/segment';
 import { analysisJsonChunks, JsonCollector, type InputSummary } from '../../../src/core/report/json';
 import { loadTrace } from '../../../src/node/loadTrace';
+import { copiesOf } from './copies';
 import { build, segArb } from './randomTrace';
 
 const FIXTURES = path.join(__dirname, '../../../../test/fixtures');
@@ -120,18 +121,7 @@ describe('streaming analysis', () => {
     // of rows while the whole analysis holds them all, and the answers stay the same.
     const one = loadTrace(path.join(FIXTURES, 'kernel/01-client-active-close.pcap')).table;
     const copies = 200;
-    const table = new SegmentTable(one.length * copies);
-    const v = new SegmentView();
-    for (let c = 0; c < copies; c++) {
-      for (let r = 0; r < one.length; r++) {
-        one.fillView(r, v);
-        v.tsSec += 10 * c;
-        v.frame += one.length * c;
-        if (v.sport !== 8080 && v.sport !== 80) v.sport = (v.sport + c) & 0xffff;
-        else v.dport = (v.dport + c) & 0xffff;
-        table.append(v);
-      }
-    }
+    const table = copiesOf(one, copies, 10);
     const expected = whole(table, {});
     const r = streamed(table, {}, {});
     assert.strictEqual(r.doc, expected);
@@ -144,18 +134,7 @@ describe('streaming analysis', () => {
     // through small batches, copied one every few segments: the held rows fill up while batches
     // wait, so the stream must wait for their copies before it moves rows.
     const one = loadTrace(path.join(FIXTURES, 'kernel/01-client-active-close.pcap')).table;
-    const table = new SegmentTable(one.length * 300);
-    const v = new SegmentView();
-    for (let c = 0; c < 300; c++) {
-      for (let r = 0; r < one.length; r++) {
-        one.fillView(r, v);
-        v.tsSec += 2 * c;
-        v.frame += one.length * c;
-        if (v.sport !== 8080 && v.sport !== 80) v.sport = (v.sport + c) & 0xffff;
-        else v.dport = (v.dport + c) & 0xffff;
-        table.append(v);
-      }
-    }
+    const table = copiesOf(one, 300, 2);
     const expected = whole(table, {});
     let waited = 0;
     for (const copyEvery of [1, 50, 100000]) {

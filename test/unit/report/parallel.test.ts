@@ -15,10 +15,11 @@ import { channelWorker, ParallelAnalysis } from '../../../src/cli/parallel';
 import { batchWriter, lineWriter, type BatchSink, type StreamedOutput } from '../../../src/cli/streamOutput';
 import { StreamingAnalysis } from '../../../src/core/engine/stream';
 import { analyze, type EngineOptions } from '../../../src/core/engine';
-import { SegmentTable as SegmentTableClass, SegmentView, type SegmentTable } from '../../../src/core/model/segment';
+import { SegmentView, type SegmentTable } from '../../../src/core/model/segment';
 import { SegmentBatch } from '../../../src/core/model/segmentBatch';
 import { analysisJsonChunks, JsonCollector, type InputSummary } from '../../../src/core/report/json';
 import { loadTrace } from '../../../src/node/loadTrace';
+import { copiesOf } from '../engine/copies';
 import { build, segArb } from '../engine/randomTrace';
 import { runCli } from '../cliRun';
 
@@ -171,18 +172,7 @@ describe('analyze --jobs: batches analyzed by worker threads, the same answers',
     // thread takes batches itself), and the held rows fill up while batches are not copied yet
     // (copied here, or by the workers while this thread waits).
     const one = loadTrace(path.join(FIXTURES, 'kernel/01-client-active-close.pcap')).table;
-    const table = new SegmentTableClass(one.length * 300);
-    const v = new SegmentView();
-    for (let c = 0; c < 300; c++) {
-      for (let r = 0; r < one.length; r++) {
-        one.fillView(r, v);
-        v.tsSec += 2 * c;
-        v.frame += one.length * c;
-        if (v.sport !== 8080 && v.sport !== 80) v.sport = (v.sport + c) & 0xffff;
-        else v.dport = (v.dport + c) & 0xffff;
-        table.append(v);
-      }
-    }
+    const table = copiesOf(one, 300, 2);
     const expected = [...analysisJsonChunks(analyze(table, {}), INPUT)].join('');
     for (const jobs of [2, 3]) for (const sweepRows of [1, 30]) assert.strictEqual(await parallelDoc(table, {}, jobs, sweepRows, true), expected, `--jobs ${jobs}, batches of ${sweepRows} rows`);
   });
