@@ -49,7 +49,7 @@ interface AnalyzeArgs {
   parquet: boolean;
   out: string | null;
   parquetRows: number | null;
-  /** Worker threads for the streaming analysis (--jobs), null: one (sharding is opt-in, see the call of runStreamed). */
+  /** Worker threads for the streaming analysis (--jobs), null: one (parallel workers are opt-in, see the call of runStreamed). */
   jobs: number | null;
 }
 

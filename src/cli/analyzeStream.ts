@@ -4,8 +4,8 @@
  * (`--format jsonl`, `zeek`, `zeek-json`; `--format parquet`, rows into the Parquet parts), kept as
  * text (`--json`, written in id order at the end), or only counted (`--summary`); with `--report`
  * each batch also feeds the overview (report.ts), written at the end. The same engine
- * and the same answers as the whole-capture analysis, on this thread or sharded over worker
- * threads (`--jobs`, for `--json`, `--summary` and `--format jsonl`).
+ * and the same answers as the whole-capture analysis, on this thread or with batches analyzed by worker
+ * threads (`--jobs`, for `--json`, `--summary` and `--format jsonl`: parallel.ts).
  */
 import type { Analysis, EngineOptions } from '../core/engine';
 import { StreamingAnalysis, type StreamOptions } from '../core/engine/stream';
@@ -19,7 +19,7 @@ import { UnreadableFileError } from '../node/captureFile';
 import { ParquetSink } from '../node/parquet';
 import { streamProgressText } from '../node/progressText';
 import type { CliIO } from './main';
-import { ShardedAnalysis, type ShardedRun } from './shards';
+import { ParallelAnalysis, type ParallelRun } from './parallel';
 import type { OverviewReport } from './report';
 import { batchWriter, filterArg, lineWriter, SEVERITY_RANK, shownConnections, type BatchSink, type ShownListener, type StreamedOutput } from './streamOutput';
 
@@ -35,10 +35,10 @@ export interface StreamRun {
   /** Exit 1 when a finding at least this severe exists (its rank), or null. */
   failRank: number | null;
   progress: boolean;
-  /** Worker threads the connections are sharded over (1: this thread only; Zeek and Parquet outputs always run on one). */
+  /** Worker threads that analyze batches of finished connections (1: this thread only; Zeek and Parquet outputs and --report always run on one). */
   jobs: number;
-  /** How a shard is started (default: a worker thread; tests run shards on message channels). */
-  spawn?: ShardedRun['spawn'];
+  /** How a worker is started (default: a worker thread; tests run workers on message channels). */
+  spawn?: ParallelRun['spawn'];
   /** Zeek outputs: add the community_id column. */
   communityId?: boolean;
   /** Zeek outputs: Zeek's likely_server_ports, when not Zeek's default. */
@@ -143,6 +143,7 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
     keep: (id, text) => collector?.put([id], [text]),
     write: (text) => io.out(text),
     ...lineWriter((text) => io.out(text)),
+    bytes: io.outBytes && ((b) => io.outBytes?.(b)),
   };
   let parquet: ParquetSink | null = null;
   if (run.output === 'parquet' && run.parquet) {
@@ -160,11 +161,12 @@ export async function runStreamed(run: StreamRun, io: CliIO): Promise<number> {
   const onShown: ShownListener | undefined = report && ((a, shown) => report.add(a, shown));
   const onBatch = formats ? formatWriter(run, filter, sink, parquet, header, onShown) : batchWriter(run.output, filter, sink, onShown);
   const so: StreamOptions = run.files !== undefined ? { files: fileNames(run.files) } : {};
-  // More than one job: connections sharded over worker threads (shards.ts), the same engine and
-  // answers; one job (and the Zeek and Parquet outputs, and --report): the streaming analysis on this thread.
+  // More than one job: the batches of finished connections are analyzed by worker threads
+  // (parallel.ts), the same engine and answers; one job (and the Zeek and Parquet outputs, and
+  // --report): the streaming analysis on this thread.
   const stream: StreamEngine =
     run.jobs > 1 && !formats && report === undefined
-      ? new ShardedAnalysis({ jobs: run.jobs, engine: run.engine, output: run.output, filter: run.filter, stream: so, spawn: run.spawn }, sink)
+      ? new ParallelAnalysis({ jobs: run.jobs, engine: run.engine, output: run.output, filter: run.filter, stream: so, spawn: run.spawn }, sink)
       : new InThread(new StreamingAnalysis(run.engine, onBatch, so));
   const progress = run.progress ? new ProgressLine(io) : null;
   let packets = 0;
@@ -229,7 +231,7 @@ function inputOf(read: StreamedCapture): { error: string | null; input: InputSum
   return { error: null, input: { format: r.format, packets: r.packets, tcpSegments: r.tcpSegments, warnings: [...r.notes(), ...read.notes] } };
 }
 
-/** What runStreamed feeds with segments: the streaming analysis on this thread, or sharded over workers. */
+/** What runStreamed feeds with segments: the streaming analysis on this thread, or its batches analyzed by worker threads. */
 export interface StreamEngine {
   push(v: SegmentView): void;
   /** Called after each chunk of input; a promise when the reader should wait (the workers are behind). */

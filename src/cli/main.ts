@@ -6,7 +6,7 @@
 import { isMainThread } from 'worker_threads';
 import { runDecode } from './decode';
 import { runAnalyze } from './analyze';
-import { setShardScript } from './shards';
+import { setWorkerScript } from './parallel';
 
 const USAGE = `usage: teardown-tracer <command> [options] FILE...
 
@@ -59,6 +59,8 @@ commands:
 
 export interface CliIO {
   out(text: string): void;
+  /** Output already encoded as UTF-8 (the parallel analysis's jsonl lines), when the writer takes bytes. */
+  outBytes?(bytes: Uint8Array): void;
   err(text: string): void;
 }
 
@@ -77,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
   });
   const io: CliIO = {
     out: (t) => process.stdout.write(t),
+    outBytes: (b) => process.stdout.write(b),
     err: (t) => process.stderr.write(t),
   };
   switch (command) {
@@ -95,9 +98,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// The same script runs the shards of `analyze --jobs N` in worker threads (shardWorker.ts starts
+// The same script runs the workers of `analyze --jobs N` in worker threads (batchWorker.ts starts
 // itself there); only the main thread is the command line.
-setShardScript(__filename);
+setWorkerScript(__filename);
 if (isMainThread) main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

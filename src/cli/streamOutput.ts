@@ -1,7 +1,7 @@
 /**
  * What an output of the streaming analysis does with each batch of finished connections (the
  * display filter, the counts, the JSON texts): one function, run by the analysis on one thread
- * (analyzeStream.ts) and by every shard of the sharded analysis (shardWorker.ts).
+ * (analyzeStream.ts) and by every worker of the parallel analysis (batchWorker.ts).
  */
 import type { Analysis, Connection, Severity } from '../core/engine';
 import type { BatchListener } from '../core/engine/stream';
@@ -11,7 +11,7 @@ import { connectionJsonText, type SummaryCounts } from '../core/report/json';
 import type { ZeekFormat } from '../core/report/zeek';
 
 /**
- * Zeek and Parquet outputs run on one thread (analyzeStream.ts); the others also sharded. `none`:
+ * Zeek and Parquet outputs run on one thread (analyzeStream.ts); the others also in parallel (--jobs). `none`:
  * nothing on stdout but what `--report` says (the report alone).
  */
 export type StreamedOutput = 'json' | 'jsonl' | 'summary' | 'json-summary' | 'parquet' | 'none' | ZeekFormat;
@@ -23,7 +23,8 @@ export const SEVERITY_RANK: Record<Severity, number> = { hint: 0, info: 1, warni
 
 /**
  * Where the results of finished connections go: the one-thread analysis writes them out; each
- * shard of the sharded analysis (shards.ts) sends them to the main thread, which merges them.
+ * worker of the parallel analysis (batchWorker.ts) sends them to the main thread, which writes
+ * them batch after batch (parallel.ts).
  */
 export interface BatchSink {
   readonly counts: SummaryCounts;
@@ -33,11 +34,10 @@ export interface BatchSink {
   keep(id: number, text: string): void;
   /** Zeek outputs: lines, written as they come. */
   write(text: string): void;
-  /**
-   * `--format jsonl`: a connection's line, with where it goes in the output (`BatchOrder`: its
-   * chain's key, the id of its chain's current connection, its id). Lines come in that order.
-   */
-  line(text: string, key: number, chain: number, id: number): void;
+  /** `--format jsonl`: a connection's line. Lines come in the order they are written (`BatchOrder`, batch after batch). */
+  line(text: string): void;
+  /** `--format jsonl`: lines as UTF-8 (from a worker thread), when the sink takes bytes; else they are given to `line`. */
+  bytes?(lines: Uint8Array): void;
   /** The end of a batch's lines (a pipe's reader gets them now). */
   flush(): void;
 }
@@ -62,11 +62,11 @@ export function lineWriter(out: (text: string) => void): Pick<BatchSink, 'line' 
 
 /** The output's work on each batch of finished connections (the filter, counts, texts): the same in every thread. */
 export function batchWriter(output: StreamedOutput, filter: CompiledFilter | null, sink: BatchSink, onShown?: ShownListener): BatchListener {
-  return (a, ids, order) => {
+  return (a, _ids, order) => {
     const shown = shownConnections(a, filter);
     onShown?.(a, shown);
     const matching = shown === a.connections ? null : new Set(shown);
-    const { at, key, chain } = order;
+    const at = order.at;
     for (let k = 0; k < at.length; k++) {
       const i = at[k];
       const c = a.connections[i];
@@ -74,7 +74,7 @@ export function batchWriter(output: StreamedOutput, filter: CompiledFilter | nul
       sink.counts.add(c);
       for (const f of c.findings) sink.worst = Math.max(sink.worst, SEVERITY_RANK[f.severity]);
       if (output === 'json') sink.keep(c.id, connectionJsonText(a, c));
-      else if (output === 'jsonl') sink.line(connectionJsonText(a, c) + '\n', key[i], ids[chain[i]], ids[i]);
+      else if (output === 'jsonl') sink.line(connectionJsonText(a, c) + '\n');
     }
     if (output === 'jsonl') sink.flush();
   };

@@ -117,7 +117,7 @@ class FileReader {
   ) {
     this.decoder = new CaptureDecoder((v) => {
       v.file = this.index;
-      this.queue.append(v, 0, 0);
+      this.queue.append(v);
     });
   }
 

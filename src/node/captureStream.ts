@@ -68,7 +68,7 @@ export async function decodeStream(
   }
   const gzip = !first.done && first.value.length >= 2 && first.value[0] === 0x1f && first.value[1] === 0x8b;
   const decoder = new CaptureDecoder(onSegment, totalBytes >= 0 && !gzip ? { totalLength: totalBytes } : undefined);
-  // onChunk may ask the reader to wait (a promise): the sharded analysis's workers are behind.
+  // onChunk may ask the reader to wait (a promise): the parallel analysis's workers are behind.
   const count = (n: number): void | Promise<void> => {
     progress.bytesRead += n;
     return onChunk?.(progress);

@@ -22,7 +22,7 @@ import {
   CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SimStore, S_DECLARED, S_SYNCHRONIZED,
   SYN_RECEIVED, SYN_SENT, TIME_WAIT, UNKNOWN,
 } from './sim';
-import { trackConnections, type Horizons, type Tracks } from './tracker';
+import { assignedTracks, trackConnections, type AssignedTracks, type Horizons, type Tracks } from './tracker';
 import {
   KIND_DATA,
   KIND_KEEPALIVE,
@@ -53,9 +53,11 @@ import {
   RETRANSMITTED_CONTROL,
   lostBeforeRetransmission,
   SenderColumns,
+  ackLinks,
   firstTransmission,
   scaledWindow,
   wirePass,
+  type AckLinks,
   type WirePass,
 } from './wire';
 
@@ -89,6 +91,8 @@ export interface BatchContext {
   ids: Int32Array;
   /** Per connection of the batch: its incarnation on its 4-tuple in the capture. */
   incarnations: Int32Array;
+  /** The connections as the stream's tracker assigned the rows (the same rules): not tracked again. */
+  tracks?: AssignedTracks;
 }
 
 /** Explicit events for traces that spell them out (RFC figure notation); see text/types.ts. */
@@ -271,8 +275,8 @@ export function analyze(
 ): Analysis {
   const opts: EngineOptions = { ...DEFAULT_OPTIONS, ...options, severities: { ...options.severities } };
   const horizons = horizonsOf(opts);
-  const { tracks, rowConn } = trackConnections(table, horizons);
-  if (batch !== undefined) {
+  const { tracks, rowConn } = batch?.tracks !== undefined ? assignedTracks(table, batch.tracks, batch.incarnations, batch.ids) : trackConnections(table, horizons);
+  if (batch !== undefined && batch.tracks === undefined) {
     if (batch.ids.length !== tracks.count)
       throw new Error(`internal: a streaming batch of ${batch.ids.length} connections was tracked as ${tracks.count}`);
     tracks.ids = batch.ids;
@@ -380,6 +384,7 @@ export function analyze(
   replay.expireAllAtEnd(m, ends);
 
   let materialized: Transition[] | undefined;
+  let links: AckLinks | undefined;
   const findings: Finding[] = [];
   const data = new ConnectionData(table, tracks, wire, S);
   const records = summarizeAll(data, new Summarizer(data, opts, findings, ends), m);
@@ -400,7 +405,8 @@ export function analyze(
       records[ci].addFinding(f);
     }
   }
-  findings.sort((a, b) => a.row - b.row);
+  // Made connection by connection, they are mostly in row order already (a stable sort keeps it).
+  if (!inRowOrder(findings)) findings.sort((a, b) => a.row - b.row);
 
   return {
     table,
@@ -412,8 +418,14 @@ export function analyze(
     serverBefore,
     serverAfter,
     rowKind: wire.rowKind,
-    ackedBy: wire.ackedBy,
-    acks: wire.acks,
+    get ackedBy(): Int32Array {
+      links ??= ackLinks(table, rowConn, wire.rowDir, m);
+      return links.ackedBy;
+    },
+    get acks(): Int32Array {
+      links ??= ackLinks(table, rowConn, wire.rowDir, m);
+      return links.acks;
+    },
     deliverAt: stepDeliverAt ?? deliveries,
     rstCheck: wire.rstCheck,
     get transitions(): Transition[] {
@@ -426,6 +438,11 @@ export function analyze(
     connectionEnd: ends,
     options: opts,
   };
+}
+
+function inRowOrder(findings: Finding[]): boolean {
+  for (let i = 1; i < findings.length; i++) if (findings[i].row < findings[i - 1].row) return false;
+  return true;
 }
 
 /**
@@ -572,11 +589,15 @@ export function analysisOf(a: Analysis, connections: Connection[]): Analysis {
  */
 function connectionEnds(table: SegmentTable, tracks: Tracks, h: Horizons, end: number): Float64Array {
   const m = tracks.count;
+  // Each connection's first time, read in row order (connections are numbered by their first
+  // row): the clock columns are read front to back, not at every successor's first row.
+  const firstTime = new Float64Array(m);
+  for (let c = 0; c < m; c++) firstTime[c] = table.time(tracks.firstRow[c]);
   const ends = new Float64Array(m);
   for (let c = 0; c < m; c++) {
     let e = Math.min(end, tracks.lastTime[c] + tracks.horizon(c, h));
     const next = tracks.next[c];
-    if (next >= 0) e = Math.min(e, table.time(tracks.firstRow[next]));
+    if (next >= 0) e = Math.min(e, firstTime[next]);
     ends[c] = e;
   }
   return ends;
@@ -596,6 +617,12 @@ function captureEnd(table: SegmentTable): number {
 class Replay {
   private readonly w: SenderColumns;
   private readonly st: Uint8Array;
+  // Columns every event reads, held here rather than reached through the table and the wire pass.
+  private readonly flags: Uint16Array;
+  private readonly ack: Uint32Array;
+  private readonly rowDir: Uint8Array;
+  private readonly rowKind: Uint8Array;
+  private readonly deliverInferred: Uint8Array;
   private readonly twoMsl: number;
   private readonly timerExpired: number;
   /** Sides (2 * connection + side) shown to ignore a RST in TIME-WAIT (RFC 1337). */
@@ -615,6 +642,11 @@ class Replay {
   ) {
     this.w = wire.columns;
     this.st = S.state;
+    this.flags = table.flags;
+    this.ack = table.ack;
+    this.rowDir = wire.rowDir;
+    this.rowKind = wire.rowKind;
+    this.deliverInferred = wire.deliverInferred;
     this.twoMsl = 2 * opts.mslSeconds;
     this.timerExpired = reasonId(`The 2 MSL TIME-WAIT timer (${this.twoMsl} s) expired before this segment (RFC 9293 3.6).`);
   }
@@ -649,7 +681,7 @@ class Replay {
   /** States before the first segment, from what the connection's first segments show. */
   initial(ci: number): void {
     const first = this.tracks.firstRow[ci];
-    const f = this.table.flags[first];
+    const f = this.flags[first];
     const k = 2 * ci;
     const st = this.st;
     if ((f & (SYN | ACK)) === SYN && this.table.src[first] === this.tracks.clientEp[ci]) {
@@ -710,64 +742,81 @@ class Replay {
 
   /** A segment leaves its sender. */
   send(ci: number, r: number): void {
-    const side = this.wire.rowDir[r];
-    const k = 2 * ci + side;
-    const f = this.table.flags[r];
-    const kind = this.wire.rowKind[r];
-    const s = this.st[k];
-    const w = this.w;
+    const f = this.flags[r];
     if (f & RST) {
-      const next = this.wentOnAfter(ci, side, r);
-      if (next >= 0) {
-        // Its TCP still had the connection: this RST was not its own, and changes nothing here.
-        this.S.extra(ci).injectedRsts.push({ row: r, next });
-        this.S.extra(ci).rsts.push({ row: r, side, why: verdict('injected', `suspected injection: the ${SIDES[side]} went on sending on the connection (${ref(this.table, next)}), which a TCP that resets cannot do`, [r, next], 'likely') });
-        return;
-      }
-      const why = this.resetReason(ci, side, r);
-      const e = this.S.extra(ci);
-      e.rsts.push({ row: r, side, why });
-      // A RST from a side already CLOSED resets nothing, unless the replay closed it only because
-      // this RST showed its socket gone (a FIN that found no socket, see finFoundNoSocket).
-      // The RST that ends an RFC 5961 exchange is the connection's reset, not the challenged one.
-      if (why.reason === 'challenge-ack-exchange') e.reset = { side, row: r, why };
-      else if (!e.reset && (s !== CLOSED || this.closedByFinWithoutSocket(ci, side) || this.closedBySynAckWithoutSocket(ci, side) || this.wire.rstCheck.get(r) === 'syn-ack-ok')) e.reset = { side, row: r, why };
-      if (s !== CLOSED)
-        this.setState(ci, side, CLOSED, r, reasonId(`The ${SIDES[side]} sent a RST and dropped the connection: ${why.text} (RFC 9293 3.5.2).`), false);
+      this.sendRst(ci, r);
       return;
     }
-    if (f & SYN) {
-      if (!(f & ACK)) {
-        if (s === CLOSED || s === UNKNOWN) this.setState(ci, side, SYN_SENT, r, WHY.synSent, false);
-        else if (s === SYN_SENT && this.synGaveUp(ci, side, r)) this.giveUp(ci, side, r, WHY.synGaveUp);
-      } else if (s === LISTEN || s === UNKNOWN || s === CLOSED) {
-        this.setState(ci, side, SYN_RECEIVED, r, WHY.synAckSent, s !== LISTEN);
-      }
-    }
-    const p = k ^ 1;
-    if (f & ACK && s === SYN_SENT && !(f & SYN) && w.bits[p] & F_ISN_KNOWN && seqGe(this.table.ack[r], w.synEnd[p])) {
+    const side = this.rowDir[r];
+    const k = 2 * ci + side;
+    const kind = this.rowKind[r];
+    const s = this.st[k];
+    if (f & SYN) this.sendSyn(ci, side, r, f, s);
+    else if (f & ACK && s === SYN_SENT) {
+      const w = this.w;
+      const p = k ^ 1;
       // An ACK of the peer's SYN proves the SYN-ACK was received even when the capture missed it.
-      this.setState(ci, side, ESTABLISHED, r, WHY.ackOfSyn, true);
+      if (w.bits[p] & F_ISN_KNOWN && seqGe(this.ack[r], w.synEnd[p])) this.setState(ci, side, ESTABLISHED, r, WHY.ackOfSyn, true);
     }
-    if (kind & KIND_DATA && !(kind & KIND_RETRANSMISSION)) {
-      const cur = this.st[k];
-      if (cur === CLOSE_WAIT) {
-        this.S.halfCloseData[k] += this.table.len[r];
-        this.S.extra(ci).halfCloseDataRows[side].push(r);
-      }
-      if (w.bits[k] & F_HAS_FIN && this.wire.deliverAt[r] !== RETRANSMITTED_CONTROL && this.isAfterOwnFin(r, k))
-        this.S.extra(ci).dataAfterFinRows[side].push(r);
+    if (kind & KIND_DATA && !(kind & KIND_RETRANSMISSION)) this.sendData(ci, side, r);
+    if (f & FIN) this.sendFin(ci, side, r);
+  }
+
+  /** A RST leaves its sender: its TCP's own (why it was sent), or not (it went on sending). */
+  private sendRst(ci: number, r: number): void {
+    const side = this.rowDir[r];
+    const s = this.st[2 * ci + side];
+    const next = this.wentOnAfter(ci, side, r);
+    if (next >= 0) {
+      // Its TCP still had the connection: this RST was not its own, and changes nothing here.
+      this.S.extra(ci).injectedRsts.push({ row: r, next });
+      this.S.extra(ci).rsts.push({ row: r, side, why: verdict('injected', `suspected injection: the ${SIDES[side]} went on sending on the connection (${ref(this.table, next)}), which a TCP that resets cannot do`, [r, next], 'likely') });
+      return;
     }
-    if (f & FIN && this.wire.deliverAt[r] !== RETRANSMITTED_CONTROL) {
+    const why = this.resetReason(ci, side, r);
+    const e = this.S.extra(ci);
+    e.rsts.push({ row: r, side, why });
+    // A RST from a side already CLOSED resets nothing, unless the replay closed it only because
+    // this RST showed its socket gone (a FIN that found no socket, see finFoundNoSocket).
+    // The RST that ends an RFC 5961 exchange is the connection's reset, not the challenged one.
+    if (why.reason === 'challenge-ack-exchange') e.reset = { side, row: r, why };
+    else if (!e.reset && (s !== CLOSED || this.closedByFinWithoutSocket(ci, side) || this.closedBySynAckWithoutSocket(ci, side) || this.wire.rstCheck.get(r) === 'syn-ack-ok')) e.reset = { side, row: r, why };
+    if (s !== CLOSED)
+      this.setState(ci, side, CLOSED, r, reasonId(`The ${SIDES[side]} sent a RST and dropped the connection: ${why.text} (RFC 9293 3.5.2).`), false);
+  }
+
+  /** A SYN or SYN-ACK (flags f) leaves its sender, in state s. */
+  private sendSyn(ci: number, side: number, r: number, f: number, s: number): void {
+    if (!(f & ACK)) {
+      if (s === CLOSED || s === UNKNOWN) this.setState(ci, side, SYN_SENT, r, WHY.synSent, false);
+      else if (s === SYN_SENT && this.synGaveUp(ci, side, r)) this.giveUp(ci, side, r, WHY.synGaveUp);
+    } else if (s === LISTEN || s === UNKNOWN || s === CLOSED) {
+      this.setState(ci, side, SYN_RECEIVED, r, WHY.synAckSent, s !== LISTEN);
+    }
+  }
+
+  /** New data (not a retransmission) leaves its sender: half-close data, or data after its own FIN. */
+  private sendData(ci: number, side: number, r: number): void {
+    const k = 2 * ci + side;
+    if (this.st[k] === CLOSE_WAIT) {
+      this.S.halfCloseData[k] += this.table.len[r];
+      this.S.extra(ci).halfCloseDataRows[side].push(r);
+    }
+    if (this.w.bits[k] & F_HAS_FIN && this.wire.deliverAt[r] !== RETRANSMITTED_CONTROL && this.isAfterOwnFin(r, k))
+      this.S.extra(ci).dataAfterFinRows[side].push(r);
+  }
+
+  /** A FIN leaves its sender: it closes, or it gave up retransmitting it. */
+  private sendFin(ci: number, side: number, r: number): void {
+    const k = 2 * ci + side;
+    if (this.wire.deliverAt[r] !== RETRANSMITTED_CONTROL) {
       const cur = this.st[k];
       if (cur === ESTABLISHED || cur === SYN_RECEIVED || cur === UNKNOWN) this.setState(ci, side, FIN_WAIT_1, r, WHY.finSent[side], cur === UNKNOWN);
       else if (cur === CLOSE_WAIT) this.setState(ci, side, LAST_ACK, r, WHY.lastAckSent[side], false);
     }
-    if (f & FIN) {
-      const cur = this.st[k];
-      if ((cur === FIN_WAIT_1 || cur === CLOSING || cur === LAST_ACK) && this.finGaveUp(ci, side, r))
-        this.giveUp(ci, side, r, reasonId(finGaveUpReason(side, STATES[cur])));
-    }
+    const cur = this.st[k];
+    if ((cur === FIN_WAIT_1 || cur === CLOSING || cur === LAST_ACK) && this.finGaveUp(ci, side, r))
+      this.giveUp(ci, side, r, reasonId(finGaveUpReason(side, STATES[cur])));
   }
 
   private isAfterOwnFin(r: number, k: number): boolean {
@@ -779,83 +828,95 @@ class Replay {
 
   /** A segment is processed by its receiver. `at` is the row after which it happens (for the log). */
   deliver(ci: number, r: number, at: number): void {
-    const sender = this.wire.rowDir[r];
-    const side = 1 - sender;
-    const k = 2 * ci + side;
-    const f = this.table.flags[r];
-    const inferred = this.wire.deliverInferred[r] === 1;
-    const w = this.w;
-    const row = at >= 0 ? at : r;
-    const st = this.st;
-
+    const f = this.flags[r];
     if (f & RST) {
-      const check = this.wire.rstCheck.get(r) ?? 'unknown';
-      if (check === 'out-of-window' || check === 'syn-ack-bad' || (check === 'in-window' && this.answeredAfter(ci, side, r))) {
-        this.S.extra(ci).ignoredRsts.push({ row: r, check });
-        this.wire.rowKind[r] |= KIND_RST_IGNORED; // the replay is where a RST is judged
-        return;
-      }
-      const s = st[k];
-      if (s === CLOSED || s === LISTEN) return;
-      if (s === TIME_WAIT && (this.rfc1337.has(k) || this.answeredAfter(ci, side, r))) {
-        // RFC 1337 (Linux tcp_rfc1337=1): a RST in TIME-WAIT is ignored. The side answering a later
-        // segment with anything but a RST proves it (a gone socket would answer with a RST), and
-        // a stack that ignored one ignores the next.
-        this.rfc1337.add(k);
-        this.wire.rowKind[r] |= KIND_RST_IGNORED;
-        return;
-      }
-      const why = check === 'syn-ack-ok' ? WHY.refusedRst[side] : check === 'exact' ? WHY.rstExact[side] : WHY.rstUnchecked[side];
-      this.setState(ci, side, CLOSED, row, why, check === 'unknown', r);
-      this.S.extra(ci).rstsTaken.push(r);
+      this.deliverRst(ci, r, at);
       return;
     }
-
-    if (f & SYN) {
-      const s = st[k];
-      if (!(f & ACK)) {
-        if ((s === LISTEN || s === UNKNOWN) && w.bits[k] & F_SENT_SYNACK) this.setState(ci, side, SYN_RECEIVED, row, WHY.synReceived[side], s === UNKNOWN, r);
-        else if (s === SYN_SENT) this.setState(ci, side, SYN_RECEIVED, row, WHY.simultaneousOpen, false, r);
-      } else if (s === SYN_SENT && seqGe(this.table.ack[r], w.synEnd[k])) {
-        if (this.foundNoSocket(ci, side, r)) {
-          this.setState(ci, side, CLOSED, row, WHY.synAckGone[side], true, r);
-          return;
-        }
-        this.setState(ci, side, ESTABLISHED, row, WHY.synAckAcks[side], inferred, r);
-        return;
-      } else if (s === SYN_RECEIVED && seqGe(this.table.ack[r], w.synEnd[k])) {
-        this.setState(ci, side, ESTABLISHED, row, WHY.synAckAcksSimultaneous[side], inferred, r);
-        return;
-      }
-    }
-
+    if (f & SYN && this.deliverSyn(ci, r, at, f)) return;
     if (f & ACK) this.deliverAck(ci, r, at);
+    if (f & FIN) this.deliverFin(ci, r, at);
+  }
 
-    if (f & FIN) {
-      if (this.S.peerFinReceived[k]) return;
-      this.S.peerFinReceived[k] = 1;
-      const cur = st[k];
-      const crossing = (w.bits[k] & F_HAS_FIN) !== 0 && !this.S.finAcked[k];
-      if (cur === FIN_WAIT_2 && this.finFoundNoSocket(ci, side, r)) {
-        this.setState(ci, side, CLOSED, row, WHY.finWait2Gone[side], true, r);
-        return;
-      }
-      if (cur === ESTABLISHED || cur === SYN_RECEIVED || cur === UNKNOWN) this.setState(ci, side, CLOSE_WAIT, row, WHY.finReceived[side], inferred, r);
-      else if (cur === FIN_WAIT_1 && crossing) this.setState(ci, side, CLOSING, row, WHY.crossingFin[side], inferred, r);
-      else if (cur === FIN_WAIT_1 || cur === FIN_WAIT_2) this.setState(ci, side, TIME_WAIT, row, WHY.finAfterOwn[side], inferred, r);
+  /** A RST is processed by its receiver: taken (CLOSED), or ignored (out of window, challenged, RFC 1337). */
+  private deliverRst(ci: number, r: number, at: number): void {
+    const side = 1 - this.rowDir[r];
+    const k = 2 * ci + side;
+    const row = at >= 0 ? at : r;
+    const check = this.wire.rstCheck.get(r) ?? 'unknown';
+    if (check === 'out-of-window' || check === 'syn-ack-bad' || (check === 'in-window' && this.answeredAfter(ci, side, r))) {
+      this.S.extra(ci).ignoredRsts.push({ row: r, check });
+      this.rowKind[r] |= KIND_RST_IGNORED; // the replay is where a RST is judged
+      return;
     }
+    const s = this.st[k];
+    if (s === CLOSED || s === LISTEN) return;
+    if (s === TIME_WAIT && (this.rfc1337.has(k) || this.answeredAfter(ci, side, r))) {
+      // RFC 1337 (Linux tcp_rfc1337=1): a RST in TIME-WAIT is ignored. The side answering a later
+      // segment with anything but a RST proves it (a gone socket would answer with a RST), and
+      // a stack that ignored one ignores the next.
+      this.rfc1337.add(k);
+      this.rowKind[r] |= KIND_RST_IGNORED;
+      return;
+    }
+    const why = check === 'syn-ack-ok' ? WHY.refusedRst[side] : check === 'exact' ? WHY.rstExact[side] : WHY.rstUnchecked[side];
+    this.setState(ci, side, CLOSED, row, why, check === 'unknown', r);
+    this.S.extra(ci).rstsTaken.push(r);
+  }
+
+  /**
+   * A SYN or SYN-ACK (flags f) is processed by its receiver. True when that is all it did (a
+   * SYN-ACK that completed the receiver's handshake, or found no socket): its ACK and FIN are not read.
+   */
+  private deliverSyn(ci: number, r: number, at: number, f: number): boolean {
+    const side = 1 - this.rowDir[r];
+    const k = 2 * ci + side;
+    const row = at >= 0 ? at : r;
+    const w = this.w;
+    const s = this.st[k];
+    if (!(f & ACK)) {
+      if ((s === LISTEN || s === UNKNOWN) && w.bits[k] & F_SENT_SYNACK) this.setState(ci, side, SYN_RECEIVED, row, WHY.synReceived[side], s === UNKNOWN, r);
+      else if (s === SYN_SENT) this.setState(ci, side, SYN_RECEIVED, row, WHY.simultaneousOpen, false, r);
+    } else if (s === SYN_SENT && seqGe(this.ack[r], w.synEnd[k])) {
+      if (this.foundNoSocket(ci, side, r)) this.setState(ci, side, CLOSED, row, WHY.synAckGone[side], true, r);
+      else this.setState(ci, side, ESTABLISHED, row, WHY.synAckAcks[side], this.deliverInferred[r] === 1, r);
+      return true;
+    } else if (s === SYN_RECEIVED && seqGe(this.ack[r], w.synEnd[k])) {
+      this.setState(ci, side, ESTABLISHED, row, WHY.synAckAcksSimultaneous[side], this.deliverInferred[r] === 1, r);
+      return true;
+    }
+    return false;
+  }
+
+  /** A FIN is processed by its receiver (once): CLOSE-WAIT, CLOSING or TIME-WAIT, or it found no socket. */
+  private deliverFin(ci: number, r: number, at: number): void {
+    const side = 1 - this.rowDir[r];
+    const k = 2 * ci + side;
+    if (this.S.peerFinReceived[k]) return;
+    this.S.peerFinReceived[k] = 1;
+    const row = at >= 0 ? at : r;
+    const inferred = this.deliverInferred[r] === 1;
+    const cur = this.st[k];
+    const crossing = (this.w.bits[k] & F_HAS_FIN) !== 0 && !this.S.finAcked[k];
+    if (cur === FIN_WAIT_2 && this.finFoundNoSocket(ci, side, r)) {
+      this.setState(ci, side, CLOSED, row, WHY.finWait2Gone[side], true, r);
+      return;
+    }
+    if (cur === ESTABLISHED || cur === SYN_RECEIVED || cur === UNKNOWN) this.setState(ci, side, CLOSE_WAIT, row, WHY.finReceived[side], inferred, r);
+    else if (cur === FIN_WAIT_1 && crossing) this.setState(ci, side, CLOSING, row, WHY.crossingFin[side], inferred, r);
+    else if (cur === FIN_WAIT_1 || cur === FIN_WAIT_2) this.setState(ci, side, TIME_WAIT, row, WHY.finAfterOwn[side], inferred, r);
   }
 
   /** What the ACK field of row r tells its receiver: the receiver's SYN or FIN acknowledged. */
   private deliverAck(ci: number, r: number, at: number): void {
-    const sender = this.wire.rowDir[r];
+    const sender = this.rowDir[r];
     const side = 1 - sender;
     const k = 2 * ci + side;
-    const inferred = this.wire.deliverInferred[r] === 1;
+    const inferred = this.deliverInferred[r] === 1;
     const w = this.w;
     const row = at >= 0 ? at : r;
     const st = this.st;
-    const a = this.table.ack[r];
+    const a = this.ack[r];
     const wb = w.bits[k];
     if (st[k] === SYN_RECEIVED && wb & F_SENT_SYN && seqGe(a, w.synEnd[k])) {
       const lastSyn = w.rows[k * SenderColumns.ROWS + R_LAST_SYN];
@@ -906,7 +967,7 @@ class Replay {
 
   /** The ACKs of `side`'s FIN were lost REPEATED_LOSS times or more (one is a chance drop; the same ACK lost again and again shows a path that drops them). */
   private ackRepeatedlyLost(ci: number, side: number, lastFin: number): boolean {
-    const lost = this.S.extras.get(ci)?.lostAckRows;
+    const lost = this.S.extrasOf(ci)?.lostAckRows;
     let count = 0;
     for (const l of lost ?? []) if (l.side !== side && l.retransmission === lastFin) count++;
     return count >= REPEATED_LOSS;
@@ -956,7 +1017,7 @@ class Replay {
     let prev = -1;
     for (let i = this.tracks.indexOfRow(ci, r) - 1; i >= 0 && prev < 0; i--) {
       const q = rowList[rowStart[ci] + i];
-      if (this.wire.rowDir[q] === side && (t.flags[q] & (SYN | ACK | RST)) === SYN && t.seq[q] === t.seq[r]) prev = q;
+      if (this.rowDir[q] === side && (t.flags[q] & (SYN | ACK | RST)) === SYN && t.seq[q] === t.seq[r]) prev = q;
     }
     return prev >= 0 && this.pastNextRetransmission(ci, prev, r);
   }
@@ -969,7 +1030,7 @@ class Replay {
   lostAck(ci: number, r: number): void {
     const t = this.table;
     if ((t.flags[r] & (ACK | RST)) !== ACK) return;
-    const sender = this.wire.rowDir[r];
+    const sender = this.rowDir[r];
     const k = 2 * ci + (1 - sender);
     const w = this.w;
     if (!(w.bits[k] & F_HAS_FIN) || this.S.finAcked[k] || !seqGe(t.ack[r], seqAdd(w.finSeq[k], 1))) return;
@@ -1001,7 +1062,7 @@ class Replay {
     const { rowList, rowStart } = this.tracks;
     for (let i = rowStart[ci], end = rowStart[ci + 1]; i < end; i++) {
       const q = rowList[i];
-      if (q > r && this.wire.rowDir[q] === side && !(skipRsts && flags[q] & RST)) return q;
+      if (q > r && this.rowDir[q] === side && !(skipRsts && flags[q] & RST)) return q;
     }
     return -1;
   }
@@ -1013,7 +1074,7 @@ class Replay {
    */
   private wentOnAfter(ci: number, side: number, r: number): number {
     const q = this.nextFrom(ci, side, r, true);
-    return q >= 0 && !(this.table.flags[q] & SYN) ? q : -1;
+    return q >= 0 && !(this.flags[q] & SYN) ? q : -1;
   }
 
   /**
@@ -1021,9 +1082,9 @@ class Replay {
    * socket took it (one in FIN-WAIT-2 would have acknowledged it).
    */
   private finFoundNoSocket(ci: number, side: number, r: number): boolean {
-    if (this.table.len[r] !== 0) return false;
+    if (this.table.len[r] !== 0 || !this.sentRst(ci, side)) return false;
     const q = this.nextFrom(ci, side, r, false);
-    return q >= 0 && (this.table.flags[q] & (RST | ACK)) === RST;
+    return q >= 0 && (this.flags[q] & (RST | ACK)) === RST;
   }
 
   /**
@@ -1032,9 +1093,15 @@ class Replay {
    * with an ACK, RFC 9293 3.10.7.3).
    */
   private foundNoSocket(ci: number, side: number, r: number): boolean {
+    if (!this.sentRst(ci, side)) return false;
     const q = this.nextFrom(ci, side, r, false);
     // A side that goes on sending after that RST still had its connection (see wentOnAfter).
-    return q >= 0 && (this.table.flags[q] & (RST | ACK)) === RST && this.table.seq[q] === this.table.ack[r] && this.wentOnAfter(ci, side, q) < 0;
+    return q >= 0 && (this.flags[q] & (RST | ACK)) === RST && this.table.seq[q] === this.ack[r] && this.wentOnAfter(ci, side, q) < 0;
+  }
+
+  /** The side sent a RST on the connection (the wire pass counted them): most never do. */
+  private sentRst(ci: number, side: number): boolean {
+    return this.w.counts[(2 * ci + side) * 4 + C_RST] > 0;
   }
 
   /** The side is CLOSED only because a FIN to it found no socket (see finFoundNoSocket). */
@@ -1071,7 +1138,7 @@ class Replay {
         [this.S.timeWaitRow[2 * ci + (1 - side)], ...why.evidence],
         'certain',
       );
-    const e = this.S.extras.get(ci);
+    const e = this.S.extrasOf(ci);
     const challenged = e === undefined ? [] : e.ignoredRsts.filter((x) => x.check === 'in-window').map((x) => x.row);
     const exchange = challenged.length > 0 ? challengeExchange(t, rows, dir, side, r, challenged) : null;
     if (exchange !== null)
@@ -1155,7 +1222,7 @@ class Replay {
     if (this.w.counts[k * 4 + C_KEEPALIVE] > 0) {
       // Keepalive probes with no answer from the peer after the last probe.
       const probes: number[] = [];
-      for (const q of rows) if (q < r && dir[q] === side && this.wire.rowKind[q] & KIND_KEEPALIVE) probes.push(q);
+      for (const q of rows) if (q < r && dir[q] === side && this.rowKind[q] & KIND_KEEPALIVE) probes.push(q);
       const lastProbe = probes.length > 0 ? probes[probes.length - 1] : -1;
       let answered = false;
       for (const q of rows) if (q > lastProbe && q < r && dir[q] !== side) answered = true;
@@ -1168,7 +1235,7 @@ class Replay {
     for (let i = idx - 1; i >= 0; i--) {
       const q = rows[i];
       if (dir[q] !== side) break;
-      if (this.wire.rowKind[q] & KIND_RETRANSMISSION && t.len[q] > 0) retrans.push(q);
+      if (this.rowKind[q] & KIND_RETRANSMISSION && t.len[q] > 0) retrans.push(q);
     }
     if (retrans.length >= 2)
       return verdict(
@@ -1201,7 +1268,7 @@ class Replay {
   /** Rows with data from the peer of `side` after row `from` and before row r (at most a few). */
   private peerDataSince(rows: Int32Array, side: number, from: number, r: number): number[] {
     const out: number[] = [];
-    for (const q of rows) if (q > from && q < r && this.wire.rowDir[q] !== side && this.table.len[q] > 0) out.push(q);
+    for (const q of rows) if (q > from && q < r && this.rowDir[q] !== side && this.table.len[q] > 0) out.push(q);
     return out;
   }
 

@@ -90,7 +90,7 @@ export class ConnectionRecord implements Connection {
   }
   /** The RST that ended the connection (the last of an RFC 5961 challenge-ACK exchange). */
   get reset(): Connection['reset'] {
-    const r = this.data.sim.extras.get(this.ci)?.reset;
+    const r = this.data.sim.extrasOf(this.ci)?.reset;
     if (!r) return null;
     return this.rsts.find((x) => x.row === r.row) ?? this.rstOf(r.side, r.row, r.why, 'none');
   }
@@ -100,7 +100,7 @@ export class ConnectionRecord implements Connection {
     return this.rstList;
   }
   private explainRsts(): RstExplanation[] {
-    const e = this.data.sim.extras.get(this.ci);
+    const e = this.data.sim.extrasOf(this.ci);
     if (e === undefined) return [];
     const { table, wire } = this.data;
     const out: RstExplanation[] = [];
@@ -149,7 +149,7 @@ export class ConnectionRecord implements Connection {
       const k = 2 * this.ci + side;
       const name = SIDE_NAMES[side];
       if (S.initial[k] !== 0 && S.state[k] !== 0) {
-        const gave = S.extras.get(this.ci)?.gaveUp?.[side];
+        const gave = S.extrasOf(this.ci)?.gaveUp?.[side];
         const fin = this.unansweredFinNote(side);
         if (gave) notes[name] = `the ${name}'s CLOSED after ${ref(this.data.table, gave.row)} is inferred, not observed (no segment shows it): ${gave.reason}`;
         else if (fin !== undefined) notes[name] = fin;

@@ -53,6 +53,7 @@ export interface Extras {
 /** Per-connection bits of the replay. */
 export const S_SYNCHRONIZED = 1; // some side reached ESTABLISHED: the handshake completed
 export const S_DECLARED = 2; // the trace declared its starting states (claims before the first segment)
+export const S_EXTRAS = 4; // the connection has extras (most have none: no map lookup for them)
 
 /** The replay's state of every connection, as columns indexed by `2 * connection + side` (or connection). */
 export class SimStore {
@@ -83,17 +84,24 @@ export class SimStore {
     this.bits = new Uint8Array(connections);
   }
 
+  /** The connection's extras, made on first use. */
   extra(ci: number): Extras {
-    let e = this.extras.get(ci);
+    let e = this.extrasOf(ci);
     if (e === undefined) {
       e = { reset: null, rsts: [], rstsTaken: [], halfCloseDataRows: [[], []], dataAfterFinRows: [[], []], lostAckRows: [], ignoredRsts: [], injectedRsts: [] };
       this.extras.set(ci, e);
+      this.bits[ci] |= S_EXTRAS;
     }
     return e;
   }
 
+  /** The connection's extras, if it has any. */
+  extrasOf(ci: number): Extras | undefined {
+    return this.bits[ci] & S_EXTRAS ? this.extras.get(ci) : undefined;
+  }
+
   reset(ci: number): Extras['reset'] {
-    return this.extras.get(ci)?.reset ?? null;
+    return this.extrasOf(ci)?.reset ?? null;
   }
 }
 

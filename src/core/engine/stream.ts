@@ -14,12 +14,12 @@
  * stream.test.ts holds the two equal on every fixture and on random traces.
  */
 import { grownColumn, SegmentTable, type SegmentView } from '../model/segment';
-import { analyze, DEFAULT_OPTIONS, horizonsOf } from './engine';
+import { analyze, DEFAULT_OPTIONS, horizonsOf, type BatchContext } from './engine';
 import { Tracker, Tracks, type Horizons } from './tracker';
 import type { Analysis, EngineOptions } from './types';
 
 export interface StreamOptions {
-  /** Rows held before the first sweep for finished connections (then twice what a sweep kept). */
+  /** Rows per batch of finished connections, about (a chain is never split). */
   sweepRows?: number;
   /**
    * Seconds a connection's horizon must be behind the latest timestamp before it is finished:
@@ -30,11 +30,20 @@ export interface StreamOptions {
   /** The names of the capture files merged into the stream, when there are several (`SegmentTable.files`). */
   files?: readonly string[];
   /**
-   * Whether a connection (by its id here) may be finished yet, beside its horizon: a shard of the
-   * sharded analysis holds a connection until it knows its id in the whole capture, so that a
-   * batch is written as soon as it is analyzed. Holding a connection longer changes no answer.
+   * Where each batch of finished connections goes before its analysis (the parallel analysis sends
+   * it to a worker thread, which runs `analyzeBatch` on it); without one, `analyzeBatch` runs here
+   * and the listener gets its analysis. Either way batches come in the same order, with the same
+   * rows and context.
    */
-  finishable?: (id: number) => boolean;
+  runBatch?: (batch: PreparedBatch) => void;
+  /**
+   * With `runBatch`: the held rows live in shared memory (SharedArrayBuffer columns) and a batch
+   * is given as its rows there (`PreparedBatch.rows`), for the taker to copy on its own thread
+   * (`batchTable`). `copied()` tells how many of the batches given so far were copied; rows that
+   * were given are moved (the held rows compacted) only once every batch given was copied, and
+   * when rows must be moved before that, `waitCopied(n)` blocks until n were.
+   */
+  sharedRows?: { copied(): number; waitCopied(n: number): void };
 }
 
 /**
@@ -69,7 +78,7 @@ export type BatchListener = (analysis: Analysis, ids: Int32Array, order: BatchOr
  * current connection passed: `Tracks.lastTime + Tracks.horizon`), then by the id of the chain's
  * current connection, then by their own id. A sweep finishes every chain whose key is behind the
  * capture's clock less the slack, so the sweeps of one stream hand over connections in this order,
- * batch after batch; the sharded analysis merges its shards' lines by it (`watermark`).
+ * batch after batch.
  */
 export interface BatchOrder {
   /** Positions in `analysis.connections` (and `ids`), in the order to write them. */
@@ -78,6 +87,32 @@ export interface BatchOrder {
   key: Float64Array;
   /** Per position: the position of its chain's current connection. */
   chain: Int32Array;
+}
+
+/**
+ * A batch of finished connections ready for the engine: their rows copied into a table of their
+ * own, and what `analyze()` needs to answer as the whole-capture analysis does (BatchContext).
+ */
+export interface PreparedBatch {
+  /** The batch's rows; with `rows`, the stream's held table, of which the batch is those rows. */
+  table: SegmentTable;
+  /** With `StreamOptions.sharedRows`: the batch's rows in `table` (in arrival order), to copy. */
+  rows?: Int32Array;
+  context: BatchContext;
+  order: BatchOrder;
+}
+
+/** The batch's own table: its rows copied out of the held table when it came as rows (`PreparedBatch.rows`). */
+export function batchTable(b: PreparedBatch): SegmentTable {
+  if (b.rows === undefined) return b.table;
+  const t = new SegmentTable(b.rows.length, b.table.endpoints, b.table.files);
+  t.appendRows(b.table, b.rows);
+  return t;
+}
+
+/** The analysis of a prepared batch (its rows copied first if need be): `analyze()` itself, on whichever thread. */
+export function analyzeBatch(b: PreparedBatch, options: Partial<EngineOptions>): Analysis {
+  return analyze(batchTable(b), options, undefined, b.context);
 }
 
 /**
@@ -133,17 +168,18 @@ export class StreamingAnalysis {
   private expired = -Infinity;
   private readonly minSweep: number;
   private readonly slack: number;
-  private readonly finishable: ((id: number) => boolean) | undefined;
-  /** The last sweep left a connection past its horizon because `finishable` said no. */
-  private heldBack = false;
+  private readonly runBatch: ((batch: PreparedBatch) => void) | undefined;
+  private readonly sharedRows: StreamOptions['sharedRows'];
+  /**
+   * Held rows of finished connections not moved out yet (their heldSlot is -1): the held rows are
+   * compacted when at least half are dead (so a row is moved a few times at most, not at every
+   * sweep), once every batch given as rows was copied (`sharedRows`).
+   */
+  private dead = 0;
+  /** Batches given as their held rows (`sharedRows`), so far. */
+  private given = 0;
   /** Where the capture had got to for the batches being finished (their analysis's capture end). */
   private captureEnd = 0;
-  /**
-   * Every connection whose chain's key (see BatchOrder) is below this was handed over: the clock
-   * of the last sweep less the slack, or the key of a chain `finishable` held back; Infinity after
-   * the end.
-   */
-  watermark = -Infinity;
   readonly stats: StreamStats = { segments: 0, connections: 0, finished: 0, heldRows: 0, peakHeldRows: 0, batches: 0 };
 
   constructor(
@@ -156,24 +192,14 @@ export class StreamingAnalysis {
     this.minSweep = Math.max(1, so.sweepRows ?? DEFAULT_SWEEP_ROWS);
     this.slack = so.slackSeconds ?? 10;
     this.clock = new CaptureClock(this.slack);
-    this.finishable = so.finishable;
-    this.held = new SegmentTable(Math.min(this.minSweep, 1 << 16), undefined, so.files);
+    this.runBatch = so.runBatch;
+    this.sharedRows = so.runBatch !== undefined ? so.sharedRows : undefined;
+    this.held = new SegmentTable(Math.min(this.minSweep, 1 << 16), undefined, so.files, this.sharedRows !== undefined);
     this.tracker = new Tracker(this.held, this.tracks, this.horizons);
   }
 
   private get latest(): number {
     return this.clock.latest;
-  }
-
-  /**
-   * The capture got to time t without a segment for this analysis (a shard of the sharded
-   * analysis is told where the whole capture is before each of its segments, and at its end):
-   * connections whose horizon passed are finished as if it had seen the other shards' segments.
-   */
-  advance(t: number): void {
-    if (!(t > this.latest)) return;
-    this.clock.latest = t;
-    if (t >= this.nextTick) this.tick();
   }
 
   /** One segment, in capture order. */
@@ -186,6 +212,8 @@ export class StreamingAnalysis {
       this.clock.latest = vt;
       this.tick();
     }
+    // A full table whose dead rows are a quarter or more is compacted rather than grown.
+    if (this.held.length === this.held.capacity && this.dead * 4 >= this.held.length && this.dead > 0) this.compact(true);
     const r = this.held.append(v);
     this.tracker.expired = this.expired;
     const slot = this.tracker.assign(r);
@@ -212,11 +240,6 @@ export class StreamingAnalysis {
     this.sweep(false);
   }
 
-  /** Finishes what the last sweep held back for `finishable` (call when its answer may have changed). */
-  retry(): void {
-    if (this.heldBack) this.sweep(false);
-  }
-
   /** The end of the capture: every connection still held is finished. */
   end(): void {
     this.sweep(true);
@@ -231,38 +254,21 @@ export class StreamingAnalysis {
   private sweep(all: boolean): void {
     const { tracks, slotId } = this;
     const now = this.expired;
-    this.heldBack = false;
-    let watermark = all ? Infinity : now;
     // The chains to finish (by their current connection: its earlier incarnations still held,
     // which its analysis reads, can get no segment any more), in BatchOrder: key, then id.
-    // A chain `finishable` holds back holds back every chain after it in BatchOrder too, so that
-    // connections are handed over in that order.
     const key = new Float64Array(tracks.count);
-    let heads: number[] = [];
-    let stopKey = Infinity;
-    let stopId = 0;
+    const heads: number[] = [];
     for (let c = 0; c < tracks.count; c++) {
       if (slotId[c] === 0 || tracks.next[c] >= 0) continue;
       if (!all && tracks.liveAt(c, now, this.horizons)) continue;
-      const k = tracks.lastTime[c] + tracks.horizon(c, this.horizons);
-      key[c] = k;
-      if (!all && this.finishable !== undefined && !this.finishable(slotId[c])) {
-        this.heldBack = true;
-        if (k < stopKey || (k === stopKey && slotId[c] < stopId)) {
-          stopKey = k;
-          stopId = slotId[c];
-        }
-        continue;
-      }
+      key[c] = tracks.lastTime[c] + tracks.horizon(c, this.horizons);
       heads.push(c);
-    }
-    if (this.heldBack) {
-      heads = heads.filter((c) => key[c] < stopKey || (key[c] === stopKey && slotId[c] < stopId));
-      if (stopKey < watermark) watermark = stopKey;
     }
     this.captureEnd = all ? this.latest : this.latest - this.slack;
     if (heads.length > 0) this.finish(heads, key);
-    this.watermark = watermark;
+    // Tried at every sweep: with shared rows, the batches given at an earlier one may have been copied since.
+    if (this.dead > 0 && this.dead * 2 >= this.held.length) this.compact(false);
+    this.stats.heldRows = this.held.length - this.dead;
   }
 
   /** Finishes the chains of `heads` (their current connections; `key`: per slot, their keys). */
@@ -275,7 +281,7 @@ export class StreamingAnalysis {
     // each, so the analysis of a sweep that finishes many connections at once (the end, or a gap
     // in the capture) never holds them all.
     const rowsOf = new Int32Array(tracks.count);
-    for (let r = 0; r < held.length; r++) rowsOf[heldSlot[r]]++;
+    for (let r = 0; r < held.length; r++) if (heldSlot[r] >= 0) rowsOf[heldSlot[r]]++;
     const done = new Int32Array(tracks.count);
     const chain = new Int32Array(tracks.count);
     const order: number[] = [];
@@ -304,35 +310,56 @@ export class StreamingAnalysis {
       }
     }
     slotStart[batches + 1] = order.length;
-    const finishedRows = this.finishBatches(batches, done, rowsOf);
-    for (let b = 1; b <= batches; b++) this.finishBatch(this.batchRows(b), order.slice(slotStart[b], slotStart[b + 1]), key, chain);
+    this.dead += this.finishBatches(batches, done, rowsOf);
+    for (let b = 1; b <= batches; b++) this.finishBatch(this.batchRows(b), this.batchRowSlots(b), order.slice(slotStart[b], slotStart[b + 1]), key, chain);
     this.batchRowList = new Int32Array(0);
-    // The rows still held moved up, in arrival order.
-    const keep = new Int32Array(held.length - finishedRows);
+    this.batchRowSlot = new Int32Array(0);
+  }
+
+  /**
+   * The rows still held moved up, in arrival order, over the dead ones; with shared rows, only once
+   * every batch given was copied out of them (`force`: waits for that, else leaves it for later).
+   */
+  private compact(force: boolean): void {
+    const { held, heldSlot, sharedRows } = this;
+    if (sharedRows !== undefined && sharedRows.copied() < this.given) {
+      if (!force) return;
+      sharedRows.waitCopied(this.given);
+    }
+    const keep = new Int32Array(held.length - this.dead);
     let kept = 0;
     for (let r = 0; r < held.length; r++) {
       const slot = heldSlot[r];
-      if (done[slot] !== 0) continue;
+      if (slot < 0) continue;
       heldSlot[kept] = slot;
       keep[kept++] = r;
     }
     held.length = 0;
     held.appendRows(held, keep);
-    this.stats.heldRows = held.length;
+    this.dead = 0;
   }
 
   /** The held rows of each batch being finished (batchRows), grouped by batch. */
   private batchRowList = new Int32Array(0);
+  /** Per row of batchRowList: its connection's slot. */
+  private batchRowSlot = new Int32Array(0);
   private batchRowStart = new Int32Array(0);
+  /** Per slot: its position in the batch being finished (scratch). */
+  private slotPosition = new Int32Array(256);
 
   private batchRows(b: number): Int32Array {
     return this.batchRowList.subarray(this.batchRowStart[b], this.batchRowStart[b + 1]);
   }
 
+  private batchRowSlots(b: number): Int32Array {
+    return this.batchRowSlot.subarray(this.batchRowStart[b], this.batchRowStart[b + 1]);
+  }
+
   /**
    * Groups the held rows of batches 1..batches (done[slot] = batch) by batch, in one pass (a
    * counting sort, arrival order kept within a batch), not one scan per batch: a gap in the capture
-   * finishes thousands of connections in dozens of batches at once. Returns the number of rows.
+   * finishes thousands of connections in dozens of batches at once; marks those rows dead.
+   * Returns the number of rows.
    */
   private finishBatches(batches: number, done: Int32Array, rowsOf: Int32Array): number {
     const { tracks, held, heldSlot } = this;
@@ -340,12 +367,19 @@ export class StreamingAnalysis {
     for (let c = 0; c < tracks.count; c++) if (done[c] !== 0) rowStart[done[c] + 1] += rowsOf[c];
     for (let b = 1; b <= batches; b++) rowStart[b + 1] += rowStart[b];
     const rowList = new Int32Array(rowStart[batches + 1]);
+    const rowSlot = new Int32Array(rowList.length);
     const rowAt = rowStart.slice();
     for (let r = 0; r < held.length; r++) {
-      const b = done[heldSlot[r]];
-      if (b !== 0) rowList[rowAt[b]++] = r;
+      const slot = heldSlot[r];
+      if (slot < 0) continue;
+      const b = done[slot];
+      if (b === 0) continue;
+      rowSlot[rowAt[b]] = slot;
+      rowList[rowAt[b]++] = r;
+      heldSlot[r] = -1;
     }
     this.batchRowList = rowList;
+    this.batchRowSlot = rowSlot;
     this.batchRowStart = rowStart;
     return rowList.length;
   }
@@ -354,46 +388,72 @@ export class StreamingAnalysis {
    * Analyzes and hands over the connections in `slots` (in BatchOrder; their held rows: `rows`, in
    * arrival order), and frees their slots.
    */
-  private finishBatch(rows: Int32Array, slots: number[], key: Float64Array, chainOf: Int32Array): void {
+  private finishBatch(rows: Int32Array, rowSlots: Int32Array, slots: number[], key: Float64Array, chainOf: Int32Array): void {
     const { tracks, held, slotId } = this;
-    const batch = new SegmentTable(rows.length, held.endpoints, held.files);
-    batch.appendRows(held, rows);
+    // With shared rows the taker copies them (on its thread); else they are copied here.
+    let batch = held;
+    if (this.sharedRows === undefined) {
+      batch = new SegmentTable(rows.length, held.endpoints, held.files);
+      batch.appendRows(held, rows);
+    }
     const n = slots.length;
-    // The analysis numbers connections in id order (first frame): ids sorted, positions found by
-    // search. (A loop, not Int32Array.from with a mapping function: that took ~1.3 s of CPU at 8x.)
+    if (tracks.count > this.slotPosition.length) this.slotPosition = new Int32Array(tracks.clientEp.length);
+    const position = this.slotPosition;
+    // The analysis numbers connections in id order (first frame): the ids sorted with each one's
+    // index in `slots` in the low bits (one numeric sort of doubles, no comparator), so each
+    // connection's position is read, not searched (exact: ids below 2^31 times at most 2^22
+    // connections in a batch stay below 2^53).
     const ids = new Int32Array(n);
-    for (let k = 0; k < n; k++) ids[k] = slotId[slots[k]];
-    ids.sort();
-    const positionOf = (slot: number): number => {
-      const id = slotId[slot];
-      let lo = 0;
-      let hi = n - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (ids[mid] < id) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo;
-    };
+    const spread = 2 ** Math.ceil(Math.log2(n + 1));
+    const sorted = new Float64Array(n);
+    for (let k = 0; k < n; k++) sorted[k] = slotId[slots[k]] * spread + k;
+    sorted.sort();
+    for (let i = 0; i < n; i++) {
+      const k = sorted[i] % spread;
+      ids[i] = (sorted[i] - k) / spread;
+      position[slots[k]] = i;
+    }
     const incarnations = new Int32Array(n);
     const at = new Int32Array(n);
     const keys = new Float64Array(n);
     const chain = new Int32Array(n);
+    const assigned = {
+      rowConn: new Int32Array(rows.length),
+      clientEp: new Int32Array(n),
+      serverEp: new Int32Array(n),
+      clientIsn: new Uint32Array(n),
+      bits: new Uint8Array(n),
+      previous: new Int32Array(n),
+      next: new Int32Array(n),
+    };
     for (let k = 0; k < n; k++) {
       const s = slots[k];
-      const i = positionOf(s);
+      const i = position[s];
       at[k] = i;
       incarnations[i] = tracks.incarnation[s];
       keys[i] = key[s];
-      chain[i] = positionOf(chainOf[s]);
+      chain[i] = position[chainOf[s]];
+      assigned.clientEp[i] = tracks.clientEp[s];
+      assigned.serverEp[i] = tracks.serverEp[s];
+      assigned.clientIsn[i] = tracks.clientIsn[s];
+      assigned.bits[i] = tracks.bits[s];
+      // A chain is finished whole: an earlier or later incarnation still linked is in this batch.
+      assigned.previous[i] = tracks.previous[s] >= 0 ? position[tracks.previous[s]] : -1;
+      assigned.next[i] = tracks.next[s] >= 0 ? position[tracks.next[s]] : -1;
     }
+    for (let j = 0; j < rowSlots.length; j++) assigned.rowConn[j] = position[rowSlots[j]];
     // Earlier incarnations first, so the tuple's tombstone is left by its current connection.
     for (const s of slots) if (tracks.next[s] >= 0) this.release(s);
     for (const s of slots) if (slotId[s] !== 0) this.release(s);
-    const a = analyze(batch, this.opts, undefined, { captureEnd: this.captureEnd, ids, incarnations });
+    const prepared: PreparedBatch = { table: batch, context: { captureEnd: this.captureEnd, ids, incarnations, tracks: assigned }, order: { at, key: keys, chain } };
+    if (this.sharedRows !== undefined) {
+      prepared.rows = rows.slice();
+      this.given++;
+    }
     this.stats.batches++;
     this.stats.finished += n;
-    this.onBatch(a, ids, { at, key: keys, chain });
+    if (this.runBatch !== undefined) this.runBatch(prepared);
+    else this.onBatch(analyzeBatch(prepared, this.opts), ids, prepared.order);
   }
 
   private release(slot: number): void {

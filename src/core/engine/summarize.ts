@@ -67,7 +67,7 @@ export class Summarizer {
     const k = 2 * ci;
     const cb = w.bits[k];
     const sb = w.bits[k + 1];
-    const extras = S.extras.get(ci);
+    const extras = S.extrasOf(ci);
     const reset = extras?.reset ?? null;
 
     // How it ended.
@@ -222,7 +222,7 @@ function firstFinOf(f: FindingRecord, side: number): number {
 }
 
 function resetOf(f: FindingRecord): { side: number; row: number; why: RstVerdict } {
-  return f.owner.data.sim.extras.get(f.owner.ci)!.reset!;
+  return f.owner.data.sim.extrasOf(f.owner.ci)!.reset!;
 }
 
 const writeRefused: FindingWriter = (f) => {
@@ -299,7 +299,7 @@ const writeFinMoved: FindingWriter = (f) => {
 const writeFinUnacked: FindingWriter = (f) => {
   const { table, sim } = f.owner.data;
   const left = STATES[sim.state[2 * f.owner.ci + f.p0]];
-  const reset = sim.extras.get(f.owner.ci)?.reset;
+  const reset = sim.extrasOf(f.owner.ci)?.reset;
   if (reset && reset.side === f.p0)
     return [`The ${SIDE[f.p0]}'s FIN (${ref(table, f.row)}) was never acknowledged; the ${SIDE[f.p0]} reset the connection later (${ref(table, reset.row)}).`, []];
   return [
@@ -320,7 +320,7 @@ const writeDataAfterFin: FindingWriter = (f) => {
 const writeHalfCloseData: FindingWriter = (f) => {
   const { table, sim } = f.owner.data;
   const side = f.p0;
-  const hr = sim.extras.get(f.owner.ci)!.halfCloseDataRows[side];
+  const hr = sim.extrasOf(f.owner.ci)!.halfCloseDataRows[side];
   const bytes = sim.halfCloseData[2 * f.owner.ci + side];
   const peerFin = firstFinOf(f, 1 - side);
   return [

@@ -379,3 +379,56 @@ function fillRows(rowConn: Int32Array, cursor: Int32Array, total: number): Int32
   }
   return list;
 }
+
+/**
+ * A batch's connections as the streaming analysis's tracker found them (stream.ts), given to the
+ * batch's analysis instead of tracking its rows again: per connection of the batch (in id order),
+ * what the tracker decided when it opened it and what its rows added, and per row its connection.
+ */
+export interface AssignedTracks {
+  /** Per row of the batch's table: its connection's position. */
+  rowConn: Int32Array;
+  clientEp: Int32Array;
+  serverEp: Int32Array;
+  clientIsn: Uint32Array;
+  bits: Uint8Array;
+  /** Positions of the previous and next incarnations on the tuple in the batch, -1 if none. */
+  previous: Int32Array;
+  next: Int32Array;
+}
+
+/** The Tracks of a table whose rows were assigned already (see AssignedTracks): rows grouped, first/last rows and times. */
+export function assignedTracks(table: SegmentTable, a: AssignedTracks, incarnation: Int32Array, ids: Int32Array): { tracks: Tracks; rowConn: Int32Array } {
+  const m = a.clientEp.length;
+  const tracks = new Tracks(0);
+  tracks.count = m;
+  tracks.clientEp = a.clientEp;
+  tracks.serverEp = a.serverEp;
+  tracks.clientIsn = a.clientIsn;
+  tracks.bits = a.bits;
+  tracks.previous = a.previous;
+  tracks.next = a.next;
+  tracks.incarnation = incarnation;
+  tracks.ids = ids;
+  tracks.firstRow = new Int32Array(m).fill(-1);
+  tracks.lastRow = new Int32Array(m);
+  tracks.lastTime = new Float64Array(m).fill(-Infinity);
+  const count = rowsSeen(table, a.rowConn, tracks);
+  groupRows(tracks, a.rowConn, count);
+  return { tracks, rowConn: a.rowConn };
+}
+
+/** First and last rows and the last time of each connection; returns the rows of each. */
+function rowsSeen(table: SegmentTable, rowConn: Int32Array, tracks: Tracks): Int32Array {
+  const count = new Int32Array(tracks.count);
+  const { firstRow, lastRow, lastTime } = tracks;
+  for (let r = 0; r < rowConn.length; r++) {
+    const c = rowConn[r];
+    if (firstRow[c] < 0) firstRow[c] = r;
+    lastRow[c] = r;
+    const t = table.tsSec[r] + table.tsNsec[r] / 1e9;
+    if (t > lastTime[c]) lastTime[c] = t;
+    count[c]++;
+  }
+  return count;
+}

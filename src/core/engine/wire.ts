@@ -51,8 +51,8 @@ export class SenderColumns {
   readonly wscale: Int8Array;
   readonly lastWin: Float64Array;
   readonly counts: Uint32Array; // [fin, rst, keepalive, zwp] per sender
-  readonly rows: Int32Array; // [lastSynTx, firstFin, lastFinTx, unseenAck, unackedHead, unackedTail, pendSyn, pendFin, pendSynNC, pendFinNC] per sender
-  static readonly ROWS = 10;
+  readonly rows: Int32Array; // [lastSynTx, firstFin, lastFinTx, unseenAck, pendSyn, pendFin, pendSynNC, pendFinNC] per sender
+  static readonly ROWS = 8;
   constructor(senders: number) {
     this.bits = new Uint8Array(senders);
     this.isn = new Uint32Array(senders);
@@ -72,10 +72,8 @@ export const R_LAST_SYN = 0;
 export const R_FIRST_FIN = 1;
 export const R_LAST_FIN = 2;
 export const R_UNSEEN_ACK = 3;
-const R_UNACKED_HEAD = 4;
-const R_UNACKED_TAIL = 5;
-const R_PEND_SYN = 6; // and 7 for the FIN
-const R_PEND_SYN_NC = 8; // and 9 for the FIN
+const R_PEND_SYN = 4; // and 5 for the FIN
+const R_PEND_SYN_NC = 6; // and 7 for the FIN
 /** Slots of {@link SenderColumns.counts} (per sender k: counts[k * 4 + slot]). */
 export const C_FIN = 0;
 export const C_RST = 1;
@@ -130,8 +128,6 @@ export class SenderWire {
 export interface WirePass {
   rowDir: Uint8Array;
   rowKind: Uint8Array;
-  ackedBy: Int32Array;
-  acks: Int32Array;
   /** Where a row's SYN/FIN was received by its peer (row index), NEVER, or the row itself. */
   deliverAt: Int32Array;
   /** True when the delivery point is assumed (no evidence either way). */
@@ -196,8 +192,6 @@ export function wirePass(table: SegmentTable, tracks: Tracks, rowConn: Int32Arra
   const n = table.length;
   const rowDir = new Uint8Array(n);
   const rowKind = new Uint8Array(n);
-  const ackedBy = new Int32Array(n).fill(-1);
-  const acks = new Int32Array(n).fill(-1);
   const deliverAt = new Int32Array(n).fill(NEVER);
   const deliverInferred = new Uint8Array(n);
   const rstCheck = new Map<number, RstCheck>();
@@ -207,13 +201,66 @@ export function wirePass(table: SegmentTable, tracks: Tracks, rowConn: Int32Arra
   // without FINs are never touched).
   const nextFin = new Int32Array(n);
   const side = (ci: number, dir: number): SenderWire => new SenderWire(C, 2 * ci + dir, nextFin);
-  const w: WirePass = { rowDir, rowKind, ackedBy, acks, deliverAt, deliverInferred, rstCheck, columns: C, side };
+  const w: WirePass = { rowDir, rowKind, deliverAt, deliverInferred, rstCheck, columns: C, side };
   // One function per pass over the rows (see assignRows in tracker.ts for why).
   senderRows(table, tracks.clientEp, rowConn, w, nextFin);
   settleUnacknowledged(C, deliverAt, deliverInferred);
-  deliverOnArrival(table, rowConn, rowKind, deliverAt);
   if (rstCheck.size > 0) deferRstsInFlight(table.flags, tracks, rowConn, rowDir, rstCheck, deliverAt);
   return w;
+}
+
+/** Which segment acknowledges which, per row (-1: none); see {@link ackLinks}. */
+export interface AckLinks {
+  /** The row whose ACK first covers all of this row's sequence space. */
+  ackedBy: Int32Array;
+  /** The last row of the peer's that this row's ACK newly covers. */
+  acks: Int32Array;
+}
+
+/**
+ * What each ACK newly covers in the other direction (rows are mostly acknowledged in order): per
+ * sender, its rows not acknowledged yet are a list in row order, and each of the peer's ACKs
+ * takes from its head the rows it covers. No state depends on it (hovers and the ladder read it),
+ * so the analysis makes it when first asked for (`Analysis.ackedBy`, `Analysis.acks`).
+ */
+export function ackLinks(table: SegmentTable, rowConn: Int32Array, rowDir: Uint8Array, connections: number): AckLinks {
+  const n = rowConn.length;
+  const ackedBy = new Int32Array(n).fill(-1);
+  const acks = new Int32Array(n).fill(-1);
+  // Per sender (2 * connection + direction): the first and last of its rows not acknowledged yet.
+  const head = new Int32Array(2 * connections).fill(-1);
+  const tail = new Int32Array(2 * connections).fill(-1);
+  // The next row of the same list, written when a row joins it.
+  const next = new Int32Array(n);
+  const { flags, seq, ack, len } = table;
+  for (let r = 0; r < n; r++) {
+    const ci = rowConn[r];
+    if (ci < 0) continue;
+    const k = 2 * ci + rowDir[r];
+    const f = flags[r];
+    if (f & ACK) {
+      const p = k ^ 1;
+      const a = ack[r];
+      let u = head[p];
+      if (u >= 0) {
+        while (u >= 0 && seqGe(a, seqAdd(seq[u], spaceOf(flags, len, u)))) {
+          ackedBy[u] = r;
+          acks[r] = u;
+          u = next[u];
+        }
+        head[p] = u;
+        if (u < 0) tail[p] = -1;
+      }
+    }
+    if (spaceOf(flags, len, r) > 0 && !(f & RST)) {
+      const t = tail[k];
+      next[r] = -1;
+      if (t < 0) head[k] = r;
+      else next[t] = r;
+      tail[k] = r;
+    }
+  }
+  return { ackedBy, acks };
 }
 
 /**
@@ -247,13 +294,14 @@ function deferRstsInFlight(flags: Uint16Array, tracks: Tracks, rowConn: Int32Arr
 
 /**
  * The pass over the rows in capture order: what each sender showed (SND.NXT, its FINs, its
- * highest ACK, window), each row's kind, what each ACK newly acknowledged, and the evidence for
- * the delivery of SYN and FIN rows.
+ * highest ACK, window), each row's kind, and the evidence for the delivery of SYN and FIN rows. Rows that carry no SYN/FIN (and RSTs) are processed by the
+ * receiver on arrival; for a retransmitted SYN/FIN the first transmission carries the delivery
+ * (RETRANSMITTED_CONTROL); a first transmission's delivery is settled by the evidence, or by
+ * settleUnacknowledged after the pass.
  */
 function senderRows(table: SegmentTable, clientEp: Int32Array, rowConn: Int32Array, w: WirePass, nextFin: Int32Array): void {
   const n = table.length;
-  const { rowDir, rowKind, ackedBy, acks, deliverAt, rstCheck, side, columns: C } = w;
-  const nextUnacked = new Int32Array(n).fill(-1);
+  const { rowDir, rowKind, deliverAt, rstCheck, side, columns: C } = w;
   const { bits, isn, sndNxt, synEnd, finSeq, highestAck, wscale: wsc, lastWin, counts, rows } = C;
   const RW = SenderColumns.ROWS;
   const { src, flags, seq, ack, len, win, opts, wscale } = table;
@@ -340,18 +388,6 @@ function senderRows(table: SegmentTable, clientEp: Int32Array, rowConn: Int32Arr
         highestAck[k] = a;
         bits[k] |= F_ACKED;
       }
-      // What this ACK newly covers in the other direction (rows are mostly acknowledged in order).
-      let u = rows[p * RW + R_UNACKED_HEAD];
-      if (u >= 0) {
-        while (u >= 0) {
-          if (!seqGe(a, seqAdd(seq[u], spaceOf(flags, len, u)))) break;
-          ackedBy[u] = r;
-          acks[r] = u;
-          u = nextUnacked[u];
-        }
-        rows[p * RW + R_UNACKED_HEAD] = u;
-        if (u < 0) rows[p * RW + R_UNACKED_TAIL] = -1;
-      }
       // Evidence for the delivery of the peer's SYN/FIN rows.
       if (!rst) {
         for (let slot = 0; slot < 2; slot++) {
@@ -390,11 +426,6 @@ function senderRows(table: SegmentTable, clientEp: Int32Array, rowConn: Int32Arr
       }
     }
     if (space > 0 && !rst) {
-      const tail = rows[k * RW + R_UNACKED_TAIL];
-      nextUnacked[r] = -1;
-      if (tail < 0) rows[k * RW + R_UNACKED_HEAD] = r;
-      else nextUnacked[tail] = r;
-      rows[k * RW + R_UNACKED_TAIL] = r;
       if ((syn || fin) && !(kind & KIND_RETRANSMISSION)) {
         const slot = syn ? 0 : 1;
         // A second first-transmission (a FIN whose sequence number moved) keeps the earlier evidence.
@@ -405,6 +436,8 @@ function senderRows(table: SegmentTable, clientEp: Int32Array, rowConn: Int32Arr
       }
     }
     rowKind[r] = kind;
+    if (!(syn || fin) || rst) deliverAt[r] = r;
+    else if (kind & KIND_RETRANSMISSION) deliverAt[r] = RETRANSMITTED_CONTROL;
   }
 }
 
@@ -437,20 +470,6 @@ function settleUnacknowledged(C: SenderColumns, deliverAt: Int32Array, deliverIn
       rows[k * RW + R_PEND_SYN + slot] = -1;
       rows[k * RW + R_PEND_SYN_NC + slot] = -1;
     }
-  }
-}
-
-/**
- * Rows that carry no SYN/FIN (and RSTs) are processed by the receiver on arrival; for a
- * retransmitted SYN/FIN the first transmission carries the delivery.
- */
-function deliverOnArrival(table: SegmentTable, rowConn: Int32Array, rowKind: Uint8Array, deliverAt: Int32Array): void {
-  const flags = table.flags;
-  for (let r = 0; r < rowConn.length; r++) {
-    if (rowConn[r] < 0) continue;
-    const f = flags[r];
-    if (!(f & (SYN | FIN)) || f & RST) deliverAt[r] = r;
-    else if (rowKind[r] & KIND_RETRANSMISSION) deliverAt[r] = RETRANSMITTED_CONTROL;
   }
 }
 

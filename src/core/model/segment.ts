@@ -210,17 +210,36 @@ export class EndpointTable {
   get(id: number): Endpoint {
     return this.list[id];
   }
+
+  /**
+   * Endpoints interned by another table, given in id order from this table's size on: a copy on
+   * another thread of the ids a batch's rows use (not interned again: `get` only).
+   */
+  extend(from: number, endpoints: readonly Endpoint[]): void {
+    if (from !== this.list.length) throw new Error(`internal: endpoints from ${from} given to a table of ${this.list.length}`);
+    for (const e of endpoints) this.list.push(e);
+  }
 }
 
 /** Any typed-array column. */
 export type Column = Uint8Array | Uint16Array | Uint32Array | Int32Array | Int8Array | Float64Array;
 
 /** A copy of a column with room for `n` elements (the rest zero): how every column store grows. */
-export function grownColumn<T extends Column>(a: T, n: number): T {
-  const b = new (a.constructor as new (n: number) => T)(n);
+export function grownColumn<T extends Column>(a: T, n: number, shared = false): T {
+  const b = newColumn(a.constructor as new (b: ArrayBufferLike | number) => T, n, shared);
   b.set(a);
   return b;
 }
+
+/** A column of n zeros, in shared memory (a SharedArrayBuffer) or not. */
+function newColumn<T extends Column>(C: new (b: ArrayBufferLike | number) => T, n: number, shared: boolean): T {
+  if (!shared) return new C(n);
+  return new C(new SharedArrayBuffer(n * (C as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT));
+}
+
+/** The columns of a SegmentTable by name: what a batch of rows sends to another thread (each column's buffer, transferred). */
+export const SEGMENT_COLUMNS = ['frame', 'tsSec', 'tsNsec', 'src', 'dst', 'seq', 'ack', 'flags', 'len', 'win', 'ipBytes', 'hdrBytes', 'opts', 'mss', 'wscale', 'tsVal', 'tsEcr', 'sackBlocks', 'ttl', 'ipId', 'line', 'file'] as const;
+export type SegmentColumns = { [K in (typeof SEGMENT_COLUMNS)[number]]: SegmentTable[K] };
 
 /**
  * A column store of segments: row i is the i-th segment in source order.
@@ -259,36 +278,56 @@ export class SegmentTable {
    */
   files: readonly string[] | undefined;
 
-  constructor(capacity = 1024, endpoints = new EndpointTable(), files?: readonly string[]) {
+  /**
+   * @param shared Columns in shared memory (SharedArrayBuffer), readable by other threads (the
+   *   parallel analysis's held rows, copied into each batch by the worker that analyzes it).
+   */
+  constructor(capacity = 1024, endpoints = new EndpointTable(), files?: readonly string[], readonly shared = false) {
     const n = Math.max(16, capacity);
     this.endpoints = endpoints;
-    this.frame = new Uint32Array(n);
-    this.tsSec = new Float64Array(n);
-    this.tsNsec = new Uint32Array(n);
-    this.src = new Uint32Array(n);
-    this.dst = new Uint32Array(n);
-    this.seq = new Uint32Array(n);
-    this.ack = new Uint32Array(n);
-    this.flags = new Uint16Array(n);
-    this.len = new Uint32Array(n);
-    this.win = new Uint32Array(n);
-    this.ipBytes = new Uint32Array(n);
-    this.hdrBytes = new Uint16Array(n);
-    this.opts = new Uint8Array(n);
-    this.mss = new Uint16Array(n);
-    this.wscale = new Uint8Array(n);
-    this.tsVal = new Uint32Array(n);
-    this.tsEcr = new Uint32Array(n);
-    this.sackBlocks = new Uint8Array(n);
-    this.ttl = new Uint8Array(n);
-    this.ipId = new Int32Array(n);
-    this.line = new Int32Array(n);
-    this.file = new Uint16Array(n);
+    const col = <T extends Column>(C: new (b: ArrayBufferLike | number) => T): T => newColumn(C, n, shared);
+    this.frame = col(Uint32Array);
+    this.tsSec = col(Float64Array);
+    this.tsNsec = col(Uint32Array);
+    this.src = col(Uint32Array);
+    this.dst = col(Uint32Array);
+    this.seq = col(Uint32Array);
+    this.ack = col(Uint32Array);
+    this.flags = col(Uint16Array);
+    this.len = col(Uint32Array);
+    this.win = col(Uint32Array);
+    this.ipBytes = col(Uint32Array);
+    this.hdrBytes = col(Uint16Array);
+    this.opts = col(Uint8Array);
+    this.mss = col(Uint16Array);
+    this.wscale = col(Uint8Array);
+    this.tsVal = col(Uint32Array);
+    this.tsEcr = col(Uint32Array);
+    this.sackBlocks = col(Uint8Array);
+    this.ttl = col(Uint8Array);
+    this.ipId = col(Int32Array);
+    this.line = col(Int32Array);
+    this.file = col(Uint16Array);
     this.files = files;
   }
 
   get capacity(): number {
     return this.frame.length;
+  }
+
+  /** The columns themselves (not copies), for another thread (see `withColumns`). */
+  columns(): SegmentColumns {
+    const c = {} as Record<string, Column>;
+    for (const k of SEGMENT_COLUMNS) c[k] = this[k];
+    return c as SegmentColumns;
+  }
+
+  /** A table over columns made by `columns()` (on another thread: transferred), with `length` rows in use. */
+  static withColumns(columns: SegmentColumns, length: number, endpoints: EndpointTable, files?: readonly string[]): SegmentTable {
+    const t = new SegmentTable(0, endpoints, files);
+    Object.assign(t, columns);
+    t.length = length;
+    return t;
   }
 
   /** Grows the columns once to hold at least `rows` rows (producers that can estimate their size). */
@@ -409,7 +448,7 @@ export class SegmentTable {
 
   private grow(atLeast = 0): void {
     const n = Math.max(this.frame.length * 2, atLeast);
-    const g = <T extends Column>(a: T): T => grownColumn(a, n);
+    const g = <T extends Column>(a: T): T => grownColumn(a, n, this.shared);
     this.frame = g(this.frame);
     this.tsSec = g(this.tsSec);
     this.tsNsec = g(this.tsNsec);

@@ -1,20 +1,14 @@
 /**
- * Segments packed for another thread: a fixed number of records in ONE ArrayBuffer (column by
- * column, typed-array views over it), so a batch crosses to a worker by transfer, not by copy,
- * and no object is made per segment on either side: the producer writes a SegmentView into the
- * next record, the consumer reads a record back into its own reused SegmentView.
- *
- * Besides the view's fields each record carries its index in the whole capture (the order the
- * decoder produced it in) and the capture's clock before it (the latest timestamp of every
- * segment before it, whichever shard it went to): what the sharded analysis needs to number
- * connections and to finish them exactly when the one-thread analysis would.
+ * Segments packed in ONE ArrayBuffer, column by column (typed-array views over it): a fixed number
+ * of records with no object per segment; the producer writes a SegmentView into the next record,
+ * the consumer reads a record back into its own reused SegmentView. A capture set's reader
+ * (src/node/captureSet.ts) queues each file's decoded segments in one while it merges the files by
+ * timestamp.
  */
 import type { SegmentView } from './segment';
 
 /** [name, bytes per element] in layout order (wider first, so every column is aligned). */
 const COLUMNS = [
-  ['index', 8],
-  ['clock', 8],
   ['tsSec', 8],
   ['frame', 4],
   ['tsNsec', 4],
@@ -49,8 +43,6 @@ export class SegmentBatch {
   length = 0;
   readonly capacity: number;
   readonly buffer: ArrayBuffer;
-  readonly index: Float64Array;
-  readonly clock: Float64Array;
   readonly tsSec: Float64Array;
   readonly frame: Uint32Array;
   readonly tsNsec: Uint32Array;
@@ -91,8 +83,6 @@ export class SegmentBatch {
     const b = this.buffer;
     const n = capacity;
     // In COLUMNS' order.
-    this.index = new Float64Array(b, take(8), n);
-    this.clock = new Float64Array(b, take(8), n);
     this.tsSec = new Float64Array(b, take(8), n);
     this.frame = new Uint32Array(b, take(4), n);
     this.tsNsec = new Uint32Array(b, take(4), n);
@@ -123,11 +113,9 @@ export class SegmentBatch {
     return this.length === this.capacity;
   }
 
-  /** Appends a view as the next record, with its index in the capture and the clock before it. */
-  append(v: SegmentView, index: number, clock: number): void {
+  /** Appends a view as the next record. */
+  append(v: SegmentView): void {
     const i = this.length++;
-    this.index[i] = index;
-    this.clock[i] = clock;
     this.tsSec[i] = v.tsSec;
     this.frame[i] = v.frame;
     this.tsNsec[i] = v.tsNsec;
@@ -192,27 +180,4 @@ export class SegmentBatch {
     v.line = -1;
     v.byteOffset = -1;
   }
-}
-
-/**
- * The shard of a segment among `n`: a hash of its 4-tuple that is the same in both directions
- * (each endpoint hashed alone, the two combined by addition), so every segment of a connection,
- * and every incarnation of its 4-tuple, goes to the same shard.
- */
-export function shardOf(v: SegmentView, n: number): number {
-  if (n <= 1) return 0;
-  const h = (endpointHash(v.src, v.ipVersion, v.sport) + endpointHash(v.dst, v.ipVersion, v.dport)) >>> 0;
-  const m = Math.imul(h ^ (h >>> 16), 0x45d9f3b) >>> 0;
-  return ((m ^ (m >>> 16)) >>> 0) % n;
-}
-
-function endpointHash(addr: Uint8Array, version: 4 | 6, port: number): number {
-  let h = Math.imul(port + 1, 0x9e3779b1);
-  const n = version === 4 ? 4 : 16;
-  for (let i = 0; i < n; i += 4) {
-    const w = (addr[i] << 24) | (addr[i + 1] << 16) | (addr[i + 2] << 8) | addr[i + 3];
-    h = Math.imul(h ^ w, 0x85ebca6b);
-    h ^= h >>> 13;
-  }
-  return h >>> 0;
 }

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import fc from 'fast-check';
 import { analyze, type EngineOptions } from '../../../src/core/engine';
-import { StreamingAnalysis, type StreamOptions } from '../../../src/core/engine/stream';
+import { batchTable, StreamingAnalysis, type PreparedBatch, type StreamOptions } from '../../../src/core/engine/stream';
 import { SegmentTable, SegmentView } from '../../../src/core/model/segment';
 import { analysisJsonChunks, JsonCollector, type InputSummary } from '../../../src/core/report/json';
 import { loadTrace } from '../../../src/node/loadTrace';
@@ -33,6 +33,46 @@ function streamed(table: SegmentTable, opts: Partial<EngineOptions>, so: StreamO
   s.end();
   assert.strictEqual(s.stats.finished, s.stats.connections, 'every connection handed over');
   return { doc: [...out.chunks(INPUT)].join(''), batches: s.stats.batches, peak: s.stats.peakHeldRows };
+}
+
+/**
+ * As `streamed`, with the held rows in shared memory and each batch given as its rows
+ * (`StreamOptions.sharedRows`), copied late, as a worker thread would: one batch every `copyEvery`
+ * segments pushed, or when the stream waits for them. A batch copied after its rows were moved
+ * would have other connections' rows, and the answers would differ.
+ */
+function streamedShared(table: SegmentTable, opts: Partial<EngineOptions>, so: StreamOptions, copyEvery: number): { doc: string; waits: number } {
+  const given: PreparedBatch[] = [];
+  const tables: SegmentTable[] = [];
+  let waits = 0;
+  const copyOne = (): void => {
+    tables.push(batchTable(given[tables.length]));
+  };
+  const s = new StreamingAnalysis(opts, () => assert.fail('a batch analyzed by the stream itself'), {
+    ...so,
+    runBatch: (b) => {
+      assert.ok(b.rows !== undefined && b.table.shared, 'given as rows of the shared held table');
+      given.push(b);
+    },
+    sharedRows: {
+      copied: () => tables.length,
+      waitCopied: (n) => {
+        waits++;
+        while (tables.length < n) copyOne();
+      },
+    },
+  });
+  const v = new SegmentView();
+  for (let r = 0; r < table.length; r++) {
+    table.fillView(r, v);
+    s.push(v);
+    if (r % copyEvery === 0 && tables.length < given.length) copyOne();
+  }
+  s.end();
+  while (tables.length < given.length) copyOne();
+  const out = new JsonCollector();
+  for (let i = 0; i < given.length; i++) out.add(analyze(tables[i], opts, undefined, given[i].context));
+  return { doc: [...out.chunks(INPUT)].join(''), waits };
 }
 
 function captures(dir: string): string[] {
@@ -97,6 +137,52 @@ describe('streaming analysis', () => {
     assert.strictEqual(r.doc, expected);
     assert.ok(r.batches >= copies / 10, `${r.batches} batches for ${copies} connections`);
     assert.ok(r.peak <= 16 * one.length, `held ${r.peak} of ${table.length} rows at most`);
+  });
+
+  it('held rows in shared memory, batches copied late by their taker: the same answers', () => {
+    // The capture of 300 copies of one connection (as above, 2 s apart: about 35 live at a time)
+    // through small batches, copied one every few segments: the held rows fill up while batches
+    // wait, so the stream must wait for their copies before it moves rows.
+    const one = loadTrace(path.join(FIXTURES, 'kernel/01-client-active-close.pcap')).table;
+    const table = new SegmentTable(one.length * 300);
+    const v = new SegmentView();
+    for (let c = 0; c < 300; c++) {
+      for (let r = 0; r < one.length; r++) {
+        one.fillView(r, v);
+        v.tsSec += 2 * c;
+        v.frame += one.length * c;
+        if (v.sport !== 8080 && v.sport !== 80) v.sport = (v.sport + c) & 0xffff;
+        else v.dport = (v.dport + c) & 0xffff;
+        table.append(v);
+      }
+    }
+    const expected = whole(table, {});
+    let waited = 0;
+    for (const copyEvery of [1, 50, 100000]) {
+      const r = streamedShared(table, {}, { sweepRows: 20 }, copyEvery);
+      if (r.doc !== expected) assert.fail(`copied every ${copyEvery}: ${firstDifference(r.doc, expected)}`);
+      waited += r.waits;
+    }
+    assert.ok(waited > 0, 'the stream had to wait for copies');
+  });
+
+  it('held rows in shared memory, batches copied late: the same answers on random traces', () => {
+    fc.assert(
+      fc.property(
+        fc.array(segArb, { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.constantFrom(0.2, 5, 30),
+        fc.integer({ min: 1, max: 20 }),
+        (segs, sweepRows, msl, copyEvery) => {
+          const table = build(segs);
+          const opts = { mslSeconds: msl, idleHorizonSeconds: 4 * msl };
+          const expected = whole(table, opts);
+          const got = streamedShared(table, opts, { sweepRows, slackSeconds: 0 }, copyEvery).doc;
+          if (got !== expected) throw new Error(firstDifference(got, expected));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('equals the whole-capture analysis on random traces', () => {
