@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The main thread's per-segment path of the streaming analysis (issue 12), stage by stage: what
 // the reading thread does for every segment before any connection is analyzed.
-//   read    the file read chunk by chunk as decodeStream reads it (fs.createReadStream), nothing else
+//   read    the file read through fs.createReadStream in CHUNK_SIZE chunks, nothing else (a floor)
 //   decode  decodeStream (src/node/captureStream.ts): pcap/pcapng records -> Ethernet/IP/TCP -> SegmentView
 //   append  + SegmentTable.append of every segment, the table emptied every 2^17 rows (length = 0)
 //           as the stream's held table is after a sweep
