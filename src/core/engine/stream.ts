@@ -64,16 +64,14 @@ export interface StreamStats {
 }
 
 /**
- * Connections handed over: `analysis.connections` are finished ones, in id order. `ids` is the
- * array the analysis reads their ids from (see BatchContext): a caller that numbers connections
- * over a larger capture (the sharded analysis: each shard numbers its own) may overwrite it, in
- * the same order, before reading anything from the analysis.
+ * Connections handed over: `analysis.connections` are finished ones, in id order; `ids` is the
+ * array the analysis reads their ids from (see BatchContext).
  */
 export type BatchListener = (analysis: Analysis, ids: Int32Array, order: BatchOrder) => void;
 
 /**
  * The order in which a batch's connections are written (`--format jsonl`), which depends on the
- * capture alone, not on when sweeps ran nor on the number of shards: connections sorted by the
+ * capture alone, not on when sweeps ran nor on the number of threads: connections sorted by the
  * time their chain was finished, its **key** (the capture time at which the horizon of the chain's
  * current connection passed: `Tracks.lastTime + Tracks.horizon`), then by the id of the chain's
  * current connection, then by their own id. A sweep finishes every chain whose key is behind the
@@ -118,8 +116,7 @@ export function analyzeBatch(b: PreparedBatch, options: Partial<EngineOptions>):
 /**
  * The capture's clock as the streaming analysis sees it: the latest timestamp so far, and the
  * largest step back (a segment older than one already seen: captures merged from several
- * interfaces). The sharded analysis keeps one on the main thread, which sees every segment, so
- * its warning is the one-thread analysis's.
+ * interfaces).
  */
 export class CaptureClock {
   latest = -Infinity;

@@ -247,7 +247,7 @@ export class Tracker {
    * capture's clock less the stream's slack), whether or not a sweep has handed them over yet: a
    * segment on their 4-tuple opens a new connection that does not chain to them, as after their
    * tombstone. So which connections a stream analyzes together depends on the capture alone, not on
-   * when its sweeps ran (and so not on how many shards share the work). -Infinity: never.
+   * when its sweeps ran. -Infinity: never.
    */
   expired = -Infinity;
 

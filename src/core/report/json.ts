@@ -165,7 +165,7 @@ export class SummaryCounts {
     for (const f of c.findings) this.findings.set(f.code, (this.findings.get(f.code) ?? 0) + 1);
   }
 
-  /** Adds the counts of another SummaryCounts (its toJSON): a shard's, in the sharded analysis. */
+  /** Adds the counts of another SummaryCounts (its toJSON): a worker thread's, in the parallel analysis. */
   addCounts(other: AnalysisJson['summary']): void {
     this.connections += other.connections;
     for (const [code, n] of Object.entries(other.findings)) this.findings.set(code as FindingCode, (this.findings.get(code as FindingCode) ?? 0) + n);
@@ -315,7 +315,7 @@ export class JsonCollector {
     }
   }
 
-  /** Connection texts made elsewhere (by a shard of the sharded analysis); their counts come with `counts.addCounts`. */
+  /** Connection texts made elsewhere (by a worker thread of the parallel analysis); their counts come with `counts.addCounts`. */
   put(ids: ArrayLike<number>, texts: string[]): void {
     for (let i = 0; i < ids.length; i++) this.texts[ids[i] - 1] = texts[i];
   }
