@@ -8,7 +8,7 @@
  */
 import { isMainThread, parentPort, workerData, type MessagePort, type Transferable } from 'worker_threads';
 import type { EngineOptions } from '../core/engine';
-import { analyzeBatch, batchTable, type BatchListener, type BatchOrder } from '../core/engine/stream';
+import { analyzeBatch, copyBatch, type BatchListener, type BatchOrder } from '../core/engine/stream';
 import type { BatchContext } from '../core/engine/engine';
 import { EndpointTable, SEGMENT_COLUMNS, SegmentTable, type Endpoint, type SegmentColumns } from '../core/model/segment';
 import { SummaryCounts, type AnalysisJson } from '../core/report/json';
@@ -80,8 +80,11 @@ export class BatchWorker {
   /** Batches received, waiting for their analysis, in order (table: their rows once copied). */
   private readonly queue: { table: SegmentTable | null; m: Extract<ToWorker, { t: 'batch' }> }[] = [];
   private scheduled = false;
-  /** What the writer gives for the batch being analyzed (a new one per batch). */
-  private out = { counts: new SummaryCounts(), worst: -1, lines: new Utf8Lines(), ids: [] as number[], texts: [] as string[] };
+  /** What the writer gives for the batch being analyzed (counts, lines and texts: new ones per batch). */
+  private readonly sink: BatchSink & { counts: SummaryCounts };
+  private lines = new Utf8Lines();
+  private ids: number[] = [];
+  private texts: string[] = [];
 
   constructor(
     init: WorkerInit,
@@ -93,28 +96,18 @@ export class BatchWorker {
     this.engine = init.engine;
     this.files = init.files;
     this.copied = init.copied;
-    const sink: BatchSink = {
-      get counts() {
-        return out().counts;
-      },
-      get worst() {
-        return out().worst;
-      },
-      set worst(w: number) {
-        out().worst = w;
-      },
+    this.sink = {
+      counts: new SummaryCounts(),
+      worst: -1,
       keep: (id, text) => {
-        out().ids.push(id);
-        out().texts.push(text);
+        this.ids.push(id);
+        this.texts.push(text);
       },
       write: () => undefined,
-      line: (text) => {
-        out().lines.add(text);
-      },
+      line: (text) => this.lines.add(text),
       flush: () => undefined,
     };
-    const out = (): BatchWorker['out'] => this.out;
-    this.write = batchWriter(init.output, filter, sink);
+    this.write = batchWriter(init.output, filter, this.sink);
   }
 
   /**
@@ -139,12 +132,7 @@ export class BatchWorker {
   }
 
   private copy(m: Extract<ToWorker, { t: 'batch' }>): SegmentTable {
-    const table = batchTable({ table: SegmentTable.withColumns(m.columns, m.length, this.endpoints, this.files), rows: m.rows, context: m.context, order: m.order });
-    if (m.rows !== undefined && this.copied !== undefined) {
-      Atomics.add(this.copied, 0, 1);
-      Atomics.notify(this.copied, 0);
-    }
-    return table;
+    return copyBatch({ table: SegmentTable.withColumns(m.columns, m.length, this.endpoints, this.files), rows: m.rows, context: m.context, order: m.order }, this.copied);
   }
 
   /** A batch copied and analyzed now, its result posted before this returns. */
@@ -172,11 +160,16 @@ export class BatchWorker {
 
   private analyze(table: SegmentTable, m: Extract<ToWorker, { t: 'batch' }>): void {
     const a = analyzeBatch({ table, context: m.context, order: m.order }, this.engine);
-    this.write(a, m.context.ids, m.order);
-    const o = this.out;
-    this.out = { counts: new SummaryCounts(), worst: -1, lines: new Utf8Lines(), ids: [], texts: [] };
-    const lines = o.lines.bytes();
-    this.post({ t: 'result', seq: m.seq, connections: m.context.ids.length, lines, ids: o.ids, texts: o.texts, counts: o.counts.toJSON(), worst: o.worst }, lines === null ? [] : [lines.buffer as ArrayBuffer]);
+    this.write(a, m.order);
+    const { sink, ids, texts } = this;
+    const lines = this.lines.bytes();
+    const r: FromWorker = { t: 'result', seq: m.seq, connections: m.context.ids.length, lines, ids, texts, counts: sink.counts.toJSON(), worst: sink.worst };
+    sink.counts = new SummaryCounts();
+    sink.worst = -1;
+    this.lines = new Utf8Lines();
+    this.ids = [];
+    this.texts = [];
+    this.post(r, lines === null ? [] : [lines.buffer as ArrayBuffer]);
   }
 }
 

@@ -20,7 +20,7 @@
 import * as path from 'path';
 import { MessageChannel, Worker, type Transferable } from 'worker_threads';
 import type { EngineOptions } from '../core/engine';
-import { batchTable, StreamingAnalysis, type PreparedBatch, type StreamOptions } from '../core/engine/stream';
+import { copyBatch, StreamingAnalysis, type PreparedBatch, type StreamOptions } from '../core/engine/stream';
 import type { SegmentView } from '../core/model/segment';
 import type { StreamEngine } from './analyzeStream';
 import type { BatchSink, StreamedOutput } from './streamOutput';
@@ -256,8 +256,7 @@ export class ParallelAnalysis implements StreamEngine {
   private copyPending(): void {
     for (const p of this.pending) {
       if (p.b.rows === undefined) continue;
-      p.b = { table: batchTable(p.b), context: p.b.context, order: p.b.order };
-      if (this.copied !== undefined) Atomics.add(this.copied, 0, 1);
+      p.b = { table: copyBatch(p.b, this.copied), context: p.b.context, order: p.b.order };
     }
   }
 

@@ -62,7 +62,7 @@ export function lineWriter(out: (text: string) => void): Pick<BatchSink, 'line' 
 
 /** The output's work on each batch of finished connections (the filter, counts, texts): the same in every thread. */
 export function batchWriter(output: StreamedOutput, filter: CompiledFilter | null, sink: BatchSink, onShown?: ShownListener): BatchListener {
-  return (a, _ids, order) => {
+  return (a, order) => {
     const shown = shownConnections(a, filter);
     onShown?.(a, shown);
     const matching = shown === a.connections ? null : new Set(shown);

@@ -57,17 +57,14 @@ export interface StreamStats {
   /** Connections seen so far, and how many of them were finished and handed over. */
   connections: number;
   finished: number;
-  /** Rows held now, and at most. */
+  /** Rows of unfinished connections held now; rows the held table took at most (finished ones not compacted away yet included). */
   heldRows: number;
   peakHeldRows: number;
   batches: number;
 }
 
-/**
- * Connections handed over: `analysis.connections` are finished ones, in id order; `ids` is the
- * array the analysis reads their ids from (see BatchContext).
- */
-export type BatchListener = (analysis: Analysis, ids: Int32Array, order: BatchOrder) => void;
+/** Connections handed over: `analysis.connections` are finished ones, in id order; `order`: the order to write them in. */
+export type BatchListener = (analysis: Analysis, order: BatchOrder) => void;
 
 /**
  * The order in which a batch's connections are written (`--format jsonl`), which depends on the
@@ -106,6 +103,19 @@ export function batchTable(b: PreparedBatch): SegmentTable {
   const t = new SegmentTable(b.rows.length, b.table.endpoints, b.table.files);
   t.appendRows(b.table, b.rows);
   return t;
+}
+
+/**
+ * A batch's own table, its rows copied out of the held table when it came as rows, and the copy
+ * counted in `copied` ([0], waiters on it woken: see `StreamOptions.sharedRows`).
+ */
+export function copyBatch(b: PreparedBatch, copied: Int32Array | undefined): SegmentTable {
+  const table = batchTable(b);
+  if (b.rows !== undefined && copied !== undefined) {
+    Atomics.add(copied, 0, 1);
+    Atomics.notify(copied, 0);
+  }
+  return table;
 }
 
 /** The analysis of a prepared batch (its rows copied first if need be): `analyze()` itself, on whichever thread. */
@@ -450,7 +460,7 @@ export class StreamingAnalysis {
     this.stats.batches++;
     this.stats.finished += n;
     if (this.runBatch !== undefined) this.runBatch(prepared);
-    else this.onBatch(analyzeBatch(prepared, this.opts), ids, prepared.order);
+    else this.onBatch(analyzeBatch(prepared, this.opts), prepared.order);
   }
 
   private release(slot: number): void {

@@ -426,7 +426,7 @@ function rowsSeen(table: SegmentTable, rowConn: Int32Array, tracks: Tracks): Int
     const c = rowConn[r];
     if (firstRow[c] < 0) firstRow[c] = r;
     lastRow[c] = r;
-    const t = table.tsSec[r] + table.tsNsec[r] / 1e9;
+    const t = table.time(r);
     if (t > lastTime[c]) lastTime[c] = t;
     count[c]++;
   }
