@@ -8,7 +8,9 @@
 // port), repeated COPIES times, copy k shifted by k seconds and with its server port 18080 + k in
 // every segment, so that the copies' 4-tuples differ and the copies follow one another without a
 // gap: COPIES seconds of steady traffic. Real segments; only timestamps and a port are rewritten
-// (TCP checksums are left as they were: nothing here checks them).
+// (TCP checksums are left as they were: nothing here checks them). Beside the capture, OUT's
+// manifest (.json): the copies, packets and the handshakes each copy has (distinct client port and
+// ISN of its SYNs without ACK, counted here from the segments: what the analysis must find).
 //
 //   node scripts/bench/make-steady.mjs [--copies 150] [--in .bench/loopback-1m.pcap] [--out .bench/steady.pcap]
 import fs from 'node:fs';
@@ -39,6 +41,7 @@ const tcpAt = (o, len) => {
 const picked = [];
 let first = -1;
 const included = new Map(); // client port -> whether its current connection is copied
+const handshakes = new Set(); // client port and ISN of the SYNs copied
 for (let o = 24; o + 16 <= buf.length; ) {
   const sec = buf.readUInt32LE(o);
   const len = buf.readUInt32LE(o + 8);
@@ -51,7 +54,10 @@ for (let o = 24; o + 16 <= buf.length; ) {
     const client = sport === SERVER_PORT ? dport : sport;
     const flags = buf[tcp + 13];
     // A SYN without ACK opens the client port's next connection: copied when it starts in the second chosen.
-    if ((flags & 0x12) === 0x02) included.set(client, client % 4 === 0 && t >= first + 1 && t < first + 2);
+    if ((flags & 0x12) === 0x02) {
+      included.set(client, client % 4 === 0 && t >= first + 1 && t < first + 2);
+      if (included.get(client)) handshakes.add(`${client} ${buf.readUInt32BE(tcp + 4)}`);
+    }
     if (included.get(client)) picked.push(o);
   }
   o += 16 + len;
@@ -100,4 +106,5 @@ for (;;) {
 }
 flush();
 fs.closeSync(out);
+fs.writeFileSync(OUT.replace(/\.pcap$/, '') + '.json', JSON.stringify({ input: IN, inputBytes: buf.length, copies: COPIES, packets: written, handshakesPerCopy: handshakes.size }, null, 2) + '\n');
 console.log(`${OUT}: ${written} packets, ${COPIES} copies of ${picked.length} packets (the connections of 1 s of ${IN}, a quarter of the client ports), 1 s apart`);
