@@ -274,7 +274,14 @@ export class StreamingAnalysis {
     const now = this.expired;
     // The chains to finish (by their current connection: its earlier incarnations still held,
     // which its analysis reads, can get no segment any more), in BatchOrder: key, then id.
-    const key = new Float64Array(tracks.count);
+    // Per slot, scratch kept from sweep to sweep (a sweep runs at every second of a capture): only
+    // the entries of the chains finished are written and read.
+    if (this.slotKey.length < tracks.count) {
+      this.slotKey = new Float64Array(tracks.clientEp.length);
+      this.slotDone = new Int32Array(tracks.clientEp.length);
+      this.slotChain = new Int32Array(tracks.clientEp.length);
+    }
+    const key = this.slotKey;
     const heads: number[] = [];
     for (let c = 0; c < tracks.count; c++) {
       if (slotId[c] === 0 || tracks.next[c] >= 0) continue;
@@ -298,8 +305,7 @@ export class StreamingAnalysis {
     // each from its first incarnation on), so batch after batch. Batches hold about `minSweep` rows
     // each, so the analysis of a sweep that finishes many connections at once (the end, or a gap
     // in the capture) never holds them all.
-    const done = new Int32Array(tracks.count);
-    const chain = new Int32Array(tracks.count);
+    const { slotDone: done, slotChain: chain } = this;
     const order: number[] = [];
     const slotStart = [0, 0];
     let batches = 0;
@@ -332,8 +338,9 @@ export class StreamingAnalysis {
       }
     }
     slotStart[batches + 1] = order.length;
-    this.dead += this.finishBatches(batches, done, rowsOf, firstRow, lastRow);
+    this.dead += this.finishBatches(batches, order, done, rowsOf, firstRow, lastRow);
     for (let b = 1; b <= batches; b++) this.finishBatch(this.batchRows(b), this.batchRowSlots(b), order.slice(slotStart[b], slotStart[b + 1]), key, chain);
+    for (const p of order) done[p] = 0;
     this.batchRowList = new Int32Array(0);
     this.batchRowSlot = new Int32Array(0);
   }
@@ -370,6 +377,10 @@ export class StreamingAnalysis {
   /** Per row of batchRowList: its connection's slot. */
   private batchRowSlot = new Int32Array(0);
   private batchRowStart = new Int32Array(0);
+  private slotKey = new Float64Array(0);
+  /** Per slot: 0, or while a sweep finishes it, its batch (1-based); and its chain's current connection. */
+  private slotDone = new Int32Array(0);
+  private slotChain = new Int32Array(0);
   /** Per slot: its position in the batch being finished (scratch). */
   private slotPosition = new Int32Array(256);
 
@@ -387,10 +398,10 @@ export class StreamingAnalysis {
    * one scan per batch: a gap in the capture finishes thousands of connections in dozens of batches
    * at once; marks those rows dead. Returns the number of rows.
    */
-  private finishBatches(batches: number, done: Int32Array, rowsOf: Int32Array, firstRow: number, lastRow: number): number {
-    const { tracks, heldSlot } = this;
+  private finishBatches(batches: number, slots: number[], done: Int32Array, rowsOf: Int32Array, firstRow: number, lastRow: number): number {
+    const heldSlot = this.heldSlot;
     const rowStart = new Int32Array(batches + 2);
-    for (let c = 0; c < tracks.count; c++) if (done[c] !== 0) rowStart[done[c] + 1] += rowsOf[c];
+    for (const c of slots) rowStart[done[c] + 1] += rowsOf[c];
     for (let b = 1; b <= batches; b++) rowStart[b + 1] += rowStart[b];
     const rowList = new Int32Array(rowStart[batches + 1]);
     const rowSlot = new Int32Array(rowList.length);
