@@ -13,53 +13,30 @@
  * bulky parts (row lists, messages) are built when first read.
  */
 
-import { ACK, FIN, OPT_NO_WINDOW, RST, SYN, grownColumn, type SegmentTable } from '../model/segment';
-import { seqAdd, seqGe } from '../seq';
+import * as segment from '../model/segment';
+import { grownColumn, type SegmentTable } from '../model/segment';
+import * as seq from '../seq';
 import { ConnectionData, ConnectionRecord, fmtDuration, ref } from './records';
 import { challengeExchange, ipHeaderMismatch, verdict, type RstVerdict } from './rst';
 import { makeFinding, Summarizer } from './summarize';
-import {
-  CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SimStore, S_DECLARED, S_SYNCHRONIZED,
-  SYN_RECEIVED, SYN_SENT, TIME_WAIT, UNKNOWN,
-} from './sim';
+import * as sim from './sim';
+import { SimStore } from './sim';
 import { assignedTracks, trackConnections, type AssignedTracks, type Horizons, type Tracks } from './tracker';
-import {
-  KIND_DATA,
-  KIND_KEEPALIVE,
-  KIND_RETRANSMISSION,
-  KIND_RST_IGNORED,
-  STATES,
-  type Analysis,
-  type Connection,
-  type EngineOptions,
-  type Finding,
-  type Side,
-  type TcpState,
-  type Transition,
-} from './types';
-import {
-  C_FIN,
-  C_KEEPALIVE,
-  C_RST,
-  F_HAS_FIN,
-  F_ISN_KNOWN,
-  F_SEEN,
-  F_SENT_SYN,
-  F_SENT_SYNACK,
-  NEVER,
-  R_FIRST_FIN,
-  R_LAST_FIN,
-  R_LAST_SYN,
-  RETRANSMITTED_CONTROL,
-  lostBeforeRetransmission,
-  SenderColumns,
-  ackLinks,
-  firstTransmission,
-  scaledWindow,
-  wirePass,
-  type AckLinks,
-  type WirePass,
-} from './wire';
+import * as types from './types';
+import { STATES, type Analysis, type Connection, type EngineOptions, type Finding, type Side, type TcpState, type Transition } from './types';
+import * as wireModule from './wire';
+import { SenderColumns, ackLinks, firstTransmission, lostBeforeRetransmission, scaledWindow, wirePass, type AckLinks, type WirePass } from './wire';
+
+// The constants and helpers the replay uses per row, as this module's own bindings (see wire.ts:
+// TypeScript's CommonJS output would read each from its module's exports object at every use).
+const { ACK, FIN, OPT_NO_WINDOW, RST, SYN } = segment;
+const { seqAdd, seqGe } = seq;
+const { CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, S_DECLARED, S_SYNCHRONIZED, SYN_RECEIVED, SYN_SENT, TIME_WAIT, UNKNOWN } =
+  sim;
+const { KIND_DATA, KIND_KEEPALIVE, KIND_RETRANSMISSION, KIND_RST_IGNORED } = types;
+const { C_FIN, C_KEEPALIVE, C_RST, F_HAS_FIN, F_ISN_KNOWN, F_SEEN, F_SENT_SYN, F_SENT_SYNACK, NEVER, R_FIRST_FIN, R_LAST_FIN, R_LAST_SYN, RETRANSMITTED_CONTROL } =
+  wireModule;
+const RW = SenderColumns.ROWS;
 
 /**
  * How many ACKs of one FIN must have been lost (each followed by a retransmission of the FIN) for a
@@ -823,7 +800,7 @@ class Replay {
     // New data whose end lies beyond the FIN's sequence number was sent after the FIN.
     const t = this.table;
     const end = seqAdd(t.seq[r], t.len[r]);
-    return !(t.flags[r] & FIN) && seqGe(end, seqAdd(this.w.finSeq[k], 1)) && this.w.rows[k * SenderColumns.ROWS + R_FIRST_FIN] < r;
+    return !(t.flags[r] & FIN) && seqGe(end, seqAdd(this.w.finSeq[k], 1)) && this.w.rows[k * RW + R_FIRST_FIN] < r;
   }
 
   /** A segment is processed by its receiver. `at` is the row after which it happens (for the log). */
@@ -919,12 +896,12 @@ class Replay {
     const a = this.ack[r];
     const wb = w.bits[k];
     if (st[k] === SYN_RECEIVED && wb & F_SENT_SYN && seqGe(a, w.synEnd[k])) {
-      const lastSyn = w.rows[k * SenderColumns.ROWS + R_LAST_SYN];
+      const lastSyn = w.rows[k * RW + R_LAST_SYN];
       if (lastSyn > r) this.S.extra(ci).lostAckRows.push({ row: r, side: sender, retransmission: lastSyn });
       else this.setState(ci, side, ESTABLISHED, row, WHY.ackOfSynAck[side], inferred, r);
     }
     if (wb & F_HAS_FIN && !this.S.finAcked[k] && seqGe(a, seqAdd(w.finSeq[k], 1))) {
-      const lastFin = w.rows[k * SenderColumns.ROWS + R_LAST_FIN];
+      const lastFin = w.rows[k * RW + R_LAST_FIN];
       if (lastFin > r && !this.observed) {
         // The sender of the FIN retransmitted it after this ACK: the ACK never arrived (or came late).
         this.S.extra(ci).lostAckRows.push({ row: r, side: sender, retransmission: lastFin });
@@ -984,7 +961,7 @@ class Replay {
   private finGaveUp(ci: number, side: number, r: number): boolean {
     const k = 2 * ci + side;
     const w = this.w;
-    if (w.rows[k * SenderColumns.ROWS + R_LAST_FIN] !== r || this.S.finAcked[k] || this.tracks.lastRow[ci] !== r) return false;
+    if (w.rows[k * RW + R_LAST_FIN] !== r || this.S.finAcked[k] || this.tracks.lastRow[ci] !== r) return false;
     const fins = this.wire.side(ci, side).finRows;
     return fins.length >= 2 && this.pastNextRetransmission(ci, fins[fins.length - 2], r);
   }
@@ -1011,7 +988,7 @@ class Replay {
   private synGaveUp(ci: number, side: number, r: number): boolean {
     const k = 2 * ci + side;
     const w = this.w;
-    if (w.rows[k * SenderColumns.ROWS + R_LAST_SYN] !== r || this.tracks.lastRow[ci] !== r || w.bits[k ^ 1] & F_SEEN) return false;
+    if (w.rows[k * RW + R_LAST_SYN] !== r || this.tracks.lastRow[ci] !== r || w.bits[k ^ 1] & F_SEEN) return false;
     const t = this.table;
     const { rowList, rowStart } = this.tracks;
     let prev = -1;
@@ -1165,7 +1142,7 @@ class Replay {
       for (let i = idx - 1; i >= 0 && syn < 0; i--) if (dir[rows[i]] !== side && t.flags[rows[i]] & SYN) syn = rows[i];
       return verdict('refused', 'refused: no socket was listening on the port', [syn, r], check === 'syn-ack-ok' ? 'certain' : 'likely');
     }
-    const ownFin = this.w.rows[k * SenderColumns.ROWS + R_FIRST_FIN];
+    const ownFin = this.w.rows[k * RW + R_FIRST_FIN];
     if (this.closedByFinWithoutSocket(ci, side)) {
       // The replay closed this side because this RST showed the peer's FIN found no socket.
       const waited = ownFin >= 0 && prev >= 0 ? t.time(prev) - t.time(ownFin) : NaN;
