@@ -811,7 +811,8 @@ class Replay {
       return;
     }
     if (f & SYN && this.deliverSyn(ci, r, at, f)) return;
-    if (f & ACK) this.deliverAck(ci, r, at);
+    // A segment whose ACK the replay judged never to arrive (ackFateUnknown) brings no FIN either.
+    if (f & ACK && !this.deliverAck(ci, r, at)) return;
     if (f & FIN) this.deliverFin(ci, r, at);
   }
 
@@ -890,8 +891,11 @@ class Replay {
     else if (cur === FIN_WAIT_1 || cur === FIN_WAIT_2) this.setState(ci, side, TIME_WAIT, row, WHY.finAfterOwn[side], inferred, r);
   }
 
-  /** What the ACK field of row r tells its receiver: the receiver's SYN or FIN acknowledged. */
-  private deliverAck(ci: number, r: number, at: number): void {
+  /**
+   * What the ACK field of row r tells its receiver: the receiver's SYN or FIN acknowledged. False
+   * when the capture cannot tell the segment arrived (see ackFateUnknown): it is shown in flight.
+   */
+  private deliverAck(ci: number, r: number, at: number): boolean {
     const sender = this.rowDir[r];
     const side = 1 - sender;
     const k = 2 * ci + side;
@@ -917,6 +921,7 @@ class Replay {
         // sender stays where its last retransmission proves it was. The ACK is shown in flight, never
         // processed (the replay is where its fate is judged, as for a RST).
         this.wire.deliverAt[r] = NEVER;
+        return false;
       } else {
         this.S.finAcked[k] = 1;
         const cur = st[k];
@@ -929,6 +934,7 @@ class Replay {
         else if (cur === LAST_ACK) this.setState(ci, side, CLOSED, row, WHY.finAckedLastAck[side], inferred, r);
       }
     }
+    return true;
   }
 
   /**
