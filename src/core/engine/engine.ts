@@ -811,7 +811,8 @@ class Replay {
       return;
     }
     if (f & SYN && this.deliverSyn(ci, r, at, f)) return;
-    if (f & ACK) this.deliverAck(ci, r, at);
+    // A segment whose ACK the replay judged never to arrive (ackFateUnknown) brings no FIN either.
+    if (f & ACK && !this.deliverAck(ci, r, at)) return;
     if (f & FIN) this.deliverFin(ci, r, at);
   }
 
@@ -821,7 +822,7 @@ class Replay {
     const k = 2 * ci + side;
     const row = at >= 0 ? at : r;
     const check = this.wire.rstCheck.get(r) ?? 'unknown';
-    if (check === 'out-of-window' || check === 'syn-ack-bad' || (check === 'in-window' && this.answeredAfter(ci, side, r))) {
+    if (this.rstIgnored(ci, side, r)) {
       this.S.extra(ci).ignoredRsts.push({ row: r, check });
       this.rowKind[r] |= KIND_RST_IGNORED; // the replay is where a RST is judged
       return;
@@ -839,6 +840,12 @@ class Replay {
     const why = check === 'syn-ack-ok' ? WHY.refusedRst[side] : check === 'exact' ? WHY.rstExact[side] : WHY.rstUnchecked[side];
     this.setState(ci, side, CLOSED, row, why, check === 'unknown', r);
     this.S.extra(ci).rstsTaken.push(r);
+  }
+
+  /** The RST in row r is ignored by its receiver `side` whatever its state: out of its window, or in it but answered (a challenge ACK, RFC 5961 3.2). */
+  private rstIgnored(ci: number, side: number, r: number): boolean {
+    const check = this.wire.rstCheck.get(r) ?? 'unknown';
+    return check === 'out-of-window' || check === 'syn-ack-bad' || (check === 'in-window' && this.answeredAfter(ci, side, r));
   }
 
   /**
@@ -884,8 +891,11 @@ class Replay {
     else if (cur === FIN_WAIT_1 || cur === FIN_WAIT_2) this.setState(ci, side, TIME_WAIT, row, WHY.finAfterOwn[side], inferred, r);
   }
 
-  /** What the ACK field of row r tells its receiver: the receiver's SYN or FIN acknowledged. */
-  private deliverAck(ci: number, r: number, at: number): void {
+  /**
+   * What the ACK field of row r tells its receiver: the receiver's SYN or FIN acknowledged. False
+   * when the capture cannot tell the segment arrived (see ackFateUnknown): it is shown in flight.
+   */
+  private deliverAck(ci: number, r: number, at: number): boolean {
     const sender = this.rowDir[r];
     const side = 1 - sender;
     const k = 2 * ci + side;
@@ -911,6 +921,7 @@ class Replay {
         // sender stays where its last retransmission proves it was. The ACK is shown in flight, never
         // processed (the replay is where its fate is judged, as for a RST).
         this.wire.deliverAt[r] = NEVER;
+        return false;
       } else {
         this.S.finAcked[k] = 1;
         const cur = st[k];
@@ -923,6 +934,7 @@ class Replay {
         else if (cur === LAST_ACK) this.setState(ci, side, CLOSED, row, WHY.finAckedLastAck[side], inferred, r);
       }
     }
+    return true;
   }
 
   /**
@@ -956,14 +968,33 @@ class Replay {
    * connection's evidence (`connectionEnds`) runs past when the next retransmission was due (the
    * last interval doubled, RFC 6298 5.5, plus a quarter for timer slack): the sender gave up
    * (Linux: an orphan after net.ipv4.tcp_orphan_retries, an open socket after tcp_retries2), with
-   * no segment. As `synGaveUp` for a SYN.
+   * no segment. As `synGaveUp` for a SYN. Not when the peer's answer was in flight then (see
+   * answeredInFlight): the sender took it, which is why it sent nothing more.
    */
   private finGaveUp(ci: number, side: number, r: number): boolean {
     const k = 2 * ci + side;
     const w = this.w;
     if (w.rows[k * RW + R_LAST_FIN] !== r || this.S.finAcked[k] || this.tracks.lastRow[ci] !== r) return false;
     const fins = this.wire.side(ci, side).finRows;
-    return fins.length >= 2 && this.pastNextRetransmission(ci, fins[fins.length - 2], r);
+    return fins.length >= 2 && this.pastNextRetransmission(ci, fins[fins.length - 2], r) && !this.answeredInFlight(ci, side, r);
+  }
+
+  /**
+   * A segment the peer sent before `side`'s FIN in row r arrives just after it (`deliveries`) and
+   * answers it: a RST `side` takes (see deliverRst; in flight, wire.ts `deferRstsInFlight`), or an
+   * ACK of the FIN (two captures: observed arriving after a spurious retransmission).
+   */
+  private answeredInFlight(ci: number, side: number, r: number): boolean {
+    const { rowList, rowStart } = this.tracks;
+    const finEnd = seqAdd(this.w.finSeq[2 * ci + side], 1);
+    for (let i = rowStart[ci], end = rowStart[ci + 1]; i < end; i++) {
+      const p = rowList[i];
+      if (p >= r) break;
+      if (this.rowDir[p] === side || this.deliveries[p] !== r) continue;
+      const f = this.flags[p];
+      if (f & RST ? !this.rstIgnored(ci, side, p) : f & ACK && seqGe(this.ack[p], finEnd)) return true;
+    }
+    return false;
   }
 
   /**
