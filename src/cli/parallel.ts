@@ -302,13 +302,33 @@ export class ParallelAnalysis implements StreamEngine {
   /** Resolves once `ready()` holds (checked after each message from a worker); rejects if one failed. */
   private until(ready: () => boolean): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      // `ready` may analyze a batch here, whose result wakes this again: then it runs once more
+      // after, not inside (nested, each batch's analysis would stay alive until the last returned:
+      // at the end of a capture, dozens of them).
+      let running = false;
+      let again = false;
       const check = (): void => {
-        if (this.failure !== null) {
-          this.wake = null;
-          reject(this.failure);
-        } else if (ready()) {
-          this.wake = null;
-          resolve();
+        if (running) {
+          again = true;
+          return;
+        }
+        running = true;
+        try {
+          do {
+            again = false;
+            if (this.failure !== null) {
+              this.wake = null;
+              reject(this.failure);
+              return;
+            }
+            if (ready()) {
+              this.wake = null;
+              resolve();
+              return;
+            }
+          } while (again);
+        } finally {
+          running = false;
         }
       };
       this.wake = check;
