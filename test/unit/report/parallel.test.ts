@@ -11,6 +11,7 @@ import * as path from 'path';
 import fc from 'fast-check';
 import { runAnalyze } from '../../../src/cli/analyze';
 import { runStreamed, type StreamRun } from '../../../src/cli/analyzeStream';
+import { BatchWorker } from '../../../src/cli/batchWorker';
 import { channelWorker, ParallelAnalysis } from '../../../src/cli/parallel';
 import { batchWriter, lineWriter, type BatchSink, type StreamedOutput } from '../../../src/cli/streamOutput';
 import { StreamingAnalysis } from '../../../src/core/engine/stream';
@@ -175,6 +176,38 @@ describe('analyze --jobs: batches analyzed by worker threads, the same answers',
     const table = copiesOf(one, 300, 2);
     const expected = [...analysisJsonChunks(analyze(table, {}), INPUT)].join('');
     for (const jobs of [2, 3]) for (const sweepRows of [1, 30]) assert.strictEqual(await parallelDoc(table, {}, jobs, sweepRows, true), expected, `--jobs ${jobs}, batches of ${sweepRows} rows`);
+  });
+
+  it('the batches this thread takes at the end are analyzed one after another, not one inside the other', async () => {
+    // 300 copies of a kernel capture 2 s apart, all finished at the end in batches of one row: the
+    // worker (on a message channel) has at most two, this thread takes the rest while it waits.
+    // Each result it posts itself wakes the wait, which must not start the next batch inside it:
+    // every analysis on the stack stays alive until the innermost one returns.
+    const one = loadTrace(path.join(FIXTURES, 'kernel/01-client-active-close.pcap')).table;
+    const table = copiesOf(one, 300, 2);
+    const proto = BatchWorker.prototype as unknown as { runNow(this: BatchWorker, m: unknown): void };
+    const runNow = proto.runNow;
+    let depth = 0;
+    let deepest = 0;
+    let taken = 0;
+    proto.runNow = function (m) {
+      depth++;
+      taken++;
+      deepest = Math.max(deepest, depth);
+      try {
+        runNow.call(this, m);
+      } finally {
+        depth--;
+      }
+    };
+    try {
+      const doc = await parallelDoc(table, { idleHorizonSeconds: 1e9, mslSeconds: 1e6 }, 2, 1);
+      assert.strictEqual(doc, [...analysisJsonChunks(analyze(table, { idleHorizonSeconds: 1e9, mslSeconds: 1e6 }), INPUT)].join(''));
+    } finally {
+      proto.runNow = runNow;
+    }
+    assert.ok(taken > 100, `this thread took ${taken} batches`);
+    assert.strictEqual(deepest, 1);
   });
 
   it('real worker threads: --jobs 2 and 4 print what --jobs 1 prints', async () => {
