@@ -6,16 +6,27 @@
 const W = new Int32Array(80);
 /** The padded message, reused from call to call (grown for long messages). */
 let scratch = new Uint8Array(128);
+/** The digest of the latest `digest` call: five 32-bit words (the digest's bytes, big-endian). */
+const H = new Int32Array(5);
 
 /** The 20-byte SHA-1 digest of `msg` (its first `n` bytes). */
 export function sha1(msg: Uint8Array, n = msg.length): Uint8Array {
+  digest(msg, n);
+  const out = new Uint8Array(20);
+  for (let i = 0; i < 5; i++) put32(out, 4 * i, H[i]);
+  return out;
+}
+
+/** The SHA-1 digest of `msg`'s first `n` bytes into H. */
+function digest(msg: Uint8Array, n: number): void {
   // Message + 0x80 + zero padding + 64-bit big-endian bit length, to a multiple of 64 bytes.
   const blocks = ((n + 8) >> 6) + 1;
   if (scratch.length < blocks * 64) scratch = new Uint8Array(blocks * 64);
   const buf = scratch;
-  buf.fill(0, 0, blocks * 64);
-  buf.set(n === msg.length ? msg : msg.subarray(0, n));
+  // Byte by byte: a Community ID's message is 40 bytes at most, and a subarray to copy would cost more.
+  for (let i = 0; i < n; i++) buf[i] = msg[i];
   buf[n] = 0x80;
+  buf.fill(0, n + 1, blocks * 64);
   const bits = n * 8;
   const end = blocks * 64;
   // The high 32 bits of the length (messages up to 2^53 bits).
@@ -87,13 +98,43 @@ export function sha1(msg: Uint8Array, n = msg.length): Uint8Array {
     h3 = (h3 + d) | 0;
     h4 = (h4 + e) | 0;
   }
-  const out = new Uint8Array(20);
-  put32(out, 0, h0);
-  put32(out, 4, h1);
-  put32(out, 8, h2);
-  put32(out, 12, h3);
-  put32(out, 16, h4);
-  return out;
+  H[0] = h0;
+  H[1] = h1;
+  H[2] = h2;
+  H[3] = h3;
+  H[4] = h4;
+}
+
+/** The digest's bytes (of `sha1Base64`), reused. */
+const DIGEST = new Uint8Array(20);
+/** `prefix` (ASCII) then the base64 of the digest: character codes, reused. */
+let codes: number[] = [];
+
+/**
+ * `prefix + base64(sha1(msg, n))` (`prefix` ASCII), made without a digest array or concatenations:
+ * a Community ID per connection of a large capture.
+ */
+export function sha1Base64(msg: Uint8Array, n = msg.length, prefix = ''): string {
+  digest(msg, n);
+  for (let i = 0; i < 5; i++) put32(DIGEST, 4 * i, H[i]);
+  // 20 bytes: six groups of three (four characters each), then two bytes (three and `=`).
+  const p = prefix.length;
+  if (codes.length !== p + 28) codes = new Array<number>(p + 28).fill(0);
+  for (let i = 0; i < p; i++) codes[i] = prefix.charCodeAt(i);
+  let o = p;
+  for (let i = 0; i < 18; i += 3) {
+    const v = (DIGEST[i] << 16) | (DIGEST[i + 1] << 8) | DIGEST[i + 2];
+    codes[o++] = B64_CODES[v >>> 18];
+    codes[o++] = B64_CODES[(v >>> 12) & 63];
+    codes[o++] = B64_CODES[(v >>> 6) & 63];
+    codes[o++] = B64_CODES[v & 63];
+  }
+  const v = (DIGEST[18] << 16) | (DIGEST[19] << 8);
+  codes[o++] = B64_CODES[v >>> 18];
+  codes[o++] = B64_CODES[(v >>> 12) & 63];
+  codes[o++] = B64_CODES[(v >>> 6) & 63];
+  codes[o] = 61; // '='
+  return String.fromCharCode(...codes);
 }
 
 function put32(out: Uint8Array, i: number, v: number): void {
@@ -104,6 +145,7 @@ function put32(out: Uint8Array, i: number, v: number): void {
 }
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const B64_CODES = Uint8Array.from(B64, (c) => c.charCodeAt(0));
 
 /** Standard base64 (RFC 4648 section 4, with `=` padding). */
 export function base64(bytes: Uint8Array): string {

@@ -8,7 +8,7 @@
  */
 import { parseIPv4, parseIPv6 } from '../model/address';
 import type { Endpoint } from '../model/segment';
-import { sha1, base64 } from '../sha1';
+import { sha1Base64 } from '../sha1';
 import type { Connection } from '../engine/types';
 
 export const PROTO_TCP = 6;
@@ -68,7 +68,7 @@ export function communityIdOf(
     msg[o++] = (p2 >>> 8) & 0xff;
     msg[o++] = p2 & 0xff;
   }
-  return '1:' + base64(sha1(msg, o));
+  return sha1Base64(msg, o, '1:');
 }
 
 /** The Community ID of a TCP flow between two endpoints (either order gives the same), or "" when the addresses are not IP addresses. */
