@@ -2,7 +2,7 @@
  * The `analyze --json` document: a contract other tools rely on (see README, "analyze").
  */
 import { FindingRecord } from '../engine/records';
-import { connectionCommunityId } from './communityId';
+import { connectionCommunityId, tcpCommunityId } from './communityId';
 import { FINDING_CODES, type Analysis, type Connection, type Finding, type FindingCode, type Outcome, type RstExplanation, type TcpState, type Vantage } from '../engine/types';
 
 export interface InputSummary {
@@ -263,10 +263,12 @@ export function connectionJsonText(a: Analysis, c: Connection): string {
   let findings = '';
   for (const x of c.findings) findings += (findings === '' ? '' : ',') + findingJsonText(a, x);
   return (
-    `{"id":${num(c.id)},"client":{"ip":${qc(client.addr)},"port":${num(client.port)}},"server":{"ip":${qc(server.addr)},"port":${num(server.port)}},"communityId":${q(connectionCommunityId(c))},` +
-    `"rolesInferred":${c.rolesInferred},"incarnation":${num(c.incarnation)},"firstFrame":${num(t.frame[c.firstRow])},"lastFrame":${num(t.frame[c.lastRow])},` +
+    // Community IDs (base64) and times (digits, a point, a sign) need no escaping; frames (a
+    // Uint32Array column) are integers.
+    `{"id":${num(c.id)},"client":{"ip":${qc(client.addr)},"port":${num(client.port)}},"server":{"ip":${qc(server.addr)},"port":${num(server.port)}},"communityId":"${tcpCommunityId(client, server)}",` +
+    `"rolesInferred":${c.rolesInferred},"incarnation":${num(c.incarnation)},"firstFrame":${t.frame[c.firstRow]},"lastFrame":${t.frame[c.lastRow]},` +
     (t.files !== undefined ? `"firstFile":${qc(t.fileName(c.firstRow)!)},"lastFile":${qc(t.fileName(c.lastRow)!)},` : '') +
-    `"segments":${num(c.segments)},"startTime":${q(t.timeString(c.firstRow))},"endTime":${q(t.timeString(c.lastRow))},` +
+    `"segments":${num(c.segments)},"startTime":"${t.timeString(c.firstRow)}","endTime":"${t.timeString(c.lastRow)}",` +
     `"closeInitiator":${qc(c.closeInitiator)},"outcome":${qc(c.outcome)},` +
     `"reset":${reset ? rstJsonText(a, reset) + '}' : 'null'},"rsts":[${c.rsts.map((x) => `${rstJsonText(a, x)},"effect":${qc(x.effect)}}`).join(',')}],` +
     `"initialState":{"client":${st(i.client)},"server":${st(i.server)}},"finalState":{"client":${st(f.client)},"server":${st(f.server)}},` +
