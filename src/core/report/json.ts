@@ -85,8 +85,21 @@ function stateJson(s: TcpState): string | null {
   return s === 'UNKNOWN' ? null : s;
 }
 
-function seconds(x: number): number | null {
-  return Number.isFinite(x) ? Number(x.toFixed(9)) : null;
+/**
+ * `Number(x.toFixed(9))` (null when x is not finite): seconds rounded to the nanosecond. Below a
+ * million seconds, x * 1e9 is within 1/16 of the exact product, so where its fraction is not near
+ * one half, Math.round picks the integer toFixed picks, and dividing it by 1e9 (both exact, the
+ * quotient rounded once) gives the number the nine-digit decimal parses to; near one half (a
+ * possible tie) and elsewhere, toFixed itself.
+ */
+export function seconds(x: number): number | null {
+  if (!Number.isFinite(x)) return null;
+  if (x > -1e6 && x < 1e6) {
+    const p = x * 1e9;
+    const frac = p - Math.floor(p);
+    if (frac < 0.375 || frac > 0.625) return Math.round(p) / 1e9;
+  }
+  return Number(x.toFixed(9));
 }
 
 function vantageJson(v: Vantage): ConnectionJson['vantage'] {
