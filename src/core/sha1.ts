@@ -19,12 +19,28 @@ export function sha1(msg: Uint8Array, n = msg.length): Uint8Array {
 
 /** The SHA-1 digest of `msg`'s first `n` bytes into H. */
 function digest(msg: Uint8Array, n: number): void {
+  H[0] = 0x67452301;
+  H[1] = 0xefcdab89 | 0;
+  H[2] = 0x98badcfe | 0;
+  H[3] = 0x10325476;
+  H[4] = 0xc3d2e1f0 | 0;
+  if (n <= 55) {
+    // One block (a Community ID's message is 40 bytes at most): its words read from the message
+    // itself (then 0x80, zeros, and the length in bits in the last word; the high word is 0).
+    for (let i = 0; i < 14; i++) {
+      const p = 4 * i;
+      W[i] = (paddedByte(msg, n, p) << 24) | (paddedByte(msg, n, p + 1) << 16) | (paddedByte(msg, n, p + 2) << 8) | paddedByte(msg, n, p + 3);
+    }
+    W[14] = 0;
+    W[15] = n * 8;
+    compress();
+    return;
+  }
   // Message + 0x80 + zero padding + 64-bit big-endian bit length, to a multiple of 64 bytes.
   const blocks = ((n + 8) >> 6) + 1;
   if (scratch.length < blocks * 64) scratch = new Uint8Array(blocks * 64);
   const buf = scratch;
-  // Byte by byte: a Community ID's message is 40 bytes at most, and a subarray to copy would cost more.
-  for (let i = 0; i < n; i++) buf[i] = msg[i];
+  buf.set(n === msg.length ? msg : msg.subarray(0, n));
   buf[n] = 0x80;
   buf.fill(0, n + 1, blocks * 64);
   const bits = n * 8;
@@ -39,70 +55,69 @@ function digest(msg: Uint8Array, n: number): void {
   buf[end - 3] = (bits >>> 16) & 0xff;
   buf[end - 2] = (bits >>> 8) & 0xff;
   buf[end - 1] = bits & 0xff;
-
-  let h0 = 0x67452301;
-  let h1 = 0xefcdab89 | 0;
-  let h2 = 0x98badcfe | 0;
-  let h3 = 0x10325476;
-  let h4 = 0xc3d2e1f0 | 0;
   for (let off = 0; off < end; off += 64) {
     for (let i = 0; i < 16; i++) {
       const p = off + 4 * i;
       W[i] = (buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3];
     }
-    for (let i = 16; i < 80; i++) {
-      const x = W[i - 3] ^ W[i - 8] ^ W[i - 14] ^ W[i - 16];
-      W[i] = (x << 1) | (x >>> 31);
-    }
-    let a = h0;
-    let b = h1;
-    let c = h2;
-    let d = h3;
-    let e = h4;
-    // The four rounds of 20 steps, each with its function and constant.
-    for (let i = 0; i < 20; i++) {
-      const t = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e + 0x5a827999 + W[i]) | 0;
-      e = d;
-      d = c;
-      c = (b << 30) | (b >>> 2);
-      b = a;
-      a = t;
-    }
-    for (let i = 20; i < 40; i++) {
-      const t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0x6ed9eba1 + W[i]) | 0;
-      e = d;
-      d = c;
-      c = (b << 30) | (b >>> 2);
-      b = a;
-      a = t;
-    }
-    for (let i = 40; i < 60; i++) {
-      const t = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e + 0x8f1bbcdc + W[i]) | 0;
-      e = d;
-      d = c;
-      c = (b << 30) | (b >>> 2);
-      b = a;
-      a = t;
-    }
-    for (let i = 60; i < 80; i++) {
-      const t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0xca62c1d6 + W[i]) | 0;
-      e = d;
-      d = c;
-      c = (b << 30) | (b >>> 2);
-      b = a;
-      a = t;
-    }
-    h0 = (h0 + a) | 0;
-    h1 = (h1 + b) | 0;
-    h2 = (h2 + c) | 0;
-    h3 = (h3 + d) | 0;
-    h4 = (h4 + e) | 0;
+    compress();
   }
-  H[0] = h0;
-  H[1] = h1;
-  H[2] = h2;
-  H[3] = h3;
-  H[4] = h4;
+}
+
+/** Byte j of a one-block message of n bytes and its padding (0x80, then zeros). */
+function paddedByte(msg: Uint8Array, n: number, j: number): number {
+  return j < n ? msg[j] : j === n ? 0x80 : 0;
+}
+
+/** One block (its 16 words in W) into the digest H. */
+function compress(): void {
+  for (let i = 16; i < 80; i++) {
+    const x = W[i - 3] ^ W[i - 8] ^ W[i - 14] ^ W[i - 16];
+    W[i] = (x << 1) | (x >>> 31);
+  }
+  let a = H[0];
+  let b = H[1];
+  let c = H[2];
+  let d = H[3];
+  let e = H[4];
+  // The four rounds of 20 steps, each with its function and constant.
+  for (let i = 0; i < 20; i++) {
+    const t = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e + 0x5a827999 + W[i]) | 0;
+    e = d;
+    d = c;
+    c = (b << 30) | (b >>> 2);
+    b = a;
+    a = t;
+  }
+  for (let i = 20; i < 40; i++) {
+    const t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0x6ed9eba1 + W[i]) | 0;
+    e = d;
+    d = c;
+    c = (b << 30) | (b >>> 2);
+    b = a;
+    a = t;
+  }
+  for (let i = 40; i < 60; i++) {
+    const t = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e + 0x8f1bbcdc + W[i]) | 0;
+    e = d;
+    d = c;
+    c = (b << 30) | (b >>> 2);
+    b = a;
+    a = t;
+  }
+  for (let i = 60; i < 80; i++) {
+    const t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0xca62c1d6 + W[i]) | 0;
+    e = d;
+    d = c;
+    c = (b << 30) | (b >>> 2);
+    b = a;
+    a = t;
+  }
+  H[0] = (H[0] + a) | 0;
+  H[1] = (H[1] + b) | 0;
+  H[2] = (H[2] + c) | 0;
+  H[3] = (H[3] + d) | 0;
+  H[4] = (H[4] + e) | 0;
 }
 
 /** The digest's bytes (of `sha1Base64`), reused. */
