@@ -275,6 +275,8 @@ export function connectionJsonText(a: Analysis, c: Connection): string {
   const notes = c.stateNotes;
   let findings = '';
   for (const x of c.findings) findings += (findings === '' ? '' : ',') + findingJsonText(a, x);
+  let rsts = '';
+  for (const x of c.rsts) rsts += `${rsts === '' ? '' : ','}${rstJsonText(a, x)},"effect":${qc(x.effect)}}`;
   return (
     // Community IDs (base64) and times (digits, a point, a sign) need no escaping; frames (a
     // Uint32Array column) are integers.
@@ -283,7 +285,7 @@ export function connectionJsonText(a: Analysis, c: Connection): string {
     (t.files !== undefined ? `"firstFile":${qc(t.fileName(c.firstRow)!)},"lastFile":${qc(t.fileName(c.lastRow)!)},` : '') +
     `"segments":${num(c.segments)},"startTime":"${t.timeString(c.firstRow)}","endTime":"${t.timeString(c.lastRow)}",` +
     `"closeInitiator":${qc(c.closeInitiator)},"outcome":${qc(c.outcome)},` +
-    `"reset":${reset ? rstJsonText(a, reset) + '}' : 'null'},"rsts":[${c.rsts.map((x) => `${rstJsonText(a, x)},"effect":${qc(x.effect)}}`).join(',')}],` +
+    `"reset":${reset ? rstJsonText(a, reset) + '}' : 'null'},"rsts":[${rsts}],` +
     `"initialState":{"client":${st(i.client)},"server":${st(i.server)}},"finalState":{"client":${st(f.client)},"server":${st(f.server)}},` +
     `"stateNotes":${notes.client === undefined && notes.server === undefined ? '{}' : JSON.stringify(notes)},` +
     `"vantage":{"near":${qc(v.near)},"synToSynAck":${num2(seconds(v.synToSynAck))},"synAckToAck":${num2(seconds(v.synAckToAck))},"note":${q(v.note)}},` +
