@@ -6,10 +6,12 @@
 //   and with a worker thread per core (--jobs N, N = os.availableParallelism()), tshark -q -z conv,tcp;
 //   the number of connections found (8 x the distinct handshakes at 8x);
 //   decode --format count (reading and decoding every packet, no analysis: the floor of any analysis);
-//   the time to the first connection printed when the 8x file comes through a pipe (cat | analyze -).
+//   the time to the first connection printed when the 8x file comes through a pipe (cat | analyze -);
+//   with --steady, the same (but decode) on a steady capture (make-steady.mjs: 150 s of traffic
+//   without a gap, where connections are finished at every second while a minute of them is held).
 // Figures are ratios against measurements of the same run. Results: stdout and .bench/big.json.
 //
-//   node scripts/bench/big.mjs [--repeat N] [--no-tshark] [--copies N] [--jobs N]
+//   node scripts/bench/big.mjs [--repeat N] [--no-tshark] [--copies N] [--jobs N] [--steady]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,12 +24,13 @@ const BENCH = path.join(ROOT, '.bench');
 const ONE = path.join(BENCH, 'loopback-1m.pcap');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const argv = process.argv.slice(2);
-const opt = { repeat: 1, tshark: true, copies: 8, jobs: os.availableParallelism() };
+const opt = { repeat: 1, tshark: true, copies: 8, jobs: os.availableParallelism(), steady: false };
 for (let i = 0; i < argv.length; i++) {
   if (argv[i] === '--repeat') opt.repeat = Math.max(1, Number(argv[++i]) | 0);
   else if (argv[i] === '--no-tshark') opt.tshark = false;
   else if (argv[i] === '--copies') opt.copies = Math.max(2, Number(argv[++i]) | 0);
   else if (argv[i] === '--jobs') opt.jobs = Math.max(1, Number(argv[++i]) | 0);
+  else if (argv[i] === '--steady') opt.steady = true;
   else {
     console.error(`big: unknown argument '${argv[i]}'`);
     process.exit(2);
@@ -58,6 +61,16 @@ const BIG = path.join(BENCH, `loopback-${opt.copies}x.pcap`);
     for (const p of parts.slice(1)) fs.rmSync(p);
     fs.writeFileSync(stamp, recipe);
   }
+}
+
+// ---- the steady capture (cached: its manifest names the 1x file's size) ---------------------------
+const STEADY = path.join(BENCH, 'steady.pcap');
+let steady = null;
+if (opt.steady) {
+  const m = path.join(BENCH, 'steady.json');
+  const fresh = () => fs.existsSync(STEADY) && fs.existsSync(m) && JSON.parse(fs.readFileSync(m, 'utf8')).inputBytes === fs.statSync(ONE).size;
+  if (!fresh() && spawnSync(process.execPath, [path.join(ROOT, 'scripts/bench/make-steady.mjs'), '--in', ONE, '--out', STEADY], { stdio: 'inherit' }).status !== 0) process.exit(2);
+  steady = JSON.parse(fs.readFileSync(m, 'utf8'));
 }
 
 async function series(name, cmd, extra = {}) {
@@ -91,12 +104,17 @@ const tail = (file) => ({
 const node = process.execPath;
 const JOBS = [...new Set([1, opt.jobs])];
 const results = { date: new Date().toISOString(), copies: opt.copies, jobs: JOBS, cores: os.availableParallelism(), handshakes1x: manifest.handshakes, sizes: {}, rows: [] };
-for (const [label, file, factor] of [['1x', ONE, 1], [`${opt.copies}x`, BIG, opt.copies]]) {
+const captures = [
+  ['1x', ONE, manifest.handshakes],
+  [`${opt.copies}x`, BIG, opt.copies * manifest.handshakes],
+];
+if (steady !== null) captures.push(['steady', STEADY, steady.copies * steady.handshakesPerCopy]);
+for (const [label, file, expected] of captures) {
   const bytes = fs.statSync(file).size;
   spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'inherit'] }); // into the page cache
   results.sizes[label] = bytes;
-  const row = { label, bytes, expectedConnections: factor * manifest.handshakes, summary: {}, jsonl: {}, decode: null, tshark: null };
-  const decode = await series(`${label} decode --format count`, [node, CLI, 'decode', file, '--format', 'count']);
+  const row = { label, bytes, expectedConnections: expected, summary: {}, jsonl: {}, decode: null, tshark: null };
+  const decode = label === 'steady' ? { available: false } : await series(`${label} decode --format count`, [node, CLI, 'decode', file, '--format', 'count']);
   row.decode = decode.available ? { wall: decode.wall, peakKb: decode.peakKb } : null;
   if (decode.outFile) for (const f of [decode.outFile, decode.errFile]) fs.rmSync(f, { force: true });
   for (const j of JOBS) {
@@ -134,7 +152,7 @@ for (const row of results.rows) {
     add(`analyze --summary --jobs ${j}`, s, s ? `${s.connections} (${row.expectedConnections})` : '');
     add(`analyze --format jsonl --jobs ${j}`, l, l ? `${l.connectionLines} (${row.expectedConnections})` : '');
   }
-  add('decode --format count (read + decode only)', row.decode, '');
+  if (row.decode) add('decode --format count (read + decode only)', row.decode, '');
   lines.push(`| ${row.label} | ${(row.bytes / 1e6).toFixed(0)} | tshark -q -z conv,tcp | ${ts ? f(ts.wall) : 'n/a'} | ${ts ? f(mib(ts.peakKb), 0) : 'n/a'} | 1 | |`);
 }
 const [one, big] = results.rows;

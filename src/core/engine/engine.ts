@@ -13,53 +13,30 @@
  * bulky parts (row lists, messages) are built when first read.
  */
 
-import { ACK, FIN, OPT_NO_WINDOW, RST, SYN, grownColumn, type SegmentTable } from '../model/segment';
-import { seqAdd, seqGe } from '../seq';
+import * as segment from '../model/segment';
+import { grownColumn, type SegmentTable } from '../model/segment';
+import * as seq from '../seq';
 import { ConnectionData, ConnectionRecord, fmtDuration, ref } from './records';
 import { challengeExchange, ipHeaderMismatch, verdict, type RstVerdict } from './rst';
 import { makeFinding, Summarizer } from './summarize';
-import {
-  CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SimStore, S_DECLARED, S_SYNCHRONIZED,
-  SYN_RECEIVED, SYN_SENT, TIME_WAIT, UNKNOWN,
-} from './sim';
+import * as sim from './sim';
+import { SimStore } from './sim';
 import { assignedTracks, trackConnections, type AssignedTracks, type Horizons, type Tracks } from './tracker';
-import {
-  KIND_DATA,
-  KIND_KEEPALIVE,
-  KIND_RETRANSMISSION,
-  KIND_RST_IGNORED,
-  STATES,
-  type Analysis,
-  type Connection,
-  type EngineOptions,
-  type Finding,
-  type Side,
-  type TcpState,
-  type Transition,
-} from './types';
-import {
-  C_FIN,
-  C_KEEPALIVE,
-  C_RST,
-  F_HAS_FIN,
-  F_ISN_KNOWN,
-  F_SEEN,
-  F_SENT_SYN,
-  F_SENT_SYNACK,
-  NEVER,
-  R_FIRST_FIN,
-  R_LAST_FIN,
-  R_LAST_SYN,
-  RETRANSMITTED_CONTROL,
-  lostBeforeRetransmission,
-  SenderColumns,
-  ackLinks,
-  firstTransmission,
-  scaledWindow,
-  wirePass,
-  type AckLinks,
-  type WirePass,
-} from './wire';
+import * as types from './types';
+import { STATES, type Analysis, type Connection, type EngineOptions, type Finding, type Side, type TcpState, type Transition } from './types';
+import * as wireModule from './wire';
+import { SenderColumns, ackLinks, firstTransmission, lostBeforeRetransmission, scaledWindow, wirePass, type AckLinks, type WirePass } from './wire';
+
+// The constants and helpers the replay uses per row, as this module's own bindings (see wire.ts:
+// TypeScript's CommonJS output would read each from its module's exports object at every use).
+const { ACK, FIN, OPT_NO_WINDOW, RST, SYN } = segment;
+const { seqAdd, seqGe } = seq;
+const { CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, S_DECLARED, S_SYNCHRONIZED, SYN_RECEIVED, SYN_SENT, TIME_WAIT, UNKNOWN } =
+  sim;
+const { KIND_DATA, KIND_KEEPALIVE, KIND_RETRANSMISSION, KIND_RST_IGNORED } = types;
+const { C_FIN, C_KEEPALIVE, C_RST, F_HAS_FIN, F_ISN_KNOWN, F_SEEN, F_SENT_SYN, F_SENT_SYNACK, NEVER, R_FIRST_FIN, R_LAST_FIN, R_LAST_SYN, RETRANSMITTED_CONTROL } =
+  wireModule;
+const RW = SenderColumns.ROWS;
 
 /**
  * How many ACKs of one FIN must have been lost (each followed by a retransmission of the FIN) for a
@@ -823,7 +800,7 @@ class Replay {
     // New data whose end lies beyond the FIN's sequence number was sent after the FIN.
     const t = this.table;
     const end = seqAdd(t.seq[r], t.len[r]);
-    return !(t.flags[r] & FIN) && seqGe(end, seqAdd(this.w.finSeq[k], 1)) && this.w.rows[k * SenderColumns.ROWS + R_FIRST_FIN] < r;
+    return !(t.flags[r] & FIN) && seqGe(end, seqAdd(this.w.finSeq[k], 1)) && this.w.rows[k * RW + R_FIRST_FIN] < r;
   }
 
   /** A segment is processed by its receiver. `at` is the row after which it happens (for the log). */
@@ -834,7 +811,8 @@ class Replay {
       return;
     }
     if (f & SYN && this.deliverSyn(ci, r, at, f)) return;
-    if (f & ACK) this.deliverAck(ci, r, at);
+    // A segment whose ACK the replay judged never to arrive (ackFateUnknown) brings no FIN either.
+    if (f & ACK && !this.deliverAck(ci, r, at)) return;
     if (f & FIN) this.deliverFin(ci, r, at);
   }
 
@@ -844,7 +822,7 @@ class Replay {
     const k = 2 * ci + side;
     const row = at >= 0 ? at : r;
     const check = this.wire.rstCheck.get(r) ?? 'unknown';
-    if (check === 'out-of-window' || check === 'syn-ack-bad' || (check === 'in-window' && this.answeredAfter(ci, side, r))) {
+    if (this.rstIgnored(ci, side, r)) {
       this.S.extra(ci).ignoredRsts.push({ row: r, check });
       this.rowKind[r] |= KIND_RST_IGNORED; // the replay is where a RST is judged
       return;
@@ -862,6 +840,12 @@ class Replay {
     const why = check === 'syn-ack-ok' ? WHY.refusedRst[side] : check === 'exact' ? WHY.rstExact[side] : WHY.rstUnchecked[side];
     this.setState(ci, side, CLOSED, row, why, check === 'unknown', r);
     this.S.extra(ci).rstsTaken.push(r);
+  }
+
+  /** The RST in row r is ignored by its receiver `side` whatever its state: out of its window, or in it but answered (a challenge ACK, RFC 5961 3.2). */
+  private rstIgnored(ci: number, side: number, r: number): boolean {
+    const check = this.wire.rstCheck.get(r) ?? 'unknown';
+    return check === 'out-of-window' || check === 'syn-ack-bad' || (check === 'in-window' && this.answeredAfter(ci, side, r));
   }
 
   /**
@@ -907,8 +891,11 @@ class Replay {
     else if (cur === FIN_WAIT_1 || cur === FIN_WAIT_2) this.setState(ci, side, TIME_WAIT, row, WHY.finAfterOwn[side], inferred, r);
   }
 
-  /** What the ACK field of row r tells its receiver: the receiver's SYN or FIN acknowledged. */
-  private deliverAck(ci: number, r: number, at: number): void {
+  /**
+   * What the ACK field of row r tells its receiver: the receiver's SYN or FIN acknowledged. False
+   * when the capture cannot tell the segment arrived (see ackFateUnknown): it is shown in flight.
+   */
+  private deliverAck(ci: number, r: number, at: number): boolean {
     const sender = this.rowDir[r];
     const side = 1 - sender;
     const k = 2 * ci + side;
@@ -919,12 +906,12 @@ class Replay {
     const a = this.ack[r];
     const wb = w.bits[k];
     if (st[k] === SYN_RECEIVED && wb & F_SENT_SYN && seqGe(a, w.synEnd[k])) {
-      const lastSyn = w.rows[k * SenderColumns.ROWS + R_LAST_SYN];
+      const lastSyn = w.rows[k * RW + R_LAST_SYN];
       if (lastSyn > r) this.S.extra(ci).lostAckRows.push({ row: r, side: sender, retransmission: lastSyn });
       else this.setState(ci, side, ESTABLISHED, row, WHY.ackOfSynAck[side], inferred, r);
     }
     if (wb & F_HAS_FIN && !this.S.finAcked[k] && seqGe(a, seqAdd(w.finSeq[k], 1))) {
-      const lastFin = w.rows[k * SenderColumns.ROWS + R_LAST_FIN];
+      const lastFin = w.rows[k * RW + R_LAST_FIN];
       if (lastFin > r && !this.observed) {
         // The sender of the FIN retransmitted it after this ACK: the ACK never arrived (or came late).
         this.S.extra(ci).lostAckRows.push({ row: r, side: sender, retransmission: lastFin });
@@ -934,6 +921,7 @@ class Replay {
         // sender stays where its last retransmission proves it was. The ACK is shown in flight, never
         // processed (the replay is where its fate is judged, as for a RST).
         this.wire.deliverAt[r] = NEVER;
+        return false;
       } else {
         this.S.finAcked[k] = 1;
         const cur = st[k];
@@ -946,6 +934,7 @@ class Replay {
         else if (cur === LAST_ACK) this.setState(ci, side, CLOSED, row, WHY.finAckedLastAck[side], inferred, r);
       }
     }
+    return true;
   }
 
   /**
@@ -979,14 +968,33 @@ class Replay {
    * connection's evidence (`connectionEnds`) runs past when the next retransmission was due (the
    * last interval doubled, RFC 6298 5.5, plus a quarter for timer slack): the sender gave up
    * (Linux: an orphan after net.ipv4.tcp_orphan_retries, an open socket after tcp_retries2), with
-   * no segment. As `synGaveUp` for a SYN.
+   * no segment. As `synGaveUp` for a SYN. Not when the peer's answer was in flight then (see
+   * answeredInFlight): the sender took it, which is why it sent nothing more.
    */
   private finGaveUp(ci: number, side: number, r: number): boolean {
     const k = 2 * ci + side;
     const w = this.w;
-    if (w.rows[k * SenderColumns.ROWS + R_LAST_FIN] !== r || this.S.finAcked[k] || this.tracks.lastRow[ci] !== r) return false;
+    if (w.rows[k * RW + R_LAST_FIN] !== r || this.S.finAcked[k] || this.tracks.lastRow[ci] !== r) return false;
     const fins = this.wire.side(ci, side).finRows;
-    return fins.length >= 2 && this.pastNextRetransmission(ci, fins[fins.length - 2], r);
+    return fins.length >= 2 && this.pastNextRetransmission(ci, fins[fins.length - 2], r) && !this.answeredInFlight(ci, side, r);
+  }
+
+  /**
+   * A segment the peer sent before `side`'s FIN in row r arrives just after it (`deliveries`) and
+   * answers it: a RST `side` takes (see deliverRst; in flight, wire.ts `deferRstsInFlight`), or an
+   * ACK of the FIN (two captures: observed arriving after a spurious retransmission).
+   */
+  private answeredInFlight(ci: number, side: number, r: number): boolean {
+    const { rowList, rowStart } = this.tracks;
+    const finEnd = seqAdd(this.w.finSeq[2 * ci + side], 1);
+    for (let i = rowStart[ci], end = rowStart[ci + 1]; i < end; i++) {
+      const p = rowList[i];
+      if (p >= r) break;
+      if (this.rowDir[p] === side || this.deliveries[p] !== r) continue;
+      const f = this.flags[p];
+      if (f & RST ? !this.rstIgnored(ci, side, p) : f & ACK && seqGe(this.ack[p], finEnd)) return true;
+    }
+    return false;
   }
 
   /**
@@ -1011,7 +1019,7 @@ class Replay {
   private synGaveUp(ci: number, side: number, r: number): boolean {
     const k = 2 * ci + side;
     const w = this.w;
-    if (w.rows[k * SenderColumns.ROWS + R_LAST_SYN] !== r || this.tracks.lastRow[ci] !== r || w.bits[k ^ 1] & F_SEEN) return false;
+    if (w.rows[k * RW + R_LAST_SYN] !== r || this.tracks.lastRow[ci] !== r || w.bits[k ^ 1] & F_SEEN) return false;
     const t = this.table;
     const { rowList, rowStart } = this.tracks;
     let prev = -1;
@@ -1165,7 +1173,7 @@ class Replay {
       for (let i = idx - 1; i >= 0 && syn < 0; i--) if (dir[rows[i]] !== side && t.flags[rows[i]] & SYN) syn = rows[i];
       return verdict('refused', 'refused: no socket was listening on the port', [syn, r], check === 'syn-ack-ok' ? 'certain' : 'likely');
     }
-    const ownFin = this.w.rows[k * SenderColumns.ROWS + R_FIRST_FIN];
+    const ownFin = this.w.rows[k * RW + R_FIRST_FIN];
     if (this.closedByFinWithoutSocket(ci, side)) {
       // The replay closed this side because this RST showed the peer's FIN found no socket.
       const waited = ownFin >= 0 && prev >= 0 ? t.time(prev) - t.time(ownFin) : NaN;

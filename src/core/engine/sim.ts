@@ -7,18 +7,18 @@ import type { RstCheck } from './wire';
 import type { RstVerdict } from './rst';
 
 // States as indexes into STATES (checked against it below).
-export const UNKNOWN = 0;
-export const CLOSED = 1;
-export const LISTEN = 2;
-export const SYN_SENT = 3;
-export const SYN_RECEIVED = 4;
-export const ESTABLISHED = 5;
-export const FIN_WAIT_1 = 6;
-export const FIN_WAIT_2 = 7;
-export const CLOSE_WAIT = 8;
-export const CLOSING = 9;
-export const LAST_ACK = 10;
-export const TIME_WAIT = 11;
+const UNKNOWN = 0;
+const CLOSED = 1;
+const LISTEN = 2;
+const SYN_SENT = 3;
+const SYN_RECEIVED = 4;
+const ESTABLISHED = 5;
+const FIN_WAIT_1 = 6;
+const FIN_WAIT_2 = 7;
+const CLOSE_WAIT = 8;
+const CLOSING = 9;
+const LAST_ACK = 10;
+const TIME_WAIT = 11;
 (
   [
     [UNKNOWN, 'UNKNOWN'], [CLOSED, 'CLOSED'], [LISTEN, 'LISTEN'], [SYN_SENT, 'SYN-SENT'], [SYN_RECEIVED, 'SYN-RECEIVED'],
@@ -51,9 +51,15 @@ export interface Extras {
 }
 
 /** Per-connection bits of the replay. */
-export const S_SYNCHRONIZED = 1; // some side reached ESTABLISHED: the handshake completed
-export const S_DECLARED = 2; // the trace declared its starting states (claims before the first segment)
-export const S_EXTRAS = 4; // the connection has extras (most have none: no map lookup for them)
+const S_SYNCHRONIZED = 1; // some side reached ESTABLISHED: the handshake completed
+const S_DECLARED = 2; // the trace declared its starting states (claims before the first segment)
+const S_EXTRAS = 4; // the connection has extras (most have none: no map lookup for them)
+
+// Exported by a list, so that this module's own uses are plain bindings (see wire.ts).
+export {
+  UNKNOWN, CLOSED, LISTEN, SYN_SENT, SYN_RECEIVED, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT, S_SYNCHRONIZED, S_DECLARED,
+  S_EXTRAS,
+};
 
 /** The replay's state of every connection, as columns indexed by `2 * connection + side` (or connection). */
 export class SimStore {

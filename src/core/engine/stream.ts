@@ -164,6 +164,12 @@ export class StreamingAnalysis {
   private readonly tracker: Tracker;
   /** Per slot: the connection's id in the capture (0 when the slot is free). */
   private slotId = new Int32Array(256);
+  /**
+   * Per slot: its connection's held rows (counted as they come, so that finishing a few connections
+   * does not count every held row: on a steady capture the held rows are a minute of traffic, and
+   * connections are finished every second).
+   */
+  private slotRows = new Int32Array(256);
   private nextId = 1;
   private readonly clock: CaptureClock;
   /**
@@ -225,10 +231,15 @@ export class StreamingAnalysis {
     this.tracker.expired = this.expired;
     const slot = this.tracker.assign(r);
     if (this.tracker.opened) {
-      if (slot >= this.slotId.length) this.slotId = grownColumn(this.slotId, Math.max(slot + 1, this.slotId.length * 2));
+      if (slot >= this.slotId.length) {
+        this.slotId = grownColumn(this.slotId, Math.max(slot + 1, this.slotId.length * 2));
+        this.slotRows = grownColumn(this.slotRows, this.slotId.length);
+      }
       this.slotId[slot] = this.nextId++;
+      this.slotRows[slot] = 0;
       this.stats.connections++;
     }
+    this.slotRows[slot]++;
     if (r >= this.heldSlot.length) this.heldSlot = grownColumn(this.heldSlot, this.heldSlot.length * 2);
     this.heldSlot[r] = slot;
     if (this.clock.observe(vt)) this.clock.stepBackFrame = this.held.frameName(r);
@@ -263,7 +274,14 @@ export class StreamingAnalysis {
     const now = this.expired;
     // The chains to finish (by their current connection: its earlier incarnations still held,
     // which its analysis reads, can get no segment any more), in BatchOrder: key, then id.
-    const key = new Float64Array(tracks.count);
+    // Per slot, scratch kept from sweep to sweep (a sweep runs at every second of a capture): only
+    // the entries of the chains finished are written and read.
+    if (this.slotKey.length < tracks.count) {
+      this.slotKey = new Float64Array(tracks.clientEp.length);
+      this.slotDone = new Int32Array(tracks.clientEp.length);
+      this.slotChain = new Int32Array(tracks.clientEp.length);
+    }
+    const key = this.slotKey;
     const heads: number[] = [];
     for (let c = 0; c < tracks.count; c++) {
       if (slotId[c] === 0 || tracks.next[c] >= 0) continue;
@@ -280,21 +298,22 @@ export class StreamingAnalysis {
 
   /** Finishes the chains of `heads` (their current connections; `key`: per slot, their keys). */
   private finish(heads: number[], key: Float64Array): void {
-    const { tracks, held, heldSlot, slotId } = this;
+    const { tracks, slotId, slotRows: rowsOf } = this;
     heads.sort((x, y) => key[x] - key[y] || slotId[x] - slotId[y]);
     // done[slot]: 0 when it stays held, else the batch it is finished in (1-based); chain[slot]:
     // its chain's current connection; `order`: the slots in BatchOrder (chains in `heads` order,
     // each from its first incarnation on), so batch after batch. Batches hold about `minSweep` rows
     // each, so the analysis of a sweep that finishes many connections at once (the end, or a gap
     // in the capture) never holds them all.
-    const rowsOf = new Int32Array(tracks.count);
-    for (let r = 0; r < held.length; r++) if (heldSlot[r] >= 0) rowsOf[heldSlot[r]]++;
-    const done = new Int32Array(tracks.count);
-    const chain = new Int32Array(tracks.count);
+    const { slotDone: done, slotChain: chain } = this;
     const order: number[] = [];
     const slotStart = [0, 0];
     let batches = 0;
     let batchRows = 0;
+    // The held rows of the connections finished lie between the first row of one and the last of
+    // another (in a steady capture, among the oldest): only those are read.
+    let firstRow = this.held.length;
+    let lastRow = -1;
     for (const c of heads) {
       if (batches === 0 || batchRows >= this.minSweep) {
         batches++;
@@ -307,6 +326,8 @@ export class StreamingAnalysis {
         chain[p] = c;
         key[p] = key[c];
         batchRows += rowsOf[p];
+        if (tracks.firstRow[p] < firstRow) firstRow = tracks.firstRow[p];
+        if (tracks.lastRow[p] > lastRow) lastRow = tracks.lastRow[p];
         order.push(p);
       }
       // Walked from the current connection back: its earlier incarnations go first.
@@ -317,8 +338,9 @@ export class StreamingAnalysis {
       }
     }
     slotStart[batches + 1] = order.length;
-    this.dead += this.finishBatches(batches, done, rowsOf);
+    this.dead += this.finishBatches(batches, order, done, rowsOf, firstRow, lastRow);
     for (let b = 1; b <= batches; b++) this.finishBatch(this.batchRows(b), this.batchRowSlots(b), order.slice(slotStart[b], slotStart[b + 1]), key, chain);
+    for (const p of order) done[p] = 0;
     this.batchRowList = new Int32Array(0);
     this.batchRowSlot = new Int32Array(0);
   }
@@ -334,10 +356,14 @@ export class StreamingAnalysis {
       sharedRows.waitCopied(this.given);
     }
     const keep = new Int32Array(held.length - this.dead);
+    const { firstRow, lastRow } = this.tracks;
     let kept = 0;
     for (let r = 0; r < held.length; r++) {
       const slot = heldSlot[r];
       if (slot < 0) continue;
+      // The connection's first and last held rows follow (a row moves up: it cannot meet a later one's old number).
+      if (firstRow[slot] === r) firstRow[slot] = kept;
+      if (lastRow[slot] === r) lastRow[slot] = kept;
       heldSlot[kept] = slot;
       keep[kept++] = r;
     }
@@ -351,6 +377,10 @@ export class StreamingAnalysis {
   /** Per row of batchRowList: its connection's slot. */
   private batchRowSlot = new Int32Array(0);
   private batchRowStart = new Int32Array(0);
+  private slotKey = new Float64Array(0);
+  /** Per slot: 0, or while a sweep finishes it, its batch (1-based); and its chain's current connection. */
+  private slotDone = new Int32Array(0);
+  private slotChain = new Int32Array(0);
   /** Per slot: its position in the batch being finished (scratch). */
   private slotPosition = new Int32Array(256);
 
@@ -363,20 +393,20 @@ export class StreamingAnalysis {
   }
 
   /**
-   * Groups the held rows of batches 1..batches (done[slot] = batch) by batch, in one pass (a
-   * counting sort, arrival order kept within a batch), not one scan per batch: a gap in the capture
-   * finishes thousands of connections in dozens of batches at once; marks those rows dead.
-   * Returns the number of rows.
+   * Groups the held rows of batches 1..batches (done[slot] = batch) by batch, in one pass over held
+   * rows firstRow..lastRow, where they are (a counting sort, arrival order kept within a batch), not
+   * one scan per batch: a gap in the capture finishes thousands of connections in dozens of batches
+   * at once; marks those rows dead. Returns the number of rows.
    */
-  private finishBatches(batches: number, done: Int32Array, rowsOf: Int32Array): number {
-    const { tracks, held, heldSlot } = this;
+  private finishBatches(batches: number, slots: number[], done: Int32Array, rowsOf: Int32Array, firstRow: number, lastRow: number): number {
+    const heldSlot = this.heldSlot;
     const rowStart = new Int32Array(batches + 2);
-    for (let c = 0; c < tracks.count; c++) if (done[c] !== 0) rowStart[done[c] + 1] += rowsOf[c];
+    for (const c of slots) rowStart[done[c] + 1] += rowsOf[c];
     for (let b = 1; b <= batches; b++) rowStart[b + 1] += rowStart[b];
     const rowList = new Int32Array(rowStart[batches + 1]);
     const rowSlot = new Int32Array(rowList.length);
     const rowAt = rowStart.slice();
-    for (let r = 0; r < held.length; r++) {
+    for (let r = firstRow; r <= lastRow; r++) {
       const slot = heldSlot[r];
       if (slot < 0) continue;
       const b = done[slot];
@@ -385,6 +415,8 @@ export class StreamingAnalysis {
       rowList[rowAt[b]++] = r;
       heldSlot[r] = -1;
     }
+    // Every row counted was found (the counts and the first and last rows kept as rows came and moved).
+    for (let b = 1; b <= batches; b++) if (rowAt[b] !== rowStart[b + 1]) throw new Error(`internal: batch ${b} found ${rowAt[b] - rowStart[b]} of its ${rowStart[b + 1] - rowStart[b]} held rows`);
     this.batchRowList = rowList;
     this.batchRowSlot = rowSlot;
     this.batchRowStart = rowStart;

@@ -3,15 +3,24 @@
  * wire pass and the replay's final states. Runs once per connection with no allocation unless a
  * finding is raised; a finding's sentence is written by one of the writers below when first read.
  */
-import { ACK, SYN, type SegmentTable } from '../model/segment';
-import { seqAdd, seqGe } from '../seq';
+import * as segment from '../model/segment';
+import type { SegmentTable } from '../model/segment';
+import * as seq from '../seq';
 import { CATALOG } from './catalog';
 import { FindingRecord, fmtDuration, INITIATORS, OUTCOMES, ref, type ConnectionData, type ConnectionRecord, type FindingWriter } from './records';
-import { CLOSED, CLOSE_WAIT, S_DECLARED, S_SYNCHRONIZED, type SimStore } from './sim';
+import * as sim from './sim';
+import type { SimStore } from './sim';
 import type { Tracks } from './tracker';
 import type { RstVerdict } from './rst';
 import { STATES, type CloseInitiator, type EngineOptions, type Finding, type FindingCode, type Outcome } from './types';
-import { C_FIN, F_HAS_FIN, F_SEEN, F_SENT_SYN, F_SENT_SYNACK, R_FIRST_FIN, R_UNSEEN_ACK, SenderColumns, type WirePass } from './wire';
+import * as wireModule from './wire';
+import { SenderColumns, type WirePass } from './wire';
+
+// Constants and helpers as this module's own bindings, read once per connection (see wire.ts).
+const { ACK, SYN } = segment;
+const { seqAdd, seqGe } = seq;
+const { CLOSED, CLOSE_WAIT, S_DECLARED, S_SYNCHRONIZED } = sim;
+const { C_FIN, F_HAS_FIN, F_SEEN, F_SENT_SYN, F_SENT_SYNACK, R_FIRST_FIN, R_UNSEEN_ACK } = wireModule;
 
 const SIDE = ['client', 'server'] as const;
 const RW = SenderColumns.ROWS;

@@ -9,33 +9,35 @@
  * sent nothing in between, on arrival.
  */
 
-import { ACK, FIN, RST, SYN, OPT_NO_WINDOW, OPT_WSCALE, type SegmentTable } from '../model/segment';
-import { seqAdd, seqGe, seqGt, seqInWindow, seqLe } from '../seq';
-import {
-  KIND_DATA,
-  KIND_DUP_ACK,
-  KIND_KEEPALIVE,
-  KIND_RETRANSMISSION,
-  KIND_ZERO_WINDOW,
-  KIND_ZERO_WINDOW_PROBE,
-  type RstCheck,
-} from './types';
+import * as segment from '../model/segment';
+import type { SegmentTable } from '../model/segment';
+import * as seq from '../seq';
+import * as types from './types';
+import type { RstCheck } from './types';
 import type { Tracks } from './tracker';
 
+// The constants and helpers the passes over rows use, as this module's own bindings: TypeScript's
+// CommonJS output reads an imported name as a property of its module's exports object at every
+// use (and an exported `const` as one of this module's), which V8 does not fold into a constant.
+// The same holds for this module's exported constants, hence `export { ... }` below.
+const { ACK, FIN, RST, SYN, OPT_NO_WINDOW, OPT_WSCALE } = segment;
+const { seqAdd, seqGe, seqGt, seqInWindow, seqLe } = seq;
+const { KIND_DATA, KIND_DUP_ACK, KIND_KEEPALIVE, KIND_RETRANSMISSION, KIND_ZERO_WINDOW, KIND_ZERO_WINDOW_PROBE } = types;
+
 /** Delivery point meaning "never received, as far as the capture shows". */
-export const NEVER = -1;
+const NEVER = -1;
 /** deliverAt marker for a retransmitted SYN/FIN: its first transmission carries the delivery. */
-export const RETRANSMITTED_CONTROL = -2;
+const RETRANSMITTED_CONTROL = -2;
 
 export type { RstCheck };
 
 /** Bits of {@link SenderColumns.bits}. */
-export const F_ISN_KNOWN = 1;
-export const F_SEEN = 2;
-export const F_SENT_SYN = 4;
-export const F_SENT_SYNACK = 8;
-export const F_HAS_FIN = 16;
-export const F_ACKED = 32;
+const F_ISN_KNOWN = 1;
+const F_SEEN = 2;
+const F_SENT_SYN = 4;
+const F_SENT_SYNACK = 8;
+const F_HAS_FIN = 16;
+const F_ACKED = 32;
 
 /**
  * What every sender (one direction of one connection) showed on the wire, as columns indexed by
@@ -68,17 +70,21 @@ export class SenderColumns {
 }
 
 /** Slots of {@link SenderColumns.rows} (per sender k: rows[k * ROWS + slot]). */
-export const R_LAST_SYN = 0;
-export const R_FIRST_FIN = 1;
-export const R_LAST_FIN = 2;
-export const R_UNSEEN_ACK = 3;
+const R_LAST_SYN = 0;
+const R_FIRST_FIN = 1;
+const R_LAST_FIN = 2;
+const R_UNSEEN_ACK = 3;
 const R_PEND_SYN = 4; // and 5 for the FIN
 const R_PEND_SYN_NC = 6; // and 7 for the FIN
 /** Slots of {@link SenderColumns.counts} (per sender k: counts[k * 4 + slot]). */
-export const C_FIN = 0;
-export const C_RST = 1;
-export const C_KEEPALIVE = 2;
+const C_FIN = 0;
+const C_RST = 1;
+const C_KEEPALIVE = 2;
 const C_ZWP = 3;
+export {
+  NEVER, RETRANSMITTED_CONTROL, F_ISN_KNOWN, F_SEEN, F_SENT_SYN, F_SENT_SYNACK, F_HAS_FIN, F_ACKED, R_LAST_SYN, R_FIRST_FIN, R_LAST_FIN, R_UNSEEN_ACK, C_FIN,
+  C_RST, C_KEEPALIVE,
+};
 
 /** A read-only view of one sender's columns (what one direction of a connection showed on the wire). */
 export class SenderWire {

@@ -9,7 +9,7 @@
 import * as assert from 'assert';
 import fc from 'fast-check';
 import { analyze, STATES, type Analysis } from '../../../src/core/engine';
-import { FIN, SYN } from '../../../src/core/model/segment';
+import { ACK, FIN, PSH, RST, SYN } from '../../../src/core/model/segment';
 import { build, segArb } from './randomTrace';
 import { analysisJson, analysisJsonChunks } from '../../../src/core/report/json';
 import { ladderText } from '../../../src/core/report/ladder';
@@ -124,6 +124,30 @@ describe('the engine on random traces', () => {
               { pair: 0, dir: false, flags: SYN, len: 0, win: 0, jump: 2147483392, ackLag: 0, dt: 0 },
               { pair: 0, dir: true, flags: FIN, len: 0, win: 64240, jump: 0, ackLag: 0, dt: 0 },
               { pair: 0, dir: false, flags: 0x133, len: 1, win: 0, jump: 0, ackLag: 0, dt: 0 },
+            ],
+          ],
+          // Found by this property: a FIN sent twice with no ACK while the peer's RST (exact) was
+          // in flight was taken as given up (CLOSED, inferred, at the last FIN) before the RST
+          // arrived; the RST closes it (finGaveUpReset.test.ts).
+          [
+            [
+              { pair: 1, dir: true, flags: SYN, len: 0, win: 64240, jump: 0, ackLag: 1, dt: 0 },
+              { pair: 1, dir: true, flags: RST | ACK, len: 0, win: 64240, jump: 0, ackLag: 0, dt: 0 },
+              { pair: 1, dir: false, flags: FIN | ACK, len: 0, win: 64240, jump: 0, ackLag: 0, dt: 0 },
+              { pair: 1, dir: false, flags: FIN | ACK, len: 1, win: 0, jump: 0, ackLag: 0, dt: 1.1920928955078128e-7 },
+              { pair: 0, dir: false, flags: SYN, len: 0, win: 64240, jump: 0, ackLag: 0, dt: 1 },
+            ],
+          ],
+          // Found by this property: a FIN,ACK whose ACK the replay judged never to arrive
+          // (ackFateUnknown) still delivered its FIN (CLOSING) (ackFateUnknownFin.test.ts).
+          [
+            [
+              { pair: 0, dir: true, flags: FIN | PSH | ACK, len: 1, win: 64240, jump: 0, ackLag: 0, dt: 0 },
+              { pair: 0, dir: false, flags: SYN | ACK, len: 1, win: 64240, jump: 0, ackLag: 0, dt: 0 },
+              { pair: 0, dir: false, flags: PSH | ACK, len: 0, win: 64240, jump: 1, ackLag: 0, dt: 0 },
+              { pair: 1, dir: false, flags: SYN, len: 1, win: 64240, jump: 0, ackLag: 0, dt: 1 },
+              { pair: 0, dir: true, flags: FIN | ACK, len: 1, win: 64240, jump: 0, ackLag: 0, dt: 0 },
+              { pair: 0, dir: false, flags: FIN | ACK, len: 1, win: 64240, jump: 0, ackLag: 0, dt: 1 },
             ],
           ],
         ],
