@@ -8,21 +8,28 @@
  */
 import { parseIPv4, parseIPv6 } from '../model/address';
 import type { Endpoint } from '../model/segment';
-import { sha1, base64 } from '../sha1';
+import { sha1Base64 } from '../sha1';
 import type { Connection } from '../engine/types';
 
 export const PROTO_TCP = 6;
 
-/** Endpoints' address bytes: an analysis shares one Endpoint object per address and port. */
-const bytesOf = new WeakMap<Endpoint, Uint8Array | null>();
+/**
+ * Address bytes by address text, IPv4 and IPv6 apart: a capture's endpoints are one per address
+ * and port, so an address is met again and again (a client's every port), and its text is parsed
+ * once. Bounded (a scan of many addresses parses the ones past the bound each time); the arrays
+ * are only read.
+ */
+const bytesOf = [new Map<string, Uint8Array | null>(), new Map<string, Uint8Array | null>()];
+const MAX_CACHED = 1 << 16;
 
 /** An endpoint's address (IPv4 dotted or IPv6 text) as bytes (4 or 16), or null when it is not an address. */
 function addressBytes(e: Endpoint): Uint8Array | null {
-  let b = bytesOf.get(e);
+  const cache = bytesOf[e.ipVersion === 4 ? 0 : 1];
+  let b = cache.get(e.addr);
   if (b === undefined) {
     const x = new Uint8Array(e.ipVersion === 4 ? 4 : 16);
     b = (e.ipVersion === 4 ? parseIPv4(e.addr, x) : parseIPv6(e.addr, x)) ? x : null;
-    bytesOf.set(e, b);
+    if (cache.size < MAX_CACHED) cache.set(e.addr, b);
   }
   return b;
 }
@@ -68,7 +75,7 @@ export function communityIdOf(
     msg[o++] = (p2 >>> 8) & 0xff;
     msg[o++] = p2 & 0xff;
   }
-  return '1:' + base64(sha1(msg, o));
+  return sha1Base64(msg, o, '1:');
 }
 
 /** The Community ID of a TCP flow between two endpoints (either order gives the same), or "" when the addresses are not IP addresses. */

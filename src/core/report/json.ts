@@ -2,7 +2,7 @@
  * The `analyze --json` document: a contract other tools rely on (see README, "analyze").
  */
 import { FindingRecord } from '../engine/records';
-import { connectionCommunityId } from './communityId';
+import { connectionCommunityId, tcpCommunityId } from './communityId';
 import { FINDING_CODES, type Analysis, type Connection, type Finding, type FindingCode, type Outcome, type RstExplanation, type TcpState, type Vantage } from '../engine/types';
 
 export interface InputSummary {
@@ -85,8 +85,21 @@ function stateJson(s: TcpState): string | null {
   return s === 'UNKNOWN' ? null : s;
 }
 
-function seconds(x: number): number | null {
-  return Number.isFinite(x) ? Number(x.toFixed(9)) : null;
+/**
+ * `Number(x.toFixed(9))` (null when x is not finite): seconds rounded to the nanosecond. Below a
+ * million seconds, x * 1e9 is within 1/16 of the exact product, so where its fraction is not near
+ * one half, Math.round picks the integer toFixed picks, and dividing it by 1e9 (both exact, the
+ * quotient rounded once) gives the number the nine-digit decimal parses to; near one half (a
+ * possible tie) and elsewhere, toFixed itself.
+ */
+export function seconds(x: number): number | null {
+  if (!Number.isFinite(x)) return null;
+  if (x > -1e6 && x < 1e6) {
+    const p = x * 1e9;
+    const frac = p - Math.floor(p);
+    if (frac < 0.375 || frac > 0.625) return Math.round(p) / 1e9;
+  }
+  return Number(x.toFixed(9));
 }
 
 function vantageJson(v: Vantage): ConnectionJson['vantage'] {
@@ -262,13 +275,17 @@ export function connectionJsonText(a: Analysis, c: Connection): string {
   const notes = c.stateNotes;
   let findings = '';
   for (const x of c.findings) findings += (findings === '' ? '' : ',') + findingJsonText(a, x);
+  let rsts = '';
+  for (const x of c.rsts) rsts += `${rsts === '' ? '' : ','}${rstJsonText(a, x)},"effect":${qc(x.effect)}}`;
   return (
-    `{"id":${num(c.id)},"client":{"ip":${qc(client.addr)},"port":${num(client.port)}},"server":{"ip":${qc(server.addr)},"port":${num(server.port)}},"communityId":${q(connectionCommunityId(c))},` +
-    `"rolesInferred":${c.rolesInferred},"incarnation":${num(c.incarnation)},"firstFrame":${num(t.frame[c.firstRow])},"lastFrame":${num(t.frame[c.lastRow])},` +
+    // Community IDs (base64) and times (digits, a point, a sign) need no escaping; frames (a
+    // Uint32Array column) are integers.
+    `{"id":${num(c.id)},"client":{"ip":${qc(client.addr)},"port":${num(client.port)}},"server":{"ip":${qc(server.addr)},"port":${num(server.port)}},"communityId":"${tcpCommunityId(client, server)}",` +
+    `"rolesInferred":${c.rolesInferred},"incarnation":${num(c.incarnation)},"firstFrame":${t.frame[c.firstRow]},"lastFrame":${t.frame[c.lastRow]},` +
     (t.files !== undefined ? `"firstFile":${qc(t.fileName(c.firstRow)!)},"lastFile":${qc(t.fileName(c.lastRow)!)},` : '') +
-    `"segments":${num(c.segments)},"startTime":${q(t.timeString(c.firstRow))},"endTime":${q(t.timeString(c.lastRow))},` +
+    `"segments":${num(c.segments)},"startTime":"${t.timeString(c.firstRow)}","endTime":"${t.timeString(c.lastRow)}",` +
     `"closeInitiator":${qc(c.closeInitiator)},"outcome":${qc(c.outcome)},` +
-    `"reset":${reset ? rstJsonText(a, reset) + '}' : 'null'},"rsts":[${c.rsts.map((x) => `${rstJsonText(a, x)},"effect":${qc(x.effect)}}`).join(',')}],` +
+    `"reset":${reset ? rstJsonText(a, reset) + '}' : 'null'},"rsts":[${rsts}],` +
     `"initialState":{"client":${st(i.client)},"server":${st(i.server)}},"finalState":{"client":${st(f.client)},"server":${st(f.server)}},` +
     `"stateNotes":${notes.client === undefined && notes.server === undefined ? '{}' : JSON.stringify(notes)},` +
     `"vantage":{"near":${qc(v.near)},"synToSynAck":${num2(seconds(v.synToSynAck))},"synAckToAck":${num2(seconds(v.synAckToAck))},"note":${q(v.note)}},` +
