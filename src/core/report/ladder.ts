@@ -259,7 +259,7 @@ export function ladderFigure(a: Analysis, c: Connection, opts: LadderOptions = {
     const [la, ra] = toServer ? [sent ? arrow : '...', l.arrivesNow ? arrow : '...'] : [l.arrivesNow ? arrow : '...', sent ? arrow : '...'];
     const prefix = l.arrival ? '' : `${stepOf(l.row).padStart(width - 1)}.`;
     if (l.expired) {
-      // RFC 9293 figure 13's `(2 MSL)`: the TIME-WAIT timer ran out in that side's column.
+      // `(2 MSL)` as RFC 9293 figures 12 and 13 write it: the TIME-WAIT timer ran out, in that side's column.
       const ran = (side: 'client' | 'server'): string => (l.expired!.some((tr) => tr.side === side) ? '(2 MSL)' : '');
       lines.push(`${' '.repeat(width + 2)}${pad(ran('client'), rightCol)}${ran('server')}`.trimEnd());
     }

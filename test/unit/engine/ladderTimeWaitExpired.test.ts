@@ -5,7 +5,7 @@
  * gaps of about 20 s later (60 s = 2 MSL with the default MSL of 30 s) the engine ends the TIME-WAIT
  * by the timer before the client's ACK. The ladder showed CLOSED there with no event explaining it,
  * so read back as a figure (no times) the client stayed in TIME-WAIT and the claim was contradicted.
- * The ladder now writes RFC 9293 figure 13's own event, `(2 MSL)`, in that side's column.
+ * The ladder now writes the figures' own event (RFC 9293 figures 12, 13), `(2 MSL)`, in that side's column.
  */
 import * as assert from 'assert';
 import { analyze, type Analysis } from '../../../src/core/engine';
