@@ -6,7 +6,7 @@
 
 import { analysisOf, KIND_RETRANSMISSION, STATES, stateText, type Analysis, type Connection, type Finding } from '../engine';
 import { analysisJson, type AnalysisJson, type InputSummary } from '../report/json';
-import { ladderLines, ladderText } from '../report/ladder';
+import { ladderFigure } from '../report/ladder';
 import { connectionTitle, connectionVerdict } from '../report/summary';
 import { ACK, FIN, RST, SYN } from '../model/segment';
 import { seqGe, seqAdd } from '../seq';
@@ -176,19 +176,18 @@ export function* mergeTextChunks(
 /** The engine's ladder with, on each step's line, its frames in both files and its transit time or fate. */
 export function annotatedLadder(m: MergedAnalysis, n: CaptureNames, c: Connection, relative: boolean): string {
   const a = m.analysis;
-  const text = ladderText(a, c, { relative }).split('\n');
-  const lines = ladderLines(a, c);
-  const width = Math.max(...text.slice(3, 3 + lines.length).map((l) => l.length));
-  // Header, blank line and step 0 come first; then one text line per ladder line.
+  const { text, lines, at } = ladderFigure(a, c, { relative });
+  const width = Math.max(...at.map((i) => text[i].length));
+  // Each ladder line's own text line (event and comment lines lie in between).
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i];
     if (l.arrival) continue;
     const r = l.row;
     const fate = FATES[m.rows.fate[r]];
     const tail = fate === 'both' ? `  # ${refOf(m, n, r)}, ${ms(m.rows.transit[r])}` : `  # ${refOf(m, n, r)}`;
-    text[3 + i] = text[3 + i].padEnd(width) + tail;
+    text[at[i]] = text[at[i]].padEnd(width) + tail;
   }
-  return text.join('\n');
+  return text.join('\n') + '\n';
 }
 
 export interface MergeJson {

@@ -85,6 +85,13 @@ export interface LadderLine {
    * line. The line keeps the state the segment was sent in, so the ladder still reads back.
    */
   timer?: Transition;
+  /**
+   * On a send line: the sides whose 2 MSL TIME-WAIT timer ran out since the line before (the
+   * engine's timer transition at this row, before its segment: {@link timerExpiredBefore}). The
+   * text ladder writes the figure's own event, `(2 MSL)`, in each one's column on a line of its own
+   * before this one, so the ladder reads back with the side CLOSED here.
+   */
+  expired?: Transition[];
 }
 
 /**
@@ -126,6 +133,21 @@ export function gaveUpAt(a: Analysis, r: number): Transition | undefined {
 }
 
 /**
+ * The TIME-WAIT -> CLOSED transitions of row r that the 2 MSL timer made before the row's segment
+ * (the engine runs the timers out before a row's send, so that side is already CLOSED in the
+ * row's "before" states; a RST ending a TIME-WAIT leaves it TIME-WAIT there). Empty for most rows.
+ */
+export function timerExpiredBefore(a: Analysis, r: number): Transition[] {
+  const out: Transition[] = [];
+  for (let k = a.transitionStart[r]; k < a.transitionStart[r + 1]; k++) {
+    const tr = a.transitionAt(k);
+    const before = STATES[tr.side === 'client' ? a.clientBefore[r] : a.serverBefore[r]];
+    if (tr.from === 'TIME-WAIT' && tr.to === 'CLOSED' && !tr.inferred && before === 'CLOSED') out.push(tr);
+  }
+  return out;
+}
+
+/**
  * The lines of a connection's ladder, as RFC 9293 figure 13 draws them: each row's send (with the
  * states after its own events, its arrival included when on arrival), followed by the arrivals of
  * segments that were in flight until then (crossing FINs: the peer sent its own FIN before
@@ -150,6 +172,7 @@ export function ladderLines(a: Analysis, c: Connection): LadderLine[] {
   for (const r of rows) {
     const arrivesNow = arrivesWith(r);
     const later = arrivals.get(r);
+    const expired = timerExpiredBefore(a, r);
     if (later === undefined) {
       const line: LadderLine = { row: r, arrival: false, arrivesNow, client: STATES[a.clientAfter[r]], server: STATES[a.serverAfter[r]] };
       const timer = gaveUpAt(a, r);
@@ -158,6 +181,7 @@ export function ladderLines(a: Analysis, c: Connection): LadderLine[] {
         if ((timer.side === 'client') === (a.rowDir[r] === 0)) line[timer.side] = timer.from;
         line.timer = timer;
       }
+      if (expired.length > 0) line.expired = expired;
       out.push(line);
       continue;
     }
@@ -173,7 +197,7 @@ export function ladderLines(a: Analysis, c: Connection): LadderLine[] {
     // does: then this row is in flight until they have arrived.
     const queued = arrivesNow && later.some((p) => a.rowDir[p] === a.rowDir[r]);
     apply(r, queued ? (a.rowDir[r] === 0 ? 'client' : 'server') : undefined);
-    out.push({ row: r, arrival: false, arrivesNow: arrivesNow && !queued, client: st[0], server: st[1] });
+    out.push({ row: r, arrival: false, arrivesNow: arrivesNow && !queued, client: st[0], server: st[1], ...(expired.length > 0 ? { expired } : {}) });
     for (const p of later) {
       apply(p);
       out.push({ row: p, arrival: true, arrivesNow: true, client: st[0], server: st[1] });
@@ -191,6 +215,19 @@ export function ladderLines(a: Analysis, c: Connection): LadderLine[] {
  * so the ladder reads back as a figure (tcp-trace) with every state it shows confirmed.
  */
 export function ladderText(a: Analysis, c: Connection, opts: LadderOptions = {}): string {
+  return ladderFigure(a, c, opts).text.join('\n') + '\n';
+}
+
+/** A ladder's text lines, its {@link ladderLines}, and the text line of each of them. */
+export interface LadderFigure {
+  text: string[];
+  lines: LadderLine[];
+  /** `text[at[i]]` is the line drawing `lines[i]` (event and comment lines lie in between). */
+  at: number[];
+}
+
+/** The ladder as {@link ladderText} writes it, line by line. */
+export function ladderFigure(a: Analysis, c: Connection, opts: LadderOptions = {}): LadderFigure {
   const relative = opts.relative ?? true;
   const t = a.table;
   const rows = c.rows;
@@ -213,12 +250,20 @@ export function ladderText(a: Analysis, c: Connection, opts: LadderOptions = {})
   lines.push(`${pad(`${'0'.padStart(width - 1)}.`, width + 2)}${pad(cell(c.initialState.client), rightCol)}${cell(c.initialState.server)}`);
   /** Sides whose inferred give-up a comment line already explains. */
   const explained = new Set<string>();
-  for (const l of ladderLines(a, c)) {
+  const ladder = ladderLines(a, c);
+  const at: number[] = [];
+  for (const l of ladder) {
     const toServer = a.rowDir[l.row] === 0;
     const arrow = toServer ? '-->' : '<--';
     const sent = !l.arrival;
     const [la, ra] = toServer ? [sent ? arrow : '...', l.arrivesNow ? arrow : '...'] : [l.arrivesNow ? arrow : '...', sent ? arrow : '...'];
     const prefix = l.arrival ? '' : `${stepOf(l.row).padStart(width - 1)}.`;
+    if (l.expired) {
+      // `(2 MSL)` as RFC 9293 figures 12 and 13 write it: the TIME-WAIT timer ran out, in that side's column.
+      const ran = (side: 'client' | 'server'): string => (l.expired!.some((tr) => tr.side === side) ? '(2 MSL)' : '');
+      lines.push(`${' '.repeat(width + 2)}${pad(ran('client'), rightCol)}${ran('server')}`.trimEnd());
+    }
+    at.push(lines.length);
     lines.push(`${pad(prefix, width + 2)}${pad(cell(l.client), stateW)} ${la} ${segs.get(l.row)!.padEnd(segW)} ${ra} ${cell(l.server)}`);
     if (l.timer) {
       lines.push(`# TCP ${l.timer.side === 'client' ? 'A' : 'B'} then ${l.timer.to} (inferred): ${l.timer.reason}`);
@@ -233,5 +278,5 @@ export function ladderText(a: Analysis, c: Connection, opts: LadderOptions = {})
     if (note !== undefined && c.finalState[side] === 'UNKNOWN') lines.push(`# ? (${tcp}): ${note}`);
     else if (note !== undefined && !explained.has(side)) lines.push(`# ${tcp}: ${note}`);
   }
-  return lines.join('\n') + '\n';
+  return { text: lines, lines: ladder, at };
 }

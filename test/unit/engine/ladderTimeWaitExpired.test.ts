@@ -1,0 +1,88 @@
+/**
+ * A TIME-WAIT whose 2 MSL timer runs out between two rows of the ladder (found by the read-back
+ * property in property.test.ts). Connection pair 1: the client closes, the server's FIN (with every
+ * control bit and a byte) acknowledges it, so the client is in TIME-WAIT at its second row; three
+ * gaps of about 20 s later (60 s = 2 MSL with the default MSL of 30 s) the engine ends the TIME-WAIT
+ * by the timer before the client's ACK. The ladder showed CLOSED there with no event explaining it,
+ * so read back as a figure (no times) the client stayed in TIME-WAIT and the claim was contradicted.
+ * The ladder now writes the figures' own event (RFC 9293 figures 12, 13), `(2 MSL)`, in that side's column.
+ */
+import * as assert from 'assert';
+import { analyze, type Analysis } from '../../../src/core/engine';
+import { ACK, FIN, PSH, SYN } from '../../../src/core/model/segment';
+import { ladderText, timerExpiredBefore } from '../../../src/core/report/ladder';
+import { parseRfcTrace } from '../../../src/core/text/rfc';
+import { build, type RandomSeg } from './randomTrace';
+
+/** The property's counterexample (pair 1: client 10.0.0.1:40001, server 10.0.0.2:80; pair 0: other SYNs). */
+const TRACE: RandomSeg[] = [
+  { pair: 1, dir: false, flags: FIN | PSH | ACK, len: 0, win: 64240, jump: 0, ackLag: 0, dt: 0 },
+  { pair: 1, dir: true, flags: 507, len: 1, win: 64240, jump: 0, ackLag: 0, dt: 0 },
+  { pair: 0, dir: false, flags: SYN, len: 1, win: 0, jump: 0, ackLag: 0, dt: 19.799999833106998 },
+  { pair: 1, dir: true, flags: ACK, len: 1, win: 64240, jump: 0, ackLag: 1, dt: 19.999999880790714 },
+  { pair: 0, dir: false, flags: SYN, len: 0, win: 64240, jump: 0, ackLag: 0, dt: 19.999999880790714 },
+  { pair: 1, dir: false, flags: ACK, len: 0, win: 64240, jump: 0, ackLag: 1, dt: 0.19999992847442627 },
+  { pair: 0, dir: false, flags: SYN, len: 1, win: 0, jump: 0, ackLag: 1, dt: 0 },
+];
+
+/** The same trace with the roles of pair 1 swapped: the server is the one in TIME-WAIT. */
+const MIRRORED = TRACE.map((s) => (s.pair === 1 ? { ...s, dir: !s.dir } : s));
+
+/** The connection's ladder (absolute numbers), its lines, and its read-back replayed. */
+function readBack(a: Analysis): { text: string; lines: string[]; replayed: Analysis } {
+  const c = a.connections.find((x) => x.client.port === 40001)!;
+  const text = ladderText(a, c, { relative: false });
+  const back = parseRfcTrace(text);
+  assert.deepStrictEqual(back.errors, [], text);
+  return { text, lines: text.split('\n'), replayed: analyze(back.table, {}, back.steps) };
+}
+
+function contradicted(replayed: Analysis): string[] {
+  return replayed.findings.filter((f) => f.code === 'state-claim-mismatch').map((f) => f.message);
+}
+
+describe('a TIME-WAIT whose 2 MSL runs out between two ladder rows', () => {
+  it('the engine ends it by the timer before the next row (CLOSED already before that row)', () => {
+    const a = analyze(build(TRACE));
+    const expired = timerExpiredBefore(a, 5);
+    assert.deepStrictEqual(
+      expired.map((t) => [t.row, t.side, t.from, t.to]),
+      [[5, 'client', 'TIME-WAIT', 'CLOSED']],
+    );
+    assert.match(expired[0].reason, /2 MSL TIME-WAIT timer \(60 s\) expired/);
+    // No other row of the trace has a timer running out; the server's LAST-ACK -> CLOSED at row 5
+    // is the client's ACK, not a timer.
+    for (const r of [0, 1, 3]) assert.deepStrictEqual(timerExpiredBefore(a, r), [], `row ${r}`);
+  });
+
+  it("the ladder writes (2 MSL) in TCP A's column before that row, and reads back with no claim contradicted", () => {
+    const { text, lines, replayed } = readBack(analyze(build(TRACE)));
+    const step6 = lines.findIndex((l) => /^ +6\. /.test(l));
+    assert.match(lines[step6 - 2], /^ +4\. {2}TIME-WAIT +<-- /, text);
+    assert.strictEqual(lines[step6 - 1], '      (2 MSL)', text);
+    assert.match(lines[step6], /^ +6\. {2}CLOSED +--> .* --> CLOSED$/, text);
+    assert.strictEqual(text.split('(2 MSL)').length, 2, 'one timer event');
+    assert.deepStrictEqual(contradicted(replayed), [], text);
+    // The read-back ends the TIME-WAIT by the figure's event, as the capture's analysis did by time.
+    assert.ok(replayed.transitions.some((t) => t.side === 'client' && t.from === 'TIME-WAIT' && t.to === 'CLOSED' && /2 MSL/.test(t.reason)), text);
+  });
+
+  it("with the server in TIME-WAIT, (2 MSL) goes in TCP B's column", () => {
+    const { text, lines, replayed } = readBack(analyze(build(MIRRORED)));
+    const header = lines[0];
+    const step6 = lines.findIndex((l) => /^ +6\. /.test(l));
+    assert.match(lines[step6 - 2], /--> TIME-WAIT$/, text);
+    assert.strictEqual(lines[step6 - 1].indexOf('(2 MSL)'), header.indexOf('TCP B'), text);
+    assert.strictEqual(lines[step6 - 1].trim(), '(2 MSL)', text);
+    assert.deepStrictEqual(contradicted(replayed), [], text);
+  });
+
+  it('when the gaps add up to less than 2 MSL, there is no timer event and the client is still in TIME-WAIT', () => {
+    const a = analyze(build(TRACE.map((s) => ({ ...s, dt: Math.min(s.dt, 10) }))));
+    assert.deepStrictEqual(timerExpiredBefore(a, 5), []);
+    const { text, lines, replayed } = readBack(a);
+    assert.ok(!text.includes('(2 MSL)'), text);
+    assert.match(lines.find((l) => /^ +6\. /.test(l))!, /^ +6\. {2}TIME-WAIT +--> /, text);
+    assert.deepStrictEqual(contradicted(replayed), [], text);
+  });
+});
