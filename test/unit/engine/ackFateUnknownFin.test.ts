@@ -11,20 +11,14 @@
 import * as assert from 'assert';
 import { analyze } from '../../../src/core/engine';
 import { NEVER } from '../../../src/core/engine/wire';
-import { ACK, FIN, PSH, SYN } from '../../../src/core/model/segment';
+import { SYN } from '../../../src/core/model/segment';
 import { ladderText } from '../../../src/core/report/ladder';
 import { parseRfcTrace } from '../../../src/core/text/rfc';
+import { ACK_FATE_UNKNOWN_FIN } from './counterexamples';
 import { build, type RandomSeg } from './randomTrace';
 
 /** The property's counterexample (pair 0: client 10.0.0.1:40000, server 10.0.0.2:80; dir true: from the server). */
-const TRACE: RandomSeg[] = [
-  { pair: 0, dir: true, flags: FIN | PSH | ACK, len: 1, win: 64240, jump: 0, ackLag: 0, dt: 0 },
-  { pair: 0, dir: false, flags: SYN | ACK, len: 1, win: 64240, jump: 0, ackLag: 0, dt: 0 },
-  { pair: 0, dir: false, flags: PSH | ACK, len: 0, win: 64240, jump: 1, ackLag: 0, dt: 0 },
-  { pair: 1, dir: false, flags: SYN, len: 1, win: 64240, jump: 0, ackLag: 0, dt: 1 },
-  { pair: 0, dir: true, flags: FIN | ACK, len: 1, win: 64240, jump: 0, ackLag: 0, dt: 0 },
-  { pair: 0, dir: false, flags: FIN | ACK, len: 1, win: 64240, jump: 0, ackLag: 0, dt: 1 },
-];
+const TRACE: RandomSeg[] = ACK_FATE_UNKNOWN_FIN;
 
 describe('a FIN,ACK whose ACK the capture cannot tell arrived', () => {
   it('is not processed at all: the server stays in FIN-WAIT-1 (no CLOSING from its FIN)', () => {

@@ -16,17 +16,11 @@ import { analyze } from '../../../src/core/engine';
 import { ACK, FIN, RST, SYN } from '../../../src/core/model/segment';
 import { gaveUpAt, ladderText } from '../../../src/core/report/ladder';
 import { parseRfcTrace } from '../../../src/core/text/rfc';
+import { FIN_GAVE_UP_RST } from './counterexamples';
 import { build, type RandomSeg } from './randomTrace';
 
 /** The property's counterexample (pair 1: 10.0.0.1:40001 and 10.0.0.2:80; dir true: from 10.0.0.2:80). */
-const TRACE: RandomSeg[] = [
-  { pair: 1, dir: true, flags: SYN, len: 0, win: 64240, jump: 0, ackLag: 1, dt: 0 },
-  { pair: 1, dir: true, flags: RST | ACK, len: 0, win: 64240, jump: 0, ackLag: 0, dt: 0 },
-  { pair: 1, dir: false, flags: FIN | ACK, len: 0, win: 64240, jump: 0, ackLag: 0, dt: 0 },
-  { pair: 1, dir: false, flags: FIN | ACK, len: 1, win: 0, jump: 0, ackLag: 0, dt: 1.1920928955078128e-7 },
-  // Another connection 1 s later: the capture goes on past the server's next FIN retransmission.
-  { pair: 0, dir: false, flags: SYN, len: 0, win: 64240, jump: 0, ackLag: 0, dt: 1 },
-];
+const TRACE: RandomSeg[] = FIN_GAVE_UP_RST;
 
 describe("a FIN retransmitted while the peer's RST is in flight", () => {
   it('the RST arrives after the last FIN and closes the server; the server did not give up', () => {

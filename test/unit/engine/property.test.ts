@@ -9,7 +9,8 @@
 import * as assert from 'assert';
 import fc from 'fast-check';
 import { analyze, STATES, type Analysis } from '../../../src/core/engine';
-import { ACK, FIN, PSH, RST, SYN } from '../../../src/core/model/segment';
+import { FIN, SYN } from '../../../src/core/model/segment';
+import { ACK_FATE_UNKNOWN_FIN, FIN_GAVE_UP_RST, TIME_WAIT_EXPIRED } from './counterexamples';
 import { build, segArb } from './randomTrace';
 import { analysisJson, analysisJsonChunks } from '../../../src/core/report/json';
 import { ladderText } from '../../../src/core/report/ladder';
@@ -129,39 +130,18 @@ describe('the engine on random traces', () => {
           // in flight was taken as given up (CLOSED, inferred, at the last FIN) before the RST
           // arrived; the RST closes it (finGaveUpReset.test.ts).
           [
-            [
-              { pair: 1, dir: true, flags: SYN, len: 0, win: 64240, jump: 0, ackLag: 1, dt: 0 },
-              { pair: 1, dir: true, flags: RST | ACK, len: 0, win: 64240, jump: 0, ackLag: 0, dt: 0 },
-              { pair: 1, dir: false, flags: FIN | ACK, len: 0, win: 64240, jump: 0, ackLag: 0, dt: 0 },
-              { pair: 1, dir: false, flags: FIN | ACK, len: 1, win: 0, jump: 0, ackLag: 0, dt: 1.1920928955078128e-7 },
-              { pair: 0, dir: false, flags: SYN, len: 0, win: 64240, jump: 0, ackLag: 0, dt: 1 },
-            ],
+            FIN_GAVE_UP_RST,
           ],
           // Found by this property: a FIN,ACK whose ACK the replay judged never to arrive
           // (ackFateUnknown) still delivered its FIN (CLOSING) (ackFateUnknownFin.test.ts).
           [
-            [
-              { pair: 0, dir: true, flags: FIN | PSH | ACK, len: 1, win: 64240, jump: 0, ackLag: 0, dt: 0 },
-              { pair: 0, dir: false, flags: SYN | ACK, len: 1, win: 64240, jump: 0, ackLag: 0, dt: 0 },
-              { pair: 0, dir: false, flags: PSH | ACK, len: 0, win: 64240, jump: 1, ackLag: 0, dt: 0 },
-              { pair: 1, dir: false, flags: SYN, len: 1, win: 64240, jump: 0, ackLag: 0, dt: 1 },
-              { pair: 0, dir: true, flags: FIN | ACK, len: 1, win: 64240, jump: 0, ackLag: 0, dt: 0 },
-              { pair: 0, dir: false, flags: FIN | ACK, len: 1, win: 64240, jump: 0, ackLag: 0, dt: 1 },
-            ],
+            ACK_FATE_UNKNOWN_FIN,
           ],
           // Found by this property: three gaps of under 20 s added up past 2 MSL, the engine ended
           // a TIME-WAIT by the timer between two rows, and the ladder showed CLOSED with no event;
           // it now writes `(2 MSL)` there (ladderTimeWaitExpired.test.ts).
           [
-            [
-              { pair: 1, dir: false, flags: FIN | PSH | ACK, len: 0, win: 64240, jump: 0, ackLag: 0, dt: 0 },
-              { pair: 1, dir: true, flags: 507, len: 1, win: 64240, jump: 0, ackLag: 0, dt: 0 },
-              { pair: 0, dir: false, flags: SYN, len: 1, win: 0, jump: 0, ackLag: 0, dt: 19.799999833106998 },
-              { pair: 1, dir: true, flags: ACK, len: 1, win: 64240, jump: 0, ackLag: 1, dt: 19.999999880790714 },
-              { pair: 0, dir: false, flags: SYN, len: 0, win: 64240, jump: 0, ackLag: 0, dt: 19.999999880790714 },
-              { pair: 1, dir: false, flags: ACK, len: 0, win: 64240, jump: 0, ackLag: 1, dt: 0.19999992847442627 },
-              { pair: 0, dir: false, flags: SYN, len: 1, win: 0, jump: 0, ackLag: 1, dt: 0 },
-            ],
+            TIME_WAIT_EXPIRED,
           ],
         ],
       },
