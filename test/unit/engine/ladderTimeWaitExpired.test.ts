@@ -9,24 +9,9 @@
  */
 import * as assert from 'assert';
 import { analyze, type Analysis } from '../../../src/core/engine';
-import { ACK, FIN, PSH, SYN } from '../../../src/core/model/segment';
 import { ladderText, timerExpiredBefore } from '../../../src/core/report/ladder';
 import { parseRfcTrace } from '../../../src/core/text/rfc';
-import { build, type RandomSeg } from './randomTrace';
-
-/** The property's counterexample (pair 1: client 10.0.0.1:40001, server 10.0.0.2:80; pair 0: other SYNs). */
-const TRACE: RandomSeg[] = [
-  { pair: 1, dir: false, flags: FIN | PSH | ACK, len: 0, win: 64240, jump: 0, ackLag: 0, dt: 0 },
-  { pair: 1, dir: true, flags: 507, len: 1, win: 64240, jump: 0, ackLag: 0, dt: 0 },
-  { pair: 0, dir: false, flags: SYN, len: 1, win: 0, jump: 0, ackLag: 0, dt: 19.799999833106998 },
-  { pair: 1, dir: true, flags: ACK, len: 1, win: 64240, jump: 0, ackLag: 1, dt: 19.999999880790714 },
-  { pair: 0, dir: false, flags: SYN, len: 0, win: 64240, jump: 0, ackLag: 0, dt: 19.999999880790714 },
-  { pair: 1, dir: false, flags: ACK, len: 0, win: 64240, jump: 0, ackLag: 1, dt: 0.19999992847442627 },
-  { pair: 0, dir: false, flags: SYN, len: 1, win: 0, jump: 0, ackLag: 1, dt: 0 },
-];
-
-/** The same trace with the roles of pair 1 swapped: the server is the one in TIME-WAIT. */
-const MIRRORED = TRACE.map((s) => (s.pair === 1 ? { ...s, dir: !s.dir } : s));
+import { build, TIME_WAIT_RUNS_OUT as TRACE, TIME_WAIT_RUNS_OUT_MIRRORED as MIRRORED } from './randomTrace';
 
 /** The connection's ladder (absolute numbers), its lines, and its read-back replayed. */
 function readBack(a: Analysis): { text: string; lines: string[]; replayed: Analysis } {

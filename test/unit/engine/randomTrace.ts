@@ -70,3 +70,22 @@ export function build(segs: RandomSeg[]): SegmentTable {
   return table;
 }
 
+
+/**
+ * A counterexample the ladder read-back property found (ladderTimeWaitExpired.test.ts): pair 1
+ * (client 10.0.0.1:40001, server 10.0.0.2:80) leaves the client in TIME-WAIT at its second row,
+ * and gaps adding up to 2 MSL (60 s) later the engine ends it by the timer before the client's
+ * ACK (row 5); pair 0 sends other SYNs in between.
+ */
+export const TIME_WAIT_RUNS_OUT: RandomSeg[] = [
+  { pair: 1, dir: false, flags: FIN | PSH | ACK, len: 0, win: 64240, jump: 0, ackLag: 0, dt: 0 },
+  { pair: 1, dir: true, flags: 507, len: 1, win: 64240, jump: 0, ackLag: 0, dt: 0 },
+  { pair: 0, dir: false, flags: SYN, len: 1, win: 0, jump: 0, ackLag: 0, dt: 19.799999833106998 },
+  { pair: 1, dir: true, flags: ACK, len: 1, win: 64240, jump: 0, ackLag: 1, dt: 19.999999880790714 },
+  { pair: 0, dir: false, flags: SYN, len: 0, win: 64240, jump: 0, ackLag: 0, dt: 19.999999880790714 },
+  { pair: 1, dir: false, flags: ACK, len: 0, win: 64240, jump: 0, ackLag: 1, dt: 0.19999992847442627 },
+  { pair: 0, dir: false, flags: SYN, len: 1, win: 0, jump: 0, ackLag: 1, dt: 0 },
+];
+
+/** {@link TIME_WAIT_RUNS_OUT} with the roles of pair 1 swapped: the server is the one in TIME-WAIT. */
+export const TIME_WAIT_RUNS_OUT_MIRRORED = TIME_WAIT_RUNS_OUT.map((s) => (s.pair === 1 ? { ...s, dir: !s.dir } : s));
