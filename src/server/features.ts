@@ -897,7 +897,14 @@ function figures(a: Analysis, conns: readonly Connection[]): string {
   // Lines as the engine saw them: segments in flight (crossing FINs) arrive on lines of their own.
   const parts = conns.map((c) => {
     const index = new Map(c.rows.map((r, i) => [r, i]));
-    const lines: RfcLine[] = ladderLines(a, c).map((l) => ({ index: index.get(l.row)!, arrival: l.arrival, arrivesNow: l.arrivesNow, a: l.client, b: l.server }));
+    const lines: RfcLine[] = ladderLines(a, c).map((l) => ({
+      index: index.get(l.row)!,
+      arrival: l.arrival,
+      arrivesNow: l.arrivesNow,
+      a: l.client,
+      b: l.server,
+      ...(l.expired ? { expired: { a: l.expired.some((t) => t.side === 'client'), b: l.expired.some((t) => t.side === 'server') } } : {}),
+    }));
     return { c, lines, initial: { a: c.initialState.client, b: c.initialState.server } as { a: string; b: string } | undefined };
   });
   const render = (): { text: string; starts: number[] } => {
@@ -919,16 +926,26 @@ function figures(a: Analysis, conns: readonly Connection[]): string {
     const wrong = replay.findings.filter((f) => f.code === 'state-claim-mismatch' && f.line !== undefined);
     if (wrong.length === 0) break;
     const lines = r.text.split('\n');
+    // Each text line's figure line (its index in its part's `lines`): one per segment line; -1
+    // before a figure's first segment (its initial states), `(2 MSL)` event lines lie in between.
+    const figureLine = new Int32Array(lines.length);
+    for (let i = 0, k = -1, next = 0; i < lines.length; i++) {
+      if (i === r.starts[next]) {
+        k = -1;
+        next++;
+      }
+      if (lines[i].includes('<SEQ=')) k++;
+      figureLine[i] = k;
+    }
     for (const f of wrong) {
       const ln = f.line ?? -1;
       let i = r.starts.length - 1;
       while (i > 0 && r.starts[i] > ln) i--;
       const p = parts[i];
-      let firstSegment = r.starts[i];
-      while (firstSegment < lines.length && !/ (-->|<--) </.test(lines[firstSegment])) firstSegment++;
+      const k = figureLine[ln];
+      if (k >= 0 && !lines[ln].includes('<SEQ=')) continue; // an event line holds no claim
       const arrow = lines[ln].search(/-->|<--/);
       const isA = arrow < 0 || (f.startCol ?? 0) < arrow;
-      const k = ln - firstSegment;
       if (k < 0) p.initial = undefined;
       else if (isA) p.lines[k].a = '';
       else p.lines[k].b = '';

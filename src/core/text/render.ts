@@ -94,6 +94,12 @@ export interface RfcLine {
   arrivesNow: boolean;
   a: string;
   b: string;
+  /**
+   * The sides whose 2 MSL TIME-WAIT timer ran out before this line (the ladder's
+   * `LadderLine.expired`): RFC 9293 figure 13's `(2 MSL)` event in each one's column, on a line of
+   * its own before this one, so the figure reads back with that side CLOSED here.
+   */
+  expired?: { a: boolean; b: boolean };
 }
 
 /**
@@ -203,6 +209,7 @@ export function toRfcTrace(
     const arrow = toB ? '-->' : '<--';
     const sent = !l.arrival;
     const [la, ra] = toB ? [sent ? arrow : '...', l.arrivesNow ? arrow : '...'] : [l.arrivesNow ? arrow : '...', sent ? arrow : '...'];
+    if (l.expired) out.push(`${' '.repeat(indent)}${(l.expired.a ? '(2 MSL)' : '').padEnd(bCol - indent)}${l.expired.b ? '(2 MSL)' : ''}`.trimEnd());
     const left = `${sent ? num() : ' '.repeat(indent)}${aStates[k].padEnd(stateW)}${la} ${segs[k].padEnd(segW)} ${ra} `;
     let line = `${left.padEnd(bCol)}${bStates[k]}`;
     const t = sent ? timeOf(r) : '';

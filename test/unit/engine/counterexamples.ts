@@ -35,3 +35,6 @@ export const TIME_WAIT_EXPIRED: RandomSeg[] = [
   { pair: 1, dir: false, flags: ACK, len: 0, win: 64240, jump: 0, ackLag: 1, dt: 0.19999992847442627 },
   { pair: 0, dir: false, flags: SYN, len: 1, win: 0, jump: 0, ackLag: 1, dt: 0 },
 ];
+
+/** {@link TIME_WAIT_EXPIRED} with the roles of pair 1 swapped: the server is the one in TIME-WAIT. */
+export const TIME_WAIT_EXPIRED_MIRRORED: RandomSeg[] = TIME_WAIT_EXPIRED.map((s) => (s.pair === 1 ? { ...s, dir: !s.dir } : s));

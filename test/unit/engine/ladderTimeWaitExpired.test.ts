@@ -11,14 +11,8 @@ import * as assert from 'assert';
 import { analyze, type Analysis } from '../../../src/core/engine';
 import { ladderText, timerExpiredBefore } from '../../../src/core/report/ladder';
 import { parseRfcTrace } from '../../../src/core/text/rfc';
-import { TIME_WAIT_EXPIRED } from './counterexamples';
-import { build, type RandomSeg } from './randomTrace';
-
-/** The property's counterexample (pair 1: client 10.0.0.1:40001, server 10.0.0.2:80; pair 0: other SYNs). */
-const TRACE: RandomSeg[] = TIME_WAIT_EXPIRED;
-
-/** The same trace with the roles of pair 1 swapped: the server is the one in TIME-WAIT. */
-const MIRRORED = TRACE.map((s) => (s.pair === 1 ? { ...s, dir: !s.dir } : s));
+import { TIME_WAIT_EXPIRED as TRACE, TIME_WAIT_EXPIRED_MIRRORED as MIRRORED } from './counterexamples';
+import { build } from './randomTrace';
 
 /** The connection's ladder (absolute numbers), its lines, and its read-back replayed. */
 function readBack(a: Analysis): { text: string; lines: string[]; replayed: Analysis } {
