@@ -233,7 +233,7 @@ export class ParallelAnalysis implements StreamEngine {
       // The held table's shared columns are shared, not transferred; a batch's own table is transferred.
       const { context, order, rows } = b;
       const transfer: ArrayBuffer[] = rows === undefined ? columnBuffers(m.columns) : [rows.buffer as ArrayBuffer];
-      for (const a of [context.ids, context.incarnations, order.at, order.key, order.chain]) transfer.push(a.buffer as ArrayBuffer);
+      for (const a of [context.ids, context.incarnations, order.at]) transfer.push(a.buffer as ArrayBuffer);
       const t = context.tracks;
       if (t !== undefined) for (const a of [t.rowConn, t.clientEp, t.serverEp, t.clientIsn, t.bits, t.previous, t.next]) transfer.push(a.buffer as ArrayBuffer);
       w.port.post(m, transfer);

@@ -78,10 +78,6 @@ export type BatchListener = (analysis: Analysis, order: BatchOrder) => void;
 export interface BatchOrder {
   /** Positions in `analysis.connections` (and `ids`), in the order to write them. */
   at: Int32Array;
-  /** Per position: its chain's key. */
-  key: Float64Array;
-  /** Per position: the position of its chain's current connection. */
-  chain: Int32Array;
 }
 
 /**
@@ -231,10 +227,7 @@ export class StreamingAnalysis {
     this.tracker.expired = this.expired;
     const slot = this.tracker.assign(r);
     if (this.tracker.opened) {
-      if (slot >= this.slotId.length) {
-        this.slotId = grownColumn(this.slotId, Math.max(slot + 1, this.slotId.length * 2));
-        this.slotRows = grownColumn(this.slotRows, this.slotId.length);
-      }
+      if (slot >= this.slotId.length) this.growSlots(Math.max(slot + 1, this.slotId.length * 2));
       this.slotId[slot] = this.nextId++;
       this.slotRows[slot] = 0;
       this.stats.connections++;
@@ -274,13 +267,6 @@ export class StreamingAnalysis {
     const now = this.expired;
     // The chains to finish (by their current connection: its earlier incarnations still held,
     // which its analysis reads, can get no segment any more), in BatchOrder: key, then id.
-    // Per slot, scratch kept from sweep to sweep (a sweep runs at every second of a capture): only
-    // the entries of the chains finished are written and read.
-    if (this.slotKey.length < tracks.count) {
-      this.slotKey = new Float64Array(tracks.clientEp.length);
-      this.slotDone = new Int32Array(tracks.clientEp.length);
-      this.slotChain = new Int32Array(tracks.clientEp.length);
-    }
     const key = this.slotKey;
     const heads: number[] = [];
     for (let c = 0; c < tracks.count; c++) {
@@ -300,12 +286,12 @@ export class StreamingAnalysis {
   private finish(heads: number[], key: Float64Array): void {
     const { tracks, slotId, slotRows: rowsOf } = this;
     heads.sort((x, y) => key[x] - key[y] || slotId[x] - slotId[y]);
-    // done[slot]: 0 when it stays held, else the batch it is finished in (1-based); chain[slot]:
-    // its chain's current connection; `order`: the slots in BatchOrder (chains in `heads` order,
+    // done[slot]: 0 when it stays held, else the batch it is finished in (1-based); `order`: the
+    // slots in BatchOrder (chains in `heads` order,
     // each from its first incarnation on), so batch after batch. Batches hold about `minSweep` rows
     // each, so the analysis of a sweep that finishes many connections at once (the end, or a gap
     // in the capture) never holds them all.
-    const { slotDone: done, slotChain: chain } = this;
+    const done = this.slotDone;
     const order: number[] = [];
     const slotStart = [0, 0];
     let batches = 0;
@@ -323,8 +309,6 @@ export class StreamingAnalysis {
       const from = order.length;
       for (let p = c; p >= 0 && done[p] === 0; p = tracks.previous[p]) {
         done[p] = batches;
-        chain[p] = c;
-        key[p] = key[c];
         batchRows += rowsOf[p];
         if (tracks.firstRow[p] < firstRow) firstRow = tracks.firstRow[p];
         if (tracks.lastRow[p] > lastRow) lastRow = tracks.lastRow[p];
@@ -339,7 +323,7 @@ export class StreamingAnalysis {
     }
     slotStart[batches + 1] = order.length;
     this.dead += this.finishBatches(batches, order, done, rowsOf, firstRow, lastRow);
-    for (let b = 1; b <= batches; b++) this.finishBatch(this.batchRows(b), this.batchRowSlots(b), order.slice(slotStart[b], slotStart[b + 1]), key, chain);
+    for (let b = 1; b <= batches; b++) this.finishBatch(this.batchRows(b), this.batchRowSlots(b), order.slice(slotStart[b], slotStart[b + 1]));
     for (const p of order) done[p] = 0;
     this.batchRowList = new Int32Array(0);
     this.batchRowSlot = new Int32Array(0);
@@ -377,12 +361,21 @@ export class StreamingAnalysis {
   /** Per row of batchRowList: its connection's slot. */
   private batchRowSlot = new Int32Array(0);
   private batchRowStart = new Int32Array(0);
-  private slotKey = new Float64Array(0);
-  /** Per slot: 0, or while a sweep finishes it, its batch (1-based); and its chain's current connection. */
-  private slotDone = new Int32Array(0);
-  private slotChain = new Int32Array(0);
-  /** Per slot: its position in the batch being finished (scratch). */
+  // Per slot, scratch kept from sweep to sweep (a sweep runs at every second of a capture): only
+  // the entries of the connections finished are written and read. The chain's key (see BatchOrder);
+  // 0, or while a sweep finishes it, its batch (1-based); its position in the batch being finished.
+  private slotKey = new Float64Array(256);
+  private slotDone = new Int32Array(256);
   private slotPosition = new Int32Array(256);
+
+  /** Every per-slot column grown to n slots (a slot is below slotId.length). */
+  private growSlots(n: number): void {
+    this.slotId = grownColumn(this.slotId, n);
+    this.slotRows = grownColumn(this.slotRows, n);
+    this.slotKey = grownColumn(this.slotKey, n);
+    this.slotDone = grownColumn(this.slotDone, n);
+    this.slotPosition = grownColumn(this.slotPosition, n);
+  }
 
   private batchRows(b: number): Int32Array {
     return this.batchRowList.subarray(this.batchRowStart[b], this.batchRowStart[b + 1]);
@@ -427,7 +420,7 @@ export class StreamingAnalysis {
    * Analyzes and hands over the connections in `slots` (in BatchOrder; their held rows: `rows`, in
    * arrival order), and frees their slots.
    */
-  private finishBatch(rows: Int32Array, rowSlots: Int32Array, slots: number[], key: Float64Array, chainOf: Int32Array): void {
+  private finishBatch(rows: Int32Array, rowSlots: Int32Array, slots: number[]): void {
     const { tracks, held, slotId } = this;
     // With shared rows the taker copies them (on its thread); else they are copied here.
     let batch = held;
@@ -436,7 +429,6 @@ export class StreamingAnalysis {
       batch.appendRows(held, rows);
     }
     const n = slots.length;
-    if (tracks.count > this.slotPosition.length) this.slotPosition = new Int32Array(tracks.clientEp.length);
     const position = this.slotPosition;
     // The analysis numbers connections in id order (first frame): the ids sorted with each one's
     // index in `slots` in the low bits (one numeric sort of doubles, no comparator), so each
@@ -454,8 +446,6 @@ export class StreamingAnalysis {
     }
     const incarnations = new Int32Array(n);
     const at = new Int32Array(n);
-    const keys = new Float64Array(n);
-    const chain = new Int32Array(n);
     const assigned = {
       rowConn: new Int32Array(rows.length),
       clientEp: new Int32Array(n),
@@ -470,8 +460,6 @@ export class StreamingAnalysis {
       const i = position[s];
       at[k] = i;
       incarnations[i] = tracks.incarnation[s];
-      keys[i] = key[s];
-      chain[i] = position[chainOf[s]];
       assigned.clientEp[i] = tracks.clientEp[s];
       assigned.serverEp[i] = tracks.serverEp[s];
       assigned.clientIsn[i] = tracks.clientIsn[s];
@@ -484,7 +472,7 @@ export class StreamingAnalysis {
     // Earlier incarnations first, so the tuple's tombstone is left by its current connection.
     for (const s of slots) if (tracks.next[s] >= 0) this.release(s);
     for (const s of slots) if (slotId[s] !== 0) this.release(s);
-    const prepared: PreparedBatch = { table: batch, context: { captureEnd: this.captureEnd, ids, incarnations, tracks: assigned }, order: { at, key: keys, chain } };
+    const prepared: PreparedBatch = { table: batch, context: { captureEnd: this.captureEnd, ids, incarnations, tracks: assigned }, order: { at } };
     if (this.sharedRows !== undefined) {
       prepared.rows = rows.slice();
       this.given++;
