@@ -903,7 +903,7 @@ function figures(a: Analysis, conns: readonly Connection[]): string {
       arrivesNow: l.arrivesNow,
       a: l.client,
       b: l.server,
-      ...(l.expired ? { expired: { a: l.expired.some((t) => t.side === 'client'), b: l.expired.some((t) => t.side === 'server') } } : {}),
+      ...(l.expired ? { expired: { a: l.expired.client, b: l.expired.server } } : {}),
     }));
     return { c, lines, initial: { a: c.initialState.client, b: c.initialState.server } as { a: string; b: string } | undefined };
   });

@@ -91,7 +91,7 @@ export interface LadderLine {
    * text ladder writes the figure's own event, `(2 MSL)`, in each one's column on a line of its own
    * before this one, so the ladder reads back with the side CLOSED here.
    */
-  expired?: Transition[];
+  expired?: { client: boolean; server: boolean };
 }
 
 /**
@@ -172,7 +172,8 @@ export function ladderLines(a: Analysis, c: Connection): LadderLine[] {
   for (const r of rows) {
     const arrivesNow = arrivesWith(r);
     const later = arrivals.get(r);
-    const expired = timerExpiredBefore(a, r);
+    const ran = timerExpiredBefore(a, r);
+    const expired = ran.length === 0 ? undefined : { client: ran.some((tr) => tr.side === 'client'), server: ran.some((tr) => tr.side === 'server') };
     if (later === undefined) {
       const line: LadderLine = { row: r, arrival: false, arrivesNow, client: STATES[a.clientAfter[r]], server: STATES[a.serverAfter[r]] };
       const timer = gaveUpAt(a, r);
@@ -181,7 +182,7 @@ export function ladderLines(a: Analysis, c: Connection): LadderLine[] {
         if ((timer.side === 'client') === (a.rowDir[r] === 0)) line[timer.side] = timer.from;
         line.timer = timer;
       }
-      if (expired.length > 0) line.expired = expired;
+      if (expired) line.expired = expired;
       out.push(line);
       continue;
     }
@@ -197,7 +198,7 @@ export function ladderLines(a: Analysis, c: Connection): LadderLine[] {
     // does: then this row is in flight until they have arrived.
     const queued = arrivesNow && later.some((p) => a.rowDir[p] === a.rowDir[r]);
     apply(r, queued ? (a.rowDir[r] === 0 ? 'client' : 'server') : undefined);
-    out.push({ row: r, arrival: false, arrivesNow: arrivesNow && !queued, client: st[0], server: st[1], ...(expired.length > 0 ? { expired } : {}) });
+    out.push({ row: r, arrival: false, arrivesNow: arrivesNow && !queued, client: st[0], server: st[1], ...(expired ? { expired } : {}) });
     for (const p of later) {
       apply(p);
       out.push({ row: p, arrival: true, arrivesNow: true, client: st[0], server: st[1] });
@@ -260,7 +261,7 @@ export function ladderFigure(a: Analysis, c: Connection, opts: LadderOptions = {
     const prefix = l.arrival ? '' : `${stepOf(l.row).padStart(width - 1)}.`;
     if (l.expired) {
       // `(2 MSL)` as RFC 9293 figures 12 and 13 write it: the TIME-WAIT timer ran out, in that side's column.
-      const ran = (side: 'client' | 'server'): string => (l.expired!.some((tr) => tr.side === side) ? '(2 MSL)' : '');
+      const ran = (side: 'client' | 'server'): string => (l.expired![side] ? '(2 MSL)' : '');
       lines.push(`${' '.repeat(width + 2)}${pad(ran('client'), rightCol)}${ran('server')}`.trimEnd());
     }
     at.push(lines.length);
