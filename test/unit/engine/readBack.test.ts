@@ -17,18 +17,10 @@ import { connectionJson } from '../../../src/core/report/json';
 import { ladderWindow } from '../../../src/core/report/ladderModel';
 import { fileRecordReader, streamCaptureFile, type StreamPass } from '../../../src/node/captureIndex';
 import { loadCapture } from '../../../src/node/loadTrace';
+import { captureFiles } from '../captureFiles';
 
 const FIXTURES = path.join(__dirname, '../../../../test/fixtures');
 
-function captures(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...captures(p));
-    else if (/\.(pcap|pcapng|cap)$/.test(e.name)) out.push(p);
-  }
-  return out.sort();
-}
 
 const NO_LINE = (): number => -1;
 
@@ -75,7 +67,7 @@ async function compare(file: string, engine: Partial<EngineOptions>): Promise<nu
 }
 
 describe('big captures: a connection read back through the index', () => {
-  const files = captures(FIXTURES);
+  const files = captureFiles(FIXTURES);
 
   it('has the captures to compare (pcap, pcapng, nanosecond pcap, multi-connection)', () => {
     assert.ok(files.length >= 30, `${files.length} captures`);

@@ -5,7 +5,6 @@
  * are finished, split and reused in the middle of the trace.
  */
 import * as assert from 'assert';
-import * as fs from 'fs';
 import * as path from 'path';
 import fc from 'fast-check';
 import { analyze, type EngineOptions } from '../../../src/core/engine';
@@ -15,6 +14,7 @@ import { analysisJsonChunks, JsonCollector, type InputSummary } from '../../../s
 import { loadTrace } from '../../../src/node/loadTrace';
 import { copiesOf } from './copies';
 import { build, segArb } from './randomTrace';
+import { captureFiles } from '../captureFiles';
 
 const FIXTURES = path.join(__dirname, '../../../../test/fixtures');
 const INPUT: InputSummary = { format: 'test', packets: 0, tcpSegments: 0 };
@@ -76,15 +76,6 @@ function streamedShared(table: SegmentTable, opts: Partial<EngineOptions>, so: S
   return { doc: [...out.chunks(INPUT)].join(''), waits };
 }
 
-function captures(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...captures(p));
-    else if (/\.(pcap|pcapng|cap)$/.test(e.name)) out.push(p);
-  }
-  return out.sort();
-}
 
 /** Where two documents first differ, for a readable failure. */
 function firstDifference(a: string, b: string): string {
@@ -94,7 +85,7 @@ function firstDifference(a: string, b: string): string {
 }
 
 describe('streaming analysis', () => {
-  const files = captures(FIXTURES);
+  const files = captureFiles(FIXTURES);
 
   it('has capture fixtures to compare', () => {
     assert.ok(files.length >= 20, `${files.length} captures`);

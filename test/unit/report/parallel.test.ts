@@ -23,18 +23,10 @@ import { loadTrace } from '../../../src/node/loadTrace';
 import { copiesOf } from '../engine/copies';
 import { build, segArb } from '../engine/randomTrace';
 import { runCli } from '../cliRun';
+import { captureFiles } from '../captureFiles';
 
 const FIXTURES = path.resolve(__dirname, '../../../../test/fixtures');
 
-function captures(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...captures(p));
-    else if (/\.(pcap|pcapng|cap)(\.gz)?$/.test(e.name)) out.push(p);
-  }
-  return out.sort();
-}
 
 async function streamedRun(file: string, output: StreamedOutput, jobs: number): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -90,7 +82,7 @@ async function parallelLines(table: SegmentTable, opts: Partial<EngineOptions>, 
 }
 
 describe('analyze --jobs: batches analyzed by worker threads, the same answers', () => {
-  const files = captures(FIXTURES);
+  const files = captureFiles(FIXTURES, true);
 
   it('a segment batch carries every field of a view', () => {
     const loaded = loadTrace(path.join(FIXTURES, 'kernel/13-ipv6-client-close.pcapng'));
