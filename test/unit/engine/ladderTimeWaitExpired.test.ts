@@ -9,22 +9,16 @@
  */
 import * as assert from 'assert';
 import { analyze, type Analysis } from '../../../src/core/engine';
-import { ladderText, timerExpiredBefore } from '../../../src/core/report/ladder';
-import { parseRfcTrace } from '../../../src/core/text/rfc';
+import { timerExpiredBefore } from '../../../src/core/report/ladder';
 import { TIME_WAIT_EXPIRED as TRACE, TIME_WAIT_EXPIRED_MIRRORED as MIRRORED } from './counterexamples';
 import { build } from './randomTrace';
+import { contradictedClaims, ladderReadBack } from './ladderReadBack';
 
 /** The connection's ladder (absolute numbers), its lines, and its read-back replayed. */
 function readBack(a: Analysis): { text: string; lines: string[]; replayed: Analysis } {
-  const c = a.connections.find((x) => x.client.port === 40001)!;
-  const text = ladderText(a, c, { relative: false });
-  const back = parseRfcTrace(text);
+  const { text, back, replayed } = ladderReadBack(a, a.connections.find((x) => x.client.port === 40001)!);
   assert.deepStrictEqual(back.errors, [], text);
-  return { text, lines: text.split('\n'), replayed: analyze(back.table, {}, back.steps) };
-}
-
-function contradicted(replayed: Analysis): string[] {
-  return replayed.findings.filter((f) => f.code === 'state-claim-mismatch').map((f) => f.message);
+  return { text, lines: text.split('\n'), replayed };
 }
 
 describe('a TIME-WAIT whose 2 MSL runs out between two ladder rows', () => {
@@ -48,7 +42,7 @@ describe('a TIME-WAIT whose 2 MSL runs out between two ladder rows', () => {
     assert.strictEqual(lines[step6 - 1], '      (2 MSL)', text);
     assert.match(lines[step6], /^ +6\. {2}CLOSED +--> .* --> CLOSED$/, text);
     assert.strictEqual(text.split('(2 MSL)').length, 2, 'one timer event');
-    assert.deepStrictEqual(contradicted(replayed), [], text);
+    assert.deepStrictEqual(contradictedClaims(replayed), [], text);
     // The read-back ends the TIME-WAIT by the figure's event, as the capture's analysis did by time.
     assert.ok(replayed.transitions.some((t) => t.side === 'client' && t.from === 'TIME-WAIT' && t.to === 'CLOSED' && /2 MSL/.test(t.reason)), text);
   });
@@ -60,7 +54,7 @@ describe('a TIME-WAIT whose 2 MSL runs out between two ladder rows', () => {
     assert.match(lines[step6 - 2], /--> TIME-WAIT$/, text);
     assert.strictEqual(lines[step6 - 1].indexOf('(2 MSL)'), header.indexOf('TCP B'), text);
     assert.strictEqual(lines[step6 - 1].trim(), '(2 MSL)', text);
-    assert.deepStrictEqual(contradicted(replayed), [], text);
+    assert.deepStrictEqual(contradictedClaims(replayed), [], text);
   });
 
   it('when the gaps add up to less than 2 MSL, there is no timer event and the client is still in TIME-WAIT', () => {
@@ -69,6 +63,6 @@ describe('a TIME-WAIT whose 2 MSL runs out between two ladder rows', () => {
     const { text, lines, replayed } = readBack(a);
     assert.ok(!text.includes('(2 MSL)'), text);
     assert.match(lines.find((l) => /^ +6\. /.test(l))!, /^ +6\. {2}TIME-WAIT +--> /, text);
-    assert.deepStrictEqual(contradicted(replayed), [], text);
+    assert.deepStrictEqual(contradictedClaims(replayed), [], text);
   });
 });

@@ -16,6 +16,7 @@ import { toTcpdumpText } from '../../../src/core/text/render';
 import { timerExpiredBefore } from '../../../src/core/report/ladder';
 import { TIME_WAIT_EXPIRED, TIME_WAIT_EXPIRED_MIRRORED } from '../engine/counterexamples';
 import { build, type RandomSeg } from '../engine/randomTrace';
+import { contradictedClaims } from '../engine/ladderReadBack';
 
 /** The trace as tcpdump text in the editor, its connection 40001's figure export, and the figure read back. */
 function exported(segs: RandomSeg[]) {
@@ -25,10 +26,10 @@ function exported(segs: RandomSeg[]) {
   const back = parseRfcTrace(text);
   assert.deepStrictEqual(back.errors, [], text);
   const replayed = analyze(back.table, {}, back.steps);
-  const contradicted = replayed.findings.filter((f) => f.code === 'state-claim-mismatch').map((f) => f.message);
+  const contradicted = contradictedClaims(replayed);
   // The figure opened in the editor, as a user would: no contradicted claim there either.
   const opened = textTraceDoc('file:///twoMsl.tcptrace', 1, text, LANG_TCPTRACE, DEFAULT_SETTINGS);
-  const openedContradicted = opened.analysis.findings.filter((f) => f.code === 'state-claim-mismatch').map((f) => f.message);
+  const openedContradicted = contradictedClaims(opened.analysis);
   return { t, text, lines: text.split('\n'), replayed, contradicted, openedContradicted };
 }
 
@@ -53,7 +54,7 @@ describe('the .tcptrace export where a TIME-WAIT timer runs out between two rows
     const all = exportText(t, 'tcptrace', undefined).text;
     assert.ok(all.startsWith(text), all);
     const whole = textTraceDoc('file:///all.tcptrace', 1, all, LANG_TCPTRACE, DEFAULT_SETTINGS);
-    assert.deepStrictEqual(whole.analysis.findings.filter((f) => f.code === 'state-claim-mismatch').map((f) => f.message), [], all);
+    assert.deepStrictEqual(contradictedClaims(whole.analysis), [], all);
   });
 
   it("with the server in TIME-WAIT, (2 MSL) goes in TCP B's column", () => {
