@@ -322,11 +322,38 @@ export class StreamingAnalysis {
       }
     }
     slotStart[batches + 1] = order.length;
+    // Each batch's connections numbered first (slotPosition), so that the one pass over the held
+    // rows that groups them by batch also gives each row its connection's position.
+    const ids: Int32Array[] = [];
+    for (let b = 1; b <= batches; b++) ids[b] = this.numberBatch(order, slotStart[b], slotStart[b + 1]);
     this.dead += this.finishBatches(batches, order, done, rowsOf, firstRow, lastRow);
-    for (let b = 1; b <= batches; b++) this.finishBatch(this.batchRows(b), this.batchRowSlots(b), order.slice(slotStart[b], slotStart[b + 1]));
+    for (let b = 1; b <= batches; b++) this.finishBatch(this.batchRows(b), this.batchRowConns(b), order.slice(slotStart[b], slotStart[b + 1]), ids[b]);
     for (const p of order) done[p] = 0;
     this.batchRowList = new Int32Array(0);
-    this.batchRowSlot = new Int32Array(0);
+    this.batchRowConn = new Int32Array(0);
+  }
+
+  /**
+   * The ids of the connections in order[from, to) (a batch), in id order, which is the order the
+   * analysis numbers them in (first frame); each one's position in it is set in slotPosition.
+   */
+  private numberBatch(order: number[], from: number, to: number): Int32Array {
+    const { slotId, slotPosition: position } = this;
+    const n = to - from;
+    // The ids sorted with each one's index in the batch in the low bits (one numeric sort of
+    // doubles, no comparator), so each connection's position is read, not searched (exact: ids
+    // below 2^31 times at most 2^22 connections in a batch stay below 2^53).
+    const ids = new Int32Array(n);
+    const spread = 2 ** Math.ceil(Math.log2(n + 1));
+    const sorted = new Float64Array(n);
+    for (let k = 0; k < n; k++) sorted[k] = slotId[order[from + k]] * spread + k;
+    sorted.sort();
+    for (let i = 0; i < n; i++) {
+      const k = sorted[i] % spread;
+      ids[i] = (sorted[i] - k) / spread;
+      position[order[from + k]] = i;
+    }
+    return ids;
   }
 
   /**
@@ -358,8 +385,8 @@ export class StreamingAnalysis {
 
   /** The held rows of each batch being finished (batchRows), grouped by batch. */
   private batchRowList = new Int32Array(0);
-  /** Per row of batchRowList: its connection's slot. */
-  private batchRowSlot = new Int32Array(0);
+  /** Per row of batchRowList: its connection's position in its batch (see numberBatch). */
+  private batchRowConn = new Int32Array(0);
   private batchRowStart = new Int32Array(0);
   // Per slot, scratch kept from sweep to sweep (a sweep runs at every second of a capture): only
   // the entries of the connections finished are written and read. The chain's key (see BatchOrder);
@@ -381,46 +408,49 @@ export class StreamingAnalysis {
     return this.batchRowList.subarray(this.batchRowStart[b], this.batchRowStart[b + 1]);
   }
 
-  private batchRowSlots(b: number): Int32Array {
-    return this.batchRowSlot.subarray(this.batchRowStart[b], this.batchRowStart[b + 1]);
+  /** Batch b's rowConn (a buffer of its own: it may be sent to another thread). */
+  private batchRowConns(b: number): Int32Array {
+    return this.batchRowConn.slice(this.batchRowStart[b], this.batchRowStart[b + 1]);
   }
 
   /**
    * Groups the held rows of batches 1..batches (done[slot] = batch) by batch, in one pass over held
    * rows firstRow..lastRow, where they are (a counting sort, arrival order kept within a batch), not
    * one scan per batch: a gap in the capture finishes thousands of connections in dozens of batches
-   * at once; marks those rows dead. Returns the number of rows.
+   * at once, each with its connection's position in its batch (slotPosition); marks those rows
+   * dead. Returns the number of rows.
    */
   private finishBatches(batches: number, slots: number[], done: Int32Array, rowsOf: Int32Array, firstRow: number, lastRow: number): number {
-    const heldSlot = this.heldSlot;
+    const { heldSlot, slotPosition: position } = this;
     const rowStart = new Int32Array(batches + 2);
     for (const c of slots) rowStart[done[c] + 1] += rowsOf[c];
     for (let b = 1; b <= batches; b++) rowStart[b + 1] += rowStart[b];
     const rowList = new Int32Array(rowStart[batches + 1]);
-    const rowSlot = new Int32Array(rowList.length);
+    const rowConn = new Int32Array(rowList.length);
     const rowAt = rowStart.slice();
     for (let r = firstRow; r <= lastRow; r++) {
       const slot = heldSlot[r];
       if (slot < 0) continue;
       const b = done[slot];
       if (b === 0) continue;
-      rowSlot[rowAt[b]] = slot;
+      rowConn[rowAt[b]] = position[slot];
       rowList[rowAt[b]++] = r;
       heldSlot[r] = -1;
     }
     // Every row counted was found (the counts and the first and last rows kept as rows came and moved).
     for (let b = 1; b <= batches; b++) if (rowAt[b] !== rowStart[b + 1]) throw new Error(`internal: batch ${b} found ${rowAt[b] - rowStart[b]} of its ${rowStart[b + 1] - rowStart[b]} held rows`);
     this.batchRowList = rowList;
-    this.batchRowSlot = rowSlot;
+    this.batchRowConn = rowConn;
     this.batchRowStart = rowStart;
     return rowList.length;
   }
 
   /**
    * Analyzes and hands over the connections in `slots` (in BatchOrder; their held rows: `rows`, in
-   * arrival order), and frees their slots.
+   * arrival order, and each row's connection: `rowConn`, its position in `ids`, the connections'
+   * ids in id order), and frees their slots.
    */
-  private finishBatch(rows: Int32Array, rowSlots: Int32Array, slots: number[]): void {
+  private finishBatch(rows: Int32Array, rowConn: Int32Array, slots: number[], ids: Int32Array): void {
     const { tracks, held, slotId } = this;
     // With shared rows the taker copies them (on its thread); else they are copied here.
     let batch = held;
@@ -430,24 +460,10 @@ export class StreamingAnalysis {
     }
     const n = slots.length;
     const position = this.slotPosition;
-    // The analysis numbers connections in id order (first frame): the ids sorted with each one's
-    // index in `slots` in the low bits (one numeric sort of doubles, no comparator), so each
-    // connection's position is read, not searched (exact: ids below 2^31 times at most 2^22
-    // connections in a batch stay below 2^53).
-    const ids = new Int32Array(n);
-    const spread = 2 ** Math.ceil(Math.log2(n + 1));
-    const sorted = new Float64Array(n);
-    for (let k = 0; k < n; k++) sorted[k] = slotId[slots[k]] * spread + k;
-    sorted.sort();
-    for (let i = 0; i < n; i++) {
-      const k = sorted[i] % spread;
-      ids[i] = (sorted[i] - k) / spread;
-      position[slots[k]] = i;
-    }
     const incarnations = new Int32Array(n);
     const at = new Int32Array(n);
     const assigned = {
-      rowConn: new Int32Array(rows.length),
+      rowConn,
       clientEp: new Int32Array(n),
       serverEp: new Int32Array(n),
       clientIsn: new Uint32Array(n),
@@ -468,7 +484,6 @@ export class StreamingAnalysis {
       assigned.previous[i] = tracks.previous[s] >= 0 ? position[tracks.previous[s]] : -1;
       assigned.next[i] = tracks.next[s] >= 0 ? position[tracks.next[s]] : -1;
     }
-    for (let j = 0; j < rowSlots.length; j++) assigned.rowConn[j] = position[rowSlots[j]];
     // Earlier incarnations first, so the tuple's tombstone is left by its current connection.
     for (const s of slots) if (tracks.next[s] >= 0) this.release(s);
     for (const s of slots) if (slotId[s] !== 0) this.release(s);
