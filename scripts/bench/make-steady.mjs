@@ -12,7 +12,12 @@
 // manifest (.json): the copies, packets and the handshakes each copy has (distinct client port and
 // ISN of its SYNs without ACK, counted here from the segments: what the analysis must find).
 //
-//   node scripts/bench/make-steady.mjs [--copies 150] [--in .bench/loopback-1m.pcap] [--out .bench/steady.pcap]
+// With --distinct-clients, copy k's client also has an address of its own, 127.1.k/256.k%256 (the
+// IPv4 header checksum made again): every connection then has a client endpoint (address and
+// port) no other copy has, as on a busy server whose clients come from everywhere, where the
+// endpoints and 4-tuples seen grow with the capture, not with the connections open at once.
+//
+//   node scripts/bench/make-steady.mjs [--copies 150] [--distinct-clients] [--in .bench/loopback-1m.pcap] [--out .bench/steady.pcap]
 import fs from 'node:fs';
 
 const arg = (name, dflt) => {
@@ -23,6 +28,8 @@ const COPIES = Number(arg('--copies', '150'));
 const IN = arg('--in', '.bench/loopback-1m.pcap');
 const OUT = arg('--out', '.bench/steady.pcap');
 const SERVER_PORT = 18080;
+const DISTINCT_CLIENTS = process.argv.includes('--distinct-clients');
+if (DISTINCT_CLIENTS && COPIES > 65536) throw new Error('--distinct-clients: at most 65536 copies (two address bytes)');
 
 const buf = fs.readFileSync(IN);
 const magic = buf.readUInt32LE(0);
@@ -99,12 +106,23 @@ for (;;) {
   buf.copy(chunk, fill, o, o + 16 + len);
   chunk.writeUInt32LE(buf.readUInt32LE(o) + best, fill); // the seconds, shifted
   const tcp = tcpAt(o + 16, len) - o + fill;
-  if (chunk.readUInt16BE(tcp) === SERVER_PORT) chunk.writeUInt16BE(SERVER_PORT + best, tcp);
+  const fromServer = chunk.readUInt16BE(tcp) === SERVER_PORT;
+  if (fromServer) chunk.writeUInt16BE(SERVER_PORT + best, tcp);
   if (chunk.readUInt16BE(tcp + 2) === SERVER_PORT) chunk.writeUInt16BE(SERVER_PORT + best, tcp + 2);
+  if (DISTINCT_CLIENTS) {
+    // The client's address (the source from the client, the destination from the server), then the header checksum.
+    const ip = fill + 16 + 14;
+    chunk.writeUInt32BE(((127 << 24) | (1 << 16) | best) >>> 0, ip + (fromServer ? 16 : 12));
+    chunk.writeUInt16BE(0, ip + 10);
+    let sum = 0;
+    for (let i = 0; i < (chunk[ip] & 0x0f) * 4; i += 2) sum += chunk.readUInt16BE(ip + i);
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    chunk.writeUInt16BE(~sum & 0xffff, ip + 10);
+  }
   fill += 16 + len;
   written++;
 }
 flush();
 fs.closeSync(out);
-fs.writeFileSync(OUT.replace(/\.pcap$/, '') + '.json', JSON.stringify({ input: IN, inputBytes: buf.length, copies: COPIES, packets: written, handshakesPerCopy: handshakes.size }, null, 2) + '\n');
+fs.writeFileSync(OUT.replace(/\.pcap$/, '') + '.json', JSON.stringify({ input: IN, inputBytes: buf.length, copies: COPIES, distinctClients: DISTINCT_CLIENTS, packets: written, handshakesPerCopy: handshakes.size }, null, 2) + '\n');
 console.log(`${OUT}: ${written} packets, ${COPIES} copies of ${picked.length} packets (the connections of 1 s of ${IN}, a quarter of the client ports), 1 s apart`);

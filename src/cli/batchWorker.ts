@@ -26,7 +26,9 @@ export interface WorkerInit {
    * With batches given as rows of the main thread's held table (shared memory): [0] counts the
    * batches copied out of it, which this worker adds to as soon as it has copied one (the main
    * thread moves those rows only after); [1] is 1 while the main thread waits for copies (the
-   * held rows are full): then this worker copies every batch it has before analyzing the next.
+   * held rows are full): then this worker copies every batch it has before analyzing the next;
+   * [2] is set to 1 when this worker failed (the main thread, blocked waiting for copies, cannot
+   * get the error message meanwhile).
    */
   copied?: Int32Array;
 }
@@ -38,7 +40,8 @@ export type ToWorker =
    * (transferred), or with `rows`, the main thread's held table's columns (shared memory) and the
    * batch's rows in it, to copy. `endpoints`: the endpoints the main thread interned since the
    * last batch sent to this worker (ids from `from` on), so that this worker's copy of the endpoint
-   * table has every id the rows use.
+   * table has every id the rows use; `from` 0 starts a new copy (the stream moved the endpoints in
+   * use to a new table, ids renumbered: batches cut before keep the copy they were received with).
    */
   | { t: 'batch'; seq: number; columns: SegmentColumns; length: number; rows?: Int32Array; from: number; endpoints: Endpoint[]; context: BatchContext; order: BatchOrder };
 
@@ -59,10 +62,20 @@ export function columnBuffers(c: SegmentColumns): ArrayBuffer[] {
 /** Runs a worker answering on `port` (its first message is the init). */
 export function runBatchWorker(port: MessagePort): void {
   let worker: BatchWorker | null = null;
-  const failed = (e: unknown): void => port.postMessage({ t: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) } satisfies FromWorker);
+  let copied: Int32Array | undefined;
+  const failed = (e: unknown): void => {
+    if (copied !== undefined) {
+      Atomics.store(copied, 2, 1);
+      Atomics.notify(copied, 0);
+    }
+    port.postMessage({ t: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) } satisfies FromWorker);
+  };
   port.on('message', (m: ToWorker) => {
     try {
-      if (m.t === 'init') worker = new BatchWorker(m, (r, transfer) => port.postMessage(r, transfer), failed);
+      if (m.t === 'init') {
+        copied = m.copied;
+        worker = new BatchWorker(m, (r, transfer) => port.postMessage(r, transfer), failed);
+      }
       else worker?.receive(m);
     } catch (e) {
       failed(e);
@@ -72,13 +85,14 @@ export function runBatchWorker(port: MessagePort): void {
 
 /** The analysis of batches: in a worker thread, or on the main thread for the batches it takes itself (`runNow`). */
 export class BatchWorker {
-  private readonly endpoints = new EndpointTable();
+  /** This thread's copy of the stream's endpoint table, as of the last batch received. */
+  private endpoints = new EndpointTable();
   private readonly engine: Partial<EngineOptions>;
   private readonly files: readonly string[] | undefined;
   private readonly copied: Int32Array | undefined;
   private readonly write: BatchListener;
   /** Batches received, waiting for their analysis, in order (table: their rows once copied). */
-  private readonly queue: { table: SegmentTable | null; m: Extract<ToWorker, { t: 'batch' }> }[] = [];
+  private readonly queue: { table: SegmentTable | null; m: Extract<ToWorker, { t: 'batch' }>; endpoints: EndpointTable }[] = [];
   private scheduled = false;
   /** What the writer gives for the batch being analyzed (counts, lines and texts: new ones per batch). */
   private readonly sink: BatchSink & { counts: SummaryCounts };
@@ -116,8 +130,7 @@ export class BatchWorker {
    * so that copies are not held long, nor waited for long.
    */
   receive(m: Extract<ToWorker, { t: 'batch' }>): void {
-    this.endpoints.extend(m.from, m.endpoints);
-    this.queue.push({ table: null, m });
+    this.queue.push({ table: null, m, endpoints: this.endpointsOf(m) });
     if (this.hurried()) this.copyAll();
     this.schedule();
   }
@@ -128,17 +141,23 @@ export class BatchWorker {
 
   /** The rows of every batch received and not copied yet. */
   private copyAll(): void {
-    for (const q of this.queue) if (q.table === null) q.table = this.copy(q.m);
+    for (const q of this.queue) if (q.table === null) q.table = this.copy(q.m, q.endpoints);
   }
 
-  private copy(m: Extract<ToWorker, { t: 'batch' }>): SegmentTable {
-    return copyBatch({ table: SegmentTable.withColumns(m.columns, m.length, this.endpoints, this.files), rows: m.rows, context: m.context, order: m.order }, this.copied);
+  /** The endpoint table a batch's rows refer to: this thread's copy, extended with the batch's new endpoints (a new copy when `from` is 0). */
+  private endpointsOf(m: Extract<ToWorker, { t: 'batch' }>): EndpointTable {
+    if (m.from === 0 && this.endpoints.size > 0) this.endpoints = new EndpointTable();
+    this.endpoints.extend(m.from, m.endpoints);
+    return this.endpoints;
+  }
+
+  private copy(m: Extract<ToWorker, { t: 'batch' }>, endpoints: EndpointTable): SegmentTable {
+    return copyBatch({ table: SegmentTable.withColumns(m.columns, m.length, endpoints, this.files), rows: m.rows, context: m.context, order: m.order }, this.copied);
   }
 
   /** A batch copied and analyzed now, its result posted before this returns. */
   runNow(m: Extract<ToWorker, { t: 'batch' }>): void {
-    this.endpoints.extend(m.from, m.endpoints);
-    this.analyze(this.copy(m), m);
+    this.analyze(this.copy(m, this.endpointsOf(m)), m);
   }
 
   /** The next batch's analysis after the messages waiting now (setImmediate runs after them). */
@@ -150,7 +169,7 @@ export class BatchWorker {
       try {
         if (this.hurried()) this.copyAll();
         const next = this.queue.shift();
-        if (next !== undefined) this.analyze(next.table ?? this.copy(next.m), next.m);
+        if (next !== undefined) this.analyze(next.table ?? this.copy(next.m, next.endpoints), next.m);
       } catch (e) {
         this.failed(e);
       }

@@ -15,13 +15,14 @@
  * was copied. So this thread, which reads, decodes and tracks every segment, does not also copy
  * each one into its batch. (Workers on message channels, on this thread, are sent the batch's own
  * table instead: this thread cannot wait for them.) The endpoints the rows refer to are sent once
- * per worker, as they are first used (`EndpointTable.extend`).
+ * per worker, as they are first used (`EndpointTable.extend`), and again from the first when the
+ * stream moved the ones in use to a new table (`StreamingAnalysis.rebaseEndpoints`).
  */
 import * as path from 'path';
 import { MessageChannel, Worker, type Transferable } from 'worker_threads';
 import type { EngineOptions } from '../core/engine';
 import { copyBatch, StreamingAnalysis, type PreparedBatch, type StreamOptions } from '../core/engine/stream';
-import type { SegmentView } from '../core/model/segment';
+import type { EndpointTable, SegmentView } from '../core/model/segment';
 import type { StreamEngine } from './analyzeStream';
 import type { BatchSink, StreamedOutput } from './streamOutput';
 import { BATCH_WORKER_ROLE, BatchWorker, columnBuffers, runBatchWorker, type FromWorker, type ToWorker, type WorkerInit } from './batchWorker';
@@ -102,7 +103,8 @@ interface WorkerState {
   port: WorkerPort;
   /** Batches sent and not answered. */
   queued: number;
-  /** Endpoints this worker has (ids below this). */
+  /** The endpoint table of the last batch sent to this worker, and how many of its endpoints the worker has (ids below this). */
+  table: EndpointTable | null;
   endpoints: number;
 }
 
@@ -123,7 +125,8 @@ export class ParallelAnalysis implements StreamEngine {
   private pending: { seq: number; b: PreparedBatch }[] = [];
   /** The analysis on this thread, for the batches it takes itself (the same code as a worker's). */
   private readonly here: BatchWorker;
-  private hereEndpoints = 0;
+  /** What this thread's own BatchWorker has of the endpoint tables (see WorkerState). */
+  private readonly hereHas: { table: EndpointTable | null; endpoints: number } = { table: null, endpoints: 0 };
   private readonly copied: Int32Array | undefined;
   private finished = 0;
   private failure: Error | null = null;
@@ -133,8 +136,8 @@ export class ParallelAnalysis implements StreamEngine {
     run: ParallelRun,
     private readonly sink: BatchSink,
   ) {
-    // [0]: batches copied by the workers; [1]: 1 while this thread waits for copies (WorkerInit.copied).
-    const copied = run.spawn === undefined ? new Int32Array(new SharedArrayBuffer(8)) : undefined;
+    // [0]: batches copied by the workers; [1]: 1 while this thread waits for copies; [2]: 1 once a worker failed (WorkerInit.copied).
+    const copied = run.spawn === undefined ? new Int32Array(new SharedArrayBuffer(12)) : undefined;
     const sharedRows =
       copied &&
       ({
@@ -143,7 +146,11 @@ export class ParallelAnalysis implements StreamEngine {
           // The batches not sent yet are copied here; the workers copy theirs at once meanwhile.
           this.copyPending();
           Atomics.store(copied, 1, 1);
-          for (let c = Atomics.load(copied, 0); c < n; c = Atomics.load(copied, 0)) Atomics.wait(copied, 0, c, 1000);
+          for (let c = Atomics.load(copied, 0); c < n; c = Atomics.load(copied, 0)) {
+            // A worker that failed copies nothing more (its error message comes once this thread is free).
+            if (Atomics.load(copied, 2) !== 0) throw new Error('a worker thread failed while this thread waited for it to copy its batches');
+            Atomics.wait(copied, 0, c, 1000);
+          }
           Atomics.store(copied, 1, 0);
         },
       } satisfies StreamOptions['sharedRows']);
@@ -160,7 +167,7 @@ export class ParallelAnalysis implements StreamEngine {
     // This thread is one of the `jobs`: it reads, decodes and tracks every segment.
     for (let i = 0; i < Math.max(1, run.jobs - 1); i++) {
       const port = (run.spawn ?? threadWorker)();
-      const w: WorkerState = { port, queued: 0, endpoints: 0 };
+      const w: WorkerState = { port, queued: 0, table: null, endpoints: 0 };
       port.onMessage((m) => this.onMessage(w, m));
       port.onError((e) => this.fail(e));
       port.post(init);
@@ -227,8 +234,7 @@ export class ParallelAnalysis implements StreamEngine {
       for (const x of this.workers) if (x.queued < w.queued) w = x;
       if (w.queued >= AHEAD) return;
       const { seq, b } = this.pending.shift()!;
-      const m = this.message(seq, b, w.endpoints);
-      w.endpoints = m.from + m.endpoints.length;
+      const m = this.message(seq, b, w);
       w.queued++;
       // The held table's shared columns are shared, not transferred; a batch's own table is transferred.
       const { context, order, rows } = b;
@@ -240,15 +246,21 @@ export class ParallelAnalysis implements StreamEngine {
     }
   }
 
-  private message(seq: number, b: PreparedBatch, endpointsFrom: number): Batch {
-    const list = b.table.endpoints.list;
-    return { t: 'batch', seq, columns: b.table.columns(), length: b.table.length, rows: b.rows, from: endpointsFrom, endpoints: list.slice(endpointsFrom), context: b.context, order: b.order };
+  /** A batch's message to a worker (`to`: what it has of the batch's endpoint table, which it then has whole). */
+  private message(seq: number, b: PreparedBatch, to: { table: EndpointTable | null; endpoints: number }): Batch {
+    const table = b.table.endpoints;
+    if (to.table !== table) {
+      to.table = table;
+      to.endpoints = 0;
+    }
+    const from = to.endpoints;
+    to.endpoints = table.size;
+    return { t: 'batch', seq, columns: b.table.columns(), length: b.table.length, rows: b.rows, from, endpoints: table.list.slice(from), context: b.context, order: b.order };
   }
 
   /** A batch analyzed on this thread (its rows copied first, and counted copied). */
   private analyzeHere(p: { seq: number; b: PreparedBatch }): void {
-    const m = this.message(p.seq, p.b, this.hereEndpoints);
-    this.hereEndpoints = m.from + m.endpoints.length;
+    const m = this.message(p.seq, p.b, this.hereHas);
     this.here.runNow(m);
   }
 

@@ -56,7 +56,7 @@ export async function streamCaptureFile(path: string, o: StreamPassOptions): Pro
   const records = o.index === true ? new RecordIndex() : null;
   let connections: ConnectionIndex | null = null;
   const stream = new StreamingAnalysis(o.engine, (a) => {
-    if (o.index === true) (connections ??= new ConnectionIndex(a.table.endpoints)).add(a);
+    if (o.index === true) (connections ??= new ConnectionIndex(new EndpointTable())).add(a);
     o.onBatch?.(a);
   });
   let segments = 0;

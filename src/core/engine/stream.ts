@@ -13,7 +13,7 @@
  * incarnations in the whole capture. So every answer equals the whole-capture analysis's;
  * stream.test.ts holds the two equal on every fixture and on random traces.
  */
-import { grownColumn, SegmentTable, type SegmentView } from '../model/segment';
+import { EndpointTable, grownColumn, SegmentTable, type SegmentView } from '../model/segment';
 import { analyze, DEFAULT_OPTIONS, horizonsOf, type BatchContext } from './engine';
 import { Tracker, Tracks, type Horizons } from './tracker';
 import type { Analysis, EngineOptions } from './types';
@@ -44,6 +44,12 @@ export interface StreamOptions {
    * when rows must be moved before that, `waitCopied(n)` blocks until n were.
    */
   sharedRows?: { copied(): number; waitCopied(n: number): void };
+  /**
+   * The held rows' endpoints move to a new table (the ones no connection held uses dropped) when
+   * the table has at least this many and twice as many as connections held (see
+   * `rebaseEndpoints`). Default 2^16; tests make it small to move them often.
+   */
+  minEndpoints?: number;
 }
 
 /**
@@ -61,6 +67,9 @@ export interface StreamStats {
   heldRows: number;
   peakHeldRows: number;
   batches: number;
+  /** Endpoints in the held rows' table now, and how many times the ones in use moved to a new table. */
+  endpoints: number;
+  endpointMoves: number;
 }
 
 /** Connections handed over: `analysis.connections` are finished ones, in id order; `order`: the order to write them in. */
@@ -189,7 +198,10 @@ export class StreamingAnalysis {
   private given = 0;
   /** Where the capture had got to for the batches being finished (their analysis's capture end). */
   private captureEnd = 0;
-  readonly stats: StreamStats = { segments: 0, connections: 0, finished: 0, heldRows: 0, peakHeldRows: 0, batches: 0 };
+  private readonly minEndpoints: number;
+  /** The endpoints moved to the held rows' table when it was made (see rebaseEndpoints). */
+  private endpointsMoved = 0;
+  readonly stats: StreamStats = { segments: 0, connections: 0, finished: 0, heldRows: 0, peakHeldRows: 0, batches: 0, endpoints: 0, endpointMoves: 0 };
 
   constructor(
     options: Partial<EngineOptions>,
@@ -200,6 +212,7 @@ export class StreamingAnalysis {
     this.horizons = horizonsOf(this.opts);
     this.minSweep = Math.max(1, so.sweepRows ?? DEFAULT_SWEEP_ROWS);
     this.slack = so.slackSeconds ?? 10;
+    this.minEndpoints = so.minEndpoints ?? 1 << 16;
     this.clock = new CaptureClock(this.slack);
     this.runBatch = so.runBatch;
     this.sharedRows = so.runBatch !== undefined ? so.sharedRows : undefined;
@@ -280,6 +293,7 @@ export class StreamingAnalysis {
     // Tried at every sweep: with shared rows, the batches given at an earlier one may have been copied since.
     if (this.dead > 0 && this.dead * 2 >= this.held.length) this.compact(false);
     this.stats.heldRows = this.held.length - this.dead;
+    this.stats.endpoints = this.held.endpoints.size;
   }
 
   /** Finishes the chains of `heads` (their current connections; `key`: per slot, their keys). */
@@ -381,6 +395,43 @@ export class StreamingAnalysis {
     held.length = 0;
     held.appendRows(held, keep);
     this.dead = 0;
+    this.rebaseEndpoints();
+  }
+
+  /**
+   * Endpoints (an address and a port) are interned for the held rows as they come and are not freed
+   * one by one; a busy server's clients come from ever new endpoints, and a table of every endpoint
+   * ever seen would grow with the capture, not with the connections open at once. So once the table
+   * has at least `minEndpoints`, twice as many as the connections held (each uses two, one of them
+   * usually shared with others) and twice as many as it was made with (each move at least halves
+   * it), the endpoints those connections use move to a new table: the held
+   * rows, the tracks and the tracker's tuples take their new ids, and the tracker keeps the
+   * tombstones of finished tuples by their addresses and ports (Tracker.rebase). Only right after a
+   * compaction: every held row is then a held connection's, and every batch given as rows was
+   * copied out already (a batch's table keeps the table it was made with).
+   */
+  private rebaseEndpoints(): void {
+    const { held, tracks, slotId } = this;
+    const old = held.endpoints;
+    const size = old.size;
+    if (size < this.minEndpoints || size < 2 * this.endpointsMoved || size < 2 * (this.stats.connections - this.stats.finished)) return;
+    const next = new EndpointTable();
+    const map = new Int32Array(old.size).fill(-1);
+    const moved = (id: number): number => (map[id] >= 0 ? map[id] : (map[id] = next.internEndpoint(old.get(id))));
+    for (let c = 0; c < tracks.count; c++) {
+      if (slotId[c] === 0) continue;
+      tracks.clientEp[c] = moved(tracks.clientEp[c]);
+      tracks.serverEp[c] = moved(tracks.serverEp[c]);
+    }
+    const { src, dst } = held;
+    for (let r = 0; r < held.length; r++) {
+      src[r] = moved(src[r]);
+      dst[r] = moved(dst[r]);
+    }
+    this.tracker.rebase(old, map);
+    held.endpoints = next;
+    this.endpointsMoved = next.size;
+    this.stats.endpointMoves++;
   }
 
   /** The held rows of each batch being finished (batchRows), grouped by batch. */

@@ -7,7 +7,8 @@
  * million segments has a hundred thousand connections.
  */
 
-import { ACK, FIN, RST, SYN, grownColumn, type Column, type SegmentTable } from '../model/segment';
+import { parseIPv4 } from '../model/address';
+import { ACK, FIN, RST, SYN, grownColumn, type Column, type EndpointTable, type SegmentTable } from '../model/segment';
 
 /** Bits of {@link Tracks.bits}. */
 const T_INFERRED = 1;
@@ -187,6 +188,12 @@ class PairTable {
     this.v[i] = value;
   }
 
+  /** Every pair in the table with its value. */
+  forEach(f: (lo: number, hi: number, value: number) => void): void {
+    const { a, b, v } = this;
+    for (let i = 0; i < a.length; i++) if (a[i] !== -1) f(a[i], b[i], v[i]);
+  }
+
   private rehash(): void {
     const { a, b, v } = this;
     this.a = new Int32Array(a.length * 2).fill(-1);
@@ -198,6 +205,103 @@ class PairTable {
       this.a[i] = a[j];
       this.b[i] = b[j];
       this.v[i] = v[j];
+    }
+  }
+}
+
+/**
+ * Tombstones by the 4-tuple's addresses and ports, not by endpoint ids: those of the tuples of the
+ * connections finished before the streaming analysis moved its endpoints to a new table (ids
+ * renumbered, the endpoints no connection uses any more dropped: see stream.ts), so that a tuple
+ * used again hours later still continues its count. IPv4 tuples in an open-addressing table (16
+ * bytes a slot), others by text.
+ */
+class TupleTombs {
+  /** Slot i: slots[4i..4i+3] = the lower endpoint's address, the higher one's, their ports (low 16 bits: the lower's), the tombstone (0: empty). */
+  private slots = new Int32Array(4 * 1024);
+  private v4Count = 0;
+  private readonly other = new Map<string, number>();
+  private readonly x = new Uint8Array(4);
+  private readonly y = new Uint8Array(4);
+
+  get size(): number {
+    return this.v4Count + this.other.size;
+  }
+
+  /** The tombstone of the tuple of endpoints lo and hi of `eps`, or -1 when there is none. */
+  get(eps: EndpointTable, lo: number, hi: number): number {
+    const k = this.key(eps, lo, hi);
+    if (typeof k === 'string') return this.other.get(k) ?? -1;
+    const i = this.find();
+    return i < 0 ? -1 : this.slots[4 * i + 3];
+  }
+
+  set(eps: EndpointTable, lo: number, hi: number, tombstone: number): void {
+    const k = this.key(eps, lo, hi);
+    if (typeof k === 'string') {
+      this.other.set(k, tombstone);
+      return;
+    }
+    let i = this.find();
+    if (i < 0) {
+      i = -i - 1;
+      this.slots[4 * i] = this.ka;
+      this.slots[4 * i + 1] = this.kb;
+      this.slots[4 * i + 2] = this.kp;
+      this.slots[4 * i + 3] = tombstone;
+      if (++this.v4Count * 2 > this.slots.length >> 2) this.grow();
+      return;
+    }
+    this.slots[4 * i + 3] = tombstone;
+  }
+
+  // The IPv4 key made by key(): addresses and ports, the lower endpoint first.
+  private ka = 0;
+  private kb = 0;
+  private kp = 0;
+
+  /** The tuple's text key, or true when it is IPv4 (its key in ka, kb, kp). */
+  private key(eps: EndpointTable, lo: number, hi: number): string | true {
+    const a = eps.get(lo);
+    const b = eps.get(hi);
+    if (a.ipVersion === 4 && b.ipVersion === 4 && parseIPv4(a.addr, this.x) && parseIPv4(b.addr, this.y)) {
+      const ax = ((this.x[0] << 24) | (this.x[1] << 16) | (this.x[2] << 8) | this.x[3]) >>> 0;
+      const bx = ((this.y[0] << 24) | (this.y[1] << 16) | (this.y[2] << 8) | this.y[3]) >>> 0;
+      const aFirst = ax < bx || (ax === bx && a.port <= b.port);
+      this.ka = aFirst ? ax | 0 : bx | 0;
+      this.kb = aFirst ? bx | 0 : ax | 0;
+      this.kp = aFirst ? a.port | (b.port << 16) : b.port | (a.port << 16);
+      return true;
+    }
+    const sa = `${a.ipVersion}|${a.addr}|${a.port}`;
+    const sb = `${b.ipVersion}|${b.addr}|${b.port}`;
+    return sa < sb ? `${sa} ${sb}` : `${sb} ${sa}`;
+  }
+
+  /** The slot of the key in ka, kb, kp, or -(the empty slot where it would go) - 1. */
+  private find(): number {
+    const slots = this.slots;
+    const mask = (slots.length >> 2) - 1;
+    const { ka, kb, kp } = this;
+    let i = (Math.imul(ka, 0x9e3779b1) ^ Math.imul(kb, 0x85ebca6b) ^ Math.imul(kp, 0xc2b2ae35)) >>> 0;
+    i = (i ^ (i >>> 15)) & mask;
+    for (;;) {
+      if (slots[4 * i + 3] === 0) return -i - 1;
+      if (slots[4 * i] === ka && slots[4 * i + 1] === kb && slots[4 * i + 2] === kp) return i;
+      i = (i + 1) & mask;
+    }
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    this.slots = new Int32Array(old.length * 2);
+    for (let j = 0; j < old.length; j += 4) {
+      if (old[j + 3] === 0) continue;
+      this.ka = old[j];
+      this.kb = old[j + 1];
+      this.kp = old[j + 2];
+      const i = -this.find() - 1;
+      this.slots.set(old.subarray(j, j + 4), 4 * i);
     }
   }
 }
@@ -237,7 +341,9 @@ function assignRows(tracker: Tracker, rowConn: Int32Array): Int32Array {
  * leaving a tombstone (how many incarnations the tuple had) where a finished connection was.
  */
 export class Tracker {
-  private readonly live = new PairTable();
+  private live = new PairTable();
+  /** Tombstones of tuples whose endpoints were dropped from the table (streaming only: see rebase). */
+  private readonly tombs = new TupleTombs();
   /** Slots of finished connections, for reuse (streaming only). */
   private free: number[] = [];
   /** True when the last assign() opened a connection. */
@@ -267,6 +373,7 @@ export class Tracker {
     const lo = s < d ? s : d;
     const hi = s < d ? d : s;
     let ci = this.live.get(lo, hi);
+    if (ci === -1 && this.tombs.size > 0) ci = this.tombs.get(table.endpoints, lo, hi);
     let incarnation = 1;
     this.opened = false;
     if (ci < -1) {
@@ -317,6 +424,26 @@ export class Tracker {
       if (this.live.get(lo, hi) === slot) this.live.set(lo, hi, -(tracks.incarnation[slot] + 1));
     }
     this.free.push(slot);
+  }
+
+  /**
+   * The table's endpoints were moved to a new table (streaming only, stream.ts): `map[id]` is the
+   * new id of the endpoint `id` of `old`, -1 when no connection held uses it. The live tuples are
+   * keyed by their new ids; the tombstones by their addresses and ports (TupleTombs), so that the
+   * endpoints of finished connections need not be kept.
+   */
+  rebase(old: EndpointTable, map: Int32Array): void {
+    const live = new PairTable();
+    this.live.forEach((lo, hi, v) => {
+      if (v < -1) this.tombs.set(old, lo, hi, v);
+      else if (v >= 0) {
+        const a = map[lo];
+        const b = map[hi];
+        if (a < 0 || b < 0) throw new Error(`internal: connection ${v}'s endpoints were dropped`);
+        live.set(a < b ? a : b, a < b ? b : a, v);
+      }
+    });
+    this.live = live;
   }
 
   /** A new incarnation on the tuple of `prev`, opened by row r. */

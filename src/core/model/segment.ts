@@ -165,13 +165,33 @@ export class EndpointTable {
     return id;
   }
 
+  /**
+   * The id of an endpoint of another table (its object itself kept, not made again): how the
+   * streaming analysis moves the endpoints still in use into a new table (stream.ts), and how an
+   * index keeps the endpoints of the connections it was given.
+   */
+  internEndpoint(e: Endpoint): number {
+    if (e.ipVersion === 4 && parseIPv4(e.addr, this.scratch4)) {
+      const b = this.scratch4;
+      return this.v4((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3], e.port, b, e);
+    }
+    return this.intern(e.ipVersion, e.addr, e.port);
+  }
+
+  private readonly scratch4 = new Uint8Array(4);
+
+  /** The number of endpoints (ids 0 .. size - 1). */
+  get size(): number {
+    return this.list.length;
+  }
+
   /** The slot of an address (as a signed 32-bit integer) and port + 1 in a table of `mask + 1` slots. */
   private static home(addr: number, port1: number, mask: number): number {
     const i = (Math.imul(addr, 0x9e3779b1) ^ Math.imul(port1, 0x85ebca6b)) >>> 0;
     return (i ^ (i >>> 15)) & mask;
   }
 
-  private v4(addr: number, port: number, bytes: Uint8Array): number {
+  private v4(addr: number, port: number, bytes: Uint8Array, e?: Endpoint): number {
     const slots = this.v4Slots;
     const mask = (slots.length >> 2) - 1;
     const port1 = port + 1;
@@ -183,7 +203,7 @@ export class EndpointTable {
       i = (i + 1) & mask;
     }
     const id = this.list.length;
-    this.list.push({ ipVersion: 4, addr: formatAddress(4, bytes), port });
+    this.list.push(e ?? { ipVersion: 4, addr: formatAddress(4, bytes), port });
     slots[4 * i] = addr;
     slots[4 * i + 1] = port1;
     slots[4 * i + 2] = id;
@@ -247,7 +267,12 @@ export type SegmentColumns = { [K in (typeof SEGMENT_COLUMNS)[number]]: SegmentT
  */
 export class SegmentTable {
   length = 0;
-  readonly endpoints: EndpointTable;
+  /**
+   * The endpoints the `src` and `dst` columns name. Replaced only by the streaming analysis's held
+   * rows, which move to a new table (ids renumbered) the endpoints their connections still use
+   * (stream.ts): a table made of those rows keeps the table it was made with.
+   */
+  endpoints: EndpointTable;
   frame: Uint32Array;
   tsSec: Float64Array;
   tsNsec: Uint32Array;

@@ -39,11 +39,11 @@ async function streamedRun(file: string, output: StreamedOutput, jobs: number): 
 const INPUT: InputSummary = { format: 'test', packets: 0, tcpSegments: 0 };
 
 /** The --json document of a table analyzed by `jobs` workers (on message channels). */
-async function parallelDoc(table: SegmentTable, opts: Partial<EngineOptions>, jobs: number, sweepRows: number, threads = false): Promise<string> {
+async function parallelDoc(table: SegmentTable, opts: Partial<EngineOptions>, jobs: number, sweepRows: number, threads = false, minEndpoints?: number): Promise<string> {
   const collector = new JsonCollector();
   const sink: BatchSink = { counts: collector.counts, worst: -1, keep: (id, text) => collector.put([id], [text]), write: () => undefined, line: () => undefined, flush: () => undefined };
   const spawn = threads ? undefined : channelWorker;
-  const s = new ParallelAnalysis({ jobs, engine: opts, output: 'json', filter: null, stream: { sweepRows, slackSeconds: 0 }, spawn }, sink);
+  const s = new ParallelAnalysis({ jobs, engine: opts, output: 'json', filter: null, stream: { sweepRows, slackSeconds: 0, minEndpoints }, spawn }, sink);
   const v = new SegmentView();
   for (let r = 0; r < table.length; r++) {
     table.fillView(r, v);
@@ -52,8 +52,12 @@ async function parallelDoc(table: SegmentTable, opts: Partial<EngineOptions>, jo
     if (r % 5 === 4) await s.paced();
   }
   await s.end();
+  lastEndpointMoves = (s as unknown as { stream: StreamingAnalysis }).stream.stats.endpointMoves;
   return [...collector.chunks(INPUT)].join('');
 }
+
+/** How many times the stream of the last parallelDoc moved its endpoints to a new table. */
+let lastEndpointMoves = 0;
 
 /** The --format jsonl lines of a table analyzed by `jobs` workers (on message channels; 1: on this thread). */
 async function parallelLines(table: SegmentTable, opts: Partial<EngineOptions>, jobs: number, sweepRows: number): Promise<string> {
@@ -127,11 +131,12 @@ describe('analyze --jobs: batches analyzed by worker threads, the same answers',
         fc.integer({ min: 1, max: 9 }),
         fc.constantFrom(0.2, 5, 30),
         fc.integer({ min: 2, max: 4 }),
-        async (segs, sweepRows, msl, jobs) => {
+        fc.constantFrom(0, undefined),
+        async (segs, sweepRows, msl, jobs, minEndpoints) => {
           const table = build(segs);
           const opts = { mslSeconds: msl, idleHorizonSeconds: 4 * msl };
           const expected = [...analysisJsonChunks(analyze(table, opts), INPUT)].join('');
-          const got = await parallelDoc(table, opts, jobs, sweepRows);
+          const got = await parallelDoc(table, opts, jobs, sweepRows, false, minEndpoints);
           assert.strictEqual(got, expected);
         },
       ),
@@ -168,6 +173,22 @@ describe('analyze --jobs: batches analyzed by worker threads, the same answers',
     const table = copiesOf(one, 300, 2);
     const expected = [...analysisJsonChunks(analyze(table, {}), INPUT)].join('');
     for (const jobs of [2, 3]) for (const sweepRows of [1, 30]) assert.strictEqual(await parallelDoc(table, {}, jobs, sweepRows, true), expected, `--jobs ${jobs}, batches of ${sweepRows} rows`);
+  });
+
+  it('real worker threads while the stream moves its endpoints to new tables: the same answers', async () => {
+    // As above (400 copies), on client ports that go round 120 values (each 4-tuple used again
+    // 240 s later, by its next incarnation), the stream moving the endpoints in use to a new table
+    // whenever it can: batches cut before a move keep their table, the workers' copies start
+    // again after it.
+    const one = loadTrace(path.join(FIXTURES, 'kernel/01-client-active-close.pcap')).table;
+    const table = copiesOf(one, 400, 2, 120);
+    const expected = [...analysisJsonChunks(analyze(table, {}), INPUT)].join('');
+    assert.ok(expected.includes('"incarnation":4'), 'tuples used 4 times');
+    for (const jobs of [2, 3])
+      for (const sweepRows of [1, 30]) {
+        assert.strictEqual(await parallelDoc(table, {}, jobs, sweepRows, true, 0), expected, `--jobs ${jobs}, batches of ${sweepRows} rows`);
+        assert.ok(lastEndpointMoves >= 2, `--jobs ${jobs}, batches of ${sweepRows} rows: endpoints moved ${lastEndpointMoves} times`);
+      }
   });
 
   it('the batches this thread takes at the end are analyzed one after another, not one inside the other', async () => {
