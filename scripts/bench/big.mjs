@@ -8,10 +8,15 @@
 //   decode --format count (reading and decoding every packet, no analysis: the floor of any analysis);
 //   the time to the first connection printed when the 8x file comes through a pipe (cat | analyze -);
 //   with --steady, the same (but decode) on a steady capture (make-steady.mjs: 150 s of traffic
-//   without a gap, where connections are finished at every second while a minute of them is held).
+//   without a gap, where connections are finished at every second while a minute of them is held);
+//   with --clients, analyze --summary and --format jsonl (one thread) on two steady captures whose
+//   every connection has a client endpoint of its own (make-steady.mjs --distinct-clients), of 150
+//   and 600 s (1.2M and 4.9M connections, 1.2 and 4.7 GB): peak RSS of the long one over the short
+//   one (the endpoints and 4-tuples seen grow with the capture; what is held must not). No tshark
+//   there: at 600 s it would need about 30 GB.
 // Figures are ratios against measurements of the same run. Results: stdout and .bench/big.json.
 //
-//   node scripts/bench/big.mjs [--repeat N] [--no-tshark] [--copies N] [--jobs N] [--steady]
+//   node scripts/bench/big.mjs [--repeat N] [--no-tshark] [--copies N] [--jobs N] [--steady] [--clients]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,13 +29,14 @@ const BENCH = path.join(ROOT, '.bench');
 const ONE = path.join(BENCH, 'loopback-1m.pcap');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const argv = process.argv.slice(2);
-const opt = { repeat: 1, tshark: true, copies: 8, jobs: os.availableParallelism(), steady: false };
+const opt = { repeat: 1, tshark: true, copies: 8, jobs: os.availableParallelism(), steady: false, clients: false };
 for (let i = 0; i < argv.length; i++) {
   if (argv[i] === '--repeat') opt.repeat = Math.max(1, Number(argv[++i]) | 0);
   else if (argv[i] === '--no-tshark') opt.tshark = false;
   else if (argv[i] === '--copies') opt.copies = Math.max(2, Number(argv[++i]) | 0);
   else if (argv[i] === '--jobs') opt.jobs = Math.max(1, Number(argv[++i]) | 0);
   else if (argv[i] === '--steady') opt.steady = true;
+  else if (argv[i] === '--clients') opt.clients = true;
   else {
     console.error(`big: unknown argument '${argv[i]}'`);
     process.exit(2);
@@ -64,14 +70,21 @@ const BIG = path.join(BENCH, `loopback-${opt.copies}x.pcap`);
 }
 
 // ---- the steady capture (cached: its manifest names the 1x file's size) ---------------------------
-const STEADY = path.join(BENCH, 'steady.pcap');
-let steady = null;
-if (opt.steady) {
-  const m = path.join(BENCH, 'steady.json');
-  const fresh = () => fs.existsSync(STEADY) && fs.existsSync(m) && JSON.parse(fs.readFileSync(m, 'utf8')).inputBytes === fs.statSync(ONE).size;
-  if (!fresh() && spawnSync(process.execPath, [path.join(ROOT, 'scripts/bench/make-steady.mjs'), '--in', ONE, '--out', STEADY], { stdio: 'inherit' }).status !== 0) process.exit(2);
-  steady = JSON.parse(fs.readFileSync(m, 'utf8'));
+/** A steady capture made by make-steady.mjs with `args` (cached: its manifest names the 1x file's size and the copies), and its manifest. */
+function steadyCapture(name, args, copies, distinct) {
+  const file = path.join(BENCH, `${name}.pcap`);
+  const m = path.join(BENCH, `${name}.json`);
+  const fresh = () => {
+    if (!fs.existsSync(file) || !fs.existsSync(m)) return false;
+    const j = JSON.parse(fs.readFileSync(m, 'utf8'));
+    return j.inputBytes === fs.statSync(ONE).size && j.copies === copies && (j.distinctClients ?? false) === distinct;
+  };
+  if (!fresh() && spawnSync(process.execPath, [path.join(ROOT, 'scripts/bench/make-steady.mjs'), '--in', ONE, '--out', file, ...args], { stdio: 'inherit' }).status !== 0) process.exit(2);
+  return { file, manifest: JSON.parse(fs.readFileSync(m, 'utf8')) };
 }
+const STEADY = path.join(BENCH, 'steady.pcap');
+const steady = opt.steady ? steadyCapture('steady', [], 150, false).manifest : null;
+const clients = opt.clients ? [150, 600].map((n) => ({ copies: n, ...steadyCapture(`steady-clients-${n}`, ['--distinct-clients', '--copies', String(n)], n, true) })) : [];
 
 async function series(name, cmd, extra = {}) {
   const runs = [];
@@ -131,6 +144,22 @@ for (const [label, file, expected] of captures) {
   if (tshark.outFile) for (const f of [tshark.outFile, tshark.errFile]) fs.rmSync(f, { force: true });
   results.rows.push(row);
 }
+// Steady captures whose clients are all different: one thread, no tshark.
+for (const c of clients) {
+  const label = `steady ${c.copies} s, distinct clients`;
+  const expected = c.copies * c.manifest.handshakesPerCopy;
+  spawnSync('cat', [c.file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const row = { label, bytes: fs.statSync(c.file).size, expectedConnections: expected, summary: {}, jsonl: {}, decode: null, tshark: null, clients: true };
+  const summary = await series(`${label} analyze --summary --jobs 1`, [node, CLI, 'analyze', c.file, '--summary', '--jobs', '1']);
+  const sumDoc = summary.available ? JSON.parse(fs.readFileSync(summary.outFile, 'utf8')) : null;
+  row.summary[1] = summary.available ? { wall: summary.wall, peakKb: summary.peakKb, connections: sumDoc.summary.connections, packets: sumDoc.input.packets } : null;
+  const jsonl = await series(`${label} analyze --format jsonl --jobs 1`, [node, CLI, 'analyze', c.file, '--format', 'jsonl', '--jobs', '1']);
+  const jl = jsonl.available ? tail(jsonl.outFile) : null;
+  row.jsonl[1] = jl ? { wall: jsonl.wall, peakKb: jsonl.peakKb, connectionLines: jl.lines - 1 } : null;
+  for (const r of [summary, jsonl]) if (r.outFile) for (const f of [r.outFile, r.errFile]) fs.rmSync(f, { force: true });
+  results.rows.push(row);
+}
+
 // Time to the first connection printed, the 8x file through a pipe (the default --jobs).
 {
   const r = await series(`${opt.copies}x cat | analyze - --format jsonl`, ['bash', '-c', `cat '${BIG}' | '${node}' '${CLI}' analyze - --format jsonl`], { firstLine: true });
@@ -146,14 +175,14 @@ lines.push('|---|---:|---|---:|---:|---:|---:|');
 for (const row of results.rows) {
   const ts = row.tshark;
   const add = (name, m, conns) => lines.push(`| ${row.label} | ${(row.bytes / 1e6).toFixed(0)} | ${name} | ${m ? f(m.wall) : 'n/a'} | ${m ? f(mib(m.peakKb), 0) : 'n/a'} | ${m && ts ? `${f(ts.wall / m.wall, 1)}×` : '–'} | ${conns ?? ''} |`);
-  for (const j of JOBS) {
+  for (const j of row.clients ? [1] : JOBS) {
     const s = row.summary[j];
     const l = row.jsonl[j];
     add(`analyze --summary --jobs ${j}`, s, s ? `${s.connections} (${row.expectedConnections})` : '');
     add(`analyze --format jsonl --jobs ${j}`, l, l ? `${l.connectionLines} (${row.expectedConnections})` : '');
   }
   if (row.decode) add('decode --format count (read + decode only)', row.decode, '');
-  lines.push(`| ${row.label} | ${(row.bytes / 1e6).toFixed(0)} | tshark -q -z conv,tcp | ${ts ? f(ts.wall) : 'n/a'} | ${ts ? f(mib(ts.peakKb), 0) : 'n/a'} | 1 | |`);
+  if (!row.clients) lines.push(`| ${row.label} | ${(row.bytes / 1e6).toFixed(0)} | tshark -q -z conv,tcp | ${ts ? f(ts.wall) : 'n/a'} | ${ts ? f(mib(ts.peakKb), 0) : 'n/a'} | 1 | |`);
 }
 const [one, big] = results.rows;
 const ratio = (a, b) => (a && b ? b.peakKb / a.peakKb : undefined);
@@ -163,6 +192,10 @@ if (JOBS.length > 1) {
   const j = JOBS[1];
   const sp = (a, b) => (a && b ? a.wall / b.wall : undefined);
   lines.push(`--jobs ${j} against --jobs 1 (time with one thread / time with ${j}): ` + results.rows.map((r) => `${r.label} --summary ${f(sp(r.summary[1], r.summary[j]))}, jsonl ${f(sp(r.jsonl[1], r.jsonl[j]))}`).join('; '));
+}
+{
+  const [short, long] = results.rows.filter((r) => r.clients);
+  if (short && long) lines.push(`distinct clients: peak RSS ${long.label} / ${short.label}: --summary ${f(ratio(short.summary[1], long.summary[1]))}, --format jsonl ${f(ratio(short.jsonl[1], long.jsonl[1]))} (4 times the connections)`);
 }
 if (results.pipe) lines.push(`through a pipe (${big.label}, default --jobs): first connection after ${f(results.pipe.firstLineSeconds)} s, all in ${f(results.pipe.wall)} s, peak ${f(mib(results.pipe.peakKb), 0)} MiB`);
 lines.push(`machine: ${results.cores} cores; 1-minute load average ${load0.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end`);

@@ -214,7 +214,7 @@ class PairTable {
  * connections finished before the streaming analysis moved its endpoints to a new table (ids
  * renumbered, the endpoints no connection uses any more dropped: see stream.ts), so that a tuple
  * used again hours later still continues its count. IPv4 tuples in an open-addressing table (16
- * bytes a slot), others by text.
+ * bytes a slot, up to three quarters full), others by text.
  */
 class TupleTombs {
   /** Slot i: slots[4i..4i+3] = the lower endpoint's address, the higher one's, their ports (low 16 bits: the lower's), the tombstone (0: empty). */
@@ -249,7 +249,9 @@ class TupleTombs {
       this.slots[4 * i + 1] = this.kb;
       this.slots[4 * i + 2] = this.kp;
       this.slots[4 * i + 3] = tombstone;
-      if (++this.v4Count * 2 > this.slots.length >> 2) this.grow();
+      // Fuller than the tables of live tuples (three quarters, not half): a tuple is looked up here
+      // once per connection opened, not per segment, and tombstones add up over the whole capture.
+      if (++this.v4Count * 4 > (this.slots.length >> 2) * 3) this.grow();
       return;
     }
     this.slots[4 * i + 3] = tombstone;
