@@ -191,7 +191,7 @@ for (const j of JOBS) lines.push(`--jobs ${j}: peak RSS ${big.label} / 1x: --sum
 if (JOBS.length > 1) {
   const j = JOBS[1];
   const sp = (a, b) => (a && b ? a.wall / b.wall : undefined);
-  lines.push(`--jobs ${j} against --jobs 1 (time with one thread / time with ${j}): ` + results.rows.map((r) => `${r.label} --summary ${f(sp(r.summary[1], r.summary[j]))}, jsonl ${f(sp(r.jsonl[1], r.jsonl[j]))}`).join('; '));
+  lines.push(`--jobs ${j} against --jobs 1 (time with one thread / time with ${j}): ` + results.rows.filter((r) => !r.clients).map((r) => `${r.label} --summary ${f(sp(r.summary[1], r.summary[j]))}, jsonl ${f(sp(r.jsonl[1], r.jsonl[j]))}`).join('; '));
 }
 {
   const [short, long] = results.rows.filter((r) => r.clients);

@@ -93,8 +93,8 @@ export class ConnectionIndex {
       this.start[i] = t.time(c.firstRow);
       this.end[i] = t.time(c.lastRow);
       // Its own ids: the stream's endpoint table is not the same for every batch (stream.ts rebaseEndpoints).
-      this.clientEps[i] = this.endpoints.internEndpoint(t.endpoints.get(c.clientEp));
-      this.serverEps[i] = this.endpoints.internEndpoint(t.endpoints.get(c.serverEp));
+      this.clientEps[i] = this.endpoints.internEndpoint(t.endpoints, c.clientEp);
+      this.serverEps[i] = this.endpoints.internEndpoint(t.endpoints, c.serverEp);
       this.incarnations[i] = c.incarnation;
       const key = c.clientEp < c.serverEp ? `${c.clientEp},${c.serverEp}` : `${c.serverEp},${c.clientEp}`;
       const before = lastOfTuple.get(key);

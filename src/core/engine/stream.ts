@@ -415,9 +415,10 @@ export class StreamingAnalysis {
     const old = held.endpoints;
     const size = old.size;
     if (size < this.minEndpoints || size < 2 * this.endpointsMoved || size < 2 * (this.stats.connections - this.stats.finished)) return;
-    const next = new EndpointTable();
+    const open = this.stats.connections - this.stats.finished;
+    const next = new EndpointTable(open);
     const map = new Int32Array(old.size).fill(-1);
-    const moved = (id: number): number => (map[id] >= 0 ? map[id] : (map[id] = next.internEndpoint(old.get(id))));
+    const moved = (id: number): number => (map[id] >= 0 ? map[id] : (map[id] = next.internEndpoint(old, id)));
     for (let c = 0; c < tracks.count; c++) {
       if (slotId[c] === 0) continue;
       tracks.clientEp[c] = moved(tracks.clientEp[c]);
@@ -428,7 +429,7 @@ export class StreamingAnalysis {
       src[r] = moved(src[r]);
       dst[r] = moved(dst[r]);
     }
-    this.tracker.rebase(old, map);
+    this.tracker.rebase(old, map, open);
     held.endpoints = next;
     this.endpointsMoved = next.size;
     this.stats.endpointMoves++;

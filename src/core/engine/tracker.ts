@@ -7,7 +7,6 @@
  * million segments has a hundred thousand connections.
  */
 
-import { parseIPv4 } from '../model/address';
 import { ACK, FIN, RST, SYN, grownColumn, type Column, type EndpointTable, type SegmentTable } from '../model/segment';
 
 /** Bits of {@link Tracks.bits}. */
@@ -152,10 +151,19 @@ export class Tracks {
  * pairs (endpoint ids are small integers), two lookups cheaper than a Map with computed keys.
  */
 class PairTable {
-  private a = new Int32Array(1024).fill(-1);
-  private b = new Int32Array(1024);
-  private v = new Int32Array(1024);
+  private a: Int32Array;
+  private b: Int32Array;
+  private v: Int32Array;
   private size = 0;
+
+  /** @param expected About how many pairs it will have (its slots are made that many at once). */
+  constructor(expected = 256) {
+    let n = 1024;
+    while (n < 2 * expected) n *= 2;
+    this.a = new Int32Array(n).fill(-1);
+    this.b = new Int32Array(n);
+    this.v = new Int32Array(n);
+  }
 
   /** Slot of the pair (lo, hi): its value, or -1 (and the slot where it would go) when absent. */
   private slot(lo: number, hi: number): number {
@@ -221,8 +229,6 @@ class TupleTombs {
   private slots = new Int32Array(4 * 1024);
   private v4Count = 0;
   private readonly other = new Map<string, number>();
-  private readonly x = new Uint8Array(4);
-  private readonly y = new Uint8Array(4);
 
   get size(): number {
     return this.v4Count + this.other.size;
@@ -264,17 +270,19 @@ class TupleTombs {
 
   /** The tuple's text key, or true when it is IPv4 (its key in ka, kb, kp). */
   private key(eps: EndpointTable, lo: number, hi: number): string | true {
-    const a = eps.get(lo);
-    const b = eps.get(hi);
-    if (a.ipVersion === 4 && b.ipVersion === 4 && parseIPv4(a.addr, this.x) && parseIPv4(b.addr, this.y)) {
-      const ax = ((this.x[0] << 24) | (this.x[1] << 16) | (this.x[2] << 8) | this.x[3]) >>> 0;
-      const bx = ((this.y[0] << 24) | (this.y[1] << 16) | (this.y[2] << 8) | this.y[3]) >>> 0;
-      const aFirst = ax < bx || (ax === bx && a.port <= b.port);
+    const pa = eps.v4Port1(lo) - 1;
+    const pb = eps.v4Port1(hi) - 1;
+    if (pa >= 0 && pb >= 0) {
+      const ax = eps.v4Address(lo) >>> 0;
+      const bx = eps.v4Address(hi) >>> 0;
+      const aFirst = ax < bx || (ax === bx && pa <= pb);
       this.ka = aFirst ? ax | 0 : bx | 0;
       this.kb = aFirst ? bx | 0 : ax | 0;
-      this.kp = aFirst ? a.port | (b.port << 16) : b.port | (a.port << 16);
+      this.kp = aFirst ? pa | (pb << 16) : pb | (pa << 16);
       return true;
     }
+    const a = eps.get(lo);
+    const b = eps.get(hi);
     const sa = `${a.ipVersion}|${a.addr}|${a.port}`;
     const sb = `${b.ipVersion}|${b.addr}|${b.port}`;
     return sa < sb ? `${sa} ${sb}` : `${sb} ${sa}`;
@@ -430,12 +438,13 @@ export class Tracker {
 
   /**
    * The table's endpoints were moved to a new table (streaming only, stream.ts): `map[id]` is the
-   * new id of the endpoint `id` of `old`, -1 when no connection held uses it. The live tuples are
+   * new id of the endpoint `id` of `old`, -1 when no connection held uses it; `open` connections
+   * are held. The live tuples are
    * keyed by their new ids; the tombstones by their addresses and ports (TupleTombs), so that the
    * endpoints of finished connections need not be kept.
    */
-  rebase(old: EndpointTable, map: Int32Array): void {
-    const live = new PairTable();
+  rebase(old: EndpointTable, map: Int32Array, open: number): void {
+    const live = new PairTable(open);
     this.live.forEach((lo, hi, v) => {
       if (v < -1) this.tombs.set(old, lo, hi, v);
       else if (v >= 0) {

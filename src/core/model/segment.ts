@@ -130,9 +130,19 @@ export class EndpointTable {
    * segment). Slot i is v4Slots[4i..4i+3]: the address, the port + 1 (0 = empty), the endpoint id
    * and padding, so that a probe reads one cache line, not one line in each of three arrays.
    */
-  private v4Slots = new Int32Array(4 * 1024);
+  private v4Slots: Int32Array;
   private v4Count = 0;
   private readonly other = new Map<string, number>();
+  /** Per id: an IPv4 endpoint's address and port + 1 (0 for any other endpoint), read without parsing its text. */
+  private addr4 = new Int32Array(1024);
+  private port4 = new Int32Array(1024);
+
+  /** @param expected About how many endpoints the table will have (its hash table is made that big at once). */
+  constructor(expected = 512) {
+    let slots = 1024;
+    while (slots < 2 * expected) slots *= 2;
+    this.v4Slots = new Int32Array(4 * slots);
+  }
 
   /** The id of the source (which=0) or destination (which=1) endpoint of a view. */
   internView(v: SegmentView, which: 0 | 1): number {
@@ -166,19 +176,28 @@ export class EndpointTable {
   }
 
   /**
-   * The id of an endpoint of another table (its object itself kept, not made again): how the
-   * streaming analysis moves the endpoints still in use into a new table (stream.ts), and how an
-   * index keeps the endpoints of the connections it was given.
+   * The id here of endpoint `id` of another table (its object itself kept, not made again): how
+   * the streaming analysis moves the endpoints still in use into a new table (stream.ts), and how
+   * an index keeps the endpoints of the connections it was given.
    */
-  internEndpoint(e: Endpoint): number {
-    if (e.ipVersion === 4 && parseIPv4(e.addr, this.scratch4)) {
-      const b = this.scratch4;
-      return this.v4((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3], e.port, b, e);
-    }
+  internEndpoint(from: EndpointTable, id: number): number {
+    const e = from.list[id];
+    const port1 = from.v4Port1(id);
+    if (port1 !== 0) return this.v4(from.addr4[id], port1 - 1, this.scratch4, e);
     return this.intern(e.ipVersion, e.addr, e.port);
   }
 
   private readonly scratch4 = new Uint8Array(4);
+
+  /** Endpoint `id`'s port + 1 when it is an IPv4 endpoint interned here, else 0 (another endpoint, or one given by `extend`). */
+  v4Port1(id: number): number {
+    return this.port4[id] | 0;
+  }
+
+  /** An IPv4 endpoint's address as a signed 32-bit integer (first byte highest). */
+  v4Address(id: number): number {
+    return this.addr4[id];
+  }
 
   /** The number of endpoints (ids 0 .. size - 1). */
   get size(): number {
@@ -204,6 +223,12 @@ export class EndpointTable {
     }
     const id = this.list.length;
     this.list.push(e ?? { ipVersion: 4, addr: formatAddress(4, bytes), port });
+    if (id === this.addr4.length) {
+      this.addr4 = grownColumn(this.addr4, 2 * id);
+      this.port4 = grownColumn(this.port4, 2 * id);
+    }
+    this.addr4[id] = addr;
+    this.port4[id] = port1;
     slots[4 * i] = addr;
     slots[4 * i + 1] = port1;
     slots[4 * i + 2] = id;
