@@ -404,20 +404,20 @@ export class StreamingAnalysis {
    * ever seen would grow with the capture, not with the connections open at once. So once the table
    * has at least `minEndpoints`, twice as many as the connections held (each uses two, one of them
    * usually shared with others) and twice as many as it was made with (each move at least halves
-   * it), the endpoints those connections use move to a new table: the held
-   * rows, the tracks and the tracker's tuples take their new ids, and the tracker keeps the
-   * tombstones of finished tuples by their addresses and ports (Tracker.rebase). Only right after a
-   * compaction: every held row is then a held connection's, and every batch given as rows was
-   * copied out already (a batch's table keeps the table it was made with).
+   * it), the endpoints those connections use move to a new table: the held rows, the tracks and
+   * the tracker's tuples take their new ids, and the tracker keeps the tombstones of finished
+   * tuples by their addresses and ports (Tracker.rebase). Only right after a compaction: every
+   * held row is then a held connection's, and every batch given as rows was copied out already (a
+   * batch's table keeps the table it was made with).
    */
   private rebaseEndpoints(): void {
     const { held, tracks, slotId } = this;
     const old = held.endpoints;
     const size = old.size;
-    if (size < this.minEndpoints || size < 2 * this.endpointsMoved || size < 2 * (this.stats.connections - this.stats.finished)) return;
     const open = this.stats.connections - this.stats.finished;
+    if (size < this.minEndpoints || size < 2 * this.endpointsMoved || size < 2 * open) return;
     const next = new EndpointTable(open);
-    const map = new Int32Array(old.size).fill(-1);
+    const map = new Int32Array(size).fill(-1);
     const moved = (id: number): number => (map[id] >= 0 ? map[id] : (map[id] = next.internEndpoint(old, id)));
     for (let c = 0; c < tracks.count; c++) {
       if (slotId[c] === 0) continue;
