@@ -9,14 +9,15 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import fc from 'fast-check';
+import { MessageChannel } from 'worker_threads';
 import { runAnalyze } from '../../../src/cli/analyze';
 import { runStreamed, type StreamRun } from '../../../src/cli/analyzeStream';
-import { BatchWorker } from '../../../src/cli/batchWorker';
+import { BatchWorker, runBatchWorker, type FromWorker, type ToWorker, type WorkerInit } from '../../../src/cli/batchWorker';
 import { channelWorker, ParallelAnalysis } from '../../../src/cli/parallel';
 import { batchWriter, lineWriter, type BatchSink, type StreamedOutput } from '../../../src/cli/streamOutput';
 import { StreamingAnalysis } from '../../../src/core/engine/stream';
 import { analyze, type EngineOptions } from '../../../src/core/engine';
-import { SegmentView, type SegmentTable } from '../../../src/core/model/segment';
+import { SegmentTable, SegmentView } from '../../../src/core/model/segment';
 import { SegmentBatch } from '../../../src/core/model/segmentBatch';
 import { analysisJsonChunks, JsonCollector, type InputSummary } from '../../../src/core/report/json';
 import { loadTrace } from '../../../src/node/loadTrace';
@@ -253,6 +254,35 @@ describe('analyze --jobs: batches analyzed by worker threads, the same answers',
         assert.strictEqual(r.out, one.out, `${input.join(' ')} --jobs ${jobs}`);
       }
     }
+  });
+
+  it('a worker that fails raises the shared flag the main thread checks while it waits for copies', async () => {
+    // The main thread, blocked waiting for a worker to copy its batches out of the held rows, gets
+    // no message until it is free: a worker that failed says so in the shared counters too.
+    const copied = new Int32Array(new SharedArrayBuffer(12));
+    const { port1, port2 } = new MessageChannel();
+    runBatchWorker(port2);
+    const init: WorkerInit = { t: 'init', engine: {}, output: 'summary', filter: null, files: undefined, copied };
+    port1.postMessage(init);
+    const error = new Promise<FromWorker>((resolve) => port1.once('message', resolve));
+    // A batch whose endpoints start at id 5 where the worker has none: its copy of the table cannot take them.
+    const none = new Int32Array(0);
+    const batch: ToWorker = {
+      t: 'batch',
+      seq: 0,
+      columns: new SegmentTable(16).columns(),
+      length: 0,
+      from: 5,
+      endpoints: [],
+      context: { captureEnd: 0, ids: none, incarnations: none },
+      order: { at: none },
+    };
+    port1.postMessage(batch);
+    const m = await error;
+    port1.close();
+    assert.strictEqual(m.t, 'error');
+    assert.match(m.t === 'error' ? m.message : '', /endpoints from 5 given to a table of 0/);
+    assert.strictEqual(Atomics.load(copied, 2), 1, 'the failure flag');
   });
 
   it('--jobs takes a number of threads', async () => {
