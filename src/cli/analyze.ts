@@ -110,6 +110,10 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
         const v = Number(value());
         if (!Number.isFinite(v) || v <= 0) return `${a} takes a positive number of seconds`;
         out.engine.idleHorizonSeconds = v;
+      } else if (a === '--attempt-horizon') {
+        const v = Number(value());
+        if (!Number.isFinite(v) || v <= 0) return `${a} takes a positive number of seconds`;
+        out.engine.attemptHorizonSeconds = v;
       }
       else if (a === '--jobs' || a === '-j') {
         const v = Number(value());

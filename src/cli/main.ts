@@ -44,6 +44,8 @@ commands:
                 --idle SECONDS        idle time before a close worth reporting (default 30)
                 --idle-horizon SECONDS  quiet after which a 4-tuple's next segment opens a new
                                       connection, and a streamed connection is finished (default 10800)
+                --attempt-horizon SECONDS  the same for a connection attempt: only the client's
+                                      SYNs seen, no answer (default 600)
                 --progress, --no-progress   progress on stderr (default: when stderr is a terminal)
                 --with SERVER         FILE is the client's capture, SERVER the server's capture of
                                       the same connections: pairs them, aligns the clocks, says

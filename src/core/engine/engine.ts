@@ -49,12 +49,19 @@ export const DEFAULT_OPTIONS: EngineOptions = {
   lingerSeconds: 30,
   idleSeconds: 30,
   idleHorizonSeconds: 3 * 3600,
+  attemptHorizonSeconds: 600,
   severities: {},
 };
 
-/** The horizons of the options: 2 MSL for closed connections, the idle horizon for the others. */
+/**
+ * The horizons of the options: 2 MSL for closed connections, the attempt horizon for unanswered
+ * SYNs, the idle horizon for the others; none shorter than 2 MSL (see Horizons), the attempt
+ * horizon no longer than the idle one.
+ */
 export function horizonsOf(opts: EngineOptions): Horizons {
-  return { closed: 2 * opts.mslSeconds, idle: Math.max(opts.idleHorizonSeconds, 2 * opts.mslSeconds) };
+  const closed = 2 * opts.mslSeconds;
+  const idle = Math.max(opts.idleHorizonSeconds, closed);
+  return { closed, idle, attempt: Math.min(Math.max(opts.attemptHorizonSeconds, closed), idle) };
 }
 
 /**

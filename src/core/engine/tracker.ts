@@ -17,6 +17,8 @@ const T_ISN = 8;
 const T_FIN_CLIENT = 16;
 const T_FIN_SERVER = 32;
 const T_RST = 64;
+/** A segment other than the client's SYN was seen (the connection is no longer an attempt: see Horizons.attempt). */
+const T_PAST_SYN = 128;
 
 /**
  * How long a connection's 4-tuple stays its own after its last segment, in capture time: once
@@ -24,15 +26,24 @@ const T_RST = 64;
  * horizon. A segment on the tuple after that quiet opens a new connection, and a connection past
  * its horizon is finished: nothing later in the capture can change it, so the streaming analysis
  * writes it out and forgets it (see stream.ts). The same rule in both modes keeps them equal.
+ * Invariant: no horizon is shorter than 2 MSL. The whole-capture pass links a new incarnation to
+ * the one past its horizon on the same tuple, where the stream has finished that one already; the
+ * link changes no answer only because what reads it (port reuse: a tuple used again within 2 MSL)
+ * never looks further back than 2 MSL.
  */
 export interface Horizons {
   /** 2 MSL, seconds. */
   closed: number;
   /** Seconds of quiet after which a connection that did not close is finished. */
   idle: number;
+  /**
+   * The same for a connection attempt: opened by the client's SYN, nothing but its SYNs seen
+   * (EngineOptions.attemptHorizonSeconds).
+   */
+  attempt: number;
 }
 
-export const NO_HORIZONS: Horizons = { closed: Infinity, idle: Infinity };
+export const NO_HORIZONS: Horizons = { closed: Infinity, idle: Infinity, attempt: Infinity };
 
 /** The connections found by {@link trackConnections}, as columns indexed by connection (0-based). */
 export class Tracks {
@@ -82,7 +93,8 @@ export class Tracks {
   /** How long the connection's tuple stays its own after its last segment. */
   horizon(c: number, h: Horizons): number {
     const b = this.bits[c];
-    return b & T_RST || (b & (T_FIN_CLIENT | T_FIN_SERVER)) === (T_FIN_CLIENT | T_FIN_SERVER) ? h.closed : h.idle;
+    if (b & T_RST || (b & (T_FIN_CLIENT | T_FIN_SERVER)) === (T_FIN_CLIENT | T_FIN_SERVER)) return h.closed;
+    return (b & (T_ISN | T_PAST_SYN | T_INFERRED)) === T_ISN ? h.attempt : h.idle;
   }
 
   /** True when the connection can still change at capture time `t`: its horizon has not passed. */
@@ -417,6 +429,7 @@ export class Tracker {
     if (t > tracks.lastTime[ci]) tracks.lastTime[ci] = t;
     if (f & (FIN | RST)) tracks.bits[ci] |= T_CLOSING | (f & RST ? T_RST : tracks.clientEp[ci] === s ? T_FIN_CLIENT : T_FIN_SERVER);
     if ((f & (SYN | ACK)) === (SYN | ACK)) tracks.bits[ci] |= T_SYNACK;
+    if ((f & (SYN | ACK)) !== SYN || s !== tracks.clientEp[ci]) tracks.bits[ci] |= T_PAST_SYN;
     return ci;
   }
 

@@ -201,6 +201,16 @@ export interface EngineOptions {
    * connection is finished 2 MSL after its last segment.
    */
   idleHorizonSeconds: number;
+  /**
+   * Seconds of quiet after which a connection **attempt** is finished: a connection opened by the
+   * client's SYN of which nothing but the client's SYNs was seen (no answer, no other segment); a
+   * later segment on its 4-tuple opens a new connection. Default 600 (10 minutes): Linux gives up
+   * on connect() after 127 s by default and retransmits a SYN at most 120 s after the last, so no
+   * retransmitted SYN is split from its first. Unanswered SYNs (scans of filtered ports, a SYN
+   * flood) are so finished after minutes, not held for the idle horizon. At least 2 MSL, at most
+   * the idle horizon.
+   */
+  attemptHorizonSeconds: number;
   /** Severity overrides per code ('off' removes the finding). */
   severities: Partial<Record<FindingCode, Severity | 'off'>>;
 }

@@ -169,9 +169,11 @@ describe('streaming analysis', () => {
         fc.constantFrom(0.2, 5, 30),
         fc.integer({ min: 1, max: 20 }),
         fc.constantFrom(0, undefined),
-        (segs, sweepRows, msl, copyEvery, minEndpoints) => {
+        // The attempt horizon 2 MSL (the shortest it can be), or (at most the idle horizon) the idle horizon itself.
+        fc.constantFrom(2, 1000),
+        (segs, sweepRows, msl, copyEvery, minEndpoints, attempt) => {
           const table = build(segs);
-          const opts = { mslSeconds: msl, idleHorizonSeconds: 4 * msl };
+          const opts = { mslSeconds: msl, idleHorizonSeconds: 4 * msl, attemptHorizonSeconds: attempt * msl };
           const expected = whole(table, opts);
           const got = streamedShared(table, opts, { sweepRows, slackSeconds: 0, minEndpoints }, copyEvery).doc;
           if (got !== expected) throw new Error(firstDifference(got, expected));
@@ -188,9 +190,11 @@ describe('streaming analysis', () => {
         fc.integer({ min: 1, max: 9 }),
         fc.constantFrom(0.2, 5, 30),
         fc.constantFrom(0, undefined),
-        (segs, sweepRows, msl, minEndpoints) => {
+        // The attempt horizon 2 MSL (the shortest it can be), or (at most the idle horizon) the idle horizon itself.
+        fc.constantFrom(2, 1000),
+        (segs, sweepRows, msl, minEndpoints, attempt) => {
           const table = build(segs);
-          const opts = { mslSeconds: msl, idleHorizonSeconds: 4 * msl };
+          const opts = { mslSeconds: msl, idleHorizonSeconds: 4 * msl, attemptHorizonSeconds: attempt * msl };
           const expected = whole(table, opts);
           const got = streamed(table, opts, { sweepRows, slackSeconds: 0, minEndpoints }).doc;
           if (got !== expected) throw new Error(firstDifference(got, expected));

@@ -133,9 +133,11 @@ describe('analyze --jobs: batches analyzed by worker threads, the same answers',
         fc.constantFrom(0.2, 5, 30),
         fc.integer({ min: 2, max: 4 }),
         fc.constantFrom(0, undefined),
-        async (segs, sweepRows, msl, jobs, minEndpoints) => {
+        // The attempt horizon 2 MSL (the shortest it can be), or (at most the idle horizon) the idle horizon itself.
+        fc.constantFrom(2, 1000),
+        async (segs, sweepRows, msl, jobs, minEndpoints, attempt) => {
           const table = build(segs);
-          const opts = { mslSeconds: msl, idleHorizonSeconds: 4 * msl };
+          const opts = { mslSeconds: msl, idleHorizonSeconds: 4 * msl, attemptHorizonSeconds: attempt * msl };
           const expected = [...analysisJsonChunks(analyze(table, opts), INPUT)].join('');
           const got = await parallelDoc(table, opts, jobs, sweepRows, false, minEndpoints);
           assert.strictEqual(got, expected);
@@ -153,9 +155,11 @@ describe('analyze --jobs: batches analyzed by worker threads, the same answers',
         fc.integer({ min: 1, max: 9 }),
         fc.constantFrom(0.2, 5, 30),
         fc.integer({ min: 2, max: 4 }),
-        async (segs, sweepOne, sweepWorkers, msl, jobs) => {
+        // The attempt horizon 2 MSL (the shortest it can be), or (at most the idle horizon) the idle horizon itself.
+        fc.constantFrom(2, 1000),
+        async (segs, sweepOne, sweepWorkers, msl, jobs, attempt) => {
           const table = build(segs);
-          const opts = { mslSeconds: msl, idleHorizonSeconds: 4 * msl };
+          const opts = { mslSeconds: msl, idleHorizonSeconds: 4 * msl, attemptHorizonSeconds: attempt * msl };
           const one = await parallelLines(table, opts, 1, sweepOne);
           assert.strictEqual(await parallelLines(table, opts, jobs, sweepWorkers), one);
           assert.strictEqual(one.split('\n').length - 1, analyze(table, opts).connections.length);
