@@ -11,6 +11,8 @@ import { StreamingAnalysis } from '../../../src/core/engine/stream';
 import { SegmentTable, SegmentView } from '../../../src/core/model/segment';
 import { analysisJsonChunks, JsonCollector, type InputSummary } from '../../../src/core/report/json';
 import { loadTrace } from '../../../src/node/loadTrace';
+import { runAnalyze } from '../../../src/cli/analyze';
+import { runCli } from '../cliRun';
 import { copiesOf } from './copies';
 
 const KERNEL = path.join(__dirname, '../../../../test/fixtures/kernel');
@@ -68,6 +70,20 @@ describe('the attempt horizon: unanswered SYNs are finished after minutes, not h
     // (The idle horizon is at least 2 MSL: MSL made short too.)
     assert.strictEqual(analyze(t, { mslSeconds: 0.1, idleHorizonSeconds: 0.5, attemptHorizonSeconds: 600 }).connections.length, 7);
     assert.strictEqual(analyze(t, { mslSeconds: 1, attemptHorizonSeconds: 0.5 }).connections.length, 2);
+  });
+
+  it('analyze --attempt-horizon', async () => {
+    const file = path.join(KERNEL, '27-syn-black-hole.pcap');
+    const count = async (...args: string[]): Promise<number> => {
+      const r = await runCli(runAnalyze, [file, '--summary', ...args]);
+      assert.strictEqual(r.code, 0, r.err);
+      return (JSON.parse(r.out) as { summary: { connections: number } }).summary.connections;
+    };
+    assert.strictEqual(await count(), 2);
+    assert.strictEqual(await count('--msl', '0.1', '--attempt-horizon', '0.5'), 7);
+    const bad = await runCli(runAnalyze, [file, '--summary', '--attempt-horizon', 'soon']);
+    assert.strictEqual(bad.code, 2);
+    assert.match(bad.err, /--attempt-horizon takes a positive number of seconds/);
   });
 
   it('the streaming analysis holds unanswered SYNs for the attempt horizon only, with the same answers', () => {
