@@ -7,16 +7,15 @@
 import * as assert from 'assert';
 import * as path from 'path';
 import { analyze, type EngineOptions } from '../../../src/core/engine';
-import { StreamingAnalysis } from '../../../src/core/engine/stream';
-import { SegmentTable, SegmentView } from '../../../src/core/model/segment';
-import { analysisJsonChunks, JsonCollector, type InputSummary } from '../../../src/core/report/json';
+import { SegmentTable } from '../../../src/core/model/segment';
+import { analysisJsonChunks } from '../../../src/core/report/json';
 import { loadTrace } from '../../../src/node/loadTrace';
 import { runAnalyze } from '../../../src/cli/analyze';
 import { runCli } from '../cliRun';
 import { copiesOf } from './copies';
+import { INPUT, streamed } from './streamed';
 
 const KERNEL = path.join(__dirname, '../../../../test/fixtures/kernel');
-const INPUT: InputSummary = { format: 'test', packets: 0, tcpSegments: 0 };
 
 /** Kernel fixture 27: a SYN sent 6 times, 1 s apart, to a black hole; then a connection that is answered. */
 function blackHole(): SegmentTable {
@@ -99,18 +98,9 @@ describe('the attempt horizon: unanswered SYNs are finished after minutes, not h
         whole.connections.map((c) => c.finalState.client),
         whole.connections.map((_, i) => (i < 299 ? 'CLOSED' : 'SYN-SENT')),
       );
-      const out = new JsonCollector();
-      const s = new StreamingAnalysis(opts, (a) => out.add(a));
-      const v = new SegmentView();
-      let held = 0;
-      for (let r = 0; r < syns.length; r++) {
-        syns.fillView(r, v);
-        s.push(v);
-        held = Math.max(held, s.stats.heldRows);
-      }
-      s.end();
-      assert.strictEqual(s.stats.finished, 300);
-      assert.strictEqual([...out.chunks(INPUT)].join(''), [...analysisJsonChunks(whole, INPUT)].join(''));
+      const r = streamed(syns, opts, {});
+      assert.strictEqual(r.doc, [...analysisJsonChunks(whole, INPUT)].join(''));
+      const held = r.peakLive;
       const horizon = opts.attemptHorizonSeconds ?? 600;
       if (horizon > 3000) assert.ok(held >= 1800 - 6, `${held} rows held: every attempt held to the end`);
       else {

@@ -10,32 +10,17 @@ import fc from 'fast-check';
 import { analyze, type EngineOptions } from '../../../src/core/engine';
 import { batchTable, StreamingAnalysis, type PreparedBatch, type StreamOptions } from '../../../src/core/engine/stream';
 import { SegmentTable, SegmentView } from '../../../src/core/model/segment';
-import { analysisJsonChunks, JsonCollector, type InputSummary } from '../../../src/core/report/json';
+import { analysisJsonChunks, JsonCollector } from '../../../src/core/report/json';
 import { loadTrace } from '../../../src/node/loadTrace';
 import { copiesOf } from './copies';
 import { build, segArb } from './randomTrace';
 import { captureFiles } from '../captureFiles';
+import { INPUT, streamed } from './streamed';
 
 const FIXTURES = path.join(__dirname, '../../../../test/fixtures');
-const INPUT: InputSummary = { format: 'test', packets: 0, tcpSegments: 0 };
 
 function whole(table: SegmentTable, opts: Partial<EngineOptions>): string {
   return [...analysisJsonChunks(analyze(table, opts), INPUT)].join('');
-}
-
-function streamed(table: SegmentTable, opts: Partial<EngineOptions>, so: StreamOptions): { doc: string; batches: number; peak: number; peakEndpoints: number; endpointMoves: number } {
-  const out = new JsonCollector();
-  const s = new StreamingAnalysis(opts, (a) => out.add(a), so);
-  const v = new SegmentView();
-  let peakEndpoints = 0;
-  for (let r = 0; r < table.length; r++) {
-    table.fillView(r, v);
-    s.push(v);
-    peakEndpoints = Math.max(peakEndpoints, s.stats.endpoints);
-  }
-  s.end();
-  assert.strictEqual(s.stats.finished, s.stats.connections, 'every connection handed over');
-  return { doc: [...out.chunks(INPUT)].join(''), batches: s.stats.batches, peak: s.stats.peakHeldRows, peakEndpoints, endpointMoves: s.stats.endpointMoves };
 }
 
 /**
