@@ -106,16 +106,12 @@ function parseArgs(args: string[]): AnalyzeArgs | string {
         out.zeekServerPorts = new Set(ports);
       } else if (a === '--progress') out.progress = true;
       else if (a === '--no-progress') out.progress = false;
-      else if (a === '--idle-horizon') {
+      else if (a === '--idle-horizon' || a === '--attempt-horizon') {
         const v = Number(value());
         if (!Number.isFinite(v) || v <= 0) return `${a} takes a positive number of seconds`;
-        out.engine.idleHorizonSeconds = v;
-      } else if (a === '--attempt-horizon') {
-        const v = Number(value());
-        if (!Number.isFinite(v) || v <= 0) return `${a} takes a positive number of seconds`;
-        out.engine.attemptHorizonSeconds = v;
-      }
-      else if (a === '--jobs' || a === '-j') {
+        if (a === '--idle-horizon') out.engine.idleHorizonSeconds = v;
+        else out.engine.attemptHorizonSeconds = v;
+      } else if (a === '--jobs' || a === '-j') {
         const v = Number(value());
         if (!Number.isInteger(v) || v < 1 || v > 256) return `${a} takes a number of worker threads from 1 to 256`;
         out.jobs = v;

@@ -301,10 +301,9 @@ export class StreamingAnalysis {
     const { tracks, slotId, slotRows: rowsOf } = this;
     heads.sort((x, y) => key[x] - key[y] || slotId[x] - slotId[y]);
     // done[slot]: 0 when it stays held, else the batch it is finished in (1-based); `order`: the
-    // slots in BatchOrder (chains in `heads` order,
-    // each from its first incarnation on), so batch after batch. Batches hold about `minSweep` rows
-    // each, so the analysis of a sweep that finishes many connections at once (the end, or a gap
-    // in the capture) never holds them all.
+    // slots in BatchOrder (chains in `heads` order, each from its first incarnation on), so batch
+    // after batch. Batches hold about `minSweep` rows each, so the analysis of a sweep that
+    // finishes many connections at once (the end, or a gap in the capture) never holds them all.
     const done = this.slotDone;
     const order: number[] = [];
     const slotStart = [0, 0];
