@@ -99,13 +99,16 @@ export interface ParallelRun {
   spawn?: () => WorkerPort;
 }
 
-interface WorkerState {
+/** What a batch worker has of the stream's endpoint tables: the table of the last batch sent to it, and how many of its endpoints (ids below this). */
+interface EndpointsSent {
+  table: EndpointTable | null;
+  endpoints: number;
+}
+
+interface WorkerState extends EndpointsSent {
   port: WorkerPort;
   /** Batches sent and not answered. */
   queued: number;
-  /** The endpoint table of the last batch sent to this worker, and how many of its endpoints the worker has (ids below this). */
-  table: EndpointTable | null;
-  endpoints: number;
 }
 
 type Result = Extract<FromWorker, { t: 'result' }>;
@@ -125,8 +128,8 @@ export class ParallelAnalysis implements StreamEngine {
   private pending: { seq: number; b: PreparedBatch }[] = [];
   /** The analysis on this thread, for the batches it takes itself (the same code as a worker's). */
   private readonly here: BatchWorker;
-  /** What this thread's own BatchWorker has of the endpoint tables (see WorkerState). */
-  private readonly hereHas: { table: EndpointTable | null; endpoints: number } = { table: null, endpoints: 0 };
+  /** What this thread's own BatchWorker has of the endpoint tables. */
+  private readonly hereHas: EndpointsSent = { table: null, endpoints: 0 };
   private readonly copied: Int32Array | undefined;
   private finished = 0;
   private failure: Error | null = null;
@@ -247,7 +250,7 @@ export class ParallelAnalysis implements StreamEngine {
   }
 
   /** A batch's message to a worker (`to`: what it has of the batch's endpoint table, which it then has whole). */
-  private message(seq: number, b: PreparedBatch, to: { table: EndpointTable | null; endpoints: number }): Batch {
+  private message(seq: number, b: PreparedBatch, to: EndpointsSent): Batch {
     const table = b.table.endpoints;
     if (to.table !== table) {
       to.table = table;

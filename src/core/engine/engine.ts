@@ -829,7 +829,7 @@ class Replay {
     const k = 2 * ci + side;
     const row = at >= 0 ? at : r;
     const check = this.wire.rstCheck.get(r) ?? 'unknown';
-    if (this.rstIgnored(ci, side, r)) {
+    if (this.rstIgnored(ci, side, r, check)) {
       this.S.extra(ci).ignoredRsts.push({ row: r, check });
       this.rowKind[r] |= KIND_RST_IGNORED; // the replay is where a RST is judged
       return;
@@ -850,8 +850,7 @@ class Replay {
   }
 
   /** The RST in row r is ignored by its receiver `side` whatever its state: out of its window, or in it but answered (a challenge ACK, RFC 5961 3.2). */
-  private rstIgnored(ci: number, side: number, r: number): boolean {
-    const check = this.wire.rstCheck.get(r) ?? 'unknown';
+  private rstIgnored(ci: number, side: number, r: number, check = this.wire.rstCheck.get(r) ?? 'unknown'): boolean {
     return check === 'out-of-window' || check === 'syn-ack-bad' || (check === 'in-window' && this.answeredAfter(ci, side, r));
   }
 
