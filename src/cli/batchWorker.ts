@@ -31,6 +31,13 @@ export interface WorkerInit {
    * get the error message meanwhile).
    */
   copied?: Int32Array;
+  /**
+   * With worker threads: [slot] counts the batches this worker analyzed (its result posted). The
+   * main thread reads it to know how many this worker still has, without waiting for its turn of
+   * the event loop to take the results: while it reads and tracks, the results wait in its queue,
+   * and a worker counted busy by the results taken alone would be left without batches.
+   */
+  analyzed?: { counts: Int32Array; slot: number };
 }
 
 export type ToWorker =
@@ -90,6 +97,7 @@ export class BatchWorker {
   private readonly engine: Partial<EngineOptions>;
   private readonly files: readonly string[] | undefined;
   private readonly copied: Int32Array | undefined;
+  private readonly analyzed: WorkerInit['analyzed'];
   private readonly write: BatchListener;
   /** Batches received, waiting for their analysis, in order (table: their rows once copied). */
   private readonly queue: { table: SegmentTable | null; m: Extract<ToWorker, { t: 'batch' }>; endpoints: EndpointTable }[] = [];
@@ -110,6 +118,7 @@ export class BatchWorker {
     this.engine = init.engine;
     this.files = init.files;
     this.copied = init.copied;
+    this.analyzed = init.analyzed;
     this.sink = {
       counts: new SummaryCounts(),
       worst: -1,
@@ -189,6 +198,7 @@ export class BatchWorker {
     this.ids = [];
     this.texts = [];
     this.post(r, lines === null ? [] : [lines.buffer as ArrayBuffer]);
+    if (this.analyzed !== undefined) Atomics.add(this.analyzed.counts, this.analyzed.slot, 1);
   }
 }
 

@@ -107,8 +107,16 @@ interface EndpointsSent {
 
 interface WorkerState extends EndpointsSent {
   port: WorkerPort;
-  /** Batches sent and not answered. */
-  queued: number;
+  /** Batches sent, and answered (the results taken here). */
+  sent: number;
+  answered: number;
+  /** A worker thread's count of the batches it analyzed (`WorkerInit.analyzed`), read before its results are taken. */
+  analyzed?: { counts: Int32Array; slot: number };
+}
+
+/** The batches a worker has and has not analyzed yet (by its own count when it keeps one). */
+function queued(w: WorkerState): number {
+  return w.sent - (w.analyzed === undefined ? w.answered : Math.max(w.answered, Atomics.load(w.analyzed.counts, w.analyzed.slot)));
 }
 
 type Result = Extract<FromWorker, { t: 'result' }>;
@@ -168,12 +176,15 @@ export class ParallelAnalysis implements StreamEngine {
     const init: WorkerInit = { t: 'init', engine: run.engine, output: run.output, filter: run.filter, files: run.stream?.files, copied };
     this.here = new BatchWorker(init, (r) => this.onMessage(null, r), (e) => this.fail(e instanceof Error ? e : new Error(String(e))));
     // This thread is one of the `jobs`: it reads, decodes and tracks every segment.
-    for (let i = 0; i < Math.max(1, run.jobs - 1); i++) {
+    const n = Math.max(1, run.jobs - 1);
+    const counts = copied && new Int32Array(new SharedArrayBuffer(4 * n));
+    for (let i = 0; i < n; i++) {
       const port = (run.spawn ?? threadWorker)();
-      const w: WorkerState = { port, queued: 0, table: null, endpoints: 0 };
+      const analyzed = counts && { counts, slot: i };
+      const w: WorkerState = { port, sent: 0, answered: 0, analyzed, table: null, endpoints: 0 };
       port.onMessage((m) => this.onMessage(w, m));
       port.onError((e) => this.fail(e));
-      port.post(init);
+      port.post({ ...init, analyzed });
       this.workers.push(w);
     }
   }
@@ -185,10 +196,17 @@ export class ParallelAnalysis implements StreamEngine {
   paced(): Promise<void> | undefined {
     if (this.failure !== null) return Promise.reject(this.failure);
     this.feed();
-    // The workers are behind: this thread takes the oldest batch not sent.
-    while (this.pending.length > MAX_PENDING) this.analyzeHere(this.pending.shift()!);
+    // The workers are behind: this thread takes the oldest batch not sent (and the workers are
+    // given more as they finish theirs meanwhile).
+    while (this.pending.length > MAX_PENDING) {
+      this.analyzeHere(this.pending.shift()!);
+      this.feed();
+    }
     // Too many not written: this thread works through what is not sent rather than wait.
-    while (this.pending.length > 0 && this.seq - this.written > MAX_UNWRITTEN) this.analyzeHere(this.pending.shift()!);
+    while (this.pending.length > 0 && this.seq - this.written > MAX_UNWRITTEN) {
+      this.analyzeHere(this.pending.shift()!);
+      this.feed();
+    }
     if (this.seq - this.written <= MAX_UNWRITTEN) return undefined;
     return this.until(() => this.seq - this.written <= MAX_UNWRITTEN);
   }
@@ -234,11 +252,15 @@ export class ParallelAnalysis implements StreamEngine {
   private feed(): void {
     while (this.pending.length > 0) {
       let w = this.workers[0];
-      for (const x of this.workers) if (x.queued < w.queued) w = x;
-      if (w.queued >= AHEAD) return;
+      let least = queued(w);
+      for (const x of this.workers) {
+        const q = queued(x);
+        if (q < least) [w, least] = [x, q];
+      }
+      if (least >= AHEAD) return;
       const { seq, b } = this.pending.shift()!;
       const m = this.message(seq, b, w);
-      w.queued++;
+      w.sent++;
       // The held table's shared columns are shared, not transferred; a batch's own table is transferred.
       const { context, order, rows } = b;
       const transfer: ArrayBuffer[] = rows === undefined ? columnBuffers(m.columns) : [rows.buffer as ArrayBuffer];
@@ -281,7 +303,7 @@ export class ParallelAnalysis implements StreamEngine {
       return;
     }
     if (w !== null) {
-      w.queued--;
+      w.answered++;
       this.feed();
     }
     this.waiting.set(m.seq, m);

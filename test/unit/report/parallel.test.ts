@@ -228,6 +228,49 @@ describe('analyze --jobs: batches analyzed by worker threads, the same answers',
     assert.strictEqual(deepest, 1);
   });
 
+  it('a worker thread is given batches as it finishes them, while this thread reads on without taking its results', async () => {
+    // 150 copies of a kernel capture 2 s apart, connections finished 2 s after they close: a batch
+    // at each second of the capture. This thread reads a copy at a time and then pauses (blocked,
+    // as while decoding: no turn of its event loop, so the worker's results wait in its queue);
+    // the worker has time to analyze what it has. Counted by the results taken alone, the worker
+    // would stay busy with two batches and this thread would take most batches itself.
+    const one = loadTrace(path.join(FIXTURES, 'kernel/01-client-active-close.pcap')).table;
+    const copies = 150;
+    const table = copiesOf(one, copies, 2);
+    const opts = { mslSeconds: 1 };
+    const collector = new JsonCollector();
+    const sink: BatchSink = { counts: collector.counts, worst: -1, keep: (id, text) => collector.put([id], [text]), write: () => undefined, line: () => undefined, flush: () => undefined };
+    const proto = BatchWorker.prototype as unknown as { runNow(this: BatchWorker, m: unknown): void };
+    const runNow = proto.runNow;
+    let taken = 0;
+    proto.runNow = function (m) {
+      taken++;
+      runNow.call(this, m);
+    };
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    let batches = 0;
+    try {
+      const s = new ParallelAnalysis({ jobs: 2, engine: opts, output: 'json', filter: null, stream: { sweepRows: 1, slackSeconds: 0 } }, sink);
+      const v = new SegmentView();
+      for (let r = 0; r < table.length; r++) {
+        table.fillView(r, v);
+        s.push(v);
+        if ((r + 1) % one.length !== 0) continue;
+        Atomics.wait(pause, 0, 0, 25);
+        const wait = s.paced();
+        if (wait !== undefined) await wait;
+      }
+      await s.end();
+      batches = (s as unknown as { stream: StreamingAnalysis }).stream.stats.batches;
+    } finally {
+      proto.runNow = runNow;
+    }
+    assert.strictEqual([...collector.chunks(INPUT)].join(''), [...analysisJsonChunks(analyze(table, opts), INPUT)].join(''));
+    assert.ok(batches >= copies - 10, `${batches} batches`);
+    // Counted by the results taken alone (before the worker kept a count of its own), this thread took 139 of 150 here.
+    assert.ok(taken < batches / 5, `this thread took ${taken} of ${batches} batches`);
+  });
+
   it('real worker threads: --jobs 2 and 4 print what --jobs 1 prints', async () => {
     for (const name of ['kernel/11-tuple-reuse-time-wait.pcap']) {
       const file = path.join(FIXTURES, name);
