@@ -11,6 +11,9 @@ export const Setting = {
   maxSegmentsShown: 'maxSegmentsShown',
   lingerSeconds: 'lingerSeconds',
   mslSeconds: 'mslSeconds',
+  idleSeconds: 'idleSeconds',
+  idleHorizonSeconds: 'idleHorizonSeconds',
+  attemptHorizonSeconds: 'attemptHorizonSeconds',
   captureOpenText: 'captureEditor.openText',
 } as const;
 

@@ -2,7 +2,7 @@
  * The `teardownTracer.*` settings the server reads (workspace/configuration, section
  * `teardownTracer`), with their defaults and validation. Pure: no connection, no I/O.
  */
-import { FINDING_CODES, type EngineOptions, type FindingCode, type Severity } from '../core/engine';
+import { DEFAULT_OPTIONS, FINDING_CODES, type EngineOptions, type FindingCode, type Severity } from '../core/engine';
 
 export const SECTION = 'teardownTracer';
 
@@ -13,6 +13,11 @@ export interface ServerSettings {
   mslSeconds: number;
   /** `teardownTracer.lingerSeconds`. */
   lingerSeconds: number;
+  /** `teardownTracer.idleSeconds` (`idle-before-close`), as `analyze --idle`. */
+  idleSeconds: number;
+  /** `teardownTracer.idleHorizonSeconds` and `attemptHorizonSeconds`, as `analyze --idle-horizon` and `--attempt-horizon`. */
+  idleHorizonSeconds: number;
+  attemptHorizonSeconds: number;
   /** `teardownTracer.relativeSequenceNumbers`. */
   relative: boolean;
   /** `teardownTracer.maxSegmentsShown`: segments per capture view. */
@@ -25,6 +30,9 @@ export const DEFAULT_SETTINGS: ServerSettings = Object.freeze({
   severities: {},
   mslSeconds: 30,
   lingerSeconds: 30,
+  idleSeconds: DEFAULT_OPTIONS.idleSeconds,
+  idleHorizonSeconds: DEFAULT_OPTIONS.idleHorizonSeconds,
+  attemptHorizonSeconds: DEFAULT_OPTIONS.attemptHorizonSeconds,
   relative: true,
   maxSegmentsShown: 50_000,
   streamingThresholdMB: 128,
@@ -47,21 +55,29 @@ export function parseSettings(raw: unknown): ServerSettings {
     if (typeof v === 'string' && LEVELS.has(v)) severities[code] = v as Severity | 'off';
   }
   const num = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : d);
+  // The horizons are positive, as the command line's options.
+  const positive = (v: unknown, d: number): number => (num(v, d) > 0 ? num(v, d) : d);
   return {
     severities,
     mslSeconds: num(c.mslSeconds, DEFAULT_SETTINGS.mslSeconds),
     lingerSeconds: num(c.lingerSeconds, DEFAULT_SETTINGS.lingerSeconds),
+    idleSeconds: num(c.idleSeconds, DEFAULT_SETTINGS.idleSeconds),
+    idleHorizonSeconds: positive(c.idleHorizonSeconds, DEFAULT_SETTINGS.idleHorizonSeconds),
+    attemptHorizonSeconds: positive(c.attemptHorizonSeconds, DEFAULT_SETTINGS.attemptHorizonSeconds),
     relative: c.relativeSequenceNumbers !== false,
     maxSegmentsShown: Math.max(100, Math.floor(num(c.maxSegmentsShown, DEFAULT_SETTINGS.maxSegmentsShown))),
     streamingThresholdMB: num(c.streamingThresholdMB, DEFAULT_SETTINGS.streamingThresholdMB),
   };
 }
 
+/** The settings' engine options: the same as the command line's `--msl`, `--linger`, `--idle`, `--idle-horizon`, `--attempt-horizon`, `--severity`. */
 export function engineOptions(s: ServerSettings): Partial<EngineOptions> {
-  return { mslSeconds: s.mslSeconds, lingerSeconds: s.lingerSeconds, severities: { ...s.severities } };
+  const { mslSeconds, lingerSeconds, idleSeconds, idleHorizonSeconds, attemptHorizonSeconds } = s;
+  return { mslSeconds, lingerSeconds, idleSeconds, idleHorizonSeconds, attemptHorizonSeconds, severities: { ...s.severities } };
 }
 
-/** A key of what changes the analysis itself (as opposed to how it is shown). */
+/** A key of what changes the analysis itself (as opposed to how it is shown): the engine options. */
 export function analysisKey(s: ServerSettings): string {
-  return JSON.stringify([s.mslSeconds, s.lingerSeconds, FINDING_CODES.map((c) => s.severities[c] ?? '')]);
+  const o = engineOptions(s);
+  return JSON.stringify([o.mslSeconds, o.lingerSeconds, o.idleSeconds, o.idleHorizonSeconds, o.attemptHorizonSeconds, FINDING_CODES.map((c) => s.severities[c] ?? '')]);
 }

@@ -649,4 +649,41 @@ describe('language server settings (workspace/configuration)', function () {
     const w = await s.conn.sendRequest(SegmentsRequest.type, { uri, connection: 1, start: 0, count: 0 });
     assert.strictEqual(w.timeWait.durationSeconds, 0.2);
   });
+
+  it('takes the idle threshold and the horizons from the settings, with the answers of the command line options', async () => {
+    // Kernel captures: 27, a SYN sent 6 times 1 s apart to a black hole (the attempt horizon
+    // splits it); 12, keepalives with long quiet (the idle horizon splits it); 18, a close after a
+    // long quiet (idle-before-close). MSL is made short, as the horizons are at least 2 MSL.
+    const settings = { mslSeconds: 0.1, attemptHorizonSeconds: 0.5, idleHorizonSeconds: 1, idleSeconds: 1 };
+    const args = ['--msl', '0.1', '--attempt-horizon', '0.5', '--idle-horizon', '1', '--idle', '1'];
+    const names = ['27-syn-black-hole.pcap', '12-keepalive-zero-window.pcap', '18-keepalive-timeout.pcap'];
+    const answers = async (uri: string): Promise<string> => {
+      const conns = await s.conn.sendRequest(ConnectionsRequest.type, { uri });
+      return JSON.stringify(conns.connections.map((c) => [c.id, c.outcome, c.findings.map((f) => f.code)]));
+    };
+    const cli = async (file: string, extra: string[]): Promise<string> => {
+      const r = await runCli(runAnalyze, [file, '--json', ...extra]);
+      const doc = JSON.parse(r.out) as { connections: { id: number; outcome: string; findings: { code: string }[] }[] };
+      return JSON.stringify(doc.connections.map((c) => [c.id, c.outcome, c.findings.map((f) => f.code)]));
+    };
+    const before = s.settings;
+    const uris = names.map((n) => captureUri(kernel(n)));
+    for (const [i, uri] of uris.entries()) {
+      const view = await s.conn.sendRequest(OpenCaptureRequest.type, { uri });
+      await s.open(uri, LANG_TCPDUMP, view.text);
+      assert.strictEqual(await answers(uri), await cli(kernel(names[i]), []), `${names[i]} with the defaults`);
+    }
+    const announced = uris.map((uri) => s.analyses.next((p) => p.uri === uri));
+    s.changeSettings({ ...before, ...settings });
+    await Promise.all(announced);
+    try {
+      for (const [i, uri] of uris.entries()) {
+        const expected = await cli(kernel(names[i]), args);
+        assert.notStrictEqual(expected, await cli(kernel(names[i]), []), `${names[i]}: the options change its answers`);
+        assert.strictEqual(await answers(uri), expected, names[i]);
+      }
+    } finally {
+      s.changeSettings(before);
+    }
+  });
 });
