@@ -70,6 +70,11 @@ export interface StreamStats {
   /** Endpoints in the held rows' table now, and how many times the ones in use moved to a new table. */
   endpoints: number;
   endpointMoves: number;
+  /**
+   * 4-tuples the tracker remembers now: those of the connections held and the tombstones of
+   * finished ones (how many connections each had), dropped after the idle horizon of quiet.
+   */
+  tuples: number;
 }
 
 /** Connections handed over: `analysis.connections` are finished ones, in id order; `order`: the order to write them in. */
@@ -201,7 +206,7 @@ export class StreamingAnalysis {
   private readonly minEndpoints: number;
   /** The endpoints moved to the held rows' table when it was made (see rebaseEndpoints). */
   private endpointsMoved = 0;
-  readonly stats: StreamStats = { segments: 0, connections: 0, finished: 0, heldRows: 0, peakHeldRows: 0, batches: 0, endpoints: 0, endpointMoves: 0 };
+  readonly stats: StreamStats = { segments: 0, connections: 0, finished: 0, heldRows: 0, peakHeldRows: 0, batches: 0, endpoints: 0, endpointMoves: 0, tuples: 0 };
 
   constructor(
     options: Partial<EngineOptions>,
@@ -294,6 +299,7 @@ export class StreamingAnalysis {
     if (this.dead > 0 && this.dead * 2 >= this.held.length) this.compact(false);
     this.stats.heldRows = this.held.length - this.dead;
     this.stats.endpoints = this.held.endpoints.size;
+    this.stats.tuples = this.tracker.tuples;
   }
 
   /** Finishes the chains of `heads` (their current connections; `key`: per slot, their keys). */

@@ -160,13 +160,21 @@ export class Tracks {
 
 /**
  * The live connection of each unordered endpoint pair: an open-addressing hash table over int
- * pairs (endpoint ids are small integers), two lookups cheaper than a Map with computed keys.
+ * pairs (endpoint ids are small integers), two lookups cheaper than a Map with computed keys. A
+ * value below -1 is a tombstone (streaming: the tuple's connections are finished, see
+ * Tracker.finish), kept with the capture time of the tuple's last segment; tombstones at or before
+ * `stale` are dropped when the table would grow (see Tracker.restarts).
  */
 class PairTable {
   private a: Int32Array;
   private b: Int32Array;
   private v: Int32Array;
-  private size = 0;
+  private t: Float64Array;
+  private count = 0;
+  /** Tombstones whose time is at or before this are dropped when the table would grow. */
+  stale = -Infinity;
+  /** The time kept with the value the last `get` found. */
+  time = 0;
 
   /** @param expected About how many pairs it will have (its slots are made that many at once). */
   constructor(expected = 256) {
@@ -175,6 +183,11 @@ class PairTable {
     this.a = new Int32Array(n).fill(-1);
     this.b = new Int32Array(n);
     this.v = new Int32Array(n);
+    this.t = new Float64Array(n);
+  }
+
+  get size(): number {
+    return this.count;
   }
 
   /** Slot of the pair (lo, hi): its value, or -1 (and the slot where it would go) when absent. */
@@ -189,42 +202,49 @@ class PairTable {
     }
   }
 
+  /** The pair's value (its time in `time`), or -1. */
   get(lo: number, hi: number): number {
     const i = this.slot(lo, hi);
-    return this.a[i] === -1 ? -1 : this.v[i];
+    if (this.a[i] === -1) return -1;
+    this.time = this.t[i];
+    return this.v[i];
   }
 
-  set(lo: number, hi: number, value: number): void {
+  set(lo: number, hi: number, value: number, time = 0): void {
     const i = this.slot(lo, hi);
+    this.v[i] = value;
+    this.t[i] = time;
     if (this.a[i] === -1) {
       this.a[i] = lo;
       this.b[i] = hi;
-      if (++this.size * 2 > this.a.length) {
-        this.v[i] = value;
-        this.rehash();
-        return;
-      }
+      if (++this.count * 2 > this.a.length) this.rehash();
     }
-    this.v[i] = value;
   }
 
-  /** Every pair in the table with its value. */
-  forEach(f: (lo: number, hi: number, value: number) => void): void {
-    const { a, b, v } = this;
-    for (let i = 0; i < a.length; i++) if (a[i] !== -1) f(a[i], b[i], v[i]);
+  /** Every pair in the table with its value and time. */
+  forEach(f: (lo: number, hi: number, value: number, time: number) => void): void {
+    const { a, b, v, t } = this;
+    for (let i = 0; i < a.length; i++) if (a[i] !== -1) f(a[i], b[i], v[i], t[i]);
   }
 
+  /** Half full: the pairs again without the stale tombstones, in twice the slots unless those were many. */
   private rehash(): void {
-    const { a, b, v } = this;
-    this.a = new Int32Array(a.length * 2).fill(-1);
-    this.b = new Int32Array(a.length * 2);
-    this.v = new Int32Array(a.length * 2);
+    const { a, b, v, t, stale } = this;
+    let kept = 0;
+    for (let j = 0; j < a.length; j++) if (a[j] !== -1 && !(v[j] < -1 && t[j] <= stale)) kept++;
+    const n = kept * 4 <= a.length ? a.length : a.length * 2;
+    this.a = new Int32Array(n).fill(-1);
+    this.b = new Int32Array(n);
+    this.v = new Int32Array(n);
+    this.t = new Float64Array(n);
+    this.count = kept;
     for (let j = 0; j < a.length; j++) {
-      if (a[j] === -1) continue;
+      if (a[j] === -1 || (v[j] < -1 && t[j] <= stale)) continue;
       const i = this.slot(a[j], b[j]);
       this.a[i] = a[j];
       this.b[i] = b[j];
       this.v[i] = v[j];
+      this.t[i] = t[j];
     }
   }
 }
@@ -233,34 +253,52 @@ class PairTable {
  * Tombstones by the 4-tuple's addresses and ports, not by endpoint ids: those of the tuples of the
  * connections finished before the streaming analysis moved its endpoints to a new table (ids
  * renumbered, the endpoints no connection uses any more dropped: see stream.ts), so that a tuple
- * used again hours later still continues its count. IPv4 tuples in an open-addressing table (16
- * bytes a slot, up to three quarters full), others by text.
+ * used again later still continues its count. Each with the capture time of the tuple's last
+ * segment: tombstones at or before `stale` (quiet for the idle horizon, after which the count
+ * starts again: Tracker.restarts) are dropped when the table would grow. IPv4 tuples in an
+ * open-addressing table (24 bytes a slot, up to three quarters full), others by text.
  */
 class TupleTombs {
-  /** Slot i: slots[4i..4i+3] = the lower endpoint's address, the higher one's, their ports (low 16 bits: the lower's), the tombstone (0: empty). */
+  /** Slot i: slots[4i..4i+3] = the lower endpoint's address, the higher one's, their ports (low 16 bits: the lower's), the tombstone (0: empty); times[i]: its time. */
   private slots = new Int32Array(4 * 1024);
+  private times = new Float64Array(1024);
   private v4Count = 0;
-  private readonly other = new Map<string, number>();
+  private readonly other = new Map<string, { tomb: number; time: number }>();
+  /** The size of `other` after its stale tombstones were last dropped. */
+  private otherKept = 0;
+  /** Tombstones whose time is at or before this are dropped when the table would grow. */
+  stale = -Infinity;
+  /** The time of the tombstone the last `get` found. */
+  time = 0;
 
   get size(): number {
     return this.v4Count + this.other.size;
   }
 
-  /** The tombstone of the tuple of endpoints lo and hi of `eps`, or -1 when there is none. */
+  /** The tombstone of the tuple of endpoints lo and hi of `eps` (its time in `time`), or -1 when there is none. */
   get(eps: EndpointTable, lo: number, hi: number): number {
     const k = this.key(eps, lo, hi);
-    if (typeof k === 'string') return this.other.get(k) ?? -1;
+    if (typeof k === 'string') {
+      const x = this.other.get(k);
+      if (x === undefined) return -1;
+      this.time = x.time;
+      return x.tomb;
+    }
     const i = this.find();
-    return i < 0 ? -1 : this.slots[4 * i + 3];
+    if (i < 0) return -1;
+    this.time = this.times[i];
+    return this.slots[4 * i + 3];
   }
 
-  set(eps: EndpointTable, lo: number, hi: number, tombstone: number): void {
+  set(eps: EndpointTable, lo: number, hi: number, tombstone: number, time: number): void {
     const k = this.key(eps, lo, hi);
     if (typeof k === 'string') {
-      this.other.set(k, tombstone);
+      this.other.set(k, { tomb: tombstone, time });
+      if (this.other.size >= 2 * Math.max(1024, this.otherKept)) this.pruneOther();
       return;
     }
     let i = this.find();
+    this.times[i < 0 ? -i - 1 : i] = time;
     if (i < 0) {
       i = -i - 1;
       this.slots[4 * i] = this.ka;
@@ -268,8 +306,8 @@ class TupleTombs {
       this.slots[4 * i + 2] = this.kp;
       this.slots[4 * i + 3] = tombstone;
       // Fuller than the tables of live tuples (three quarters, not half): a tuple is looked up here
-      // once per connection opened, not per segment, and tombstones add up over the whole capture.
-      if (++this.v4Count * 4 > (this.slots.length >> 2) * 3) this.grow();
+      // once per connection opened, not per segment.
+      if (++this.v4Count * 4 > this.times.length * 3) this.rehash();
       return;
     }
     this.slots[4 * i + 3] = tombstone;
@@ -303,7 +341,7 @@ class TupleTombs {
   /** The slot of the key in ka, kb, kp, or -(the empty slot where it would go) - 1. */
   private find(): number {
     const slots = this.slots;
-    const mask = (slots.length >> 2) - 1;
+    const mask = this.times.length - 1;
     const { ka, kb, kp } = this;
     let i = (Math.imul(ka, 0x9e3779b1) ^ Math.imul(kb, 0x85ebca6b) ^ Math.imul(kp, 0xc2b2ae35)) >>> 0;
     i = (i ^ (i >>> 15)) & mask;
@@ -314,17 +352,29 @@ class TupleTombs {
     }
   }
 
-  private grow(): void {
-    const old = this.slots;
-    this.slots = new Int32Array(old.length * 2);
-    for (let j = 0; j < old.length; j += 4) {
-      if (old[j + 3] === 0) continue;
-      this.ka = old[j];
-      this.kb = old[j + 1];
-      this.kp = old[j + 2];
+  /** The IPv4 tombstones again without the stale ones, in twice the slots unless those were many (then at most half full). */
+  private rehash(): void {
+    const { slots: old, times: oldTimes, stale } = this;
+    let kept = 0;
+    for (let j = 0; j < oldTimes.length; j++) if (old[4 * j + 3] !== 0 && oldTimes[j] > stale) kept++;
+    const n = kept * 2 <= oldTimes.length ? oldTimes.length : oldTimes.length * 2;
+    this.slots = new Int32Array(4 * n);
+    this.times = new Float64Array(n);
+    this.v4Count = kept;
+    for (let j = 0; j < oldTimes.length; j++) {
+      if (old[4 * j + 3] === 0 || oldTimes[j] <= stale) continue;
+      this.ka = old[4 * j];
+      this.kb = old[4 * j + 1];
+      this.kp = old[4 * j + 2];
       const i = -this.find() - 1;
-      this.slots.set(old.subarray(j, j + 4), 4 * i);
+      this.slots.set(old.subarray(4 * j, 4 * j + 4), 4 * i);
+      this.times[i] = oldTimes[j];
     }
+  }
+
+  private pruneOther(): void {
+    for (const [k, x] of this.other) if (x.time <= this.stale) this.other.delete(k);
+    this.otherKept = this.other.size;
   }
 }
 
@@ -370,14 +420,41 @@ export class Tracker {
   private free: number[] = [];
   /** True when the last assign() opened a connection. */
   opened = false;
+  private expiredAt = -Infinity;
+
   /**
    * Streaming only: connections whose horizon passed by this capture time are finished (the
    * capture's clock less the stream's slack), whether or not a sweep has handed them over yet: a
    * segment on their 4-tuple opens a new connection that does not chain to them, as after their
    * tombstone. So which connections a stream analyzes together depends on the capture alone, not on
-   * when its sweeps ran. -Infinity: never.
+   * when its sweeps ran. -Infinity: never. No segment earlier than this is expected any more, so
+   * the tombstones of tuples quiet for the idle horizon by then are dropped (see `restarts`).
    */
-  expired = -Infinity;
+  get expired(): number {
+    return this.expiredAt;
+  }
+
+  set expired(x: number) {
+    if (x === this.expiredAt) return;
+    this.expiredAt = x;
+    const stale = x - this.horizons.idle;
+    this.live.stale = this.tombs.stale = Number.isNaN(stale) ? -Infinity : stale;
+  }
+
+  /** The 4-tuples remembered: those of connections held, and the tombstones of finished ones (streaming). */
+  get tuples(): number {
+    return this.live.size + this.tombs.size;
+  }
+
+  /**
+   * The incarnation of a connection opened on a 4-tuple whose latest connection was the `prior`-th
+   * and had its last segment at `time`: the next, unless the tuple was quiet for the idle horizon,
+   * after which its count starts again (1). So the stream need not remember every tuple ever
+   * finished: a tombstone quiet for the idle horizon says no more than no tombstone.
+   */
+  private restarts(prior: number, time: number, t: number): number {
+    return t - time >= this.horizons.idle ? 1 : prior + 1;
+  }
 
   constructor(
     readonly table: SegmentTable,
@@ -395,20 +472,24 @@ export class Tracker {
     const lo = s < d ? s : d;
     const hi = s < d ? d : s;
     let ci = this.live.get(lo, hi);
-    if (ci === -1 && this.tombs.size > 0) ci = this.tombs.get(table.endpoints, lo, hi);
+    let tombTime = this.live.time;
+    if (ci === -1 && this.tombs.size > 0) {
+      ci = this.tombs.get(table.endpoints, lo, hi);
+      tombTime = this.tombs.time;
+    }
     let incarnation = 1;
     this.opened = false;
     if (ci < -1) {
-      // A tombstone: the tuple's connections so far are finished; this row starts the next one.
-      incarnation = -ci;
+      // A tombstone (-(the next incarnation)): the tuple's connections so far are finished; this row starts the next one.
+      incarnation = this.restarts(-ci - 1, tombTime, t);
       ci = -1;
-    } else if (ci >= 0 && !tracks.liveAt(ci, this.expired, this.horizons)) {
+    } else if (ci >= 0 && !tracks.liveAt(ci, this.expiredAt, this.horizons)) {
       // Finished by the stream's clock, not handed over yet: the same as its tombstone.
-      incarnation = tracks.incarnation[ci] + 1;
+      incarnation = this.restarts(tracks.incarnation[ci], tracks.lastTime[ci], t);
       ci = -1;
     }
     if (ci >= 0) {
-      if (!tracks.liveAt(ci, t, this.horizons)) ci = this.openAfter(r, ci, lo, hi);
+      if (!tracks.liveAt(ci, t, this.horizons)) ci = this.openAfter(r, ci, lo, hi, t);
       else if ((f & (SYN | ACK | RST)) === SYN) {
         const bits = tracks.bits[ci];
         const sameClient = tracks.clientEp[ci] === s;
@@ -418,7 +499,7 @@ export class Tracker {
         const retransmission = sameClient && isnKnown && tracks.clientIsn[ci] === table.seq[r];
         const simultaneousOpen = !sameClient && !closing && isnKnown && (bits & T_SYNACK) === 0;
         if (!retransmission && !simultaneousOpen && (closing || !isnKnown || tracks.clientIsn[ci] !== table.seq[r] || !sameClient))
-          ci = this.openAfter(r, ci, lo, hi);
+          ci = this.openAfter(r, ci, lo, hi, t);
       }
     }
     if (ci < 0) {
@@ -444,7 +525,7 @@ export class Tracker {
       const lo = s < tracks.serverEp[slot] ? s : tracks.serverEp[slot];
       const hi = s < tracks.serverEp[slot] ? tracks.serverEp[slot] : s;
       // Unless its tuple already has a newer connection (opened after it expired, see `expired`).
-      if (this.live.get(lo, hi) === slot) this.live.set(lo, hi, -(tracks.incarnation[slot] + 1));
+      if (this.live.get(lo, hi) === slot) this.live.set(lo, hi, -(tracks.incarnation[slot] + 1), tracks.lastTime[slot]);
     }
     this.free.push(slot);
   }
@@ -457,9 +538,11 @@ export class Tracker {
    */
   rebase(old: EndpointTable, map: Int32Array, open: number): void {
     const live = new PairTable(open);
-    this.live.forEach((lo, hi, v) => {
-      if (v < -1) this.tombs.set(old, lo, hi, v);
-      else if (v >= 0) {
+    live.stale = this.live.stale;
+    this.live.forEach((lo, hi, v, time) => {
+      if (v < -1) {
+        if (time > live.stale) this.tombs.set(old, lo, hi, v, time);
+      } else if (v >= 0) {
         const a = map[lo];
         const b = map[hi];
         if (a < 0 || b < 0) throw new Error(`internal: connection ${v}'s endpoints were dropped`);
@@ -469,9 +552,9 @@ export class Tracker {
     this.live = live;
   }
 
-  /** A new incarnation on the tuple of `prev`, opened by row r. */
-  private openAfter(r: number, prev: number, lo: number, hi: number): number {
-    const ci = this.open(r, this.tracks.incarnation[prev] + 1, prev);
+  /** A new incarnation on the tuple of `prev`, opened by row r (at capture time t). */
+  private openAfter(r: number, prev: number, lo: number, hi: number, t: number): number {
+    const ci = this.open(r, this.restarts(this.tracks.incarnation[prev], this.tracks.lastTime[prev], t), prev);
     this.tracks.next[prev] = ci;
     this.live.set(lo, hi, ci);
     return ci;

@@ -20,6 +20,8 @@ export interface Streamed {
   peakLive: number;
   peakEndpoints: number;
   endpointMoves: number;
+  /** Most 4-tuples the tracker remembered after a sweep (held, and tombstones). */
+  peakTuples: number;
 }
 
 export function streamed(table: SegmentTable, opts: Partial<EngineOptions>, so: StreamOptions): Streamed {
@@ -28,13 +30,15 @@ export function streamed(table: SegmentTable, opts: Partial<EngineOptions>, so: 
   const v = new SegmentView();
   let peakEndpoints = 0;
   let peakLive = 0;
+  let peakTuples = 0;
   for (let r = 0; r < table.length; r++) {
     table.fillView(r, v);
     s.push(v);
     peakEndpoints = Math.max(peakEndpoints, s.stats.endpoints);
     peakLive = Math.max(peakLive, s.stats.heldRows);
+    peakTuples = Math.max(peakTuples, s.stats.tuples);
   }
   s.end();
   assert.strictEqual(s.stats.finished, s.stats.connections, 'every connection handed over');
-  return { doc: [...out.chunks(INPUT)].join(''), batches: s.stats.batches, peak: s.stats.peakHeldRows, peakLive, peakEndpoints, endpointMoves: s.stats.endpointMoves };
+  return { doc: [...out.chunks(INPUT)].join(''), batches: s.stats.batches, peak: s.stats.peakHeldRows, peakLive, peakEndpoints, endpointMoves: s.stats.endpointMoves, peakTuples };
 }
