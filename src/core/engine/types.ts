@@ -113,7 +113,10 @@ export interface Connection {
   serverEp: number;
   /** True when client/server roles were guessed (no SYN seen). */
   rolesInferred: boolean;
-  /** n-th connection on this 4-tuple in the capture (1-based). */
+  /**
+   * n-th connection on this 4-tuple in the capture (1-based), counted on while the tuple is used
+   * again within the idle horizon (`idleHorizonSeconds`) and from 1 again after that much quiet on it.
+   */
   incarnation: number;
   /** Rows of this connection, in source order. */
   rows: number[];
