@@ -166,24 +166,28 @@ export class Tracks {
  * `stale` are dropped when the table would grow (see Tracker.restarts).
  */
 class PairTable {
-  private a: Int32Array;
-  private b: Int32Array;
-  private v: Int32Array;
+  /** Slot i: slots[4i..4i+2] = lo, hi, the value (lo -1: empty); one cache line holds four slots, so a lookup reads one line, not one per column. */
+  private slots: Int32Array;
+  /** Slot i's time (tombstones only). */
   private t: Float64Array;
   private count = 0;
   /** Tombstones whose time is at or before this are dropped when the table would grow. */
   stale = -Infinity;
-  /** The time kept with the value the last `get` found. */
+  /** The time kept with the tombstone the last `get` found. */
   time = 0;
 
   /** @param expected About how many pairs it will have (its slots are made that many at once). */
   constructor(expected = 256) {
     let n = 1024;
     while (n < 2 * expected) n *= 2;
-    this.a = new Int32Array(n).fill(-1);
-    this.b = new Int32Array(n);
-    this.v = new Int32Array(n);
+    this.slots = PairTable.empty(n);
     this.t = new Float64Array(n);
+  }
+
+  private static empty(n: number): Int32Array {
+    const slots = new Int32Array(4 * n);
+    for (let i = 0; i < slots.length; i += 4) slots[i] = -1;
+    return slots;
   }
 
   get size(): number {
@@ -192,59 +196,64 @@ class PairTable {
 
   /** Slot of the pair (lo, hi): its value, or -1 (and the slot where it would go) when absent. */
   private slot(lo: number, hi: number): number {
-    const mask = this.a.length - 1;
+    const slots = this.slots;
+    const mask = (slots.length >> 2) - 1;
     let i = (Math.imul(lo, 0x9e3779b1) ^ Math.imul(hi + 1, 0x85ebca6b)) >>> 0;
     i = (i ^ (i >>> 16)) & mask;
     for (;;) {
-      const x = this.a[i];
-      if (x === -1 || (x === lo && this.b[i] === hi)) return i;
+      const x = slots[4 * i];
+      if (x === -1 || (x === lo && slots[4 * i + 1] === hi)) return i;
       i = (i + 1) & mask;
     }
   }
 
-  /** The pair's value (its time in `time`), or -1. */
+  /** The pair's value (a tombstone's time in `time`), or -1. */
   get(lo: number, hi: number): number {
     const i = this.slot(lo, hi);
-    if (this.a[i] === -1) return -1;
-    this.time = this.t[i];
-    return this.v[i];
+    if (this.slots[4 * i] === -1) return -1;
+    const v = this.slots[4 * i + 2];
+    if (v < -1) this.time = this.t[i];
+    return v;
   }
 
   set(lo: number, hi: number, value: number, time = 0): void {
     const i = this.slot(lo, hi);
-    this.v[i] = value;
+    const slots = this.slots;
+    slots[4 * i + 2] = value;
     this.t[i] = time;
-    if (this.a[i] === -1) {
-      this.a[i] = lo;
-      this.b[i] = hi;
-      if (++this.count * 2 > this.a.length) this.rehash();
+    if (slots[4 * i] === -1) {
+      slots[4 * i] = lo;
+      slots[4 * i + 1] = hi;
+      if (++this.count * 2 > slots.length >> 2) this.rehash();
     }
   }
 
   /** Every pair in the table with its value and time. */
   forEach(f: (lo: number, hi: number, value: number, time: number) => void): void {
-    const { a, b, v, t } = this;
-    for (let i = 0; i < a.length; i++) if (a[i] !== -1) f(a[i], b[i], v[i], t[i]);
+    const { slots, t } = this;
+    for (let i = 0; i < t.length; i++) if (slots[4 * i] !== -1) f(slots[4 * i], slots[4 * i + 1], slots[4 * i + 2], t[i]);
+  }
+
+  /** A stale tombstone of slot i of `slots`/`t`: dropped when the table would grow. */
+  private dropped(slots: Int32Array, t: Float64Array, i: number): boolean {
+    return slots[4 * i + 2] < -1 && t[i] <= this.stale;
   }
 
   /** Half full: the pairs again without the stale tombstones, in twice the slots unless those were many. */
   private rehash(): void {
-    const { a, b, v, t, stale } = this;
+    const { slots: old, t: oldT } = this;
+    const m = oldT.length;
     let kept = 0;
-    for (let j = 0; j < a.length; j++) if (a[j] !== -1 && !(v[j] < -1 && t[j] <= stale)) kept++;
-    const n = kept * 4 <= a.length ? a.length : a.length * 2;
-    this.a = new Int32Array(n).fill(-1);
-    this.b = new Int32Array(n);
-    this.v = new Int32Array(n);
+    for (let j = 0; j < m; j++) if (old[4 * j] !== -1 && !this.dropped(old, oldT, j)) kept++;
+    const n = kept * 4 <= m ? m : m * 2;
+    this.slots = PairTable.empty(n);
     this.t = new Float64Array(n);
     this.count = kept;
-    for (let j = 0; j < a.length; j++) {
-      if (a[j] === -1 || (v[j] < -1 && t[j] <= stale)) continue;
-      const i = this.slot(a[j], b[j]);
-      this.a[i] = a[j];
-      this.b[i] = b[j];
-      this.v[i] = v[j];
-      this.t[i] = t[j];
+    for (let j = 0; j < m; j++) {
+      if (old[4 * j] === -1 || this.dropped(old, oldT, j)) continue;
+      const i = this.slot(old[4 * j], old[4 * j + 1]);
+      this.slots.set(old.subarray(4 * j, 4 * j + 3), 4 * i);
+      this.t[i] = oldT[j];
     }
   }
 }
