@@ -28,8 +28,9 @@ export interface ServerSettings {
 
 export const DEFAULT_SETTINGS: ServerSettings = Object.freeze({
   severities: {},
-  mslSeconds: 30,
-  lingerSeconds: 30,
+  // The engine's options default as on the command line.
+  mslSeconds: DEFAULT_OPTIONS.mslSeconds,
+  lingerSeconds: DEFAULT_OPTIONS.lingerSeconds,
   idleSeconds: DEFAULT_OPTIONS.idleSeconds,
   idleHorizonSeconds: DEFAULT_OPTIONS.idleHorizonSeconds,
   attemptHorizonSeconds: DEFAULT_OPTIONS.attemptHorizonSeconds,
@@ -56,7 +57,10 @@ export function parseSettings(raw: unknown): ServerSettings {
   }
   const num = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : d);
   // The horizons are positive, as the command line's options.
-  const positive = (v: unknown, d: number): number => (num(v, d) > 0 ? num(v, d) : d);
+  const positive = (v: unknown, d: number): number => {
+    const x = num(v, d);
+    return x > 0 ? x : d;
+  };
   return {
     severities,
     mslSeconds: num(c.mslSeconds, DEFAULT_SETTINGS.mslSeconds),

@@ -543,7 +543,8 @@ export class Tracker {
    * The table's endpoints were moved to a new table (streaming only, stream.ts): `map[id]` is the
    * new id of the endpoint `id` of `old`, -1 when no connection held uses it; `open` connections
    * are held. The live tuples are keyed by their new ids; the tombstones by their addresses and
-   * ports (TupleTombs), so that the endpoints of finished connections need not be kept.
+   * ports (TupleTombs), so that the endpoints of finished connections need not be kept; the stale
+   * ones are dropped (an older tombstone of the same tuple there, if any, is staler still).
    */
   rebase(old: EndpointTable, map: Int32Array, open: number): void {
     const live = new PairTable(open);
