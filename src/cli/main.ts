@@ -43,7 +43,9 @@ commands:
                 --linger SECONDS      a half-close longer than this is lingering (default 30)
                 --idle SECONDS        idle time before a close worth reporting (default 30)
                 --idle-horizon SECONDS  quiet after which a 4-tuple's next segment opens a new
-                                      connection, and a streamed connection is finished (default 10800)
+                                      connection, and a streamed connection is finished; also
+                                      after which the tuple's incarnation count starts again
+                                      (default 10800)
                 --attempt-horizon SECONDS  the same for a connection attempt: only the client's
                                       SYNs seen, no answer (default 600)
                 --progress, --no-progress   progress on stderr (default: when stderr is a terminal)
