@@ -319,8 +319,14 @@ export class SegmentTable {
   /** IPv4 TTL / IPv6 hop limit (0: not known); IPv4 identification (-1: none). */
   ttl: Uint8Array;
   ipId: Int32Array;
+  /** A text trace's line of each row (0-based), -1 for a capture's. */
   line: Int32Array;
-  /** The file of each row, an index into `files` (all 0 for a single input). */
+  /**
+   * True once a row with a line was appended (a text trace's), or for columns from elsewhere
+   * (`withColumns`): else every row's line is -1, and `appendRows` fills it rather than copies it.
+   */
+  hasLines = false;
+  /** The file of each row, an index into `files` (all 0 for a single input: then `appendRows` does not copy it). */
   file: Uint16Array;
   /**
    * The names of the capture files merged into this table (by timestamp), when there are several:
@@ -377,6 +383,7 @@ export class SegmentTable {
     const t = new SegmentTable(0, endpoints, files);
     Object.assign(t, columns);
     t.length = length;
+    t.hasLines = true;
     return t;
   }
 
@@ -410,6 +417,7 @@ export class SegmentTable {
     this.ttl[i] = v.ttl;
     this.ipId[i] = v.ipId;
     this.line[i] = v.line;
+    if (v.line >= 0) this.hasLines = true;
     this.file[i] = v.file;
     return i;
   }
@@ -482,8 +490,12 @@ export class SegmentTable {
     gatherU8(this.sackBlocks, from.sackBlocks, rows, at);
     gatherU8(this.ttl, from.ttl, rows, at);
     gatherI32(this.ipId, from.ipId, rows, at);
-    gatherI32(this.line, from.line, rows, at);
-    gatherU16(this.file, from.file, rows, at);
+    // A capture's rows have no lines, and one file's rows all file 0 (nor is the column read then).
+    if (from.hasLines) {
+      gatherI32(this.line, from.line, rows, at);
+      this.hasLines = true;
+    } else this.line.fill(-1, at, at + rows.length);
+    if (from.files !== undefined) gatherU16(this.file, from.file, rows, at);
     this.length = at + rows.length;
   }
 
