@@ -5,6 +5,7 @@
  * are finished, split and reused in the middle of the trace.
  */
 import * as assert from 'assert';
+import * as fs from 'fs';
 import * as path from 'path';
 import fc from 'fast-check';
 import { analyze, type EngineOptions } from '../../../src/core/engine';
@@ -91,6 +92,22 @@ describe('streaming analysis', () => {
       }
     });
   }
+
+  it('equals the whole-capture analysis on text traces: findings keep their lines', () => {
+    // The kernel scenarios' tcpdump texts: rows with line numbers (a capture's have none, and
+    // their batches fill the column instead of copying it).
+    const texts = fs.readdirSync(path.join(FIXTURES, 'kernel')).filter((n) => n.endsWith('.txt'));
+    assert.ok(texts.length >= 20, `${texts.length} texts`);
+    let lines = 0;
+    for (const name of texts) {
+      const loaded = loadTrace(path.join(FIXTURES, 'kernel', name));
+      assert.strictEqual(loaded.error, null, name);
+      const expected = whole(loaded.table, {});
+      lines += (expected.match(/"line":/g) ?? []).length;
+      assert.strictEqual(streamed(loaded.table, {}, { sweepRows: 3, slackSeconds: 0 }).doc, expected, name);
+    }
+    assert.ok(lines > 20, `${lines} lines named in the findings`);
+  });
 
   it('finishes connections as it goes and holds only the open ones', () => {
     // A real kernel capture (scenario 01, one connection closed by the client) played 200 times,
