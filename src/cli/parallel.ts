@@ -140,6 +140,8 @@ export class ParallelAnalysis implements StreamEngine {
   private readonly hereHas: EndpointsSent = { table: null, endpoints: 0 };
   private readonly copied: Int32Array | undefined;
   private finished = 0;
+  /** The stream waits to compact its held rows: batches are copied as soon as they are given (`StreamOptions.sharedRows.hurry`). */
+  private hurrying = false;
   private failure: Error | null = null;
   private wake: (() => void) | null = null;
 
@@ -162,7 +164,13 @@ export class ParallelAnalysis implements StreamEngine {
             if (Atomics.load(copied, 2) !== 0) throw new Error('a worker thread failed while this thread waited for it to copy its batches');
             Atomics.wait(copied, 0, c, 1000);
           }
-          Atomics.store(copied, 1, 0);
+          Atomics.store(copied, 1, this.hurrying ? 1 : 0);
+        },
+        hurry: (on: boolean) => {
+          // The batches not sent yet are copied here at once; the workers copy theirs at their next turn.
+          this.hurrying = on;
+          if (on) this.copyPending();
+          Atomics.store(copied, 1, on ? 1 : 0);
         },
       } satisfies StreamOptions['sharedRows']);
     this.stream = new StreamingAnalysis(
@@ -246,6 +254,7 @@ export class ParallelAnalysis implements StreamEngine {
   private dispatch(b: PreparedBatch): void {
     this.pending.push({ seq: this.seq++, b });
     this.feed();
+    if (this.hurrying) this.copyPending();
   }
 
   /** Sends batches not sent yet to the least busy workers while they have fewer than AHEAD. */

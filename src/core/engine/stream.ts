@@ -41,9 +41,11 @@ export interface StreamOptions {
    * is given as its rows there (`PreparedBatch.rows`), for the taker to copy on its own thread
    * (`batchTable`). `copied()` tells how many of the batches given so far were copied; rows that
    * were given are moved (the held rows compacted) only once every batch given was copied, and
-   * when rows must be moved before that, `waitCopied(n)` blocks until n were.
+   * when rows must be moved before that, `waitCopied(n)` blocks until n were. `hurry(true)`: a
+   * compaction is due and waits for copies (the takers should copy what they were given at once,
+   * not when they come to it); `hurry(false)`: it was done.
    */
-  sharedRows?: { copied(): number; waitCopied(n: number): void };
+  sharedRows?: { copied(): number; waitCopied(n: number): void; hurry(on: boolean): void };
   /**
    * The held rows' endpoints move to a new table (the ones no connection held uses dropped) when
    * the table has at least this many and twice as many as connections held (see
@@ -199,6 +201,8 @@ export class StreamingAnalysis {
    * sweep), once every batch given as rows was copied (`sharedRows`).
    */
   private dead = 0;
+  /** A compaction waits for the batches given to be copied, their takers told to hurry (`sharedRows.hurry`). */
+  private hurried = false;
   /** Batches given as their held rows (`sharedRows`), so far. */
   private given = 0;
   /** Where the capture had got to for the batches being finished (their analysis's capture end). */
@@ -241,6 +245,11 @@ export class StreamingAnalysis {
     }
     // A full table whose dead rows are a quarter or more is compacted rather than grown.
     if (this.held.length === this.held.capacity && this.dead * 4 >= this.held.length && this.dead > 0) this.compact(true);
+    // With shared rows, a compaction a sweep had to leave for later (batches given and not copied
+    // yet, which their takers were told to hurry) is tried again at each segment (a shared
+    // counter read) until done: rows appended meanwhile go past the dead ones into memory not
+    // touched yet, and fill the table.
+    else if (this.hurried) this.compact(false);
     const r = this.held.append(v);
     this.tracker.expired = this.expired;
     const slot = this.tracker.assign(r);
@@ -295,8 +304,9 @@ export class StreamingAnalysis {
     }
     this.captureEnd = all ? this.latest : this.latest - this.slack;
     if (heads.length > 0) this.finish(heads, key);
-    // Tried at every sweep: with shared rows, the batches given at an earlier one may have been copied since.
-    if (this.dead > 0 && this.dead * 2 >= this.held.length) this.compact(false);
+    // Tried at every sweep (with shared rows, the batches given at an earlier one may have been
+    // copied since), but the last: no row comes after it.
+    if (!all && this.dead > 0 && this.dead * 2 >= this.held.length) this.compact(false);
     this.stats.heldRows = this.held.length - this.dead;
     this.stats.endpoints = this.held.endpoints.size;
     this.stats.tuples = this.tracker.tuples;
@@ -382,8 +392,16 @@ export class StreamingAnalysis {
   private compact(force: boolean): void {
     const { held, heldSlot, sharedRows } = this;
     if (sharedRows !== undefined && sharedRows.copied() < this.given) {
-      if (!force) return;
+      if (!force) {
+        if (!this.hurried) sharedRows.hurry(true);
+        this.hurried = true;
+        return;
+      }
       sharedRows.waitCopied(this.given);
+    }
+    if (this.hurried) {
+      sharedRows!.hurry(false);
+      this.hurried = false;
     }
     const keep = new Int32Array(held.length - this.dead);
     const { firstRow, lastRow } = this.tracks;
