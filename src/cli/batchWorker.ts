@@ -26,7 +26,8 @@ export interface WorkerInit {
    * With batches given as rows of the main thread's held table (shared memory): [0] counts the
    * batches copied out of it, which this worker adds to as soon as it has copied one (the main
    * thread moves those rows only after); [1] is 1 while the main thread waits for copies (the
-   * held rows are full): then this worker copies every batch it has before analyzing the next;
+   * held rows are full, or due for compaction: `StreamOptions.sharedRows.hurry`): then this
+   * worker copies every batch it has before analyzing the next;
    * [2] is set to 1 when this worker failed (the main thread, blocked waiting for copies, cannot
    * get the error message meanwhile).
    */
@@ -135,7 +136,7 @@ export class BatchWorker {
 
   /**
    * A batch: analyzed after the messages already received (setImmediate). Its rows are copied when
-   * its analysis comes, or at once while the main thread waits for copies (`WorkerInit.copied`),
+   * its analysis comes, or at once while the main thread waits for copies or hurries them (`WorkerInit.copied`),
    * so that copies are not held long, nor waited for long.
    */
   receive(m: Extract<ToWorker, { t: 'batch' }>): void {

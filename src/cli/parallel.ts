@@ -149,7 +149,7 @@ export class ParallelAnalysis implements StreamEngine {
     run: ParallelRun,
     private readonly sink: BatchSink,
   ) {
-    // [0]: batches copied by the workers; [1]: 1 while this thread waits for copies; [2]: 1 once a worker failed (WorkerInit.copied).
+    // [0]: batches copied by the workers; [1]: 1 while this thread waits for copies or hurries them; [2]: 1 once a worker failed (WorkerInit.copied).
     const copied = run.spawn === undefined ? new Int32Array(new SharedArrayBuffer(12)) : undefined;
     const sharedRows =
       copied &&

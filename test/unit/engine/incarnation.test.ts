@@ -8,19 +8,15 @@
 import * as assert from 'assert';
 import * as path from 'path';
 import { analyze, type EngineOptions } from '../../../src/core/engine';
-import { analysisJsonChunks } from '../../../src/core/report/json';
 import { loadTrace } from '../../../src/node/loadTrace';
 import { copiesOf } from './copies';
-import { INPUT, streamed } from './streamed';
+import { streamed, wholeDoc as whole } from './streamed';
 
 const KERNEL = path.join(__dirname, '../../../../test/fixtures/kernel');
 
 /** Kernel fixture 01 (a graceful close: 11 segments in about 0.4 s). */
 const one = (): ReturnType<typeof loadTrace>['table'] => loadTrace(path.join(KERNEL, '01-client-active-close.pcap')).table;
 
-function whole(table: ReturnType<typeof one>, opts: Partial<EngineOptions>): string {
-  return [...analysisJsonChunks(analyze(table, opts), INPUT)].join('');
-}
 
 describe('incarnation: counted on within the idle horizon, started again after it', () => {
   it('numbers a 4-tuple used again within the idle horizon on, and from 1 after that much quiet', () => {

@@ -11,18 +11,15 @@ import fc from 'fast-check';
 import { analyze, type EngineOptions } from '../../../src/core/engine';
 import { batchTable, StreamingAnalysis, type PreparedBatch, type StreamOptions } from '../../../src/core/engine/stream';
 import { SegmentTable, SegmentView } from '../../../src/core/model/segment';
-import { analysisJsonChunks, JsonCollector } from '../../../src/core/report/json';
+import { JsonCollector } from '../../../src/core/report/json';
 import { loadTrace } from '../../../src/node/loadTrace';
 import { copiesOf } from './copies';
 import { build, segArb } from './randomTrace';
 import { captureFiles } from '../captureFiles';
-import { INPUT, streamed } from './streamed';
+import { INPUT, streamed, wholeDoc as whole } from './streamed';
 
 const FIXTURES = path.join(__dirname, '../../../../test/fixtures');
 
-function whole(table: SegmentTable, opts: Partial<EngineOptions>): string {
-  return [...analysisJsonChunks(analyze(table, opts), INPUT)].join('');
-}
 
 /**
  * As `streamed`, with the held rows in shared memory and each batch given as its rows

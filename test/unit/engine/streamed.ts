@@ -4,12 +4,17 @@
  * on the way, for the streaming tests.
  */
 import * as assert from 'assert';
-import type { EngineOptions } from '../../../src/core/engine';
+import { analyze, type EngineOptions } from '../../../src/core/engine';
 import { StreamingAnalysis, type StreamOptions } from '../../../src/core/engine/stream';
 import { SegmentView, type SegmentTable } from '../../../src/core/model/segment';
-import { JsonCollector, type InputSummary } from '../../../src/core/report/json';
+import { analysisJsonChunks, JsonCollector, type InputSummary } from '../../../src/core/report/json';
 
 export const INPUT: InputSummary = { format: 'test', packets: 0, tcpSegments: 0 };
+
+/** The whole-capture analysis's `--json` document of a table: what the stream's must equal. */
+export function wholeDoc(table: SegmentTable, opts: Partial<EngineOptions>): string {
+  return [...analysisJsonChunks(analyze(table, opts), INPUT)].join('');
+}
 
 export interface Streamed {
   doc: string;

@@ -39,10 +39,15 @@ async function streamedRun(file: string, output: StreamedOutput, jobs: number): 
 
 const INPUT: InputSummary = { format: 'test', packets: 0, tcpSegments: 0 };
 
+/** A sink keeping `--json` connection texts in a collector (nothing else written). */
+function jsonSink(collector: JsonCollector): BatchSink {
+  return { counts: collector.counts, worst: -1, keep: (id, text) => collector.put([id], [text]), write: () => undefined, line: () => undefined, flush: () => undefined };
+}
+
 /** The --json document of a table analyzed by `jobs` workers (on message channels). */
 async function parallelDoc(table: SegmentTable, opts: Partial<EngineOptions>, jobs: number, sweepRows: number, threads = false, minEndpoints?: number): Promise<string> {
   const collector = new JsonCollector();
-  const sink: BatchSink = { counts: collector.counts, worst: -1, keep: (id, text) => collector.put([id], [text]), write: () => undefined, line: () => undefined, flush: () => undefined };
+  const sink = jsonSink(collector);
   const spawn = threads ? undefined : channelWorker;
   const s = new ParallelAnalysis({ jobs, engine: opts, output: 'json', filter: null, stream: { sweepRows, slackSeconds: 0, minEndpoints }, spawn }, sink);
   const v = new SegmentView();
@@ -239,7 +244,7 @@ describe('analyze --jobs: batches analyzed by worker threads, the same answers',
     const table = copiesOf(one, copies, 2);
     const opts = { mslSeconds: 1 };
     const collector = new JsonCollector();
-    const sink: BatchSink = { counts: collector.counts, worst: -1, keep: (id, text) => collector.put([id], [text]), write: () => undefined, line: () => undefined, flush: () => undefined };
+    const sink = jsonSink(collector);
     const proto = BatchWorker.prototype as unknown as { runNow(this: BatchWorker, m: unknown): void };
     const runNow = proto.runNow;
     let taken = 0;
